@@ -25,7 +25,9 @@ public sealed record DicomUid(string Value, string Name, string Keyword, DicomUi
 
 public static partial class DicomUids
 {
-    private static readonly Dictionary<string, DicomUid> Registry = CreateRegistry().ToDictionary(u => u.Value, StringComparer.Ordinal);
+    // Lazy: the generated fields live in another part of this partial class, whose initialisation order is not ours to choose.
+    private static readonly Lazy<Dictionary<string, DicomUid>> RegistryLazy = new(() => CreateRegistry().ToDictionary(u => u.Value, StringComparer.Ordinal));
+    private static Dictionary<string, DicomUid> Registry => RegistryLazy.Value;
 
     public static IReadOnlyCollection<DicomUid> All => Registry.Values;
 

@@ -36,7 +36,7 @@ internal sealed class DicomParser
         var start = _src.Position;
         var hasPreamble = false;
         var head = _src.Peek(132);
-        if (head.Length == 132 && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M')
+        if (head.Length == 132 && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M' && !StartsWithElement(head))
         {
             hasPreamble = true;
             _src.Skip(132, "preamble");
@@ -75,19 +75,40 @@ internal sealed class DicomParser
         return new DicomFile(meta, dataset, declared, _warnings, _stopped, _path) { HasPreamble = hasPreamble };
     }
 
+    /// <summary>
+    /// A file without preamble can hold "DICM" at byte 128 by chance (e.g. inside a value): when byte 0 already starts a
+    /// plausible explicit VR element of group 0002 or 0008 we read from byte 0 (dcmtk needs -f for such files).
+    /// </summary>
+    private static bool StartsWithElement(ReadOnlySpan<byte> head)
+    {
+        var group = head[0] | (head[1] << 8);
+        return (group == 0x0002 || group == 0x0008) && VR.TryFromBytes(head[4], head[5], out _);
+    }
+
     private void ReadMeta(DicomDataset meta)
     {
         // The meta group is explicit VR little endian (PS3.10 7.1); a few writers put it in implicit VR, which we tolerate.
+        var groupEnd = -1L;
+        var lastTag = 0u;
         while (true)
         {
             var peek = _src.Peek(6);
             if (peek.Length < 6 || peek[0] != 0x02 || peek[1] != 0x00) break;
+            // Past the declared group length, a group 0002 element continues the meta only while tags keep ascending: a
+            // wrong group length (fo-dicom #364) is tolerated, a second meta block inside the data set (#1376) is not meta.
+            var tagValue = (uint)(0x0002 << 16 | peek[2] | peek[3] << 8);
+            if (groupEnd >= 0 && _src.Position >= groupEnd && tagValue <= lastTag) break;
             var explicitMeta = VR.TryFromBytes(peek[4], peek[5], out _);
             if (!explicitMeta) _warnings.Add("File meta information in implicit VR");
             var e = ReadElement(meta, explicitMeta, false, 0, topLevel: false);
             if (e == null) break;
             meta.Add(e);
+            lastTag = e.Tag.Value;
+            if (e.Tag == DicomTags.FileMetaInformationGroupLength && e.Buffer.Length == 4)
+                groupEnd = _src.Position + BitConverter.ToUInt32(e.Buffer.GetBytes().Span);
         }
+        if (groupEnd >= 0 && _src.Position != groupEnd)
+            _warnings.Add($"File Meta Information Group Length says the meta ends at byte {groupEnd}, but it ends at byte {_src.Position}");
         var groupLength = meta.GetInt(DicomTags.FileMetaInformationGroupLength);
         if (groupLength == null) _warnings.Add("No File Meta Information Group Length (0002,0000)");
     }
@@ -187,7 +208,16 @@ internal sealed class DicomParser
                 continue;
             }
             if (tag == DicomTag.Item)
-                throw new DicomParseException("Item tag (FFFE,E000) found where a data element was expected", tagOffset);
+            {
+                // An item outside any sequence (a writer lost the sequence header, fo-dicom #364): skip it when its length
+                // says where it ends, so the elements after it are still read.
+                var itemLength = _src.ReadUInt32(bigEndian, "an item length");
+                if (itemLength == 0xFFFFFFFF)
+                    throw new DicomParseException("Item tag (FFFE,E000) of undefined length found where a data element was expected", tagOffset);
+                _warnings.Add($"Item (FFFE,E000) of {itemLength} bytes outside any sequence at byte {tagOffset}: skipped");
+                _src.Skip(itemLength, "a stray item");
+                continue;
+            }
             var e = ReadElementBody(ds, tag, tagOffset, explicitVR, bigEndian, depth);
             if (e != null) ds.Add(e);
             if (_stopped) return EndReason.Stopped;
@@ -221,10 +251,10 @@ internal sealed class DicomParser
             }
             else
             {
-                // dcmtk: "Non-standard VR … assuming 2 byte length field"; the value is read with the dictionary's VR.
+                // dcmtk: "Non-standard VR … assuming 2 byte length field".
+                // The value is kept as UN, as dcmtk does: its bytes are not trusted to be what the dictionary says.
                 _warnings.Add($"Non-standard VR '{Printable(a)}{Printable(b)}' ({a:X2}\\{b:X2}) in {tag} at byte {tagOffset}, assuming a 2-byte length");
-                vr = ImplicitVR(ds, tag);
-                vrFromDictionary = true;
+                vr = VR.UN;
                 length = _src.ReadUInt16(bigEndian, "a value length");
             }
         }
@@ -247,14 +277,18 @@ internal sealed class DicomParser
                 return ReadSequence(ds, tag, -1, false, false, depth);
             }
             if (vr == VR.OB || vr == VR.OW || tag == DicomTags.PixelData)
-                return ReadFragments(tag, vr == VR.OW || vr == VR.OB ? vr : VR.OB, bigEndian);
+                return ReadFragments(tag, VR.OB, bigEndian); // encapsulated pixel data is OB (PS3.5 A.4), whatever the header said
             throw new DicomParseException($"{tag} {vr} has undefined length, which only SQ, UN and encapsulated pixel data may have", tagOffset);
         }
         if (vr == VR.SQ)
         {
             var remaining = _src.Remaining;
             if (remaining >= 0 && length > remaining)
-                throw new DicomParseException($"Sequence {tag} declares {length} bytes but only {remaining} remain", _src.Position);
+            {
+                // dcmtk reads on to the end of the data; each element inside is still checked against what is left.
+                _warnings.Add($"Sequence {tag} declares {length} bytes but only {remaining} remain: reading to the end of the data");
+                return ReadSequence(ds, tag, _src.Position + remaining, explicitVR, bigEndian, depth);
+            }
             return ReadSequence(ds, tag, _src.Position + length, explicitVR, bigEndian, depth);
         }
         if (vrFromDictionary && vr == VR.UN && length > 0 && !tag.IsPrivateCreator && LooksLikeImplicitSequence(length, bigEndian))
@@ -328,7 +362,10 @@ internal sealed class DicomParser
             {
                 var remaining = _src.Remaining;
                 if (remaining >= 0 && length > remaining)
-                    throw new DicomParseException($"Item of sequence {tag} declares {length} bytes but only {remaining} remain", _src.Position);
+                {
+                    _warnings.Add($"Item of sequence {tag} declares {length} bytes but only {remaining} remain: reading to the end of the data");
+                    length = (uint)remaining;
+                }
                 itemEnd = _src.Position + length;
             }
             var reason = ReadElements(item, itemEnd, explicitVR, bigEndian, depth + 1, topLevel: false);

@@ -1,0 +1,17 @@
+using System.CommandLine;
+using TciaPacs.Server.Cli;
+
+namespace TciaPacs.Server;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("TciaPacs: a DICOM archive for research image collections.")
+        {
+            DumpCommand.Create(),
+            TranscodeCommand.Create(),
+        };
+        return root.Parse(args).Invoke();
+    }
+}
