@@ -14,8 +14,20 @@ public sealed partial class DicomDataset
     public string GetString(DicomElement e)
     {
         if (e is DicomSequence or DicomFragmentSequence) return "";
-        if (e.VR.IsString) return TrimValue(e.VR, DecodeText(e), true);
+        var vr = ValueVR(e);
+        if (vr.IsString) return TrimValue(vr, DecodeText(e, vr), true);
         return string.Join('\\', GetStrings(e));
+    }
+
+    /// <summary>
+    /// The VR to interpret a value with: its own, except UN, which is read as the dictionary's VR when the dictionary has
+    /// one (the bytes of UN are little endian, PS3.5 6.2.2), as pydicom does; the element keeps VR UN.
+    /// </summary>
+    public VR ValueVR(DicomElement e)
+    {
+        if (e.VR != VR.UN || e.Tag.IsPrivate) return e.VR;
+        var vr = ResolveVR(e.Tag);
+        return vr == VR.SQ ? VR.UN : vr;
     }
 
     /// <summary>The values: strings split on '\' (not LT, ST, UT, UR), each with its insignificant spaces removed; numbers formatted.</summary>
@@ -24,17 +36,18 @@ public sealed partial class DicomDataset
     public string[] GetStrings(DicomElement e)
     {
         if (e is DicomSequence or DicomFragmentSequence || e.Buffer.Length == 0) return [];
-        if (e.VR.Kind == VRKind.SingleText) return [TrimValue(e.VR, DecodeText(e), true)];
-        if (e.VR.Kind == VRKind.Text)
+        var vr = ValueVR(e);
+        if (vr.Kind == VRKind.SingleText) return [TrimValue(vr, DecodeText(e, vr), true)];
+        if (vr.Kind == VRKind.Text)
         {
-            var parts = DecodeText(e).Split('\\');
-            for (var i = 0; i < parts.Length; i++) parts[i] = TrimValue(e.VR, parts[i], i == parts.Length - 1);
+            var parts = DecodeText(e, vr).Split('\\');
+            for (var i = 0; i < parts.Length; i++) parts[i] = TrimValue(vr, parts[i], i == parts.Length - 1);
             return parts;
         }
-        if (e.VR == VR.AT) return GetTags(e).Select(t => t.ToHex()).ToArray();
-        if (e.VR == VR.FL || e.VR == VR.OF) return GetNumbers<float>(e).Select(v => v.ToString("R", CultureInfo.InvariantCulture)).ToArray();
-        if (e.VR == VR.FD || e.VR == VR.OD) return GetNumbers<double>(e).Select(v => v.ToString("R", CultureInfo.InvariantCulture)).ToArray();
-        return GetInts(e).Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
+        if (vr == VR.AT) return GetTags(e).Select(t => t.ToHex()).ToArray();
+        if (vr == VR.FL || vr == VR.OF) return GetNumbers<float>(e).Select(v => v.ToString("R", CultureInfo.InvariantCulture)).ToArray();
+        if (vr == VR.FD || vr == VR.OD) return GetNumbers<double>(e).Select(v => v.ToString("R", CultureInfo.InvariantCulture)).ToArray();
+        return GetInts(e, vr).Select(v => v.ToString(CultureInfo.InvariantCulture)).ToArray();
     }
 
     /// <summary>Number of values (VM) as PS3.5 counts them.</summary>
@@ -48,7 +61,7 @@ public sealed partial class DicomDataset
         {
             var span = e.Buffer.GetBytes().Span;
             // Backslash bytes can be trail bytes in multi-byte sets: count on the decoded text there.
-            if (e.VR.UsesCharacterSet && !CharacterSet.IsDefault) return DecodeText(e).Split('\\').Length;
+            if (e.VR.UsesCharacterSet && !CharacterSet.IsDefault) return DecodeText(e, e.VR).Split('\\').Length;
             return span.Count((byte)'\\') + 1;
         }
         if (e.VR == VR.OB || e.VR == VR.OW || e.VR == VR.UN || e.VR == VR.OF || e.VR == VR.OD || e.VR == VR.OL || e.VR == VR.OV) return 1;
@@ -56,11 +69,11 @@ public sealed partial class DicomDataset
         return (int)(e.Buffer.Length / unit);
     }
 
-    private string DecodeText(DicomElement e)
+    private string DecodeText(DicomElement e, VR vr)
     {
         var bytes = e.Buffer.GetBytes().Span;
-        if (!e.VR.UsesCharacterSet) return System.Text.Encoding.Latin1.GetString(bytes);
-        return CharacterSet.Decode(bytes, e.VR == VR.PN);
+        if (!vr.UsesCharacterSet) return System.Text.Encoding.Latin1.GetString(bytes);
+        return CharacterSet.Decode(bytes, vr == VR.PN);
     }
 
     private static string TrimValue(VR vr, string s, bool last)
@@ -87,9 +100,10 @@ public sealed partial class DicomDataset
     /// <summary>Integer values of IS, US, SS, UL, SL, SV, UV, OB, OW, OL, OV (and numeric text).</summary>
     public long[] GetInts(DicomTag tag) => Get(tag) is { } e ? GetInts(e) : [];
 
-    public long[] GetInts(DicomElement e)
+    public long[] GetInts(DicomElement e) => GetInts(e, ValueVR(e));
+
+    private long[] GetInts(DicomElement e, VR vr)
     {
-        var vr = e.VR;
         if (vr == VR.US || vr == VR.OW) return Array.ConvertAll(GetNumbers<ushort>(e), v => (long)v);
         if (vr == VR.SS) return Array.ConvertAll(GetNumbers<short>(e), v => (long)v);
         if (vr == VR.UL || vr == VR.OL) return Array.ConvertAll(GetNumbers<uint>(e), v => (long)v);
@@ -109,9 +123,10 @@ public sealed partial class DicomDataset
 
     public double[] GetDoubles(DicomElement e)
     {
-        if (e.VR == VR.FL || e.VR == VR.OF) return Array.ConvertAll(GetNumbers<float>(e), v => (double)v);
-        if (e.VR == VR.FD || e.VR == VR.OD) return GetNumbers<double>(e);
-        if (e.VR.IsString) return GetStrings(e).Where(s => s.Length > 0).Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
+        var vr = ValueVR(e);
+        if (vr == VR.FL || vr == VR.OF) return Array.ConvertAll(GetNumbers<float>(e), v => (double)v);
+        if (vr == VR.FD || vr == VR.OD) return GetNumbers<double>(e);
+        if (vr.IsString) return GetStrings(e).Where(s => s.Length > 0).Select(s => double.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture)).ToArray();
         return Array.ConvertAll(GetInts(e), v => (double)v);
     }
 

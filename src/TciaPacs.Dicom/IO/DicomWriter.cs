@@ -59,8 +59,8 @@ public sealed class DicomWriter
     {
         var meta = new DicomDataset();
         meta.AddOrUpdate(DicomTags.FileMetaInformationVersion, VR.OB, new byte[] { 0, 1 });
-        var sopClass = dataset.GetString(DicomTags.SOPClassUID) ?? source?.GetString(DicomTags.MediaStorageSOPClassUID) ?? "";
-        var sopInstance = dataset.GetString(DicomTags.SOPInstanceUID) ?? source?.GetString(DicomTags.MediaStorageSOPInstanceUID) ?? "";
+        var sopClass = NonEmpty(dataset.GetString(DicomTags.SOPClassUID)) ?? NonEmpty(source?.GetString(DicomTags.MediaStorageSOPClassUID)) ?? "";
+        var sopInstance = NonEmpty(dataset.GetString(DicomTags.SOPInstanceUID)) ?? NonEmpty(source?.GetString(DicomTags.MediaStorageSOPInstanceUID)) ?? "";
         meta.AddOrUpdate(DicomTags.MediaStorageSOPClassUID, VR.UI, sopClass);
         meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, VR.UI, sopInstance);
         meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, ts.Uid);
@@ -73,6 +73,8 @@ public sealed class DicomWriter
         }
         return meta;
     }
+
+    private static string? NonEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     private void WriteMeta(DicomDataset meta)
     {
