@@ -1,0 +1,51 @@
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Server.Tests;
+
+[TestFixture]
+public sealed class TranscodeCommandTests
+{
+    private string _temp = null!;
+
+    [SetUp]
+    public void CreateTemp() => _temp = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
+
+    [TearDown]
+    public void DeleteTemp() => Directory.Delete(_temp, true);
+
+    [TestCase("1.2.840.10008.1.2")]
+    [TestCase("1.2.840.10008.1.2.1")]
+    [TestCase("1.2.840.10008.1.2.2")]
+    [TestCase("1.2.840.10008.1.2.1.99")]
+    [TestCase("ExplicitVRBigEndian")]
+    public void Transcodes_native_syntaxes_and_dcmtk_agrees(string target)
+    {
+        var input = Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm");
+        var output = Path.Combine(_temp, "out.dcm");
+        var r = Tciapacs.Run("transcode", input, output, "--transfer-syntax", target);
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        var written = DicomFile.Open(output);
+        var uid = target.StartsWith('1') ? target : TransferSyntax.ExplicitVRBigEndian.Uid;
+        Assert.That(written.TransferSyntax.Uid, Is.EqualTo(uid));
+        Assert.That(written.Meta.GetString(DicomTags.ImplementationClassUID), Is.EqualTo(DicomUids.ImplementationClassUid));
+
+        // Same pixels, and dcmtk reads what we wrote.
+        var orig = DicomFile.Open(input).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        var round = written.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        Assert.That(round, Is.EqualTo(orig));
+        var dump = ExternalTool.Run(ExternalTool.Require("dcmdump"), ["-q", output]);
+        Assert.That(dump.ExitCode, Is.Zero, dump.StdErr);
+        Assert.That(dump.StdOut, Does.Contain("CompressedSamples^CT1"));
+    }
+
+    [Test]
+    public void Unknown_transfer_syntax_is_a_clear_error()
+    {
+        var r = Tciapacs.Run("transcode", Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm"), Path.Combine(_temp, "x.dcm"), "--transfer-syntax", "not-a-uid");
+        Assert.That(r.ExitCode, Is.Not.Zero);
+        Assert.That(r.StdErr, Does.Contain("not a transfer syntax UID"));
+        Assert.That(File.Exists(Path.Combine(_temp, "x.dcm")), Is.False);
+    }
+}
