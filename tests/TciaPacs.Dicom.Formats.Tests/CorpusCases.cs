@@ -15,10 +15,10 @@ internal static class CorpusCases
         }
         catch (Exception ex) when (ex is DicomParseException or IOException or InvalidDataException or EndOfStreamException)
         {
-            Assert.Ignore($"our reader does not parse this file: {ex.Message}");
+            Assert.Fail($"Corpus.Readable() listed this file but it does not parse: {ex.Message}");
             throw;
         }
-        if (!CanLoadValues(file.Dataset)) Assert.Ignore("the file is shorter than its values (truncated): nothing to round-trip");
+        Assert.That(CanLoadValues(file.Dataset), "a file that parses must have every value loadable");
         return file.Dataset;
     }
 
