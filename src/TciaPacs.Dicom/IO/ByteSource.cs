@@ -84,8 +84,12 @@ internal sealed class ByteSource
         return r;
     }
 
+    public byte[] ReadBytes(long count, string what) => ReadBytes(count, new ValueName(what));
+
+    public void Skip(long count, string what) => Skip(count, new ValueName(what));
+
     /// <summary>Reads exactly <paramref name="count"/> bytes. The length is checked against what is left before any allocation.</summary>
-    public byte[] ReadBytes(long count, string what)
+    public byte[] ReadBytes(long count, ValueName what)
     {
         if (count < 0) throw new DicomParseException($"Negative length for {what}", Position);
         var remaining = Remaining;
@@ -114,7 +118,7 @@ internal sealed class ByteSource
     }
 
     // On a stream of unknown length a declared length may be a lie: grow with the data actually received.
-    private byte[] ReadUnknownLengthChunked(long count, string what)
+    private byte[] ReadUnknownLengthChunked(long count, ValueName what)
     {
         using var ms = new MemoryStream();
         var chunk = new byte[1024 * 1024];
@@ -143,7 +147,7 @@ internal sealed class ByteSource
         return ms.ToArray();
     }
 
-    public void Skip(long count, string what)
+    public void Skip(long count, ValueName what)
     {
         var remaining = Remaining;
         if (remaining >= 0 && count > remaining)
@@ -184,6 +188,24 @@ internal sealed class ByteSource
         var head = new MemoryStream(_buffer, _pos, _len - _pos, writable: false);
         return new ConcatStream(head, _stream);
     }
+}
+
+/// <summary>What a value is, for error messages; formatted only when an error is reported (no allocation per element).</summary>
+internal readonly struct ValueName
+{
+    private readonly string? _text;
+    private readonly DicomTag _tag;
+    private readonly VR _vr;
+
+    public ValueName(string text) => _text = text;
+
+    public ValueName(DicomTag tag, VR vr)
+    {
+        _tag = tag;
+        _vr = vr;
+    }
+
+    public override string ToString() => _text ?? $"the value of {_tag} {_vr}";
 }
 
 internal sealed class ConcatStream(Stream first, Stream second) : Stream

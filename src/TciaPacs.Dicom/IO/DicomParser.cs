@@ -297,7 +297,7 @@ internal sealed class DicomParser
             return ReadSequence(ds, tag, _src.Position + length, explicitVR, bigEndian, depth);
         }
         var unit = vr == VR.AT ? 2 : vr.UnitSize;
-        var what = $"the value of {tag} {vr}";
+        var what = new ValueName(tag, vr);
         if (_valuesAddressable && length >= _options.LargeValueThreshold && length > 0)
         {
             var offset = _src.Position;
