@@ -41,6 +41,33 @@ public sealed class TranscodeCommandTests
     }
 
     [Test]
+    public void Rle_both_ways_gives_the_pixels_dcmtk_decodes()
+    {
+        var input = Corpus.PathOf("transfer-syntax/rle/SC_rgb_rle_16bit.dcm");
+        var native = Path.Combine(_temp, "native.dcm");
+        var rle = Path.Combine(_temp, "rle.dcm");
+        var byDcmtk = Path.Combine(_temp, "dcmtk.dcm");
+        Assert.That(Tciapacs.Run("transcode", input, native, "-t", "ExplicitVRLittleEndian").ExitCode, Is.Zero);
+        Assert.That(Tciapacs.Run("transcode", native, rle, "-t", "1.2.840.10008.1.2.5").ExitCode, Is.Zero);
+        Assert.That(ExternalTool.Run(ExternalTool.Require("dcmdrle"), [input, byDcmtk]).ExitCode, Is.Zero);
+        var expected = DicomFile.Open(byDcmtk).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        Assert.That(DicomFile.Open(native).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected));
+        var ours = Path.Combine(_temp, "ours-decoded-by-dcmtk.dcm");
+        Assert.That(ExternalTool.Run(ExternalTool.Require("dcmdrle"), [rle, ours]).ExitCode, Is.Zero);
+        Assert.That(DicomFile.Open(ours).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Compressed_syntax_without_codec_is_a_clear_error_and_writes_nothing()
+    {
+        var output = Path.Combine(_temp, "q.dcm");
+        var r = Tciapacs.Run("transcode", Corpus.PathOf("transfer-syntax/jpeg-baseline/SC_rgb_jpeg_dcmtk.dcm"), output, "-t", "ExplicitVRLittleEndian");
+        Assert.That(r.ExitCode, Is.Not.Zero);
+        Assert.That(r.StdErr, Does.Contain("No codec").And.Contain("1.2.840.10008.1.2.4.50"));
+        Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
     public void Unknown_transfer_syntax_is_a_clear_error()
     {
         var r = Tciapacs.Run("transcode", Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm"), Path.Combine(_temp, "x.dcm"), "--transfer-syntax", "not-a-uid");

@@ -175,7 +175,8 @@ public sealed class DicomWriter
         WriteHeader(f.Tag, f.VR == VR.OW ? VR.OW : VR.OB, 0xFFFFFFFF);
         WriteTag(DicomTag.Item);
         WriteUInt32((uint)f.OffsetTable.Length);
-        f.OffsetTable.CopyTo(_out);
+        if (f.OffsetTable.Length > 0 && f.Fragments.Any(x => (x.Length & 1) == 1)) _out.Write(ShiftedOffsetTable(f));
+        else f.OffsetTable.CopyTo(_out);
         foreach (var fragment in f.Fragments)
         {
             // Fragments have even length (PS3.5 A.4); an odd one from a sloppy writer is padded with a zero byte.
@@ -187,6 +188,27 @@ public sealed class DicomWriter
         }
         WriteTag(DicomTag.SequenceDelimitationItem);
         WriteUInt32(0);
+    }
+
+    /// <summary>The Basic Offset Table adjusted for the pad bytes that odd fragments get on writing.</summary>
+    private static byte[] ShiftedOffsetTable(DicomFragmentSequence f)
+    {
+        var oldStarts = new Dictionary<long, long>();
+        long oldOffset = 0, newOffset = 0;
+        foreach (var fragment in f.Fragments)
+        {
+            oldStarts[oldOffset] = newOffset;
+            oldOffset += 8 + fragment.Length;
+            newOffset += 8 + fragment.Length + (fragment.Length & 1);
+        }
+        var offsets = f.GetBasicOffsets();
+        var result = new byte[offsets.Length * 4];
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            var shifted = oldStarts.TryGetValue(offsets[i], out var n) ? n : offsets[i];
+            BinaryPrimitives.WriteUInt32LittleEndian(result.AsSpan(i * 4), checked((uint)shifted));
+        }
+        return result;
     }
 
     private long ElementLength(DicomElement e)

@@ -1,8 +1,11 @@
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
 
 namespace TciaPacs.Server.Cli;
 
 internal static class Transcoding
 {
-    public static DicomFile Transcode(DicomFile file, TransferSyntax target) => file;
+    private static readonly DicomTranscoder Transcoder = new(CodecRegistry.Default);
+
+    public static DicomFile Transcode(DicomFile file, TransferSyntax target) => Transcoder.Transcode(file, target);
 }

@@ -1,0 +1,43 @@
+using System.Collections.Frozen;
+using TciaPacs.Dicom.Codecs.Rle;
+
+namespace TciaPacs.Dicom.Codecs;
+
+/// <summary>
+/// The codecs available to a transcoder, one per transfer syntax UID. Immutable: <see cref="With"/> returns a new
+/// registry, so that <see cref="Default"/> can be shared and no global set of codecs is ever changed behind a caller.
+/// </summary>
+public sealed class CodecRegistry
+{
+    private readonly FrozenDictionary<string, IPixelCodec> _codecs;
+
+    public CodecRegistry(IEnumerable<IPixelCodec> codecs)
+    {
+        ArgumentNullException.ThrowIfNull(codecs);
+        var map = new Dictionary<string, IPixelCodec>(StringComparer.Ordinal);
+        foreach (var c in codecs) map[c.TransferSyntax.Uid] = c; // a later codec for the same syntax replaces an earlier one
+        _codecs = map.ToFrozenDictionary(StringComparer.Ordinal);
+    }
+
+    /// <summary>The built-in managed codecs: RLE Lossless (PS3.5 Annex G).</summary>
+    public static CodecRegistry Default { get; } = new([new RleCodec()]);
+
+    public IReadOnlyCollection<IPixelCodec> Codecs => _codecs.Values;
+
+    /// <summary>A registry with <paramref name="codec"/> added, replacing any codec of the same transfer syntax.</summary>
+    public CodecRegistry With(IPixelCodec codec) => new(_codecs.Values.Append(codec));
+
+    public bool TryGet(TransferSyntax transferSyntax, out IPixelCodec codec)
+    {
+        ArgumentNullException.ThrowIfNull(transferSyntax);
+        if (_codecs.TryGetValue(transferSyntax.Uid, out var found)) { codec = found; return true; }
+        codec = null!;
+        return false;
+    }
+
+    /// <summary>The codec for <paramref name="transferSyntax"/>, or a <see cref="NotSupportedException"/> naming it.</summary>
+    public IPixelCodec Get(TransferSyntax transferSyntax) =>
+        TryGet(transferSyntax, out var codec)
+            ? codec
+            : throw new NotSupportedException($"No codec is registered for transfer syntax {transferSyntax.Name} ({transferSyntax.Uid}).");
+}

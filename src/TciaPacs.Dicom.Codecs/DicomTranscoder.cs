@@ -1,0 +1,177 @@
+using System.Buffers.Binary;
+using TciaPacs.Dicom.IO;
+
+namespace TciaPacs.Dicom.Codecs;
+
+/// <summary>
+/// Changes the transfer syntax of a file or data set. Native to native only relabels the data (the writer handles byte
+/// order and VR, PS3.5 A.1-A.3); encapsulated pixel data is decoded and native pixel data encoded frame by frame with
+/// the codecs of the registry (PS3.5 A.4, 8.2), so that only one frame of the source is loaded at a time.
+/// </summary>
+public sealed class DicomTranscoder(CodecRegistry registry)
+{
+    public DicomTranscoder() : this(CodecRegistry.Default) { }
+
+    public CodecRegistry Registry { get; } = registry ?? throw new ArgumentNullException(nameof(registry));
+
+    /// <summary>
+    /// A new file holding <paramref name="file"/>'s data set in <paramref name="target"/>. Values not changed are shared
+    /// with the source (they are immutable). Throws <see cref="NotSupportedException"/> when no codec is registered for
+    /// a syntax that needs one, and <see cref="DicomCodecException"/> when the pixel data is corrupt.
+    /// </summary>
+    public DicomFile Transcode(DicomFile file, TransferSyntax target)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(target);
+        if (file.StoppedEarly) throw new InvalidOperationException("The file was read only in part (StopBeforeTag): it cannot be transcoded.");
+        var dataset = Transcode(file.Dataset, file.TransferSyntax, target);
+        var meta = file.Meta.Clone();
+        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
+        return new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble };
+    }
+
+    /// <summary>A copy of <paramref name="dataset"/>, encoded as <paramref name="source"/>, with its pixel data as <paramref name="target"/> needs.</summary>
+    public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(target);
+        var copy = dataset.Clone();
+        var pixelData = copy.Get(DicomTags.PixelData);
+        // The element says whether the pixel data is encapsulated, whatever the transfer syntax claims.
+        var encapsulated = pixelData is DicomFragmentSequence;
+        if (pixelData == null || (!encapsulated && !target.IsEncapsulated)) return copy;
+        if (encapsulated && target.IsEncapsulated && source.Equals(target)) return copy;
+
+        var decoder = encapsulated ? Registry.Get(source) : null;
+        var encoder = target.IsEncapsulated ? Registry.Get(target) : null;
+        var info = PixelDataInfo.FromDataset(copy);
+        if (decoder != null && !decoder.CanDecode(info))
+            throw new NotSupportedException($"The {source.Name} codec cannot decode {Describe(info)}.");
+        var nativeInfo = decoder?.GetDecodedInfo(info) ?? info;
+        if (encoder != null && !encoder.CanEncode(nativeInfo))
+            throw new NotSupportedException($"The {target.Name} codec cannot encode {Describe(nativeInfo)}.");
+
+        if (decoder != null && encoder == null)
+        {
+            copy.Add(Decode((DicomFragmentSequence)pixelData, copy, decoder, info));
+            RemoveOffsetTables(copy);
+            SetAttributes(copy, info, nativeInfo);
+            return copy;
+        }
+
+        IEnumerable<ReadOnlyMemory<byte>> frames = decoder == null
+            ? ReadNative(pixelData.Buffer, info)
+            : DecodeOneByOne(EncapsulatedFrames.FromDataset(copy), decoder, info);
+        var encodedInfo = encoder!.GetEncodedInfo(nativeInfo);
+        RemoveOffsetTables(copy);
+        copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(f.Span, nativeInfo)), copy));
+        SetAttributes(copy, info, encodedInfo);
+        if (target.IsLossy) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01"); // PS3.3 C.7.6.1.1.5
+        return copy;
+    }
+
+    private static string Describe(PixelDataInfo i) =>
+        $"{i.Rows}x{i.Columns} pixel data with {i.SamplesPerPixel} sample(s) of {i.BitsAllocated} bits allocated ({i.PhotometricInterpretation})";
+
+    /// <summary>Decodes every frame straight into the new native value: the only full-size copy made.</summary>
+    private static DicomElement Decode(DicomFragmentSequence pixelData, DicomDataset dataset, IPixelCodec decoder, PixelDataInfo info)
+    {
+        var frames = EncapsulatedFrames.FromDataset(dataset);
+        CheckFrameCount(frames, info);
+        var decoded = decoder.GetDecodedInfo(info);
+        var total = decoded.TotalSize;
+        if (total > Array.MaxLength)
+            throw new DicomCodecException($"Decoded pixel data of {total} bytes is larger than an array holds; spooling it to disk is not supported yet.");
+        var native = new byte[total];
+        var frameSize = (int)decoded.FrameSize;
+        for (var f = 0; f < frames.Count; f++)
+            DecodeFrame(decoder, frames, f, info, native.AsSpan(f * frameSize, frameSize));
+        // Native pixel data is OW above 8 bits allocated, else OB (PS3.5 8.1.2, A.1 c).
+        return new DicomElement(pixelData.Tag, decoded.BitsAllocated > 8 ? VR.OW : VR.OB, new MemoryBuffer(native));
+    }
+
+    private static IEnumerable<ReadOnlyMemory<byte>> DecodeOneByOne(EncapsulatedFrames frames, IPixelCodec decoder, PixelDataInfo info)
+    {
+        CheckFrameCount(frames, info);
+        var buffer = new byte[decoder.GetDecodedInfo(info).FrameSize];
+        for (var f = 0; f < frames.Count; f++)
+        {
+            DecodeFrame(decoder, frames, f, info, buffer);
+            yield return buffer;
+        }
+    }
+
+    private static void DecodeFrame(IPixelCodec decoder, EncapsulatedFrames frames, int frame, PixelDataInfo info, Span<byte> destination)
+    {
+        try
+        {
+            decoder.DecodeFrame(frames.GetFrame(frame).Span, info, destination);
+        }
+        catch (DicomCodecException e)
+        {
+            throw new DicomCodecException($"Frame {frame + 1} of {frames.Count}: {e.Message}", e);
+        }
+    }
+
+    private static void CheckFrameCount(EncapsulatedFrames frames, PixelDataInfo info)
+    {
+        if (frames.Count != info.NumberOfFrames)
+            throw new DicomCodecException($"Number of Frames is {info.NumberOfFrames} but the encapsulated pixel data splits into {frames.Count} frames ({frames.Mapping}).");
+    }
+
+    private static IEnumerable<ReadOnlyMemory<byte>> ReadNative(DicomBuffer buffer, PixelDataInfo info)
+    {
+        using var reader = new NativeFrameReader(buffer, info);
+        for (var f = 0; f < info.NumberOfFrames; f++) yield return reader.Next();
+    }
+
+    /// <summary>
+    /// One fragment per frame with a Basic Offset Table (PS3.5 A.4); when offsets pass 4 GiB the Basic Offset Table is
+    /// left empty and the Extended Offset Table (PS3.3 C.7.6.3.1.8) is written instead.
+    /// </summary>
+    private static DicomFragmentSequence Encapsulate(IEnumerable<byte[]> encodedFrames, DicomDataset dataset)
+    {
+        var fragments = new List<DicomBuffer>();
+        var offsets = new List<ulong>();
+        var lengths = new List<ulong>();
+        ulong position = 0;
+        foreach (var frame in encodedFrames)
+        {
+            var even = (frame.Length & 1) == 0 ? frame : [.. frame, 0]; // items have even length (PS3.5 A.4)
+            offsets.Add(position);
+            lengths.Add((ulong)frame.Length);
+            fragments.Add(new MemoryBuffer(even));
+            position += 8 + (ulong)even.Length;
+        }
+        DicomBuffer bot;
+        if (offsets[^1] <= uint.MaxValue)
+        {
+            var table = new byte[offsets.Count * 4];
+            for (var i = 0; i < offsets.Count; i++) BinaryPrimitives.WriteUInt32LittleEndian(table.AsSpan(i * 4), (uint)offsets[i]);
+            bot = new MemoryBuffer(table);
+        }
+        else
+        {
+            bot = DicomBuffer.Empty;
+            dataset.AddOrUpdate(DicomTags.ExtendedOffsetTable, VR.OV, offsets.ToArray());
+            dataset.AddOrUpdate(DicomTags.ExtendedOffsetTableLengths, VR.OV, lengths.ToArray());
+        }
+        return new DicomFragmentSequence(DicomTags.PixelData, VR.OB, bot, fragments);
+    }
+
+    private static void RemoveOffsetTables(DicomDataset dataset)
+    {
+        dataset.Remove(DicomTags.ExtendedOffsetTable);
+        dataset.Remove(DicomTags.ExtendedOffsetTableLengths);
+    }
+
+    /// <summary>Photometric Interpretation and Planar Configuration as the codec left them; the rest of the Image Pixel module does not change.</summary>
+    private static void SetAttributes(DicomDataset dataset, PixelDataInfo before, PixelDataInfo after)
+    {
+        if (after.PhotometricInterpretation != before.PhotometricInterpretation)
+            dataset.AddOrUpdate(DicomTags.PhotometricInterpretation, VR.CS, after.PhotometricInterpretation);
+        if (after.SamplesPerPixel > 1 && (after.PlanarConfiguration != before.PlanarConfiguration || !dataset.Contains(DicomTags.PlanarConfiguration)))
+            dataset.AddOrUpdate(DicomTags.PlanarConfiguration, VR.US, (ushort)after.PlanarConfiguration);
+    }
+}
