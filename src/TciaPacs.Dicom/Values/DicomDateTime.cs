@@ -96,7 +96,8 @@ public readonly record struct DicomDateRange(DateTimeOffset? Start, DateTimeOffs
         return new DicomDateRange(a.Length > 0 ? ParseBound(a, vr, false) : null, b.Length > 0 ? ParseBound(b, vr, true) : null);
     }
 
-    // In DT the '-' of a UTC offset (…-0500) is not the range separator: the separator is the one whose halves both parse.
+    // In DT the '-' of a UTC offset (…-0500) is not the range separator: the separator is the one whose halves both
+    // parse, and four digits after a value that has its hour are an offset, not a year.
     private static int FindRangeDash(string v)
     {
         for (var i = 0; i < v.Length; i++)
@@ -104,6 +105,7 @@ public readonly record struct DicomDateRange(DateTimeOffset? Start, DateTimeOffs
             if (v[i] != '-') continue;
             var a = v[..i];
             var b = v[(i + 1)..];
+            if (a.Length >= 10 && b.Length == 4 && b.All(char.IsAsciiDigit)) continue;
             if ((a.Length == 0 || DicomDateTime.ParseDateTime(a) != null) && (b.Length == 0 || DicomDateTime.ParseDateTime(b) != null)) return i;
         }
         return -1;

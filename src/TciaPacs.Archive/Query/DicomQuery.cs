@@ -1,0 +1,62 @@
+using TciaPacs.Dicom;
+
+namespace TciaPacs.Archive.Query;
+
+/// <summary>
+/// One query, whichever door it came in by (C-FIND identifier or QIDO-RS parameters): the level, the keys (matching
+/// and return), fuzzy matching, paging. The catalog, the index and the in-memory matcher all run this one model.
+/// </summary>
+public sealed record DicomQuery(QueryLevel Level, IReadOnlyList<QueryKey> Keys)
+{
+    /// <summary>Fuzzy semantic matching of person names (PS3.4 C.2.2.2.1.3; algorithm in <see cref="PersonNameMatcher"/>).</summary>
+    public bool FuzzyMatching { get; init; }
+
+    public int Offset { get; init; }
+
+    /// <summary>At most this many results (null: no limit).</summary>
+    public int? Limit { get; init; }
+
+    /// <summary>The collections the caller may see (null: all). Applied inside the engine, where no door can forget it.</summary>
+    public IReadOnlySet<string>? Collections { get; init; }
+
+    public IEnumerable<QueryKey> MatchingKeys => Keys.Where(k => k.IsMatching);
+
+    /// <summary>
+    /// Builds a query from a C-FIND identifier (PS3.4 C.4.1.1.3): every element is a key, with its value a matching
+    /// value; (0008,0052) Query/Retrieve Level and (0008,0005) are not keys.
+    /// </summary>
+    public static DicomQuery FromIdentifier(DicomDataset identifier, QueryLevel? level = null)
+    {
+        var lvl = level ?? ParseLevel(identifier.GetString(DicomTags.QueryRetrieveLevel));
+        return new DicomQuery(lvl, KeysOf(identifier));
+    }
+
+    private static List<QueryKey> KeysOf(DicomDataset ds)
+    {
+        var keys = new List<QueryKey>();
+        foreach (var e in ds)
+        {
+            if (e.Tag == DicomTags.QueryRetrieveLevel || e.Tag == DicomTags.SpecificCharacterSet || e.Tag.IsGroupLength) continue;
+            if (e is DicomSequence sq)
+            {
+                var itemKeys = sq.Items.Count > 0 ? KeysOf(sq.Items[0]) : [];
+                keys.Add(new QueryKey(e.Tag, VR.SQ, itemKeys.Any(k => k.IsMatching) ? MatchKind.Sequence : MatchKind.Universal, "") { ItemKeys = itemKeys });
+                continue;
+            }
+            var vr = ds.ValueVR(e);
+            var value = vr.IsString ? ds.GetString(e) : string.Join('\\', ds.GetStrings(e));
+            keys.Add(QueryKey.Create(e.Tag, vr, value));
+        }
+        return keys;
+    }
+
+    public static QueryLevel ParseLevel(string? value) => value?.Trim().ToUpperInvariant() switch
+    {
+        "PATIENT" => QueryLevel.Patient,
+        "STUDY" => QueryLevel.Study,
+        "SERIES" => QueryLevel.Series,
+        "IMAGE" or "INSTANCE" => QueryLevel.Image,
+        null or "" => throw new QueryException("(0008,0052) Query/Retrieve Level is missing"),
+        var v => throw new QueryException($"(0008,0052) Query/Retrieve Level '{v}' is not PATIENT, STUDY, SERIES or IMAGE"),
+    };
+}
