@@ -142,9 +142,10 @@ public sealed partial class DicomDataset
         return tags;
     }
 
-    public DateOnly? GetDate(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomDateTime.ParseDate(s) : null;
-    public TimeOnly? GetTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomDateTime.ParseTime(s) : null;
-    public DateTimeOffset? GetDateTime(DicomTag tag) => GetString(tag) is { Length: > 0 } s ? DicomDateTime.ParseDateTime(s) : null;
+    // The first value, as GetPersonName does: the whole of a multi-valued element ("A\B") is no date.
+    public DateOnly? GetDate(DicomTag tag) => GetStrings(tag) is [{ Length: > 0 } s, ..] ? DicomDateTime.ParseDate(s) : null;
+    public TimeOnly? GetTime(DicomTag tag) => GetStrings(tag) is [{ Length: > 0 } s, ..] ? DicomDateTime.ParseTime(s) : null;
+    public DateTimeOffset? GetDateTime(DicomTag tag) => GetStrings(tag) is [{ Length: > 0 } s, ..] ? DicomDateTime.ParseDateTime(s) : null;
     public DicomDateRange GetDateRange(DicomTag tag) => DicomDateRange.Parse(GetString(tag) ?? "", Get(tag)?.VR ?? VR.DA);
 
     public PersonName? GetPersonName(DicomTag tag) => GetStrings(tag) is { Length: > 0 } v ? PersonName.Parse(v[0]) : null;

@@ -54,8 +54,9 @@ public sealed class TransferSyntax : IEquatable<TransferSyntax>
     {
         uid = uid.TrimEnd('\0', ' ');
         if (Known.TryGetValue(uid, out var ts)) return ts;
+        // 4.201 and 4.202 are HTJ2K "Lossless Only" (PS3.5 A.4.7); 4.203 may be lossy, like JPEG Extended (4.51).
         var lossy = DicomUids.Find(uid)?.Name.Contains("Lossy", StringComparison.OrdinalIgnoreCase) == true
-                    || uid is "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.81" or "1.2.840.10008.1.2.4.201" or "1.2.840.10008.1.2.4.203";
+                    || uid is "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.81" or "1.2.840.10008.1.2.4.203";
         return new TransferSyntax(uid, true, true, false, true, lossy);
     }
 

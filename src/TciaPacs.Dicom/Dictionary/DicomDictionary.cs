@@ -1,17 +1,51 @@
-using System.Collections.Frozen;
+using System.Globalization;
 
 namespace TciaPacs.Dicom;
 
 /// <summary>The PS3.6 data dictionary (generated), looked up by tag or keyword.</summary>
 public static partial class DicomDictionary
 {
-    private static readonly VR[] NoVRs = [];
     private static readonly DictionaryEntry[] Entries = CreateEntries();
-    private static readonly FrozenDictionary<uint, DictionaryEntry> ByTag =
-        Entries.Where(e => !e.IsRepeatingGroup).ToFrozenDictionary(e => e.Tag);
+    private static readonly Dictionary<uint, DictionaryEntry> ByTag = BuildByTag();
     private static readonly DictionaryEntry[] Repeating = Entries.Where(e => e.IsRepeatingGroup).ToArray();
-    private static readonly FrozenDictionary<string, DictionaryEntry> ByKeyword =
-        Entries.Where(e => e.Keyword.Length > 0).GroupBy(e => e.Keyword).ToFrozenDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+    private static readonly Dictionary<string, DictionaryEntry> ByKeyword = BuildByKeyword();
+
+    private static DictionaryEntry[] CreateEntries()
+    {
+        var entries = new List<DictionaryEntry>(5400);
+        Span<Range> cells = stackalloc Range[8];
+        foreach (var line in Table.AsSpan().EnumerateLines())
+        {
+            if (line.IsEmpty) continue;
+            var n = line.Split(cells, '\t');
+            if (n != 7) throw new InvalidOperationException($"Corrupt generated dictionary line: {line}");
+            var vrText = line[cells[4]];
+            var vrs = new List<VR>(2);
+            foreach (var range in vrText.Split('/'))
+                if (vrText[range].Length == 2) vrs.Add(VR.Parse(vrText[range].ToString()));
+            entries.Add(new DictionaryEntry(
+                uint.Parse(line[cells[0]], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                uint.Parse(line[cells[1]], NumberStyles.HexNumber, CultureInfo.InvariantCulture),
+                line[cells[2]].ToString(), line[cells[3]].ToString(), vrs.ToArray(), line[cells[5]].ToString(), line[cells[6]][0] == '1'));
+        }
+        return entries.ToArray();
+    }
+
+    private static Dictionary<uint, DictionaryEntry> BuildByTag()
+    {
+        var d = new Dictionary<uint, DictionaryEntry>(Entries.Length);
+        foreach (var e in Entries)
+            if (!e.IsRepeatingGroup) d[e.Tag] = e;
+        return d;
+    }
+
+    private static Dictionary<string, DictionaryEntry> BuildByKeyword()
+    {
+        var d = new Dictionary<string, DictionaryEntry>(Entries.Length, StringComparer.Ordinal);
+        foreach (var e in Entries)
+            if (e.Keyword.Length > 0) d.TryAdd(e.Keyword, e);
+        return d;
+    }
 
     public static IReadOnlyList<DictionaryEntry> All => Entries;
 

@@ -18,7 +18,11 @@ public sealed class DictionaryEntry(uint tag, uint mask, string keyword, string 
     public bool IsRetired { get; } = retired;
     public bool IsRepeatingGroup => Mask != 0xFFFFFFFF;
 
-    public bool Matches(DicomTag t) => (t.Value & Mask) == Tag;
+    /// <summary>
+    /// Repeating groups (50xx, 60xx, 7Fxx) are the even groups xx = 00-1E only (PS3.5 7.6); odd ones are private and
+    /// never reach here.
+    /// </summary>
+    public bool Matches(DicomTag t) => (t.Value & Mask) == Tag && ((Mask & 0x00FF0000) != 0 || (t.Group & 0xFF) <= 0x1E);
 
     public override string ToString() => $"{new DicomTag(Tag)} {Keyword} {string.Join(" or ", vrs)} {VM}";
 }

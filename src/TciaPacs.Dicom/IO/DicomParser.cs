@@ -70,8 +70,27 @@ internal sealed class DicomParser
         if (!hasPreamble && meta.Count == 0 && tsUid == null)
             declared = explicitVR ? (bigEndian ? TransferSyntax.ExplicitVRBigEndian : TransferSyntax.ExplicitVRLittleEndian) : TransferSyntax.ImplicitVRLittleEndian;
 
+        if (!hasPreamble && meta.Count == 0 && _src.Peek(4) is { Length: 4 } t && t[0] == 0 && t[1] == 0 && t[2] == 0 && t[3] == 0)
+        {
+            // Tag (0000,0000) opens a DIMSE command (PS3.7 E.1), never a stored data set: this is zero bytes, e.g. a
+            // preamble cut off before its 'DICM', which would otherwise read as a run of empty command group lengths.
+            throw new DicomParseException("Input starts with zero bytes where a data element was expected: not a DICOM data set", _src.Position);
+        }
+
         var dataset = new DicomDataset();
-        ReadElements(dataset, -1, explicitVR, bigEndian, depth: 0, topLevel: true);
+        try
+        {
+            ReadElements(dataset, -1, explicitVR, bigEndian, depth: 0, topLevel: true);
+        }
+        catch (InvalidDataException ex) when (declared.IsDeflated)
+        {
+            throw new DicomParseException($"Deflated data set is not valid deflate data (PS3.5 A.5): {ex.Message}", _src.Position, ex);
+        }
+        if (dataset.Count == 0 && !_stopped && (hasPreamble || meta.Count > 0))
+        {
+            // A Part 10 file holds one data set after its meta (PS3.10 7.1): with nothing there the file was cut short.
+            throw new DicomParseException(meta.Count > 0 ? "No data set after the file meta information: the file is truncated" : "Nothing after the preamble: the file is truncated", _src.Position);
+        }
         return new DicomFile(meta, dataset, declared, _warnings, _stopped, _path) { HasPreamble = hasPreamble };
     }
 
@@ -109,8 +128,8 @@ internal sealed class DicomParser
         }
         if (groupEnd >= 0 && _src.Position != groupEnd)
             _warnings.Add($"File Meta Information Group Length says the meta ends at byte {groupEnd}, but it ends at byte {_src.Position}");
-        var groupLength = meta.GetInt(DicomTags.FileMetaInformationGroupLength);
-        if (groupLength == null) _warnings.Add("No File Meta Information Group Length (0002,0000)");
+        // Presence only: a group length written in a text VR must not be parsed as a number here (it may be garbage).
+        if (!meta.Contains(DicomTags.FileMetaInformationGroupLength)) _warnings.Add("No File Meta Information Group Length (0002,0000)");
     }
 
     /// <summary>

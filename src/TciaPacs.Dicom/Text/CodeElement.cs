@@ -60,12 +60,12 @@ internal sealed class CodeElement
             }
             case Kind.Euc3ByteG0:
             {
-                var euc = new byte[bytes.Length / 2 * 3];
-                for (int i = 0, j = 0; i + 1 < bytes.Length; i += 2, j += 3)
+                // Code page 20932 holds JIS X 0212 as (row | 0x80, cell) rather than EUC-JP's 0x8F row|0x80 cell|0x80.
+                var euc = new byte[bytes.Length / 2 * 2];
+                for (var i = 0; i + 1 < bytes.Length; i += 2)
                 {
-                    euc[j] = 0x8F;
-                    euc[j + 1] = (byte)(bytes[i] | 0x80);
-                    euc[j + 2] = (byte)(bytes[i + 1] | 0x80);
+                    euc[i] = (byte)(bytes[i] | 0x80);
+                    euc[i + 1] = (byte)(bytes[i + 1] & 0x7F);
                 }
                 return Enc.GetString(euc);
             }
@@ -103,8 +103,9 @@ internal sealed class CodeElement
                 if (bytes.Length != 2 || bytes[0] < 0xA1 || bytes[1] < 0xA1) return false;
                 output[0] = (byte)(bytes[0] & 0x7F); output[1] = (byte)(bytes[1] & 0x7F); written = 2; return true;
             case Kind.Euc3ByteG0:
-                if (bytes.Length != 3 || bytes[0] != 0x8F) return false;
-                output[0] = (byte)(bytes[1] & 0x7F); output[1] = (byte)(bytes[2] & 0x7F); written = 2; return true;
+                // JIS X 0212 in code page 20932: lead byte with the high bit, trail byte without (see DecodeRun).
+                if (bytes.Length != 2 || bytes[0] < 0xA1 || bytes[1] is < 0x21 or > 0x7E) return false;
+                output[0] = (byte)(bytes[0] & 0x7F); output[1] = bytes[1]; written = 2; return true;
             case Kind.EucG1:
                 if (bytes.Length != 2 || bytes[0] < 0xA1 || bytes[1] < 0xA1) return false;
                 output[0] = bytes[0]; output[1] = bytes[1]; written = 2; return true;

@@ -216,11 +216,14 @@ public sealed class DicomCharacterSet
                 var isDelim = rune.Value is '\\' or '\r' or '\n' or '\t' or '\f' || (isPersonName && rune.Value is '^' or '=');
                 if (g0.BytesPerChar == 2 || (g0 != CodeElement.Ascii && g0 != _initialG0) || (isDelim && g0 != _initialG0))
                 {
-                    // Return to ASCII before ASCII text and before delimiters (PS3.5 6.1.2.5.3).
-                    if (!(g0 == CodeElement.Romaji && !isDelim && rune.Value != '\\' && rune.Value != '~'))
+                    // Return to a single-byte G0 before ASCII text, and to value 1's set before delimiters (PS3.5
+                    // 6.1.2.5.3): with ISO 2022 IR 13 first that is JIS X 0201 romaji, ESC ( J (PS3.5 H.3.2). Romaji
+                    // differs from ASCII only at '\' and '~'; a '\' is read as the delimiter in either set.
+                    var back = _initialG0 == CodeElement.Romaji && rune.Value != '~' ? CodeElement.Romaji : CodeElement.Ascii;
+                    if (!(g0 == CodeElement.Romaji && !isDelim && rune.Value != '\\' && rune.Value != '~') && g0 != back)
                     {
-                        output.AddRange(CodeElement.Ascii.Escape);
-                        g0 = CodeElement.Ascii;
+                        output.AddRange(back.Escape);
+                        g0 = back;
                     }
                 }
                 output.Add((byte)rune.Value);
@@ -244,7 +247,8 @@ public sealed class DicomCharacterSet
             else if (!chosen.G0 && chosen != g1) { output.AddRange(chosen.Escape); g1 = chosen; }
             for (var k = 0; k < n; k++) output.Add(buf[k]);
         }
-        if (g0 != _initialG0 && g0.BytesPerChar == 2) output.AddRange(CodeElement.Ascii.Escape);
+        // The value ends in value 1's G0 set (PS3.5 6.1.2.5.3).
+        if (g0 != _initialG0 && g0.BytesPerChar == 2) output.AddRange(_initialG0.BytesPerChar == 1 ? _initialG0.Escape : CodeElement.Ascii.Escape);
         return output.ToArray();
     }
 
