@@ -6,7 +6,7 @@ namespace TciaPacs.Dicom.IO;
 /// A buffered forward reader over a stream that knows its absolute offset, how much is left (when the stream can
 /// tell), and never allocates a length the stream cannot supply.
 /// </summary>
-internal sealed class ByteSource
+internal sealed class ByteSource : IDisposable
 {
     private readonly Stream _stream;
     private readonly byte[] _buffer;
@@ -18,7 +18,9 @@ internal sealed class ByteSource
     public ByteSource(Stream stream, int bufferSize = 64 * 1024, long startOffset = -1)
     {
         _stream = stream;
-        _buffer = new byte[bufferSize];
+        // Pooled, and no larger than a small file needs: a parse should not cost 64 KiB of garbage per file.
+        if (stream.CanSeek) bufferSize = (int)Math.Clamp(stream.Length - stream.Position, 256, bufferSize);
+        _buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(bufferSize);
         CanSeek = stream.CanSeek;
         _bufferStart = startOffset >= 0 ? startOffset : CanSeek ? stream.Position : 0;
         _end = CanSeek ? stream.Length : -1;
@@ -26,6 +28,8 @@ internal sealed class ByteSource
     }
 
     public bool CanSeek { get; }
+
+    public void Dispose() => System.Buffers.ArrayPool<byte>.Shared.Return(_buffer);
     public long Position => _bufferStart + _pos;
 
     /// <summary>Bytes left, or -1 when the stream cannot tell.</summary>
@@ -185,7 +189,8 @@ internal sealed class ByteSource
             _stream.Seek(Position, SeekOrigin.Begin);
             return _stream;
         }
-        var head = new MemoryStream(_buffer, _pos, _len - _pos, writable: false);
+        // A copy: the pooled buffer goes back to the pool when this source is disposed.
+        var head = new MemoryStream(_buffer.AsSpan(_pos, _len - _pos).ToArray(), writable: false);
         return new ConcatStream(head, _stream);
     }
 }

@@ -28,7 +28,14 @@ internal sealed class DicomParser
     public static DicomFile Read(Stream stream, DicomReadOptions options, string? path)
     {
         var parser = new DicomParser(new ByteSource(stream), options, path);
-        return parser.ReadFile();
+        try
+        {
+            return parser.ReadFile();
+        }
+        finally
+        {
+            parser._src.Dispose();
+        }
     }
 
     private DicomFile ReadFile()
@@ -63,6 +70,7 @@ internal sealed class DicomParser
         if (declared.IsDeflated)
         {
             var inflated = new DeflateStream(_src.DetachRemaining(), CompressionMode.Decompress, leaveOpen: false);
+            _src.Dispose();
             _src = new ByteSource(inflated, startOffset: 0);
             _valuesAddressable = false;
             (explicitVR, bigEndian) = (true, false);
