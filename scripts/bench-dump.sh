@@ -19,13 +19,16 @@ if ! command -v hyperfine >/dev/null; then
     fi
 fi
 
-echo "== Building tciapacs (Release)"
-dotnet build "$root/src/TciaPacs.Server/TciaPacs.Server.csproj" -c Release -nologo -v q
-tciapacs="$root/src/TciaPacs.Server/bin/Release/net10.0/tciapacs"
+echo "== Publishing tciapacs (Release, ReadyToRun: the form we ship)"
+publish="$(mktemp -d -t tciapacs-publish.XXXXXX)"
+dotnet publish "$root/src/TciaPacs.Server/TciaPacs.Server.csproj" -c Release -r linux-x64 --self-contained false \
+    -p:PublishReadyToRun=true -o "$publish" -nologo -v q
+tciapacs="$publish/tciapacs"
+trap 'rm -rf "$publish"' EXIT
 [ -x "$tciapacs" ] || { echo "no apphost at $tciapacs" >&2; exit 1; }
 
 work="$(mktemp -d -t tciapacs-dump-bench.XXXXXX)"
-if [ "${KEEP_FILES:-0}" != 1 ]; then trap 'rm -rf "$work"' EXIT; fi
+if [ "${KEEP_FILES:-0}" != 1 ]; then trap 'rm -rf "$work" "$publish"' EXIT; fi
 
 # Candidates from the manifest: CT or MR, Implicit/Explicit VR Little Endian, dcmdump reads them.
 mapfile -t candidates < <(awk -F'\t' 'NR > 1 && $5 ~ /\/ (CT|MR)$/ && $9 == "yes" &&
@@ -57,6 +60,7 @@ if command -v hyperfine >/dev/null; then
     hyperfine --warmup 1 --runs "$runs" --style basic --output=null \
         --export-markdown "$work/table.md" \
         -n "tciapacs dump ($count files)" "$tcia_cmd" \
+        -n "tciapacs dump, DOTNET_TieredPGO=0 ($count files)" "env DOTNET_TieredPGO=0 $tcia_cmd" \
         -n "dcmdump ($count files)" "$dcmtk_cmd"
     echo
     cat "$work/table.md"
