@@ -9,6 +9,10 @@ public static class Program
     {
         var root = new RootCommand("TciaPacs: a DICOM archive for research image collections.")
         {
+            ServeCommand.Create(),
+            ImportCommand.Create(),
+            ReindexCommand.Create(),
+            QueryCommand.Create(),
             DumpCommand.Create(),
             TranscodeCommand.Create(),
         };

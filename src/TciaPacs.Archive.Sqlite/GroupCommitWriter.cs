@@ -1,0 +1,100 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace TciaPacs.Archive.Sqlite;
+
+/// <summary>
+/// The single writer connection. Work items queue up; a dedicated thread runs every item waiting into one transaction
+/// (each inside its own savepoint, so one failing item rolls back alone) and commits: with WAL and synchronous=FULL
+/// the commit is durable, and only then is any item's task completed (group commit: one fsync for many stores,
+/// nothing acknowledged before it is durable).
+/// </summary>
+internal sealed class GroupCommitWriter : IDisposable
+{
+    private const int MaxBatch = 256;
+    private readonly SqliteConnection _connection;
+    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Thread _thread;
+
+    public GroupCommitWriter(SqliteConnection connection)
+    {
+        _connection = connection;
+        _thread = new Thread(Loop) { IsBackground = true, Name = "catalog-writer" };
+        _thread.Start();
+    }
+
+    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    {
+        var item = new WorkItem<T>(work);
+        if (!_queue.Writer.TryWrite(item)) return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
+        return item.Task;
+    }
+
+    private void Loop()
+    {
+        var reader = _queue.Reader;
+        var batch = new List<WorkItem>(MaxBatch);
+        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        {
+            batch.Clear();
+            while (batch.Count < MaxBatch && reader.TryRead(out var w)) batch.Add(w);
+            try
+            {
+                using var tx = _connection.BeginTransaction();
+                foreach (var w in batch)
+                {
+                    tx.Save("item");
+                    try
+                    {
+                        w.Run(_connection, tx);
+                        tx.Release("item");
+                    }
+                    catch (Exception ex)
+                    {
+                        tx.Rollback("item");
+                        tx.Release("item");
+                        w.Error = ex;
+                    }
+                }
+                tx.Commit();
+            }
+            catch (Exception ex)
+            {
+                foreach (var w in batch) w.Error ??= ex;
+                foreach (var w in batch) w.MarkUncommitted();
+            }
+            foreach (var w in batch) w.Complete();
+        }
+    }
+
+    public void Dispose()
+    {
+        _queue.Writer.TryComplete();
+        _thread.Join();
+        _connection.Dispose();
+    }
+
+    private abstract class WorkItem
+    {
+        public Exception? Error { get; set; }
+        public abstract void Run(SqliteConnection connection, SqliteTransaction tx);
+        public abstract void Complete();
+        public void MarkUncommitted() => Error ??= new InvalidOperationException("the catalog transaction did not commit");
+    }
+
+    private sealed class WorkItem<T>(Func<SqliteConnection, SqliteTransaction, T> work) : WorkItem
+    {
+        private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private T? _result;
+
+        public Task<T> Task => _tcs.Task;
+
+        public override void Run(SqliteConnection connection, SqliteTransaction tx) => _result = work(connection, tx);
+
+        public override void Complete()
+        {
+            if (Error != null) _tcs.TrySetException(Error);
+            else _tcs.TrySetResult(_result!);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using Microsoft.Data.Sqlite;
+using TciaPacs.Archive.Catalog;
+
+namespace TciaPacs.Archive.Sqlite;
+
+/// <summary>
+/// The catalog in SQLite: WAL journal (readers never block the writer, PS: sqlite.org/wal.html), synchronous=FULL so
+/// a commit is durable when it returns, one writer connection behind <see cref="GroupCommitWriter"/>, and a pooled
+/// read-only connection per query.
+/// </summary>
+public sealed class SqliteCatalog : ICatalog
+{
+    private readonly string _readConnectionString;
+    private readonly GroupCommitWriter _writer;
+
+    public SqliteCatalog(string databasePath)
+    {
+        DatabasePath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        var write = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 60 }.ToString();
+        _readConnectionString = new SqliteConnectionStringBuilder { DataSource = DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = true, DefaultTimeout = 60 }.ToString();
+        var connection = new SqliteConnection(write);
+        connection.Open();
+        Sql.Execute(connection, null, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 60000; PRAGMA foreign_keys = ON;");
+        Sql.Execute(connection, null, CatalogSchema.Ddl);
+        Sql.Execute(connection, null, $"PRAGMA user_version = {CatalogSchema.Version}");
+        _writer = new GroupCommitWriter(connection);
+    }
+
+    public string DatabasePath { get; }
+
+    /// <summary>The catalog file of a data folder: <c>DATA/catalog.db</c>.</summary>
+    public static SqliteCatalog OpenDataDirectory(string dataDirectory) => new(Path.Combine(dataDirectory, "catalog.db"));
+
+    public Task<CommitResult> CommitAsync(CatalogEntry entry, CancellationToken cancellationToken = default) =>
+        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry));
+
+    public Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default) =>
+        _writer.Enqueue((c, tx) => CatalogWrites.RemoveInstance(c, tx, sopInstanceUid));
+
+    public Task ClearAsync(CancellationToken cancellationToken = default) => _writer.Enqueue((c, tx) => CatalogWrites.Clear(c, tx));
+
+    public CatalogInstance? FindInstance(string sopInstanceUid)
+    {
+        using var c = OpenRead();
+        return CatalogReads.FindInstance(c, sopInstanceUid);
+    }
+
+    public string? CheckIdentity(CatalogEntry entry)
+    {
+        using var c = OpenRead();
+        return CatalogWrites.IdentityConflict(c, null, entry);
+    }
+
+    public IEnumerable<CatalogEntity> Query(CatalogFilter filter, CancellationToken cancellationToken = default)
+    {
+        using var c = OpenRead();
+        foreach (var e in CatalogReads.Query(c, filter, cancellationToken)) yield return e;
+    }
+
+    public IEnumerable<CatalogInstance> AllInstances()
+    {
+        using var c = OpenRead();
+        foreach (var i in CatalogReads.AllInstances(c)) yield return i;
+    }
+
+    public long CountInstances()
+    {
+        using var c = OpenRead();
+        return (long)Sql.Scalar(c, null, "SELECT COUNT(*) FROM instance")!;
+    }
+
+    private SqliteConnection OpenRead()
+    {
+        var c = new SqliteConnection(_readConnectionString);
+        c.Open();
+        return c;
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        using var c = new SqliteConnection(_readConnectionString);
+        SqliteConnection.ClearPool(c);
+    }
+}

@@ -1,0 +1,11 @@
+namespace TciaPacs.Archive.Catalog;
+
+/// <summary>The computed attributes of an entity (PS3.4 C.6.1.1.x/C.6.2.1.x "Number of … Related …", ModalitiesInStudy, SOPClassesInStudy).</summary>
+public sealed record EntityCounts
+{
+    public int? RelatedStudies { get; init; }
+    public int? RelatedSeries { get; init; }
+    public int? RelatedInstances { get; init; }
+    public IReadOnlyList<string>? ModalitiesInStudy { get; init; }
+    public IReadOnlyList<string>? SopClassesInStudy { get; init; }
+}

@@ -1,0 +1,97 @@
+using TciaPacs.Archive.Catalog;
+using TciaPacs.Archive.Indexing;
+using TciaPacs.Archive.Query;
+using TciaPacs.Archive.Storage;
+using TciaPacs.Archive.Storing;
+
+namespace TciaPacs.Archive;
+
+/// <summary>
+/// The archive over its ports: one file store, one catalog, an optional query index, the store pipeline and the query
+/// engine. The composition root (TciaPacs.Server) builds it with the adapters. Closing it waits for the stores in
+/// flight (each either commits or leaves nothing visible) and refuses new ones.
+/// </summary>
+public sealed class DicomArchive : IAsyncDisposable
+{
+    private readonly ICatalog _catalog;
+    private readonly IQueryIndex? _index;
+    private readonly StorePipeline _pipeline;
+    private readonly object _gate = new();
+    private int _inFlight;
+    private bool _closing;
+    private TaskCompletionSource? _drained;
+
+    private readonly FileStream? _lock;
+
+    /// <param name="exclusive">
+    /// Hold <c>DATA/.lock</c> so that no second process stores into (or recovers) the same folder; read-only users
+    /// (queries) pass false.
+    /// </param>
+    public DicomArchive(string dataDirectory, ICatalog catalog, StoreOptions? options = null, IReadOnlyList<IStoreFilter>? filters = null, IQueryIndex? index = null, bool exclusive = true)
+    {
+        Files = new FileStore(dataDirectory);
+        if (exclusive)
+        {
+            try
+            {
+                _lock = new FileStream(Path.Combine(Files.DataDirectory, ".lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException ex)
+            {
+                catalog.Dispose();
+                throw new IOException($"the data folder {Files.DataDirectory} is in use by another process", ex);
+            }
+        }
+        _catalog = catalog;
+        _index = index;
+        _pipeline = new StorePipeline(Files, catalog, options, filters, index);
+        Query = new QueryEngine(catalog, index);
+        Recovery = new ArchiveRecovery(Files, catalog, index);
+    }
+
+    public FileStore Files { get; }
+    public ICatalog Catalog => _catalog;
+    public QueryEngine Query { get; }
+    public ArchiveRecovery Recovery { get; }
+
+    public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (_closing) return StoreResult.Failure(StoreResult.StatusOutOfResources, "the archive is shutting down");
+            _inFlight++;
+        }
+        try
+        {
+            return await _pipeline.StoreAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (--_inFlight == 0) _drained?.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>Refuses new stores and waits for those in flight.</summary>
+    public Task DrainAsync()
+    {
+        lock (_gate)
+        {
+            _closing = true;
+            if (_inFlight == 0) return Task.CompletedTask;
+            _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return _drained.Task;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await DrainAsync().ConfigureAwait(false);
+        _index?.Commit();
+        _index?.Dispose();
+        _catalog.Dispose();
+        _lock?.Dispose();
+    }
+}

@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using TciaPacs.Archive.Catalog;
+using TciaPacs.Archive.Indexing;
+using TciaPacs.Archive.Storing;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.IO;
+
+namespace TciaPacs.Archive.Storage;
+
+/// <summary>
+/// Makes files and catalog agree after a crash, and rebuilds the catalog from the files alone. The store writes
+/// file-then-row, so a crash leaves: <c>.part</c> files (never visible: removed), complete files without a row (the
+/// store was never acknowledged: adopted when they fit the catalog, else removed), and never a row without a file
+/// (such rows, from a file deleted by hand, are removed with their counts).
+/// </summary>
+public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryIndex? index = null)
+{
+    public async Task<RecoveryReport> RecoverAsync(int parallelism = 2, CancellationToken cancellationToken = default)
+    {
+        var temps = files.RemoveTemporaryFiles();
+        var known = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var i in catalog.AllInstances()) known[i.RelativePath] = i.SopInstanceUid;
+        var onDisk = files.EnumerateFiles().ToHashSet(StringComparer.Ordinal);
+        var rowsRemoved = 0;
+        foreach (var (path, sop) in known)
+        {
+            if (onDisk.Contains(path)) continue;
+            if (await catalog.RemoveInstanceAsync(sop, cancellationToken).ConfigureAwait(false)) rowsRemoved++;
+            index?.Delete(sop);
+        }
+        var orphans = onDisk.Where(p => !known.ContainsKey(p)).ToList();
+        var (adopted, removed, problems) = await AdoptAsync(orphans, parallelism, true, cancellationToken).ConfigureAwait(false);
+        index?.Commit();
+        return new RecoveryReport(temps, adopted, removed, rowsRemoved, onDisk.Count) { Problems = problems };
+    }
+
+    /// <summary>
+    /// Empties the catalog (and index) and records every file again, as <c>tciapacs reindex</c> does. Files that do
+    /// not fit (unreadable, or a second file for one SOP Instance UID) are reported and left in place.
+    /// </summary>
+    public async Task<RecoveryReport> RebuildAsync(int parallelism = 2, CancellationToken cancellationToken = default)
+    {
+        var temps = files.RemoveTemporaryFiles();
+        await catalog.ClearAsync(cancellationToken).ConfigureAwait(false);
+        index?.Clear();
+        // The catalog keeps, per level, the document of the smallest SOP Instance UID, so the order here does not matter.
+        var all = files.EnumerateFiles().Order(StringComparer.Ordinal).ToList();
+        var (adopted, removed, problems) = await AdoptAsync(all, parallelism, false, cancellationToken).ConfigureAwait(false);
+        index?.Commit();
+        return new RecoveryReport(temps, adopted, removed, 0, all.Count) { Problems = problems };
+    }
+
+    private async Task<(int Adopted, int Removed, List<string> Problems)> AdoptAsync(List<string> paths, int parallelism, bool deleteRejected, CancellationToken ct)
+    {
+        int adopted = 0, removed = 0;
+        var problems = new ConcurrentQueue<string>();
+        await Parallel.ForEachAsync(paths, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct }, async (path, token) =>
+        {
+            var outcome = await AdoptOneAsync(path, token).ConfigureAwait(false);
+            if (outcome == null) { Interlocked.Increment(ref adopted); return; }
+            problems.Enqueue($"{path}: {outcome}");
+            if (!deleteRejected) return;
+            files.Delete(path);
+            Interlocked.Increment(ref removed);
+        }).ConfigureAwait(false);
+        return (adopted, removed, problems.ToList());
+    }
+
+    /// <summary>Null when the file is now in the catalog, else why it was not taken.</summary>
+    private async Task<string?> AdoptOneAsync(string relativePath, CancellationToken ct)
+    {
+        var full = files.FullPath(relativePath);
+        DicomFile file;
+        try
+        {
+            file = await DicomFile.OpenAsync(full, DicomReadOptions.HeaderOnly, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is DicomParseException or IOException or InvalidDataException)
+        {
+            return $"unreadable: {ex.Message}";
+        }
+        if (InstanceValidator.Validate(file.Dataset, file.Meta) is { } invalid) return invalid;
+        var hash = await HashAsync(full, ct).ConfigureAwait(false);
+        var info = new FileInfo(full);
+        var entry = EntryFactory.Create(file.Dataset, _collections.GetOrAdd(FileStore.StudyFolderOf(relativePath), files.ReadCollection), file.TransferSyntax, relativePath, hash, info.Length, new DateTimeOffset(info.LastWriteTimeUtc), false);
+        var result = await catalog.CommitAsync(entry, ct).ConfigureAwait(false);
+        if (result.Outcome == CommitOutcome.Inserted)
+        {
+            index?.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, file.Dataset));
+            return null;
+        }
+        if (result.Outcome == CommitOutcome.Identical && result.ExistingPath == relativePath) return null;
+        return result.Reason ?? result.Outcome.ToString();
+    }
+
+    // Collections by study folder, from the markers the store writes (the collection is not in the DICOM file).
+    private readonly ConcurrentDictionary<string, string> _collections = new(StringComparer.Ordinal);
+
+    private static async Task<string> HashAsync(string path, CancellationToken ct)
+    {
+        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using var hashing = new ContentHashingStream(Stream.Null);
+        await input.CopyToAsync(hashing, ct).ConfigureAwait(false);
+        return hashing.HashHex();
+    }
+}

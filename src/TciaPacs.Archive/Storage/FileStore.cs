@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace TciaPacs.Archive.Storage;
+
+/// <summary>
+/// Instances as Part 10 files, in the transfer syntax they arrived in, under <c>DATA/files</c>:
+/// <c>ab/abcdef0123456789/&lt;series&gt;/&lt;instance&gt;-&lt;content&gt;.dcm</c>, each part 16 hex digits of the
+/// SHA-256 of the UID (short, safe on every file system, spread over 256 top folders), the file name ending with 8 hex
+/// digits of the content hash so that other content for the same SOP Instance UID never overwrites a stored file.
+/// Writes are atomic as in dcm4che: a temporary <c>.part</c> file in the same folder, fsync, rename, fsync the folder;
+/// only then is the catalog told. A crash leaves at most a <c>.part</c> file (removed at startup) or a complete file
+/// the catalog does not know yet (adopted or removed by <see cref="ArchiveRecovery"/>).
+/// </summary>
+public sealed class FileStore
+{
+    public const string TempSuffix = ".part";
+    public const string FileSuffix = ".dcm";
+
+    public FileStore(string dataDirectory)
+    {
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        Root = Path.Combine(DataDirectory, "files");
+        QuarantineRoot = Path.Combine(DataDirectory, "quarantine");
+        Directory.CreateDirectory(Root);
+    }
+
+    public string DataDirectory { get; }
+    public string Root { get; }
+    public string QuarantineRoot { get; }
+
+    public static string HashUid(string uid) => Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(uid)))[..16];
+
+    /// <summary>The folder of a series, relative to <see cref="Root"/>.</summary>
+    public static string SeriesFolder(string studyUid, string seriesUid)
+    {
+        var study = HashUid(studyUid);
+        return $"{study[..2]}/{study}/{HashUid(seriesUid)}";
+    }
+
+    public static string RelativePathOf(string studyUid, string seriesUid, string sopInstanceUid, string contentHash) =>
+        $"{SeriesFolder(studyUid, seriesUid)}/{HashUid(sopInstanceUid)}-{contentHash[..8]}{FileSuffix}";
+
+    /// <summary>The study folder (first two parts) of a path relative to <see cref="Root"/>.</summary>
+    public static string StudyFolderOf(string relativePath)
+    {
+        var parts = relativePath.Split('/');
+        return parts.Length >= 2 ? $"{parts[0]}/{parts[1]}" : relativePath;
+    }
+
+    /// <summary>The collection recorded in a study folder (<c>collection.txt</c>), so that a rebuild from files alone keeps it.</summary>
+    public string ReadCollection(string studyFolder)
+    {
+        var marker = Path.Combine(FullPath(studyFolder), CollectionMarker);
+        return File.Exists(marker) ? File.ReadAllText(marker).Trim() : Storing.StoreRequest.DefaultCollection;
+    }
+
+    private const string CollectionMarker = "collection.txt";
+
+    private void WriteCollectionMarker(string studyUid, string collection)
+    {
+        var folder = FullPath(StudyFolderOf(SeriesFolder(studyUid, "x")));
+        var marker = Path.Combine(folder, CollectionMarker);
+        if (File.Exists(marker)) return;
+        var temp = Path.Combine(folder, $".{Guid.NewGuid():N}{TempSuffix}");
+        using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            fs.Write(System.Text.Encoding.UTF8.GetBytes(collection));
+            fs.Flush(flushToDisk: true);
+        }
+        try { File.Move(temp, marker); } catch (IOException) { TryDelete(temp); }
+        DurableIO.SyncDirectory(folder);
+    }
+
+    public string FullPath(string relativePath) => Path.Combine(Root, relativePath.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>Writes <paramref name="write"/>'s output to a temporary file in the series folder, hashing it, and fsyncs it.</summary>
+    public async Task<StagedFile> StageAsync(string studyUid, string seriesUid, string sopInstanceUid, string collection, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
+    {
+        var folder = FullPath(SeriesFolder(studyUid, seriesUid));
+        DurableIO.CreateDirectoryDurably(folder);
+        WriteCollectionMarker(studyUid, collection);
+        var temp = Path.Combine(folder, $".{Guid.NewGuid():N}{TempSuffix}");
+        try
+        {
+            string hash;
+            long size;
+            await using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous))
+            {
+                await using (var hashing = new ContentHashingStream(fs))
+                {
+                    await write(hashing, cancellationToken).ConfigureAwait(false);
+                    hash = hashing.HashHex();
+                    size = hashing.Length;
+                }
+                await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
+                fs.Flush(flushToDisk: true);
+            }
+            return new StagedFile(temp, RelativePathOf(studyUid, seriesUid, sopInstanceUid, hash), hash, size);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Gives the staged file its final name (same content, same name: an existing file is kept) and syncs the folder.</summary>
+    public void Publish(StagedFile staged)
+    {
+        var final = FullPath(staged.RelativePath);
+        if (File.Exists(final)) TryDelete(staged.TempPath);
+        else File.Move(staged.TempPath, final);
+        DurableIO.SyncDirectory(Path.GetDirectoryName(final)!);
+    }
+
+    public void Discard(StagedFile staged) => TryDelete(staged.TempPath);
+
+    /// <summary>Removes a published file that the catalog does not reference (refused, replaced or orphaned).</summary>
+    public void Delete(string relativePath)
+    {
+        var full = FullPath(relativePath);
+        TryDelete(full);
+        var dir = Path.GetDirectoryName(full);
+        if (dir != null && Directory.Exists(dir)) DurableIO.SyncDirectory(dir);
+    }
+
+    /// <summary>Copies a file into the quarantine folder (temp, fsync, rename) with a note of the reason; it is not in the catalog.</summary>
+    public async Task<string> QuarantineAsync(string source, string name, string reason, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(QuarantineRoot);
+        var target = Path.Combine(QuarantineRoot, name + FileSuffix);
+        var temp = target + TempSuffix;
+        await using (var input = File.OpenRead(source))
+        await using (var output = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            await input.CopyToAsync(output, cancellationToken).ConfigureAwait(false);
+            output.Flush(flushToDisk: true);
+        }
+        File.Move(temp, target, overwrite: true);
+        await File.WriteAllTextAsync(target + ".reason.txt", reason + Environment.NewLine, cancellationToken).ConfigureAwait(false);
+        DurableIO.SyncDirectory(QuarantineRoot);
+        return target;
+    }
+
+    /// <summary>Every published file, relative to <see cref="Root"/>.</summary>
+    public IEnumerable<string> EnumerateFiles() =>
+        Directory.EnumerateFiles(Root, "*" + FileSuffix, SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(Root, f).Replace(Path.DirectorySeparatorChar, '/'));
+
+    /// <summary>Deletes the temporary files a crash left behind; returns how many.</summary>
+    public int RemoveTemporaryFiles()
+    {
+        var n = 0;
+        foreach (var f in Directory.EnumerateFiles(Root, "*" + TempSuffix, SearchOption.AllDirectories))
+        {
+            TryDelete(f);
+            n++;
+        }
+        return n;
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

@@ -1,0 +1,240 @@
+using TciaPacs.Archive.Catalog;
+using TciaPacs.Archive.Indexing;
+using TciaPacs.Archive.Storage;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.IO;
+
+namespace TciaPacs.Archive.Storing;
+
+/// <summary>
+/// The one way in: parse (header only) → validate → filters in order → stage the file (temp, fsync) → publish (rename,
+/// fsync folder) → catalog commit (durable before we answer) → index. Whatever fails, no row points at a missing file
+/// and no refused content replaces a stored file. Safe to call concurrently.
+/// </summary>
+public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOptions? options = null, IReadOnlyList<IStoreFilter>? filters = null, IQueryIndex? index = null)
+{
+    private readonly StoreOptions _options = options ?? new StoreOptions();
+    private readonly IReadOnlyList<IStoreFilter> _filters = filters ?? [];
+    // Stores of one SOP Instance UID are serialized from publish to cleanup, so that a file one store keeps is never
+    // deleted by another; 64 stripes keep unrelated stores parallel.
+    private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+    private int _sinceIndexCommit;
+
+    public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
+    {
+        string? spool = null;
+        try
+        {
+            var source = request.FilePath;
+            if (source == null)
+            {
+                if (request.Stream == null) return StoreResult.Failure(StoreResult.StatusCannotUnderstand, "the request has neither a file nor a stream");
+                spool = await SpoolAsync(request.Stream, cancellationToken).ConfigureAwait(false);
+                source = spool;
+            }
+            return await StoreFileAsync(request, source, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (spool != null) File.Delete(spool);
+        }
+    }
+
+    private async Task<string> SpoolAsync(Stream stream, CancellationToken ct)
+    {
+        var dir = Path.Combine(files.Root, ".incoming");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, Guid.NewGuid().ToString("N") + FileStore.TempSuffix);
+        await using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await stream.CopyToAsync(fs, ct).ConfigureAwait(false);
+        return path;
+    }
+
+    private async Task<StoreResult> StoreFileAsync(StoreRequest request, string source, CancellationToken ct)
+    {
+        DicomFile file;
+        try
+        {
+            file = await DicomFile.OpenAsync(source, DicomReadOptions.HeaderOnly, ct).ConfigureAwait(false);
+        }
+        catch (DicomParseException ex)
+        {
+            return StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"cannot parse: at byte {ex.Offset}: {ex.Reason}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or NotSupportedException)
+        {
+            return StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"cannot read: {ex.Message}");
+        }
+
+        var header = file.Dataset;
+        if (InstanceValidator.Validate(header, file.Meta) is { } invalid)
+            return Identify(StoreResult.Failure(StoreResult.StatusDataSetDoesNotMatchSopClass, invalid), header);
+
+        var modified = new List<string>();
+        foreach (var filter in _filters)
+        {
+            switch (filter.Decide(new StoreContext(request, header, file.TransferSyntax)))
+            {
+                case FilterDecision.Accept:
+                    break;
+                case FilterDecision.Modify m:
+                    header = m.Dataset;
+                    modified.Add($"{filter.Name}: {m.Reason}");
+                    break;
+                case FilterDecision.Quarantine q:
+                    return Identify(await QuarantineAsync(source, header, $"{filter.Name}: {q.Reason}", ct).ConfigureAwait(false), header);
+                case FilterDecision.Reject r:
+                    return Identify(StoreResult.Failure(r.Status, $"rejected by {filter.Name}: {r.Reason}"), header);
+            }
+        }
+        if (modified.Count > 0 && InstanceValidator.Validate(header, new DicomDataset()) is { } invalidAfter)
+            return Identify(StoreResult.Failure(StoreResult.StatusProcessingFailure, $"after filters: {invalidAfter}"), header);
+
+        if (catalog.CheckIdentity(EntryFactory.Probe(header, request.Collection, file.TransferSyntax)) is { } conflict)
+            return Identify(StoreResult.Failure(StoreResult.StatusProcessingFailure, conflict), header);
+
+        var rewrite = modified.Count > 0 || !file.HasPreamble || !file.Meta.Contains(DicomTags.TransferSyntaxUID);
+        StagedFile staged;
+        try
+        {
+            staged = await StageAsync(source, file, header, rewrite, request.Collection, ct).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DicomParseException or InvalidOperationException)
+        {
+            return Identify(StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}"), header);
+        }
+        return Identify(await CommitAsync(request, header, file.TransferSyntax, staged, modified, ct).ConfigureAwait(false), header);
+    }
+
+    private Task<StagedFile> StageAsync(string source, DicomFile file, DicomDataset header, bool rewrite, string collection, CancellationToken ct)
+    {
+        var study = header.GetString(DicomTags.StudyInstanceUID)!;
+        var series = header.GetString(DicomTags.SeriesInstanceUID)!;
+        var sop = header.GetString(DicomTags.SOPInstanceUID)!;
+        if (!rewrite)
+        {
+            return files.StageAsync(study, series, sop, collection, async (output, token) =>
+            {
+                await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await input.CopyToAsync(output, token).ConfigureAwait(false);
+            }, ct);
+        }
+        return files.StageAsync(study, series, sop, collection, (output, token) =>
+        {
+            // The header (possibly edited by a filter) followed by what the header-only read left out: Pixel Data onwards.
+            var full = DicomFile.Open(source);
+            var dataset = header.Clone();
+            foreach (var e in full.Dataset)
+                if (e.Tag >= DicomTags.PixelData) dataset.Add(e);
+            new DicomFile(DicomWriter.BuildMeta(full.Meta, dataset, full.TransferSyntax), dataset, full.TransferSyntax).Save(output);
+            return Task.CompletedTask;
+        }, ct);
+    }
+
+    private async Task<StoreResult> CommitAsync(StoreRequest request, DicomDataset header, TransferSyntax ts, StagedFile staged, List<string> modified, CancellationToken ct)
+    {
+        var sop = header.GetString(DicomTags.SOPInstanceUID)!;
+        var stripe = _stripes[(uint)StringComparer.Ordinal.GetHashCode(sop) % (uint)_stripes.Length];
+        await stripe.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            // Fast paths that need no write: the same content is already there, or other content and no overwrite.
+            if (catalog.FindInstance(sop) is { } existing)
+            {
+                if (existing.ContentHash == staged.ContentHash)
+                {
+                    files.Discard(staged);
+                    return new StoreResult(StoreStatus.SuccessDuplicate, StoreResult.StatusSuccess, "identical instance already stored") { StoredPath = existing.RelativePath, Size = existing.Size };
+                }
+                if (_options.DuplicatePolicy == DuplicatePolicy.Reject)
+                {
+                    files.Discard(staged);
+                    return Refused();
+                }
+            }
+
+            try
+            {
+                files.Publish(staged);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                files.Discard(staged);
+                return StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}");
+            }
+            var entry = EntryFactory.Create(header, request.Collection, ts, staged, DateTimeOffset.UtcNow, _options.DuplicatePolicy == DuplicatePolicy.Overwrite);
+            CommitResult result;
+            try
+            {
+                result = await catalog.CommitAsync(entry, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                if (catalog.FindInstance(sop)?.RelativePath != staged.RelativePath) files.Delete(staged.RelativePath);
+                return StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot record the instance: {ex.Message}");
+            }
+
+            switch (result.Outcome)
+            {
+                case CommitOutcome.Inserted:
+                case CommitOutcome.Replaced:
+                    if (result.ExistingPath != null && result.ExistingPath != staged.RelativePath) files.Delete(result.ExistingPath);
+                    UpdateIndex(entry, header);
+                    var note = result.Outcome == CommitOutcome.Replaced ? "replaced the stored instance with other content" : "";
+                    if (modified.Count > 0)
+                        return new StoreResult(StoreStatus.Warning, StoreResult.StatusCoercion, string.Join("; ", [.. modified, note]).Trim(' ', ';')) { ReasonCode = StoreResult.StatusCoercion, StoredPath = staged.RelativePath, Size = staged.Size };
+                    return new StoreResult(StoreStatus.Success, StoreResult.StatusSuccess, note) { StoredPath = staged.RelativePath, Size = staged.Size };
+                case CommitOutcome.Identical:
+                    if (result.ExistingPath != staged.RelativePath) files.Delete(staged.RelativePath);
+                    return new StoreResult(StoreStatus.SuccessDuplicate, StoreResult.StatusSuccess, "identical instance already stored") { StoredPath = result.ExistingPath, Size = staged.Size };
+                case CommitOutcome.ContentConflict:
+                    if (result.ExistingPath != staged.RelativePath) files.Delete(staged.RelativePath);
+                    return Refused();
+                default:
+                    if (result.ExistingPath != staged.RelativePath) files.Delete(staged.RelativePath);
+                    return StoreResult.Failure(StoreResult.StatusProcessingFailure, result.Reason ?? "identity conflict");
+            }
+        }
+        finally
+        {
+            stripe.Release();
+        }
+    }
+
+    private static StoreResult Refused() =>
+        new(StoreStatus.Refused, StoreResult.StatusDuplicateSopInstance, "SOP Instance UID already stored with other content; kept the stored instance (duplicate policy: reject)")
+        { ReasonCode = StoreResult.StatusDuplicateSopInstance };
+
+    private async Task<StoreResult> QuarantineAsync(string source, DicomDataset header, string reason, CancellationToken ct)
+    {
+        await files.QuarantineAsync(source, FileStore.HashUid(header.GetString(DicomTags.SOPInstanceUID) ?? Guid.NewGuid().ToString()), reason, ct).ConfigureAwait(false);
+        return new StoreResult(StoreStatus.Quarantined, StoreResult.StatusSuccess, $"quarantined: {reason}");
+    }
+
+    private void UpdateIndex(CatalogEntry entry, DicomDataset header)
+    {
+        if (index == null) return;
+        try
+        {
+            index.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, header));
+            if (Interlocked.Increment(ref _sinceIndexCommit) >= _options.IndexCommitInterval)
+            {
+                Interlocked.Exchange(ref _sinceIndexCommit, 0);
+                index.Commit();
+            }
+        }
+        catch (Exception ex)
+        {
+            // The catalog is the source of truth; a failed index update is repaired by rebuilding the index from it.
+            _options.OnWarning?.Invoke($"query index update failed for an instance (rebuild the index with 'tciapacs reindex'): {ex.Message}");
+        }
+    }
+
+    private static StoreResult Identify(StoreResult result, DicomDataset header) => result with
+    {
+        SopClassUid = result.SopClassUid ?? header.GetString(DicomTags.SOPClassUID),
+        SopInstanceUid = result.SopInstanceUid ?? header.GetString(DicomTags.SOPInstanceUID),
+        StudyInstanceUid = result.StudyInstanceUid ?? header.GetString(DicomTags.StudyInstanceUID),
+        SeriesInstanceUid = result.SeriesInstanceUid ?? header.GetString(DicomTags.SeriesInstanceUID),
+    };
+}

@@ -1,0 +1,32 @@
+namespace TciaPacs.Archive.Storing;
+
+/// <summary>
+/// One instance to store: a Part 10 file already spooled to disk (DIMSE and STOW spool to a file first, so that bulk
+/// data never sits in memory) or a stream, which the pipeline spools itself.
+/// </summary>
+public sealed record StoreRequest
+{
+    public const string DefaultCollection = "default";
+
+    /// <summary>The Part 10 file (PS3.10 7.1) to store; it is copied, never moved or changed.</summary>
+    public string? FilePath { get; init; }
+
+    /// <summary>Alternatively a stream holding a Part 10 file; read once, to its end.</summary>
+    public Stream? Stream { get; init; }
+
+    public string Collection { get; init; } = DefaultCollection;
+
+    public StoreDoor Door { get; init; } = StoreDoor.Import;
+
+    /// <summary>The calling AE title (DIMSE) or client name, for audit; not used for decisions here.</summary>
+    public string? CallingAe { get; init; }
+
+    public static StoreRequest FromFile(string path, string collection = DefaultCollection, StoreDoor door = StoreDoor.Import) =>
+        new() { FilePath = path, Collection = collection, Door = door };
+
+    public static StoreRequest FromStream(Stream stream, string collection = DefaultCollection, StoreDoor door = StoreDoor.Stow) =>
+        new() { Stream = stream, Collection = collection, Door = door };
+
+    /// <summary>What to call the source in messages.</summary>
+    public string SourceName => FilePath ?? "(stream)";
+}

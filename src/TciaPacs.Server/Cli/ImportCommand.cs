@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Globalization;
+using TciaPacs.Archive;
+using TciaPacs.Archive.Storing;
+using TciaPacs.Server.Hosting;
+
+namespace TciaPacs.Server.Cli;
+
+/// <summary>
+/// <c>tciapacs import DIR|FILE... [--data DIR] [--collection NAME] [--parallel N] [--verbose]</c>: every file (folders
+/// recursively) through the store pipeline, in parallel, with a progress line on stderr and a summary on stdout. With
+/// --verbose each file's outcome is printed as soon as it is durable ("stored\tFILE\tSOP-UID"). Exit status 1 when any
+/// file was rejected or refused, 130 when interrupted.
+/// </summary>
+internal static class ImportCommand
+{
+    public static Command Create()
+    {
+        var paths = new Argument<string[]>("paths") { Arity = ArgumentArity.OneOrMore, Description = "DICOM files or folders (searched recursively)" };
+        var data = CommonOptions.Data();
+        var collection = new Option<string>("--collection") { Description = "Target collection", DefaultValueFactory = _ => StoreRequest.DefaultCollection };
+        var parallel = new Option<int>("--parallel", "-j") { Description = "Files stored at once", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Print one line per file" };
+        var command = new Command("import", "Store DICOM files into the archive") { paths, data, collection, parallel, verbose };
+        command.SetAction(parse => Run(parse.GetValue(paths)!, parse.GetValue(data)!, parse.GetValue(collection)!, parse.GetValue(parallel), parse.GetValue(verbose)).GetAwaiter().GetResult());
+        return command;
+    }
+
+    private static async Task<int> Run(string[] inputs, string dataDirectory, string collection, int parallel, bool verbose)
+    {
+        var files = new List<string>();
+        foreach (var input in inputs)
+        {
+            if (Directory.Exists(input)) files.AddRange(Directory.EnumerateFiles(input, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal));
+            else if (File.Exists(input)) files.Add(input);
+            else { Console.Error.WriteLine($"error: {input}: no such file or folder"); return 2; }
+        }
+        using var shutdown = new ShutdownSignal();
+        DicomArchive archive;
+        try
+        {
+            archive = ArchiveFactory.Open(dataDirectory);
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return 2;
+        }
+        await using var _ = archive;
+        var recovery = await archive.Recovery.RecoverAsync(cancellationToken: CancellationToken.None);
+        if (recovery.TemporaryFilesRemoved + recovery.FilesAdopted + recovery.OrphanFilesRemoved + recovery.RowsWithoutFileRemoved > 0)
+            Console.Error.WriteLine($"recovery: {recovery}");
+
+        var progress = new ImportProgress(files.Count, Console.Error, !Console.IsErrorRedirected);
+        var outcomes = new ConcurrentQueue<(string File, StoreResult Result)>();
+        var stdout = Console.Out;
+        try
+        {
+            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = shutdown.Token }, async (file, _) =>
+            {
+                // Not cancelled half-way: a store that started finishes (or leaves nothing), only new files stop.
+                var result = await archive.StoreAsync(StoreRequest.FromFile(file, collection), CancellationToken.None);
+                outcomes.Enqueue((file, result));
+                if (verbose)
+                    lock (stdout) stdout.WriteLine($"{Word(result.Status)}\t{file}\t{(result.IsStored ? result.SopInstanceUid : result.Reason)}");
+                progress.Add(result.Size);
+            });
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine();
+            Console.Error.WriteLine("interrupted: the stores in progress were finished; the other files were not imported");
+        }
+        progress.Finish();
+        return Summarize(outcomes.ToList(), progress.Elapsed, shutdown.Token.IsCancellationRequested);
+    }
+
+    private static int Summarize(List<(string File, StoreResult Result)> outcomes, TimeSpan elapsed, bool interrupted)
+    {
+        int Count(params StoreStatus[] s) => outcomes.Count(o => s.Contains(o.Result.Status));
+        var stored = Count(StoreStatus.Success, StoreStatus.Warning);
+        var rejected = outcomes.Where(o => o.Result.Status is StoreStatus.Failure or StoreStatus.Refused).OrderBy(o => o.File, StringComparer.Ordinal).ToList();
+        var warnings = outcomes.Where(o => o.Result.Status is StoreStatus.Warning or StoreStatus.Quarantined).OrderBy(o => o.File, StringComparer.Ordinal).ToList();
+        foreach (var (file, r) in warnings) Console.WriteLine($"warning: {file}: {r.Reason}");
+        foreach (var (file, r) in rejected) Console.WriteLine($"rejected: {file}: {r.Reason}");
+        var mb = outcomes.Sum(o => o.Result.Size) / (1024.0 * 1024.0);
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            "{0} files: {1} stored, {2} duplicate, {3} quarantined, {4} rejected in {5:F1} s ({6:F1} files/s, {7:F1} MB/s)",
+            outcomes.Count, stored, Count(StoreStatus.SuccessDuplicate), Count(StoreStatus.Quarantined), rejected.Count,
+            elapsed.TotalSeconds, outcomes.Count / Math.Max(elapsed.TotalSeconds, 0.001), mb / Math.Max(elapsed.TotalSeconds, 0.001)));
+        if (interrupted) return 130;
+        return rejected.Count > 0 ? 1 : 0;
+    }
+
+    private static string Word(StoreStatus status) => status switch
+    {
+        StoreStatus.Success or StoreStatus.Warning => "stored",
+        StoreStatus.SuccessDuplicate => "duplicate",
+        StoreStatus.Quarantined => "quarantined",
+        _ => "rejected",
+    };
+}

@@ -1,0 +1,85 @@
+using System.CommandLine;
+using Serilog;
+using Serilog.Events;
+using TciaPacs.Server.Hosting;
+
+namespace TciaPacs.Server.Cli;
+
+/// <summary>
+/// <c>tciapacs serve [--config FILE] [--data DIR] [--dicom-port N] [--http-port N] [--ae TITLE]</c>: opens the archive
+/// (recovering from any crash), logs to the console and to DATA/logs, and runs until SIGTERM or Ctrl-C, then refuses
+/// new stores, finishes those in flight and closes the catalog.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string?>("--config", "-c") { Description = "JSON configuration file (layered over the defaults and appsettings.json)" };
+        var data = new Option<string?>("--data", "-d") { Description = "The data folder (default ./data)" };
+        var dicomPort = new Option<int?>("--dicom-port") { Description = "DIMSE port (default 11112)" };
+        var httpPort = new Option<int?>("--http-port") { Description = "HTTP port for DICOMweb (default 8080)" };
+        var ae = new Option<string?>("--ae") { Description = "Our AE title (default TCIAPACS)" };
+        var command = new Command("serve", "Run the archive") { config, data, dicomPort, httpPort, ae };
+        command.SetAction(parse =>
+        {
+            ServerOptions options;
+            try
+            {
+                options = ConfigurationLoader.Load(parse.GetValue(config));
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return 2;
+            }
+            if (parse.GetValue(data) is { } d) options.DataDirectory = d;
+            if (parse.GetValue(dicomPort) is { } dp) options.Dimse.Port = dp;
+            if (parse.GetValue(httpPort) is { } hp) options.Http.Port = hp;
+            if (parse.GetValue(ae) is { } a) options.Dimse.AeTitle = a;
+            return Run(options).GetAwaiter().GetResult();
+        });
+        return command;
+    }
+
+    private static async Task<int> Run(ServerOptions options)
+    {
+        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
+        var logs = Path.Combine(options.DataDirectory, "logs");
+        Directory.CreateDirectory(logs);
+        var level = Enum.TryParse<LogEventLevel>(options.Logging.MinimumLevel, true, out var l) ? l : LogEventLevel.Information;
+        using var log = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .WriteTo.Console(standardErrorFromLevel: LogEventLevel.Warning)
+            .WriteTo.File(Path.Combine(logs, "tciapacs-.log"), rollingInterval: RollingInterval.Day, retainedFileCountLimit: options.Logging.RetainedFileCount)
+            .CreateLogger();
+        using var shutdown = new ShutdownSignal();
+        try
+        {
+            log.Information("TciaPacs starting: data folder {DataDirectory}", options.DataDirectory);
+            await using var archive = ArchiveFactory.Open(options, warning => log.Warning("{Warning}", warning));
+            var report = await archive.Recovery.RecoverAsync(options.Storage.RecoveryParallelism, shutdown.Token);
+            log.Information("Recovery: {Report}", report.ToString());
+            foreach (var problem in report.Problems) log.Warning("Recovery removed {Problem}", problem);
+            log.Information("Catalog: {Instances} instances; duplicate policy {Policy}", archive.Catalog.CountInstances(), options.Storage.DuplicatePolicy);
+            log.Warning("DIMSE listener for AE {AeTitle} on port {Port}: not implemented yet (a later issue); not listening", options.Dimse.AeTitle, options.Dimse.Port);
+            log.Warning("DICOMweb on HTTP port {Port}: not implemented yet (a later issue); not listening", options.Http.Port);
+            log.Information("Ready; press Ctrl-C or send SIGTERM to stop");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, shutdown.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                log.Information("{Signal} received: refusing new stores and finishing those in flight", shutdown.Signal?.ToString() ?? "Stop");
+            }
+            await archive.DrainAsync();
+            log.Information("Stopped cleanly");
+            return 0;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.Fatal(ex, "TciaPacs failed");
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using TciaPacs.Archive.Storing;
+
+namespace TciaPacs.Server.Hosting;
+
+/// <summary>
+/// The server configuration: built-in defaults, then <c>appsettings.json</c> (beside the executable, then in the
+/// current folder), then <c>--config FILE</c>, then command-line flags. The reference file is samples/tciapacs.json.
+/// </summary>
+internal sealed class ServerOptions
+{
+    public string DataDirectory { get; set; } = "./data";
+    public DimseSection Dimse { get; set; } = new();
+    public HttpSection Http { get; set; } = new();
+    public StorageSection Storage { get; set; } = new();
+    public LoggingSection Logging { get; set; } = new();
+
+    internal sealed class DimseSection
+    {
+        public string AeTitle { get; set; } = "TCIAPACS";
+        public int Port { get; set; } = 11112;
+    }
+
+    internal sealed class HttpSection
+    {
+        public int Port { get; set; } = 8080;
+    }
+
+    internal sealed class StorageSection
+    {
+        public DuplicatePolicy DuplicatePolicy { get; set; } = DuplicatePolicy.Reject;
+        public string DefaultCollection { get; set; } = StoreRequest.DefaultCollection;
+        public int RecoveryParallelism { get; set; } = 2;
+    }
+
+    internal sealed class LoggingSection
+    {
+        public string MinimumLevel { get; set; } = "Information";
+        public int RetainedFileCount { get; set; } = 31;
+    }
+}

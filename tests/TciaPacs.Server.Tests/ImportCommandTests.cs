@@ -1,0 +1,102 @@
+using NUnit.Framework;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Server.Tests;
+
+public sealed class ImportCommandTests
+{
+    [Test]
+    public void Import_reports_stored_duplicate_and_rejected_with_reasons()
+    {
+        var input = ArchiveTestData.TempFolder("imp-in");
+        var data = ArchiveTestData.TempFolder("imp-data");
+        try
+        {
+            ArchiveTestData.Write(input, 1, studies: 2, series: 2, instances: 3);
+            File.WriteAllText(Path.Combine(input, "notes.txt"), "not DICOM");
+            var first = Tciapacs.Run("import", input, "--data", data, "--parallel", "3");
+            Assert.That(first.ExitCode, Is.EqualTo(1), first.StdOut + first.StdErr);
+            Assert.That(first.StdOut, Does.Contain("13 files: 12 stored, 0 duplicate, 0 quarantined, 1 rejected"));
+            Assert.That(first.StdOut, Does.Contain($"rejected: {Path.Combine(input, "notes.txt")}: cannot parse"));
+            Assert.That(first.StdErr, Does.Contain("13/13 files"));
+
+            File.Delete(Path.Combine(input, "notes.txt"));
+            var again = Tciapacs.Run("import", input, "--data", data, "--verbose");
+            Assert.That(again.ExitCode, Is.EqualTo(0), again.StdOut + again.StdErr);
+            Assert.That(again.StdOut, Does.Contain("12 files: 0 stored, 12 duplicate"));
+            Assert.That(again.StdOut.Split('\n').Count(l => l.StartsWith("duplicate\t", StringComparison.Ordinal)), Is.EqualTo(12));
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+        }
+    }
+
+    [Test]
+    public void Query_prints_a_table_and_dicom_json()
+    {
+        var input = ArchiveTestData.TempFolder("q-in");
+        var data = ArchiveTestData.TempFolder("q-data");
+        try
+        {
+            ArchiveTestData.Write(input, 2, studies: 3, series: 2, instances: 2);
+            Assert.That(Tciapacs.Run("import", input, "--data", data).ExitCode, Is.Zero);
+            var table = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "PatientName=çelik*", "StudyDate=", "00081030=", "NumberOfStudyRelatedInstances=");
+            Assert.That(table.ExitCode, Is.Zero, table.StdErr);
+            var lines = table.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.That(lines[0], Does.StartWith("PatientName  StudyDate  StudyDescription  NumberOfStudyRelatedInstances  StudyInstanceUID"));
+            Assert.That(lines, Has.Length.EqualTo(4), table.StdOut);
+            Assert.That(lines[2], Does.Contain("Çelik^Zoë").And.Contain("Study 0").And.Contain("4"));
+            var json = Tciapacs.Run("query", "--data", data, "--level", "SERIES", "Modality=MR", "--limit", "2", "--offset", "1", "--json");
+            Assert.That(json.ExitCode, Is.Zero, json.StdErr);
+            var array = System.Text.Json.JsonDocument.Parse(json.StdOut).RootElement;
+            Assert.That(array.GetArrayLength(), Is.EqualTo(2));
+            Assert.That(array[0].GetProperty("00080060").GetProperty("Value")[0].GetString(), Is.EqualTo("MR"));
+            var fuzzy = Tciapacs.Run("query", "--data", data, "--level", "PATIENT", "PatientName=zoe cel", "--fuzzy");
+            Assert.That(fuzzy.StdOut, Does.Contain("P2-0"));
+            var bad = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "NoSuchKeyword=1");
+            Assert.That(bad.ExitCode, Is.EqualTo(2));
+            Assert.That(bad.StdErr, Does.Contain("neither a DICOM keyword nor a tag"));
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+        }
+    }
+
+    [Test]
+    public void Reindex_after_deleting_the_catalog_gives_the_same_query_results()
+    {
+        var data = ArchiveTestData.TempFolder("rx-data");
+        var input = ArchiveTestData.TempFolder("rx-in");
+        try
+        {
+            ArchiveTestData.Write(input, 3, studies: 4, series: 2, instances: 3);
+            Tciapacs.Run("import", input, "--data", data);
+            Tciapacs.Run("import", Path.Combine(Corpus.Root, "modality"), "--data", data, "--collection", "corpus");
+            string[][] queries =
+            [
+                ["--level", "PATIENT", "PatientID=", "PatientName=", "NumberOfPatientRelatedInstances="],
+                ["--level", "STUDY", "StudyDate=20110101-", "ModalitiesInStudy=", "NumberOfStudyRelatedSeries="],
+                ["--level", "SERIES", "Modality=CT", "SeriesNumber=", "NumberOfSeriesRelatedInstances="],
+                ["--level", "IMAGE", "InstanceNumber=2", "SOPClassUID="],
+                ["--level", "STUDY", "--collection", "corpus", "PatientName=*a*"],
+            ];
+            var before = queries.Select(q => Tciapacs.Run(["query", "--data", data, "--json", .. q]).StdOut).ToList();
+            foreach (var f in Directory.EnumerateFiles(data, "catalog.db*")) File.Delete(f);
+            var reindex = Tciapacs.Run("reindex", "--data", data);
+            Assert.That(reindex.ExitCode, Is.Zero, reindex.StdOut + reindex.StdErr);
+            Assert.That(reindex.StdOut, Does.Contain("instances indexed, 0 files not indexed"));
+            var after = queries.Select(q => Tciapacs.Run(["query", "--data", data, "--json", .. q]).StdOut).ToList();
+            Assert.That(after, Is.EqualTo(before));
+            Assert.That(before.All(b => b.Length > 10), Is.True);
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using NUnit.Framework;
+
+namespace TciaPacs.Server.Tests;
+
+public sealed class ServeCommandTests
+{
+    [Test]
+    public void Serve_logs_its_configuration_and_stops_cleanly_on_sigterm()
+    {
+        var data = ArchiveTestData.TempFolder("serve-data");
+        try
+        {
+            var config = Path.Combine(data, "test-config.json");
+            File.WriteAllText(config, """
+                {
+                  // comments are allowed
+                  "Dimse": { "AeTitle": "CFGAE", "Port": 11999 },
+                  "Http": { "Port": 9999 },
+                }
+                """);
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--config", config, "--data", data, "--http-port", "8181" }) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            // The console may be block-buffered when redirected; the log file is written event by event.
+            var logFolder = Path.Combine(data, "logs");
+            string Log() => Directory.Exists(logFolder) ? string.Concat(Directory.GetFiles(logFolder, "*.log").Select(f =>
+            {
+                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                return new StreamReader(s).ReadToEnd();
+            })) : "";
+            var clock = Stopwatch.StartNew();
+            while (!Log().Contains("Ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited) Thread.Sleep(200);
+            Assert.That(Log(), Does.Contain("Ready"), stderr.IsCompleted ? stderr.Result : "");
+            var second = Tciapacs.Run("import", config, "--data", data);
+            Assert.That(second.ExitCode, Is.EqualTo(2), "one process per data folder");
+            Assert.That(second.StdErr, Does.Contain("in use by another process"));
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            Assert.That(p.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "stops within 30 s of SIGTERM");
+            Assert.That(p.ExitCode, Is.Zero, stdout.Result + stderr.Result);
+            var all = stdout.Result + stderr.Result;
+            Assert.That(all, Does.Contain("CFGAE").And.Contain("11999").And.Contain("8181").And.Contain("not implemented yet"));
+            Assert.That(all, Does.Contain("Stopped cleanly"));
+            var logs = Directory.GetFiles(Path.Combine(data, "logs"), "tciapacs-*.log");
+            Assert.That(logs, Has.Length.EqualTo(1));
+            Assert.That(File.ReadAllText(logs[0]), Does.Contain("Stopped cleanly"));
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
+    [Test]
+    public void Serve_refuses_a_missing_config_file()
+    {
+        var r = Tciapacs.Run("serve", "--config", "/nonexistent/tciapacs.json", "--data", Path.GetTempPath());
+        Assert.That(r.ExitCode, Is.EqualTo(2));
+        Assert.That(r.StdErr, Does.Contain("does not exist"));
+    }
+}
