@@ -64,6 +64,11 @@ public sealed class IndexPortTests
 
         public void Commit() => Commits++;
 
+        public int InstanceCount
+        {
+            get { lock (Instances) return Instances.Count; }
+        }
+
         public void Clear()
         {
             lock (Instances) Instances.Clear();

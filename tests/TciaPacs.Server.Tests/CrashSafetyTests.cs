@@ -27,9 +27,12 @@ public sealed class CrashSafetyTests
 
             // Restart: opening the archive runs recovery.
             using (var catalog = SqliteCatalog.OpenDataDirectory(data))
+            using (var index = new TciaPacs.Archive.Lucene.LuceneQueryIndex(Path.Combine(data, "index")))
             {
                 var store = new FileStore(data);
-                var report = new ArchiveRecovery(store, catalog).RecoverAsync().GetAwaiter().GetResult();
+                var report = new ArchiveRecovery(store, catalog, index).RecoverAsync().GetAwaiter().GetResult();
+                // The index commits in batches, so the kill left it behind the catalog: recovery must bring it level.
+                Assert.That(index.InstanceCount, Is.EqualTo(catalog.CountInstances()), "after recovery the query index has every catalogued instance");
                 TestContext.Out.WriteLine($"recovery after kill: {report}");
                 var rows = catalog.AllInstances().ToList();
                 Assert.That(store.EnumerateFiles().Order(StringComparer.Ordinal), Is.EqualTo(rows.Select(r => r.RelativePath).Order(StringComparer.Ordinal)));
@@ -41,6 +44,8 @@ public sealed class CrashSafetyTests
 
             var rerun = Tciapacs.Run("import", input, "--data", data);
             Assert.That(rerun.ExitCode, Is.Zero, rerun.StdOut + rerun.StdErr);
+            using (var index = new TciaPacs.Archive.Lucene.LuceneQueryIndex(Path.Combine(data, "index")))
+                Assert.That(index.InstanceCount, Is.EqualTo(2000), "the import's index holds every instance once it has closed");
             var counts = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "NumberOfStudyRelatedInstances=", "NumberOfStudyRelatedSeries=", "--json");
             var studies = System.Text.Json.JsonDocument.Parse(counts.StdOut).RootElement;
             Assert.That(studies.GetArrayLength(), Is.EqualTo(20));

@@ -29,6 +29,9 @@ public interface IQueryIndex : IDisposable
     /// </summary>
     IReadOnlyList<string> Search(DicomQuery query, int maxResults);
 
+    /// <summary>Instances visible to searches: after a crash it can fall behind the catalog, which recovery checks.</summary>
+    int InstanceCount { get; }
+
     /// <summary>The attributes this index covers, with the level each lives at.</summary>
     IReadOnlyList<IndexedAttribute> Attributes { get; }
 }

@@ -58,7 +58,8 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
     private bool UseIndex(List<QueryKey> matching)
     {
         if (index == null || matching.Any(k => CatalogColumns.Contains(k.Tag) && k.Kind is MatchKind.SingleValue or MatchKind.UidList)) return false;
-        var covered = index.Attributes.Select(a => a.Tag).ToHashSet();
+        // Private attributes are indexed under their creator's block, not the tag a file happens to use: leave them to the matcher.
+        var covered = index.Attributes.Where(a => !a.Tag.IsPrivate).Select(a => a.Tag).ToHashSet();
         return matching.Any(k => !CatalogColumns.Contains(k.Tag) && covered.Contains(k.Tag));
     }
 

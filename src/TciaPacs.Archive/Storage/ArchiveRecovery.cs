@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using TciaPacs.Archive.Catalog;
 using TciaPacs.Archive.Indexing;
+using TciaPacs.Archive.Query;
 using TciaPacs.Archive.Storing;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.IO;
@@ -31,7 +32,36 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
         var orphans = onDisk.Where(p => !known.ContainsKey(p)).ToList();
         var (adopted, removed, problems) = await AdoptAsync(orphans, parallelism, true, cancellationToken).ConfigureAwait(false);
         index?.Commit();
+        // The index commits in batches: after a kill it may lack the last stores. It must never miss an instance the
+        // catalog has, so when the counts disagree it is rebuilt from the catalog and the files.
+        if (index != null && index.InstanceCount != catalog.CountInstances())
+            await RebuildIndexAsync(cancellationToken).ConfigureAwait(false);
         return new RecoveryReport(temps, adopted, removed, rowsRemoved, onDisk.Count) { Problems = problems };
+    }
+
+    /// <summary>Empties the query index and indexes every instance of the catalog again, from its file's header.</summary>
+    public async Task<int> RebuildIndexAsync(CancellationToken cancellationToken = default)
+    {
+        if (index == null) return 0;
+        index.Clear();
+        var n = 0;
+        foreach (var entity in catalog.Query(new CatalogFilter(QueryLevel.Image), cancellationToken))
+        {
+            var file = await DicomFile.OpenAsync(files.FullPath(entity.RelativePath!), DicomReadOptions.HeaderOnly, cancellationToken).ConfigureAwait(false);
+            index.Index(Indexed(entity.Collection, file));
+            n++;
+        }
+        index.Commit();
+        return n;
+    }
+
+    /// <summary>What the index gets for a file: its data set with the transfer syntax from its meta (an indexed attribute).</summary>
+    internal static IndexedInstance Indexed(string collection, DicomFile file)
+    {
+        var ds = file.Dataset;
+        ds.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, file.TransferSyntax.Uid);
+        return new IndexedInstance(collection, PatientKey.Create(ds.GetString(DicomTags.PatientID) ?? "", ds.GetString(DicomTags.IssuerOfPatientID)),
+            ds.GetString(DicomTags.StudyInstanceUID) ?? "", ds.GetString(DicomTags.SeriesInstanceUID) ?? "", ds.GetString(DicomTags.SOPInstanceUID) ?? "", ds);
     }
 
     /// <summary>
@@ -86,11 +116,17 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
         var result = await catalog.CommitAsync(entry, ct).ConfigureAwait(false);
         if (result.Outcome == CommitOutcome.Inserted)
         {
-            index?.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, file.Dataset));
+            index?.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, WithTransferSyntax(file)));
             return null;
         }
         if (result.Outcome == CommitOutcome.Identical && result.ExistingPath == relativePath) return null;
         return result.Reason ?? result.Outcome.ToString();
+    }
+
+    private static DicomDataset WithTransferSyntax(DicomFile file)
+    {
+        file.Dataset.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, file.TransferSyntax.Uid);
+        return file.Dataset;
     }
 
     // Collections by study folder, from the markers the store writes (the collection is not in the DICOM file).

@@ -1,5 +1,6 @@
 using TciaPacs.Archive;
 using TciaPacs.Archive.Indexing;
+using TciaPacs.Archive.Lucene;
 using TciaPacs.Archive.Sqlite;
 using TciaPacs.Archive.Storing;
 
@@ -11,13 +12,16 @@ namespace TciaPacs.Server.Hosting;
 /// </summary>
 internal static class ArchiveFactory
 {
-    /// <summary>The query index of a data folder (e.g. DATA/index), or null while no index adapter is wired.</summary>
-    private static IQueryIndex? CreateIndex(string dataDirectory) => null;
+    /// <summary>
+    /// The Lucene query index in DATA/index. Only the process that owns the data folder opens it (its IndexWriter holds
+    /// a lock); a read-only user such as <c>tciapacs query</c> next to a running server queries the catalog alone.
+    /// </summary>
+    private static IQueryIndex CreateIndex(string dataDirectory) => new LuceneQueryIndex(Path.Combine(dataDirectory, "index"));
 
     public static DicomArchive Open(string dataDirectory, StoreOptions? storeOptions = null, bool exclusive = true)
     {
         Directory.CreateDirectory(dataDirectory);
-        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, filters: [], index: CreateIndex(dataDirectory), exclusive: exclusive);
+        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, filters: [], index: exclusive ? CreateIndex(dataDirectory) : null, exclusive: exclusive);
     }
 
     public static DicomArchive Open(ServerOptions options, Action<string>? onWarning = null) =>
