@@ -12,6 +12,9 @@ internal static class Exactness
     private static bool IsExact(QueryKey key, bool fuzzy, bool personNamesToo)
     {
         if (key.Kind == MatchKind.Sequence) return false; // items flattened: superset
+        // Patterns the translator widens to keep the automaton small (QueryTranslator.Simplify / MaxPattern): superset.
+        if (key.Kind == MatchKind.Wildcard && (key.Value.Trim().Length > 256 || (key.Value.Contains('*', StringComparison.Ordinal) && key.Value.Count(c => c == '?') > 4)))
+            return false;
         if (IndexedAttributes.DerivedFrom.ContainsKey(key.Tag))
             return key.Kind != MatchKind.EmptyValue && !key.Value.Contains('\\', StringComparison.Ordinal);
         if (key.VR == VR.LT || key.VR == VR.UT || key.VR == VR.UC || key.VR == VR.UR) return false; // values too long for a term
