@@ -204,7 +204,8 @@ public sealed partial class DicomDataset
         return ms.ToArray();
     }
 
-    internal static byte[] PadEven(byte[] bytes, byte pad)
+    /// <summary>The bytes padded to even length with <paramref name="pad"/> (PS3.5 7.1.1); the same array when already even.</summary>
+    public static byte[] PadEven(byte[] bytes, byte pad)
     {
         if ((bytes.Length & 1) == 0) return bytes;
         var padded = new byte[bytes.Length + 1];

@@ -30,7 +30,7 @@ internal sealed class ElementFactory(PathTracker path)
             // The other text VRs are in the default repertoire (PS3.5 6.1.2.3); bytes a writer decoded as Latin-1 return as they were.
             bytes = Encoding.Latin1.GetBytes(text);
         }
-        return new DicomElement(tag, vr, new MemoryBuffer(PadEven(bytes, vr.PadByte)));
+        return new DicomElement(tag, vr, new MemoryBuffer(DicomDataset.PadEven(bytes, vr.PadByte)));
     }
 
     /// <summary>Numbers (FL FD SS US SL UL SV UV) and tags (AT) from their text forms; JSON numbers arrive as their raw text.</summary>
@@ -131,15 +131,6 @@ internal sealed class ElementFactory(PathTracker path)
                 foreach (var item in sq.Items)
                     if (!AllAsciiCompatible(item)) return false;
         return true;
-    }
-
-    private static byte[] PadEven(byte[] bytes, byte pad)
-    {
-        if ((bytes.Length & 1) == 0) return bytes;
-        var padded = new byte[bytes.Length + 1];
-        bytes.CopyTo(padded, 0);
-        padded[^1] = pad;
-        return padded;
     }
 
     public DicomFormatException Error(string reason, Exception? inner = null) => new(path.ToString(), reason, inner);
