@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# IMPORT_ARGS (e.g. "--parallel 8") is passed to the import.
 # Times `tciapacs import DIR --data NEWDIR` over COUNT generated 512x512 CT instances and compares the byte rate with
 # this disk's sequential write rate measured in the same run (dd ... conv=fdatasync, 1 GiB, in the same temp folder).
 # Also imports COUNT/4 of the files into another new folder, so the two peak RSS figures show whether memory grows
@@ -72,7 +73,7 @@ dd_mbs=$(echo "1073741824 / $dd_secs / 1000000" | bc -l)
 
 run_import() { # run_import NAME INPUT DATA
     sync
-    /usr/bin/time -v -o "$work/$1.time" env DOTNET_TieredPGO=0 "$tciapacs" import "$2" --data "$3" \
+    /usr/bin/time -v -o "$work/$1.time" env DOTNET_TieredPGO=0 "$tciapacs" import "$2" --data "$3" ${IMPORT_ARGS:-} \
         >"$work/$1.out" 2>"$work/$1.err" || { echo "import $1 failed:" >&2; tail -5 "$work/$1.err" "$work/$1.out" >&2; exit 1; }
 }
 
