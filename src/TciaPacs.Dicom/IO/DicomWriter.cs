@@ -92,7 +92,6 @@ public sealed class DicomWriter
     {
         foreach (var e in ds)
         {
-            if (e.Tag.Group == 0x0002 && ds.Parent == null && e.Tag.Element == 0 && !_options.KeepGroupLengths) continue;
             if (e.Tag.IsGroupLength && !_options.KeepGroupLengths) continue;
             WriteElement(e);
         }
