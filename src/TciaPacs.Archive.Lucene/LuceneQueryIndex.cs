@@ -49,9 +49,30 @@ public sealed class LuceneQueryIndex : IQueryIndex
             RAMBufferSizeMB = options.RamBufferSizeMB,
         };
         _writer = new IndexWriter(directory, config);
+        _signature = Signature(options.Attributes);
+        // An index built with another attribute list (the configuration changed) cannot answer for the new one: empty
+        // it, so that start-up recovery sees it lags the catalog and rebuilds it.
+        var committed = DirectoryReader.IndexExists(directory) ? CommittedSignature(directory) : null;
+        if (committed != null && committed != _signature) _writer.DeleteAll();
+        _writer.SetCommitData(new Dictionary<string, string> { [SignatureKey] = _signature });
+        if (committed != _signature) _writer.Commit();
         _searchers = new SearcherManager(_writer, true, null);
         if (options.RefreshInterval is { } every)
             _refresh = new Timer(_ => Refresh(), null, every, every);
+    }
+
+    private const string SignatureKey = "tciapacs.attributes";
+    private readonly string _signature;
+
+    /// <summary>The attribute list as stored in each commit: name, VR and level of every indexed attribute.</summary>
+    private static string Signature(IReadOnlyList<IndexedAttribute> attributes) =>
+        string.Join(';', attributes.Select(a => $"{a.Keyword}|{a.Tag}|{a.VR}|{a.Level}"));
+
+    private static string? CommittedSignature(LuceneDirectory directory)
+    {
+        var infos = new SegmentInfos();
+        infos.Read(directory);
+        return infos.UserData.TryGetValue(SignatureKey, out var value) ? value : "";
     }
 
     /// <summary>An index held in memory (tests, tools).</summary>

@@ -1,9 +1,32 @@
 using System.CommandLine;
+using TciaPacs.Server.Hosting;
 
 namespace TciaPacs.Server.Cli;
 
 /// <summary>Options shared by the archive commands.</summary>
 internal static class CommonOptions
 {
-    public static Option<string> Data() => new("--data", "-d") { Description = "The data folder", DefaultValueFactory = _ => "./data" };
+    public static Option<string?> Data() => new("--data", "-d") { Description = "The data folder (default ./data, or the configuration's DataDirectory)" };
+
+    public static Option<string?> Config() => new("--config", "-c") { Description = "JSON configuration file (layered over the defaults and appsettings.json)" };
+
+    /// <summary>
+    /// The configuration as <c>serve</c> would see it, with <c>--data</c> over it: import, reindex and query must use the
+    /// same data folder, index attributes and store filters as the server, or they would build a different archive.
+    /// </summary>
+    public static ServerOptions? Load(ParseResult parse, Option<string?> config, Option<string?> data)
+    {
+        ServerOptions options;
+        try
+        {
+            options = ConfigurationLoader.Load(parse.GetValue(config));
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}");
+            return null;
+        }
+        if (parse.GetValue(data) is { } d) options.DataDirectory = d;
+        return options;
+    }
 }

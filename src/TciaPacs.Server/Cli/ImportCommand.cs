@@ -19,16 +19,18 @@ internal static class ImportCommand
     {
         var paths = new Argument<string[]>("paths") { Arity = ArgumentArity.OneOrMore, Description = "DICOM files or folders (searched recursively)" };
         var data = CommonOptions.Data();
-        var collection = new Option<string>("--collection") { Description = "Target collection", DefaultValueFactory = _ => StoreRequest.DefaultCollection };
+        var config = CommonOptions.Config();
+        var collection = new Option<string?>("--collection") { Description = "Target collection (default: the configuration's Storage.DefaultCollection, \"default\")" };
         var parallel = new Option<int>("--parallel", "-j") { Description = "Files stored at once", DefaultValueFactory = _ => Math.Max(2, Environment.ProcessorCount) };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Print one line per file" };
-        var command = new Command("import", "Store DICOM files into the archive") { paths, data, collection, parallel, verbose };
-        command.SetAction(parse => Run(parse.GetValue(paths)!, parse.GetValue(data)!, parse.GetValue(collection)!, parse.GetValue(parallel), parse.GetValue(verbose)).GetAwaiter().GetResult());
+        var command = new Command("import", "Store DICOM files into the archive") { paths, data, config, collection, parallel, verbose };
+        command.SetAction(parse => CommonOptions.Load(parse, config, data) is not { } options ? 2 : Run(parse.GetValue(paths)!, options, parse.GetValue(collection), parse.GetValue(parallel), parse.GetValue(verbose)).GetAwaiter().GetResult());
         return command;
     }
 
-    private static async Task<int> Run(string[] inputs, string dataDirectory, string collection, int parallel, bool verbose)
+    private static async Task<int> Run(string[] inputs, ServerOptions options, string? collectionOption, int parallel, bool verbose)
     {
+        var collection = collectionOption ?? options.Storage.DefaultCollection;
         var files = new List<string>();
         foreach (var input in inputs)
         {
@@ -40,7 +42,7 @@ internal static class ImportCommand
         DicomArchive archive;
         try
         {
-            archive = ArchiveFactory.Open(dataDirectory);
+            archive = ArchiveFactory.Open(options);
         }
         catch (IOException ex)
         {

@@ -16,14 +16,15 @@ internal static class QueryCommand
     {
         var keys = new Argument<string[]>("keys") { Arity = ArgumentArity.ZeroOrMore, Description = "KEY=VALUE (keyword or tag; empty value: return key), e.g. PatientName=Doe* StudyDate=20200101-" };
         var data = CommonOptions.Data();
+        var config = CommonOptions.Config();
         var level = new Option<string>("--level", "-l") { Description = "PATIENT, STUDY, SERIES or IMAGE", DefaultValueFactory = _ => "STUDY" };
         var limit = new Option<int?>("--limit") { Description = "At most N results" };
         var offset = new Option<int>("--offset") { Description = "Skip the first N results" };
         var fuzzy = new Option<bool>("--fuzzy") { Description = "Fuzzy person-name matching (PS3.4 C.2.2.2.1.3)" };
         var json = new Option<bool>("--json") { Description = "Print a DICOM JSON array (PS3.18 F)" };
         var collections = new Option<string[]>("--collection") { Description = "Only these collections", AllowMultipleArgumentsPerToken = true };
-        var command = new Command("query", "Query the archive (C-FIND/QIDO-RS matching)") { keys, data, level, limit, offset, fuzzy, json, collections };
-        command.SetAction(parse => Run(parse.GetValue(data)!, parse.GetValue(level)!, parse.GetValue(keys) ?? [], parse.GetValue(limit), parse.GetValue(offset),
+        var command = new Command("query", "Query the archive (C-FIND/QIDO-RS matching)") { keys, data, config, level, limit, offset, fuzzy, json, collections };
+        command.SetAction(parse => CommonOptions.Load(parse, config, data) is not { } options ? 2 : Run(options.DataDirectory, parse.GetValue(level)!, parse.GetValue(keys) ?? [], parse.GetValue(limit), parse.GetValue(offset),
             parse.GetValue(fuzzy), parse.GetValue(json), parse.GetValue(collections) ?? []).GetAwaiter().GetResult());
         return command;
     }

@@ -14,25 +14,15 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var config = new Option<string?>("--config", "-c") { Description = "JSON configuration file (layered over the defaults and appsettings.json)" };
-        var data = new Option<string?>("--data", "-d") { Description = "The data folder (default ./data)" };
+        var config = CommonOptions.Config();
+        var data = CommonOptions.Data();
         var dicomPort = new Option<int?>("--dicom-port") { Description = "DIMSE port (default 11112)" };
         var httpPort = new Option<int?>("--http-port") { Description = "HTTP port for DICOMweb (default 8080)" };
         var ae = new Option<string?>("--ae") { Description = "Our AE title (default TCIAPACS)" };
         var command = new Command("serve", "Run the archive") { config, data, dicomPort, httpPort, ae };
         command.SetAction(parse =>
         {
-            ServerOptions options;
-            try
-            {
-                options = ConfigurationLoader.Load(parse.GetValue(config));
-            }
-            catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
-            {
-                Console.Error.WriteLine($"error: {ex.Message}");
-                return 2;
-            }
-            if (parse.GetValue(data) is { } d) options.DataDirectory = d;
+            if (CommonOptions.Load(parse, config, data) is not { } options) return 2;
             if (parse.GetValue(dicomPort) is { } dp) options.Dimse.Port = dp;
             if (parse.GetValue(httpPort) is { } hp) options.Http.Port = hp;
             if (parse.GetValue(ae) is { } a) options.Dimse.AeTitle = a;
@@ -61,8 +51,8 @@ internal static class ServeCommand
             log.Information("Recovery: {Report}", report.ToString());
             foreach (var problem in report.Problems) log.Warning("Recovery removed {Problem}", problem);
             log.Information("Catalog: {Instances} instances; duplicate policy {Policy}", archive.Catalog.CountInstances(), options.Storage.DuplicatePolicy);
-            log.Warning("DIMSE listener for AE {AeTitle} on port {Port}: not implemented yet (a later issue); not listening", options.Dimse.AeTitle, options.Dimse.Port);
-            log.Warning("DICOMweb on HTTP port {Port}: not implemented yet (a later issue); not listening", options.Http.Port);
+            await using var dimse = await DimseHost.StartAsync(options, archive, log, shutdown.Token);
+            await using var web = await DicomWebHost.StartAsync(options, archive, log, shutdown.Token);
             log.Information("Ready; press Ctrl-C or send SIGTERM to stop");
             try
             {

@@ -16,16 +16,25 @@ internal static class ArchiveFactory
     /// The Lucene query index in DATA/index. Only the process that owns the data folder opens it (its IndexWriter holds
     /// a lock); a read-only user such as <c>tciapacs query</c> next to a running server queries the catalog alone.
     /// </summary>
-    private static IQueryIndex CreateIndex(string dataDirectory) => new LuceneQueryIndex(Path.Combine(dataDirectory, "index"));
+    private static IQueryIndex CreateIndex(string dataDirectory, IEnumerable<string> extraAttributes) =>
+        new LuceneQueryIndex(Path.Combine(dataDirectory, "index"), LuceneQueryIndexOptions.WithExtra(extraAttributes));
 
-    public static DicomArchive Open(string dataDirectory, StoreOptions? storeOptions = null, bool exclusive = true)
+    /// <summary>
+    /// The archive as configured: its store filters (<see cref="StoreFilters"/>), the index with the configured extra
+    /// attributes. Not <paramref name="exclusive"/>: read-only use beside a running server (catalog only, no index).
+    /// </summary>
+    public static DicomArchive Open(ServerOptions options, Action<string>? onWarning = null, bool exclusive = true)
     {
+        var dataDirectory = options.DataDirectory;
         Directory.CreateDirectory(dataDirectory);
-        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, filters: [], index: exclusive ? CreateIndex(dataDirectory) : null, exclusive: exclusive);
+        var storeOptions = new StoreOptions { DuplicatePolicy = options.Storage.DuplicatePolicy, OnWarning = onWarning };
+        var index = exclusive ? CreateIndex(dataDirectory, options.Index.ExtraAttributes) : null;
+        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, StoreFilters.Create(options), index, exclusive);
     }
 
-    public static DicomArchive Open(ServerOptions options, Action<string>? onWarning = null) =>
-        Open(options.DataDirectory, new StoreOptions { DuplicatePolicy = options.Storage.DuplicatePolicy, OnWarning = onWarning });
+    /// <summary>The archive in <paramref name="dataDirectory"/> with the built-in defaults.</summary>
+    public static DicomArchive Open(string dataDirectory, bool exclusive = true) =>
+        Open(new ServerOptions { DataDirectory = dataDirectory }, exclusive: exclusive);
 
     /// <summary>Deletes the catalog (before a rebuild from the files).</summary>
     public static void DeleteCatalog(string dataDirectory)

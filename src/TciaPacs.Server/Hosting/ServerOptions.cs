@@ -6,26 +6,27 @@ namespace TciaPacs.Server.Hosting;
 /// The server configuration: built-in defaults, then <c>appsettings.json</c> (beside the executable, then in the
 /// current folder), then <c>--config FILE</c>, then command-line flags. The reference file is samples/tciapacs.json.
 /// </summary>
-internal sealed class ServerOptions
+internal sealed partial class ServerOptions
 {
     public string DataDirectory { get; set; } = "./data";
     public DimseSection Dimse { get; set; } = new();
     public HttpSection Http { get; set; } = new();
     public StorageSection Storage { get; set; } = new();
     public LoggingSection Logging { get; set; } = new();
+    public IndexSection Index { get; set; } = new();
 
-    internal sealed class DimseSection
+    internal sealed partial class DimseSection
     {
         public string AeTitle { get; set; } = "TCIAPACS";
         public int Port { get; set; } = 11112;
     }
 
-    internal sealed class HttpSection
+    internal sealed partial class HttpSection
     {
         public int Port { get; set; } = 8080;
     }
 
-    internal sealed class StorageSection
+    internal sealed partial class StorageSection
     {
         public DuplicatePolicy DuplicatePolicy { get; set; } = DuplicatePolicy.Reject;
         public string DefaultCollection { get; set; } = StoreRequest.DefaultCollection;
@@ -36,5 +37,11 @@ internal sealed class ServerOptions
     {
         public string MinimumLevel { get; set; } = "Information";
         public int RetainedFileCount { get; set; } = 31;
+    }
+
+    internal sealed class IndexSection
+    {
+        /// <summary>Attributes indexed beyond the default list: <c>TAG[@CREATOR] [VR] LEVEL</c>, e.g. <c>0013,xx10@CTP LO STUDY</c>.</summary>
+        public List<string> ExtraAttributes { get; set; } = [];
     }
 }
