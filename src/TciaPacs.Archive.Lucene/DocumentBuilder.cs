@@ -98,19 +98,43 @@ internal sealed class DocumentBuilder(AttributeMap map)
                     break;
                 case ValueKind.Number:
                     AddTerm(doc, field, FieldNames.Exact, v.Trim());
-                    if (double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d))
-                        doc.Add(new DoubleField(field + FieldNames.Number, d, Field.Store.NO));
+                    if (NumberTerm(v) is { } number) doc.Add(new StringField(field + FieldNames.Number, number, Field.Store.NO));
                     break;
                 case ValueKind.Temporal:
                     // The span the value covers (a date is a whole day, "10" is 10:00-10:59:59.999999), compared by
                     // overlap exactly as QueryMatcher does (C.2.2.2.5); open ends as the extreme ticks.
                     var span = DicomDateRange.Parse(v, vr);
                     if (span.IsEmpty) break;
-                    doc.Add(new Int64Field(field + FieldNames.Low, span.Start?.UtcTicks ?? long.MinValue, Field.Store.NO));
-                    doc.Add(new Int64Field(field + FieldNames.High, span.End?.UtcTicks ?? long.MaxValue, Field.Store.NO));
+                    doc.Add(new Int64Field(field + FieldNames.Low, span.Start?.UtcTicks ?? long.MinValue, TicksType));
+                    doc.Add(new Int64Field(field + FieldNames.High, span.End?.UtcTicks ?? long.MaxValue, TicksType));
                     break;
             }
         }
+    }
+
+    /// <summary>
+    /// Trie precision of the tick fields: 8 bits a term (8 terms a value) instead of Lucene's default 4 (16 terms) halves
+    /// what each date and time costs at store time; range queries visit a few more terms. Queries must use the same step.
+    /// </summary>
+    public const int TicksPrecisionStep = 8;
+
+    private static readonly FieldType TicksType = CreateTicksType();
+
+    private static FieldType CreateTicksType()
+    {
+        var type = new FieldType(Int64Field.TYPE_NOT_STORED) { NumericPrecisionStep = TicksPrecisionStep };
+        type.Freeze();
+        return type;
+    }
+
+    /// <summary>
+    /// A number as one term, so that values equal as doubles ("1.50", "1.5", "15E-1") share it: numeric keys are single
+    /// values (C.2.2.2.1), never ranges, so no trie field is needed. Null when it does not parse.
+    /// </summary>
+    public static string? NumberTerm(string value)
+    {
+        if (!double.TryParse(value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || double.IsNaN(d)) return null;
+        return d == 0 ? "0" : d.ToString("R", CultureInfo.InvariantCulture);
     }
 
     /// <summary>A component group as literal PN matching compares it: trailing '^' and spaces dropped, upper case.</summary>

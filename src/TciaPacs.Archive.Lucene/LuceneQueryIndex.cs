@@ -66,7 +66,10 @@ public sealed class LuceneQueryIndex : IQueryIndex
 
     /// <summary>The attribute list as stored in each commit: name, VR and level of every indexed attribute.</summary>
     private static string Signature(IReadOnlyList<IndexedAttribute> attributes) =>
-        string.Join(';', attributes.Select(a => $"{a.Keyword}|{a.Tag}|{a.VR}|{a.Level}"));
+        $"{DocumentFormat};" + string.Join(';', attributes.Select(a => $"{a.Keyword}|{a.Tag}|{a.VR}|{a.Level}"));
+
+    /// <summary>The version of the document layout (<see cref="DocumentBuilder"/>): a change rebuilds existing indexes.</summary>
+    private const string DocumentFormat = "format 2";
 
     private static string? CommittedSignature(LuceneDirectory directory)
     {
@@ -94,8 +97,12 @@ public sealed class LuceneQueryIndex : IQueryIndex
         }
     }
 
-    public void Index(IndexedInstance instance) =>
-        _writer.UpdateDocument(new Term(FieldNames.Sop, instance.SopInstanceUid), _builder.Build(instance));
+    public void Index(IndexedInstance instance)
+    {
+        // A new instance has no document to replace: skipping the delete-by-term saves its lookup at every flush.
+        if (instance.IsNew) _writer.AddDocument(_builder.Build(instance));
+        else _writer.UpdateDocument(new Term(FieldNames.Sop, instance.SopInstanceUid), _builder.Build(instance));
+    }
 
     public void Delete(string sopInstanceUid) => _writer.DeleteDocuments(new Term(FieldNames.Sop, sopInstanceUid));
 

@@ -94,12 +94,10 @@ internal sealed class QueryTranslator(AttributeMap map)
                 // QueryMatcher compares as doubles when both parse, else as trimmed strings.
                 var text = key.Value.Trim();
                 var exact = Term(field + FieldNames.Exact, text);
-                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) || double.IsNaN(d)) return exact;
-                // -0.0 == 0.0, but they sort apart in Lucene's double encoding.
-                var (lo, hi) = d == 0 ? (-0.0, 0.0) : (d, d);
+                if (DocumentBuilder.NumberTerm(text) is not { } number) return exact;
                 return new BooleanQuery
                 {
-                    { NumericRangeQuery.NewDoubleRange(field + FieldNames.Number, lo, hi, true, true), Occur.SHOULD },
+                    { Term(field + FieldNames.Number, number), Occur.SHOULD },
                     { exact, Occur.SHOULD },
                 };
             case ValueKind.Text:
@@ -165,8 +163,8 @@ internal sealed class QueryTranslator(AttributeMap map)
         var (start, end) = (key.Range.Start, key.Range.End);
         if (start == null && end == null) return null;
         var bq = new BooleanQuery();
-        if (start is { } s) bq.Add(NumericRangeQuery.NewInt64Range(field + FieldNames.High, s.UtcTicks, null, true, true), Occur.MUST);
-        if (end is { } e) bq.Add(NumericRangeQuery.NewInt64Range(field + FieldNames.Low, null, e.UtcTicks, true, true), Occur.MUST);
+        if (start is { } s) bq.Add(NumericRangeQuery.NewInt64Range(field + FieldNames.High, DocumentBuilder.TicksPrecisionStep, s.UtcTicks, null, true, true), Occur.MUST);
+        if (end is { } e) bq.Add(NumericRangeQuery.NewInt64Range(field + FieldNames.Low, DocumentBuilder.TicksPrecisionStep, null, e.UtcTicks, true, true), Occur.MUST);
         return bq;
     }
 

@@ -15,16 +15,17 @@ internal static class CatalogWrites
     {
         long? existingPk = null;
         string? existingPath = null;
-        using (var cmd = Sql.Command(c, tx, "SELECT pk, hash, path FROM instance WHERE sop_uid = $sop", ("$sop", e.SopInstanceUid)))
-        using (var r = cmd.ExecuteReader())
+        string? existingHash = null;
+        Sql.Row(c, tx, "SELECT pk, hash, path FROM instance WHERE sop_uid = $sop", r =>
         {
-            if (r.Read())
-            {
-                existingPk = r.GetInt64(0);
-                existingPath = r.GetString(2);
-                if (r.GetString(1) == e.ContentHash) return new CommitResult(CommitOutcome.Identical, "identical instance already stored", existingPath);
-                if (!e.ReplaceExisting) return new CommitResult(CommitOutcome.ContentConflict, "SOP Instance UID already stored with other content", existingPath);
-            }
+            existingPk = r.GetInt64(0);
+            existingHash = r.GetString(1);
+            existingPath = r.GetString(2);
+        }, ("$sop", e.SopInstanceUid));
+        if (existingPk != null)
+        {
+            if (existingHash == e.ContentHash) return new CommitResult(CommitOutcome.Identical, "identical instance already stored", existingPath);
+            if (!e.ReplaceExisting) return new CommitResult(CommitOutcome.ContentConflict, "SOP Instance UID already stored with other content", existingPath);
         }
         if (IdentityConflict(c, tx, e) is { } conflict) return new CommitResult(CommitOutcome.IdentityConflict, conflict, existingPath);
         if (existingPk is { } old) RemoveInstance(c, tx, old);
@@ -82,16 +83,14 @@ internal static class CatalogWrites
     /// <summary>Why the entry does not fit the stored hierarchy, or null (PS3.3 C.7: a study has one patient, a series one study).</summary>
     public static string? IdentityConflict(SqliteConnection c, SqliteTransaction? tx, CatalogEntry e)
     {
-        using (var cmd = Sql.Command(c, tx, "SELECT p.patient_key, s.collection FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = $uid", ("$uid", e.StudyInstanceUid)))
-        using (var r = cmd.ExecuteReader())
+        string? patientKey = null, collection = null;
+        if (Sql.Row(c, tx, "SELECT p.patient_key, s.collection FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = $uid",
+                r => (patientKey, collection) = (r.GetString(0), r.GetString(1)), ("$uid", e.StudyInstanceUid)))
         {
-            if (r.Read())
-            {
-                if (r.GetString(0) != e.PatientKey)
-                    return $"Study Instance UID {e.StudyInstanceUid} is already stored under another Patient ID / Issuer of Patient ID";
-                if (r.GetString(1) != e.Collection)
-                    return $"Study Instance UID {e.StudyInstanceUid} is already stored in collection '{r.GetString(1)}', not '{e.Collection}'";
-            }
+            if (patientKey != e.PatientKey)
+                return $"Study Instance UID {e.StudyInstanceUid} is already stored under another Patient ID / Issuer of Patient ID";
+            if (collection != e.Collection)
+                return $"Study Instance UID {e.StudyInstanceUid} is already stored in collection '{collection}', not '{e.Collection}'";
         }
         var seriesStudy = Sql.Scalar(c, tx, "SELECT s.study_uid FROM series se JOIN study s ON s.pk = se.study_pk WHERE se.series_uid = $uid", ("$uid", e.SeriesInstanceUid)) as string;
         if (seriesStudy != null && seriesStudy != e.StudyInstanceUid)
@@ -110,14 +109,8 @@ internal static class CatalogWrites
     /// <summary>Deletes an instance and recounts its series and study from what remains (deleting them when empty).</summary>
     private static void RemoveInstance(SqliteConnection c, SqliteTransaction tx, long pk)
     {
-        long seriesPk, studyPk;
-        using (var cmd = Sql.Command(c, tx, "SELECT series_pk, study_pk FROM instance WHERE pk = $pk", ("$pk", pk)))
-        using (var r = cmd.ExecuteReader())
-        {
-            r.Read();
-            seriesPk = r.GetInt64(0);
-            studyPk = r.GetInt64(1);
-        }
+        long seriesPk = 0, studyPk = 0;
+        Sql.Row(c, tx, "SELECT series_pk, study_pk FROM instance WHERE pk = $pk", r => (seriesPk, studyPk) = (r.GetInt64(0), r.GetInt64(1)), ("$pk", pk));
         Sql.Execute(c, tx, "DELETE FROM instance WHERE pk = $pk", ("$pk", pk));
         Sql.Execute(c, tx, """
             UPDATE series SET num_instances = (SELECT COUNT(*) FROM instance WHERE series_pk = $pk),

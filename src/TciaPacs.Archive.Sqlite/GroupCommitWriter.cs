@@ -19,6 +19,7 @@ internal sealed class GroupCommitWriter : IDisposable
     public GroupCommitWriter(SqliteConnection connection)
     {
         _connection = connection;
+        Sql.CacheStatements(connection);
         _thread = new Thread(Loop) { IsBackground = true, Name = "catalog-writer" };
         _thread.Start();
     }
@@ -71,6 +72,7 @@ internal sealed class GroupCommitWriter : IDisposable
     {
         _queue.Writer.TryComplete();
         _thread.Join();
+        Sql.ReleaseStatements(_connection);
         _connection.Dispose();
     }
 

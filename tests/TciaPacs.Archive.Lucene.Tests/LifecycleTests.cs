@@ -67,6 +67,32 @@ public sealed class LifecycleTests
     }
 
     [Test]
+    public void AnotherAttributeListEmptiesTheIndexSoThatRecoveryRebuildsIt()
+    {
+        var data = GeneratedInstances.Create(patients: 3);
+        var folder = Path.Combine(Path.GetTempPath(), "tciapacs-lucene-" + Guid.NewGuid().ToString("N"));
+        var extra = LuceneQueryIndexOptions.WithExtra(["PatientComments PATIENT"]) with { RefreshInterval = null };
+        try
+        {
+            using (var index = new LuceneQueryIndex(folder, NoRefresh))
+            {
+                foreach (var i in data) index.Index(i with { IsNew = true });
+                index.Commit();
+            }
+            using (var same = new LuceneQueryIndex(folder, NoRefresh))
+                Assert.That(same.InstanceCount, Is.EqualTo(data.Count), "the same list keeps the index");
+            using (var other = new LuceneQueryIndex(folder, extra))
+                Assert.That(other.InstanceCount, Is.Zero, "another list: the index must be rebuilt, so it is emptied");
+            using (var back = new LuceneQueryIndex(folder, NoRefresh))
+                Assert.That(back.InstanceCount, Is.Zero, "and switching back does not resurrect stale documents");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void IndexedIsVisibleAfterCommit()
     {
         var data = GeneratedInstances.Create(patients: 2);

@@ -34,6 +34,46 @@ public sealed class ImportCommandTests
     }
 
     [Test]
+    public void Import_reindex_and_query_read_the_same_configuration_as_serve()
+    {
+        var input = ArchiveTestData.TempFolder("cfg-in");
+        var data = ArchiveTestData.TempFolder("cfg-data");
+        var config = Path.Combine(input, "..", Path.GetFileName(input) + ".json");
+        try
+        {
+            ArchiveTestData.Write(input, 3, studies: 1, series: 1, instances: 2);
+            // The data folder and the collection come from the file; no --data flag.
+            File.WriteAllText(config, $$"""
+                // comments are allowed, as in samples/tciapacs.json
+                { "DataDirectory": {{System.Text.Json.JsonSerializer.Serialize(data)}},
+                  "Storage": { "DefaultCollection": "from-config" },
+                  "Index": { "ExtraAttributes": [ "PatientComments PATIENT" ] } }
+                """);
+            var import = Tciapacs.Run("import", input, "--config", config);
+            Assert.That(import.ExitCode, Is.Zero, import.StdOut + import.StdErr);
+            Assert.That(File.Exists(Path.Combine(data, "catalog.db")), "the configured data folder is used");
+            var inCollection = Tciapacs.Run("query", "--config", config, "--level", "STUDY", "--collection", "from-config");
+            Assert.That(inCollection.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(3), inCollection.StdOut + inCollection.StdErr);
+            var inDefault = Tciapacs.Run("query", "--config", config, "--level", "STUDY", "--collection", "default");
+            Assert.That(inDefault.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.LessThan(3), "nothing went to the built-in default collection");
+            var reindex = Tciapacs.Run("reindex", "--config", config);
+            Assert.That(reindex.ExitCode, Is.Zero, reindex.StdOut + reindex.StdErr);
+            Assert.That(reindex.StdOut, Does.Contain("2 instances indexed"));
+
+            File.WriteAllText(config, "{ \"Index\": { \"ExtraAttributes\": [ \"NotAKeyword PATIENT\" ] } }");
+            var broken = Tciapacs.Run("import", input, "--config", config);
+            Assert.That(broken.ExitCode, Is.EqualTo(2));
+            Assert.That(broken.StdErr, Does.StartWith("error: ").And.Contain("NotAKeyword"));
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+            File.Delete(config);
+        }
+    }
+
+    [Test]
     public void Query_prints_a_table_and_dicom_json()
     {
         var input = ArchiveTestData.TempFolder("q-in");

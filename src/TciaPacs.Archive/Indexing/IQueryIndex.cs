@@ -43,7 +43,11 @@ public sealed record IndexedInstance(
     string StudyInstanceUid,
     string SeriesInstanceUid,
     string SopInstanceUid,
-    DicomDataset Attributes);
+    DicomDataset Attributes)
+{
+    /// <summary>True when the catalog has just inserted it (not a replacement): the index need not look for an older document.</summary>
+    public bool IsNew { get; init; }
+}
 
 /// <summary>An attribute the index covers and the level (PS3.4 C.6) it belongs to.</summary>
 public sealed record IndexedAttribute(DicomTag Tag, string Keyword, VR VR, QueryLevel Level);

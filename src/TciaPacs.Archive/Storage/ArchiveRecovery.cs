@@ -61,7 +61,7 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
         var ds = file.Dataset;
         ds.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, file.TransferSyntax.Uid);
         return new IndexedInstance(collection, PatientKey.Create(ds.GetString(DicomTags.PatientID) ?? "", ds.GetString(DicomTags.IssuerOfPatientID)),
-            ds.GetString(DicomTags.StudyInstanceUID) ?? "", ds.GetString(DicomTags.SeriesInstanceUID) ?? "", ds.GetString(DicomTags.SOPInstanceUID) ?? "", ds);
+            ds.GetString(DicomTags.StudyInstanceUID) ?? "", ds.GetString(DicomTags.SeriesInstanceUID) ?? "", ds.GetString(DicomTags.SOPInstanceUID) ?? "", ds) { IsNew = true };
     }
 
     /// <summary>
@@ -116,7 +116,7 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
         var result = await catalog.CommitAsync(entry, ct).ConfigureAwait(false);
         if (result.Outcome == CommitOutcome.Inserted)
         {
-            index?.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, WithTransferSyntax(file)));
+            index?.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, WithTransferSyntax(file)) { IsNew = true });
             return null;
         }
         if (result.Outcome == CommitOutcome.Identical && result.ExistingPath == relativePath) return null;

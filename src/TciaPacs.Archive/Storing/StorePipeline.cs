@@ -179,7 +179,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                 case CommitOutcome.Inserted:
                 case CommitOutcome.Replaced:
                     if (result.ExistingPath != null && result.ExistingPath != staged.RelativePath) files.Delete(result.ExistingPath);
-                    UpdateIndex(entry, header, ts);
+                    UpdateIndex(entry, header, ts, isNew: result.Outcome == CommitOutcome.Inserted && result.ExistingPath == null);
                     var note = result.Outcome == CommitOutcome.Replaced ? "replaced the stored instance with other content" : "";
                     if (modified.Count > 0)
                         return new StoreResult(StoreStatus.Warning, StoreResult.StatusCoercion, string.Join("; ", [.. modified, note]).Trim(' ', ';')) { ReasonCode = StoreResult.StatusCoercion, StoredPath = staged.RelativePath, Size = staged.Size };
@@ -211,14 +211,14 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         return new StoreResult(StoreStatus.Quarantined, StoreResult.StatusSuccess, $"quarantined: {reason}");
     }
 
-    private void UpdateIndex(CatalogEntry entry, DicomDataset header, TransferSyntax ts)
+    private void UpdateIndex(CatalogEntry entry, DicomDataset header, TransferSyntax ts, bool isNew)
     {
         if (index == null) return;
         try
         {
             // Transfer Syntax UID lives in the file meta; the index serves it as an instance attribute (QIDO/C-FIND).
             header.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, ts.Uid);
-            index.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, header));
+            index.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, header) { IsNew = isNew });
             if (Interlocked.Increment(ref _sinceIndexCommit) >= _options.IndexCommitInterval)
             {
                 Interlocked.Exchange(ref _sinceIndexCommit, 0);

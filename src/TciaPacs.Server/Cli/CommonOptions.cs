@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TciaPacs.Archive.Indexing;
 using TciaPacs.Server.Hosting;
 
 namespace TciaPacs.Server.Cli;
@@ -20,6 +21,12 @@ internal static class CommonOptions
         try
         {
             options = ConfigurationLoader.Load(parse.GetValue(config));
+            foreach (var spec in options.Index.ExtraAttributes) IndexedAttributes.Parse(spec);
+        }
+        catch (FormatException ex)
+        {
+            Console.Error.WriteLine($"error: configuration Index.ExtraAttributes: {ex.Message}");
+            return null;
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or System.Text.Json.JsonException)
         {
