@@ -66,5 +66,10 @@ internal static class CatalogSchema
         CREATE INDEX IF NOT EXISTS instance_series_ix ON instance(series_pk);
         CREATE INDEX IF NOT EXISTS instance_study_ix ON instance(study_pk, sop_class_uid);
         CREATE INDEX IF NOT EXISTS instance_class_ix ON instance(sop_class_uid);
+        -- The few rows with several values in a single-valued key column (see SqlFilter): a union branch scans only these.
+        CREATE INDEX IF NOT EXISTS patient_id_multi_ix ON patient(patient_id) WHERE instr(patient_id, '\') > 0;
+        CREATE INDEX IF NOT EXISTS study_accession_multi_ix ON study(accession) WHERE instr(accession, '\') > 0;
+        CREATE INDEX IF NOT EXISTS study_date_multi_ix ON study(study_date) WHERE instr(study_date, '\') > 0;
+        CREATE INDEX IF NOT EXISTS series_modality_multi_ix ON series(modality) WHERE instr(modality, '\') > 0;
         """;
 }

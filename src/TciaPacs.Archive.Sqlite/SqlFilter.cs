@@ -65,29 +65,46 @@ internal sealed class SqlFilter
         return null;
     }
 
+    // Multi-valued stored values always pass (see the summary). Written as "key = … OR instr(column, '\') > 0" the OR
+    // kept SQLite from using the column's index (a full scan: 4 ms for PatientID at 100,000 instances); as a union of
+    // two index lookups — the value, and the few multi-valued rows through a partial index — it stays a lookup.
+    private static readonly Dictionary<string, (string Table, string Column)> MultiValued = new(StringComparer.Ordinal)
+    {
+        ["p.patient_id"] = ("patient", "patient_id"),
+        ["s.accession"] = ("study", "accession"),
+        ["s.study_date"] = ("study", "study_date"),
+        ["se.modality"] = ("series", "modality"),
+    };
+
     private void AddKey(string column, QueryKey key)
     {
-        var unique = column is "s.study_uid" or "se.series_uid" or "i.sop_uid" or "i.sop_class_uid";
-        var multi = unique ? "" : $" OR instr({column}, '\\') > 0";
         switch (key.Kind)
         {
             case MatchKind.SingleValue when column == "s.modalities":
                 _where.Append($" AND instr('\\' || s.modalities || '\\', '\\' || {Param(key.Value.Trim())} || '\\') > 0");
                 break;
             case MatchKind.SingleValue when key.VR != VR.PN:
-                _where.Append($" AND ({column} = {Param(key.Value.Trim())}{multi})");
+                _where.Append($" AND {OrMultiValued(column, $"= {Param(key.Value.Trim())}")}");
                 break;
             case MatchKind.UidList:
-                _where.Append($" AND ({column} IN ({InList(key.Uids)}){multi})");
+                _where.Append($" AND {OrMultiValued(column, $"IN ({InList(key.Uids)})")}");
                 break;
             case MatchKind.Wildcard when key.VR != VR.PN && column != "s.modalities":
-                _where.Append($" AND ({column} GLOB {Param(Glob(key.Value.Trim()))}{multi})");
+                _where.Append($" AND {OrMultiValued(column, $"GLOB {Param(Glob(key.Value.Trim()))}")}");
                 break;
             case MatchKind.Range when column == "s.study_date":
                 if (key.Range.Start is { } start) _where.Append($" AND s.study_date >= {Param(Day(start))}");
                 if (key.Range.End is { } end) _where.Append($" AND s.study_date <= {Param(Day(end))}");
                 break;
         }
+    }
+
+    /// <summary>"column CONDITION", or for a column that may hold several values, that or any multi-valued row.</summary>
+    private static string OrMultiValued(string column, string condition)
+    {
+        if (!MultiValued.TryGetValue(column, out var m)) return $"{column} {condition}";
+        var alias = column[..column.IndexOf('.', StringComparison.Ordinal)];
+        return $"{alias}.pk IN (SELECT pk FROM {m.Table} WHERE {m.Column} {condition} UNION ALL SELECT pk FROM {m.Table} WHERE instr({m.Column}, '\\') > 0)";
     }
 
     private static string Day(DateTimeOffset t) => t.DateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);

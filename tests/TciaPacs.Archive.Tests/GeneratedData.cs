@@ -46,7 +46,8 @@ internal static class GeneratedData
         ds.AddOrUpdate(DicomTags.StudyTime, $"{8 + s:00}{p * 10:00}00");
         ds.AddOrUpdate(DicomTags.SeriesDate, $"{2010 + p * 4 + s}{(s * 3 + 1):00}{(p * 7 + 3):00}");
         ds.AddOrUpdate(DicomTags.ContentDate, $"{2010 + p * 4 + s}{(s * 3 + 1):00}{(p * 7 + 3 + i % 2):00}");
-        ds.AddOrUpdate(DicomTags.AccessionNumber, $"ACC{run % 100}{p}{s}");
+        // Study 2 breaks VM 1 as real files do (two accession numbers): the catalog must still find it by either value.
+        ds.AddOrUpdate(DicomTags.AccessionNumber, s == 2 ? $"ACC{run % 100}{p}{s}\\OTHER{p}" : $"ACC{run % 100}{p}{s}");
         ds.AddOrUpdate(DicomTags.Modality, modality);
         if (s != 3) ds.AddOrUpdate(DicomTags.ReferringPhysicianName, p == 2 ? "Smith^Jane" : "Ångström^Lars");
         ds.AddOrUpdate(DicomTags.StudyDescription, StudyDescriptions[s]);

@@ -34,6 +34,8 @@ internal static class QueryCases
         yield return Q(QueryLevel.Study, $"StudyInstanceUID={R}.0.1.1\\{R}.2.3.1\\1.2.3.404");
         yield return Q(QueryLevel.Study, $"AccessionNumber=ACC{Run}1*");
         yield return Q(QueryLevel.Study, $"AccessionNumber=ACC{Run}12");
+        yield return Q(QueryLevel.Study, "AccessionNumber=OTHER1");
+        yield return Q(QueryLevel.Series, "AccessionNumber=OTH*", "Modality=CT");
         yield return Q(QueryLevel.Study, "ModalitiesInStudy=MR");
         yield return Q(QueryLevel.Study, "ModalitiesInStudy=CT", "PatientID=");
         yield return Q(QueryLevel.Study, "StudyDescription=*CT*");

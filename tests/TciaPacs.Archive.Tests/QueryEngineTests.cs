@@ -88,6 +88,8 @@ public sealed class QueryEngineTests
         Assert.That(studies.Select(s => s.GetString(DicomTags.NumberOfStudyRelatedInstances)), Is.All.EqualTo("15"));
         Assert.That(studies.Select(s => s.GetString(DicomTags.NumberOfStudyRelatedSeries)), Is.All.EqualTo("3"));
         Assert.That(studies.Select(s => s.GetStrings(DicomTags.ModalitiesInStudy).Length), Is.All.EqualTo(3));
+        // A multi-valued Accession Number (VM 1 broken, as in real files) is found by its second value.
+        Assert.That(_archive.Archive.Query.Execute(QueryCases.Q(QueryLevel.Study, "AccessionNumber=OTHER1").Query), Has.Count.EqualTo(1));
     }
 
     [Test]
