@@ -39,6 +39,7 @@ public sealed class DicomArchive : IAsyncDisposable
             catch (IOException ex)
             {
                 catalog.Dispose();
+                Files.Dispose();
                 throw new IOException($"the data folder {Files.DataDirectory} is in use by another process", ex);
             }
         }
@@ -92,6 +93,7 @@ public sealed class DicomArchive : IAsyncDisposable
         _index?.Commit();
         _index?.Dispose();
         _catalog.Dispose();
+        Files.Dispose();
         _lock?.Dispose();
     }
 }

@@ -83,6 +83,30 @@ public sealed class RecoveryTests
         AssertAgree(t);
     }
 
+    [Test]
+    public async Task A_file_torn_before_it_was_durable_is_removed_not_adopted()
+    {
+        var files = GeneratedData.Write(_input, 33, patients: 1, studies: 1, series: 1, instances: 3);
+        await using var t = new TestArchive();
+        foreach (var f in files) await t.StoreAsync(f);
+        var torn = t.Archive.Catalog.AllInstances().First();
+        await t.Archive.Catalog.RemoveInstanceAsync(torn.SopInstanceUid);
+        await t.Archive.DisposeAsync();
+        // What a crash can leave of a renamed but not yet synced file: it parses, but its last blocks never reached the disk.
+        var path = Path.Combine(t.DataDirectory, "files", torn.RelativePath);
+        var bytes = File.ReadAllBytes(path);
+        Array.Fill(bytes, (byte)'X', bytes.Length - 4, 4);
+        File.WriteAllBytes(path, bytes);
+
+        await t.ReopenAsync();
+        var report = await t.Archive.Recovery.RecoverAsync();
+        Assert.That(report.FilesAdopted, Is.Zero, report.ToString());
+        Assert.That(report.OrphanFilesRemoved, Is.EqualTo(1), report.ToString());
+        Assert.That(report.Problems.Single(), Does.Contain("does not match the hash in its name"));
+        Assert.That(t.Archive.Catalog.FindInstance(torn.SopInstanceUid), Is.Null);
+        AssertAgree(t);
+    }
+
     private static string PathOf(string sop)
     {
         // Generated names are p{p}s{s}e{se}i{i}.dcm and SOP Instance UIDs end with .{p}.{s}.{se}.{i}.4.

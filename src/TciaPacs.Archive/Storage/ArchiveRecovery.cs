@@ -111,6 +111,12 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
         }
         if (InstanceValidator.Validate(file.Dataset, file.Meta) is { } invalid) return invalid;
         var hash = await HashAsync(full, ct).ConfigureAwait(false);
+        // The name ends with the first 8 hex digits of the content hash: a file written but not yet durable when the
+        // machine stopped can be cut short or hold zeros, and then no longer matches (its store was never acknowledged).
+        var name = Path.GetFileNameWithoutExtension(relativePath);
+        var dash = name.LastIndexOf('-');
+        if (dash < 0 || !hash.StartsWith(name[(dash + 1)..], StringComparison.Ordinal))
+            return "its content does not match the hash in its name (a file torn by a crash before it was durable)";
         var info = new FileInfo(full);
         var entry = EntryFactory.Create(file.Dataset, _collections.GetOrAdd(FileStore.StudyFolderOf(relativePath), files.ReadCollection), file.TransferSyntax, relativePath, hash, info.Length, new DateTimeOffset(info.LastWriteTimeUtc), false);
         var result = await catalog.CommitAsync(entry, ct).ConfigureAwait(false);

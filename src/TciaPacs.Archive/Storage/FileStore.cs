@@ -8,11 +8,12 @@ namespace TciaPacs.Archive.Storage;
 /// <c>ab/abcdef0123456789/&lt;series&gt;/&lt;instance&gt;-&lt;content&gt;.dcm</c>, each part 16 hex digits of the
 /// SHA-256 of the UID (short, safe on every file system, spread over 256 top folders), the file name ending with 8 hex
 /// digits of the content hash so that other content for the same SOP Instance UID never overwrites a stored file.
-/// Writes are atomic as in dcm4che: a temporary <c>.part</c> file in the same folder, fsync, rename, fsync the folder;
-/// only then is the catalog told. A crash leaves at most a <c>.part</c> file (removed at startup) or a complete file
+/// Writes are atomic as in dcm4che: a temporary <c>.part</c> file in the same folder, rename, then durable (one shared
+/// syncfs for concurrent stores on Linux, else fsync of the file and of the folder); only then is the catalog told.
+/// A file whose content does not match the hash in its name (torn by a crash before it was durable) is never adopted. A crash leaves at most a <c>.part</c> file (removed at startup) or a complete file
 /// the catalog does not know yet (adopted or removed by <see cref="ArchiveRecovery"/>).
 /// </summary>
-public sealed class FileStore
+public sealed class FileStore : IDisposable
 {
     public const string TempSuffix = ".part";
     public const string FileSuffix = ".dcm";
@@ -23,7 +24,20 @@ public sealed class FileStore
         Root = Path.Combine(DataDirectory, "files");
         QuarantineRoot = Path.Combine(DataDirectory, "quarantine");
         Directory.CreateDirectory(Root);
+        _barrier = DurabilityBarrier.TryCreate(Root);
     }
+
+    // With a barrier, StageAsync and Publish leave the syncing to MakeDurableAsync (one syncfs for many stores).
+    private readonly DurabilityBarrier? _barrier;
+
+    /// <summary>
+    /// Makes the staged and published files of this and concurrent stores durable: one shared syncfs(2) on Linux, a
+    /// no-op elsewhere (where <see cref="StageAsync"/> and <see cref="Publish"/> fsync each file and folder themselves).
+    /// Call it after <see cref="Publish"/> and before recording the instance.
+    /// </summary>
+    public Task MakeDurableAsync() => _barrier?.WaitAsync() ?? Task.CompletedTask;
+
+    public void Dispose() => _barrier?.Dispose();
 
     public string DataDirectory { get; }
     public string Root { get; }
@@ -94,7 +108,7 @@ public sealed class FileStore
                     size = hashing.Length;
                 }
                 await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
-                fs.Flush(flushToDisk: true);
+                if (_barrier == null) fs.Flush(flushToDisk: true);
             }
             return new StagedFile(temp, RelativePathOf(studyUid, seriesUid, sopInstanceUid, hash), hash, size);
         }
@@ -111,7 +125,7 @@ public sealed class FileStore
         var final = FullPath(staged.RelativePath);
         if (File.Exists(final)) TryDelete(staged.TempPath);
         else File.Move(staged.TempPath, final);
-        DurableIO.SyncDirectory(Path.GetDirectoryName(final)!);
+        if (_barrier == null) DurableIO.SyncDirectory(Path.GetDirectoryName(final)!);
     }
 
     public void Discard(StagedFile staged) => TryDelete(staged.TempPath);

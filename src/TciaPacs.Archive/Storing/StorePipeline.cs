@@ -162,6 +162,15 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                 files.Discard(staged);
                 return StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}");
             }
+            try
+            {
+                await files.MakeDurableAsync().ConfigureAwait(false);
+            }
+            catch (IOException ex)
+            {
+                if (catalog.FindInstance(sop)?.RelativePath != staged.RelativePath) files.Delete(staged.RelativePath);
+                return StoreResult.Failure(StoreResult.StatusOutOfResources, ex.Message);
+            }
             var entry = EntryFactory.Create(header, request.Collection, ts, staged, DateTimeOffset.UtcNow, _options.DuplicatePolicy == DuplicatePolicy.Overwrite);
             CommitResult result;
             try
