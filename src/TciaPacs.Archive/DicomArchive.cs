@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using TciaPacs.Archive.Catalog;
 using TciaPacs.Archive.Indexing;
 using TciaPacs.Archive.Query;
@@ -22,13 +25,17 @@ public sealed class DicomArchive : IAsyncDisposable
     private TaskCompletionSource? _drained;
 
     private readonly FileStream? _lock;
+    private readonly ILogger<DicomArchive> _logger;
 
     /// <param name="exclusive">
     /// Hold <c>DATA/.lock</c> so that no second process stores into (or recovers) the same folder; read-only users
     /// (queries) pass false.
     /// </param>
-    public DicomArchive(string dataDirectory, ICatalog catalog, StoreOptions? options = null, IReadOnlyList<IStoreFilter>? filters = null, IQueryIndex? index = null, bool exclusive = true)
+    /// <param name="logger">Where each store's outcome goes (UIDs, door, calling AE, collection, timing; never other element values).</param>
+    public DicomArchive(string dataDirectory, ICatalog catalog, StoreOptions? options = null, IReadOnlyList<IStoreFilter>? filters = null, IQueryIndex? index = null, bool exclusive = true,
+        ILogger<DicomArchive>? logger = null)
     {
+        _logger = logger ?? NullLogger<DicomArchive>.Instance;
         Files = new FileStore(dataDirectory);
         if (exclusive)
         {
@@ -62,9 +69,12 @@ public sealed class DicomArchive : IAsyncDisposable
             if (_closing) return StoreResult.Failure(StoreResult.StatusOutOfResources, "the archive is shutting down");
             _inFlight++;
         }
+        var started = Stopwatch.GetTimestamp();
         try
         {
-            return await _pipeline.StoreAsync(request, cancellationToken).ConfigureAwait(false);
+            var result = await _pipeline.StoreAsync(request, cancellationToken).ConfigureAwait(false);
+            Log(request, result, Stopwatch.GetElapsedTime(started));
+            return result;
         }
         finally
         {
@@ -73,6 +83,21 @@ public sealed class DicomArchive : IAsyncDisposable
                 if (--_inFlight == 0) _drained?.TrySetResult();
             }
         }
+    }
+
+    private void Log(StoreRequest request, StoreResult result, TimeSpan elapsed)
+    {
+        // Successes at Debug (an import logs thousands); anything a sender or curator must act on at Warning.
+        var level = result.Status switch
+        {
+            StoreStatus.Success or StoreStatus.SuccessDuplicate => LogLevel.Debug,
+            StoreStatus.Warning or StoreStatus.Quarantined => LogLevel.Information,
+            _ => LogLevel.Warning,
+        };
+        if (!_logger.IsEnabled(level)) return;
+        _logger.Log(level, "Store {Status} {DimseStatus:X4} via {Door} from {CallingAe} into {Collection}: SOP {SopInstanceUid} (class {SopClassUid}) study {StudyInstanceUid} series {SeriesInstanceUid}, {Size} bytes in {ElapsedMs:F1} ms{Reason}",
+            result.Status, result.DimseStatus, request.Door, request.CallingAe ?? "-", request.Collection, result.SopInstanceUid, result.SopClassUid,
+            result.StudyInstanceUid, result.SeriesInstanceUid, result.Size, elapsed.TotalMilliseconds, result.Reason.Length > 0 ? ": " + result.Reason : "");
     }
 
     /// <summary>Refuses new stores and waits for those in flight.</summary>

@@ -46,7 +46,8 @@ internal static class ServeCommand
         try
         {
             log.Information("TciaPacs starting: data folder {DataDirectory}", options.DataDirectory);
-            await using var archive = ArchiveFactory.Open(options, warning => log.Warning("{Warning}", warning));
+            using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(log);
+            await using var archive = ArchiveFactory.Open(options, warning => log.Warning("{Warning}", warning), loggers: loggers);
             var report = await archive.Recovery.RecoverAsync(options.Storage.RecoveryParallelism, shutdown.Token);
             log.Information("Recovery: {Report}", report.ToString());
             foreach (var problem in report.Problems) log.Warning("Recovery removed {Problem}", problem);
