@@ -42,6 +42,42 @@ public sealed class StorePipelineTests
         Assert.That(t.Archive.Catalog.CountInstances(), Is.EqualTo(1));
     }
 
+    private static string Inode(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
+        var inode = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        Assert.That(stat.ExitCode, Is.Zero, $"stat {path}");
+        return inode;
+    }
+
+    [Test]
+    public async Task A_spooled_file_is_moved_into_the_store_not_copied()
+    {
+        await using var t = new TestArchive();
+        // DIMSE and STOW spool under the data folder, on the file store's file system.
+        var spoolFolder = Path.Combine(t.DataDirectory, "spool");
+        Directory.CreateDirectory(spoolFolder);
+        var original = Write(GeneratedData.Instance(5, 0, 0, 0, 0), "spooled.dcm");
+        var spool = Path.Combine(spoolFolder, "1.dcm");
+        File.Copy(original, spool);
+        var inode = Inode(spool);
+        var result = await t.Archive.StoreAsync(StoreRequest.FromSpool(spool));
+        Assert.That(result.Status, Is.EqualTo(StoreStatus.Success), result.Reason);
+        Assert.That(File.Exists(spool), Is.False, "the spool was moved");
+        var stored = t.Archive.Files.FullPath(result.StoredPath!);
+        Assert.That(File.ReadAllBytes(stored), Is.EqualTo(File.ReadAllBytes(original)));
+        Assert.That(Inode(stored), Is.EqualTo(inode), "the very file (same inode), not a copy");
+
+        // The same content again through a spool: an identical duplicate, and the spool is gone too.
+        File.Copy(original, spool);
+        var again = await t.Archive.StoreAsync(StoreRequest.FromSpool(spool));
+        Assert.That(again.Status, Is.EqualTo(StoreStatus.SuccessDuplicate), again.Reason);
+        Assert.That(File.Exists(spool), Is.False);
+        Assert.That(t.FileCount, Is.EqualTo(1));
+        RecoveryTests.AssertAgree(t);
+    }
+
     [Test]
     public async Task Same_data_set_with_another_file_meta_is_a_duplicate()
     {

@@ -119,6 +119,61 @@ public sealed class FileStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// Stages <paramref name="source"/> by moving it into the series folder (a spool the caller gives up), hashing it
+    /// by reading it once; falls back to a copy when it lives on another file system. Durable as
+    /// <see cref="StageAsync"/> is (fsync here without a barrier).
+    /// </summary>
+    public async Task<StagedFile> StageByMoveAsync(string studyUid, string seriesUid, string sopInstanceUid, string collection, string source, CancellationToken cancellationToken)
+    {
+        if (!SameFileSystem(source))
+        {
+            return await StageAsync(studyUid, seriesUid, sopInstanceUid, collection, async (output, token) =>
+            {
+                await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await input.CopyToAsync(output, token).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        var folder = FullPath(SeriesFolder(studyUid, seriesUid));
+        DurableIO.CreateDirectoryDurably(folder);
+        WriteCollectionMarker(studyUid, collection);
+        string hash;
+        long size;
+        await using (var input = new FileStream(source, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        {
+            await using (var hashing = new ContentHashingStream(Stream.Null))
+            {
+                await input.CopyToAsync(hashing, cancellationToken).ConfigureAwait(false);
+                hash = hashing.HashHex();
+                size = hashing.Length;
+            }
+            if (_barrier == null) input.Flush(flushToDisk: true);
+        }
+        var temp = Path.Combine(folder, $".{Guid.NewGuid():N}{TempSuffix}");
+        File.Move(source, temp);
+        return new StagedFile(temp, RelativePathOf(studyUid, seriesUid, sopInstanceUid, hash), hash, size);
+    }
+
+    // A rename works within one file system; st_dev is not exposed, so compare the mount the paths resolve to.
+    private bool SameFileSystem(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return full.StartsWith(DataDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal) || MountOf(full) == MountOf(Root);
+    }
+
+    private static string MountOf(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return Path.GetPathRoot(path) ?? "";
+        // The longest mount point in /proc/self/mounts that prefixes the path.
+        var best = "/";
+        foreach (var line in File.ReadLines("/proc/self/mounts"))
+        {
+            var mount = line.Split(' ')[1].Replace("\\040", " ", StringComparison.Ordinal);
+            if (mount.Length > best.Length && (path == mount || path.StartsWith(mount.TrimEnd('/') + "/", StringComparison.Ordinal))) best = mount;
+        }
+        return best;
+    }
+
     /// <summary>Gives the staged file its final name (same content, same name: an existing file is kept) and syncs the folder.</summary>
     public void Publish(StagedFile staged)
     {

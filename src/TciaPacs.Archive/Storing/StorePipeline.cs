@@ -32,7 +32,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                 spool = await SpoolAsync(request.Stream, cancellationToken).ConfigureAwait(false);
                 source = spool;
             }
-            return await StoreFileAsync(request, source, cancellationToken).ConfigureAwait(false);
+            return await StoreFileAsync(spool != null ? request with { MayMoveFile = true } : request, source, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -97,7 +97,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         StagedFile staged;
         try
         {
-            staged = await StageAsync(source, file, header, rewrite, request.Collection, ct).ConfigureAwait(false);
+            staged = await StageAsync(request, source, file, header, rewrite, request.Collection, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DicomParseException or InvalidOperationException)
         {
@@ -106,11 +106,13 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         return Identify(await CommitAsync(request, header, file.TransferSyntax, staged, modified, ct).ConfigureAwait(false), header);
     }
 
-    private Task<StagedFile> StageAsync(string source, DicomFile file, DicomDataset header, bool rewrite, string collection, CancellationToken ct)
+    private Task<StagedFile> StageAsync(StoreRequest request, string source, DicomFile file, DicomDataset header, bool rewrite, string collection, CancellationToken ct)
     {
         var study = header.GetString(DicomTags.StudyInstanceUID)!;
         var series = header.GetString(DicomTags.SeriesInstanceUID)!;
         var sop = header.GetString(DicomTags.SOPInstanceUID)!;
+        if (!rewrite && request.MayMoveFile)
+            return files.StageByMoveAsync(study, series, sop, collection, source, ct);
         if (!rewrite)
         {
             return files.StageAsync(study, series, sop, collection, async (output, token) =>

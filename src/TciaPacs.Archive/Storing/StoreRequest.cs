@@ -8,8 +8,15 @@ public sealed record StoreRequest
 {
     public const string DefaultCollection = "default";
 
-    /// <summary>The Part 10 file (PS3.10 7.1) to store; it is copied, never moved or changed.</summary>
+    /// <summary>The Part 10 file (PS3.10 7.1) to store; it is copied, never changed, and moved only when <see cref="MayMoveFile"/>.</summary>
     public string? FilePath { get; init; }
+
+    /// <summary>
+    /// The file is a spool the caller no longer needs (DIMSE, STOW-RS): the pipeline may move it into the file store
+    /// instead of copying it, when it keeps the file as it is and the spool is on the same file system. The caller
+    /// deletes the path afterwards if it still exists.
+    /// </summary>
+    public bool MayMoveFile { get; init; }
 
     /// <summary>Alternatively a stream holding a Part 10 file; read once, to its end.</summary>
     public Stream? Stream { get; init; }
@@ -23,6 +30,10 @@ public sealed record StoreRequest
 
     public static StoreRequest FromFile(string path, string collection = DefaultCollection, StoreDoor door = StoreDoor.Import) =>
         new() { FilePath = path, Collection = collection, Door = door };
+
+    /// <summary>A spooled file the pipeline may move into the store (see <see cref="MayMoveFile"/>).</summary>
+    public static StoreRequest FromSpool(string path, string collection = DefaultCollection, StoreDoor door = StoreDoor.Dimse) =>
+        new() { FilePath = path, Collection = collection, Door = door, MayMoveFile = true };
 
     public static StoreRequest FromStream(Stream stream, string collection = DefaultCollection, StoreDoor door = StoreDoor.Stow) =>
         new() { Stream = stream, Collection = collection, Door = door };
