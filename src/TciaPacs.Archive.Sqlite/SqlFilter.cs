@@ -16,6 +16,7 @@ internal sealed class SqlFilter
 {
     private readonly StringBuilder _where = new("1 = 1");
     private readonly List<(string, object?)> _parameters = [];
+    private bool _byUid;
 
     public string Where => _where.ToString();
     public (string, object?)[] Parameters => [.. _parameters];
@@ -24,6 +25,9 @@ internal sealed class SqlFilter
     {
         var f = new SqlFilter();
         var level = filter.Level;
+        // With a UID of the hierarchy to look up, that lookup drives the plan and the other keys are mere filters
+        // on a few rows: the union form below would only make SQLite list every row with, say, Modality CT first.
+        f._byUid = filter.MatchingKeys.Any(k => ColumnOf(k.Tag, level) is "s.study_uid" or "se.series_uid" or "i.sop_uid" && k.Kind is MatchKind.SingleValue or MatchKind.UidList);
         foreach (var key in filter.MatchingKeys)
         {
             var column = ColumnOf(key.Tag, level);
@@ -100,9 +104,10 @@ internal sealed class SqlFilter
     }
 
     /// <summary>"column CONDITION", or for a column that may hold several values, that or any multi-valued row.</summary>
-    private static string OrMultiValued(string column, string condition)
+    private string OrMultiValued(string column, string condition)
     {
         if (!MultiValued.TryGetValue(column, out var m)) return $"{column} {condition}";
+        if (_byUid) return $"({column} {condition} OR instr({column}, '\\') > 0)";
         var alias = column[..column.IndexOf('.', StringComparison.Ordinal)];
         return $"{alias}.pk IN (SELECT pk FROM {m.Table} WHERE {m.Column} {condition} UNION ALL SELECT pk FROM {m.Table} WHERE instr({m.Column}, '\\') > 0)";
     }
