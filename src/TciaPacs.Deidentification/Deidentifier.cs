@@ -111,10 +111,31 @@ public sealed class Deidentifier
         if (row != null) action = ConfidentialityProfile.Resolve(row, _settings.Options).Effective();
         else if ((tag == DicomTags.TextValue || tag == DicomTags.UnformattedTextValue) && freeTextAction != ProfileAction.None) action = freeTextAction;
         else action = ProfileAction.Keep;
-        Apply(ds, e, action, p, ctx);
+        if (action == ProfileAction.Remove && ZeroInsteadOfRemove(ds, tag)) action = ProfileAction.Zero;
+        Apply(ds, e, action, p, ctx, row);
     }
 
-    private void Apply(DicomDataset ds, DicomElement e, ProfileAction action, string p, Context ctx)
+    private static bool IsRepeatingGroup(DicomTag tag) => (tag.Group & 0xFF00) is 0x6000 or 0x5000;
+
+    /// <summary>
+    /// Where E.1-1 says X but the IOD at hand makes the attribute Type 2 or 2C (PS3.3), an empty value removes the
+    /// identifier and keeps the instance valid: Responsible Person/Organization of a non-human patient (C.7.1.1), Reason
+    /// for Requested Procedure Code Sequence in a Hanging Protocol (C.23.1).
+    /// </summary>
+    private static bool ZeroInsteadOfRemove(DicomDataset ds, DicomTag tag)
+    {
+        if (tag == DicomTags.ResponsiblePerson || tag == DicomTags.ResponsibleOrganization)
+            return ds.Contains(DicomTags.PatientSpeciesDescription) || ds.Contains(DicomTags.PatientSpeciesCodeSequence);
+        if (tag == DicomTags.ReasonForRequestedProcedureCodeSequence)
+        {
+            var root = ds;
+            while (root.Parent != null) root = root.Parent;
+            return root.GetString(DicomTags.SOPClassUID) == "1.2.840.10008.5.1.4.38.1";
+        }
+        return false;
+    }
+
+    private void Apply(DicomDataset ds, DicomElement e, ProfileAction action, string p, Context ctx, ConfidentialityProfile.Row? row = null)
     {
         switch (action)
         {
@@ -123,12 +144,20 @@ public sealed class Deidentifier
                 return;
             case ProfileAction.Remove:
                 ds.Remove(e.Tag);
+                if (IsRepeatingGroup(e.Tag))
+                    // Overlay (60xx) and curve (50xx) groups go whole: the Overlay Plane module without its data is invalid.
+                    ds.RemoveAll(x => x.Tag.Group == e.Tag.Group);
                 break;
             case ProfileAction.Zero:
+                // X/Z on Referenced Study Sequence: Type 3 wherever PS3.3 puts it, and an empty Type 3 sequence is invalid
+                // (its VM is 1-n), so X is the valid choice. (Acquisition Context Sequence, also X/Z, is Type 2: Z.)
+                if (e.Tag == DicomTags.ReferencedStudySequence && row?.Basic == ProfileAction.RemoveOrZero) { ds.Remove(e.Tag); action = ProfileAction.Remove; break; }
                 ds.Add(ValueEdits.Empty(e));
                 break;
             case ProfileAction.Dummy:
                 if (e is DicomSequence dummy) { Recurse(dummy, p, ctx, ProfileAction.Dummy); break; }
+                // A dummy UID is a replaced one: it stays unique and references to it still resolve.
+                if (ds.ValueVR(e) == VR.UI) { ValueEdits.ReplaceUids(ds, e, _hash, (a, b) => _map.RecordUid(_settings.Collection, a, b)); break; }
                 ValueEdits.SetDummy(ds, e);
                 break;
             case ProfileAction.Clean:

@@ -29,8 +29,7 @@ internal static class ValueEdits
         };
         if (text != null)
         {
-            if (vr == e.VR) ds.AddOrUpdate(e.Tag, e.VR, text);
-            else ds.AddOrUpdate(e.Tag, e.VR, DicomDataset.PadEven(System.Text.Encoding.ASCII.GetBytes(text), (byte)' '));
+            SetText(ds, e, text);
             return;
         }
         ds.Add(new DicomElement(e.Tag, e.VR, new MemoryBuffer(new byte[e.Buffer.Length])));
@@ -41,9 +40,10 @@ internal static class ValueEdits
     {
         var vr = ds.ValueVR(e);
         if (vr != VR.DA && vr != VR.DT) return;
+        if (e.Buffer.Length == 0) return;
         var values = ds.GetStrings(e);
         var shifted = values.Select(v => string.Join('-', v.Split('-').Select(part => ShiftOne(part, vr, days)))).ToArray();
-        ds.AddOrUpdate(e.Tag, e.VR, shifted);
+        SetText(ds, e, shifted);
     }
 
     private static string ShiftOne(string value, VR vr, int days)
@@ -53,6 +53,13 @@ internal static class ValueEdits
         if (!DateOnly.TryParseExact(v[..8], "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
             return ""; // not a date we can shift: better empty than the original
         return d.AddDays(-days).ToString("yyyyMMdd", CultureInfo.InvariantCulture) + v[8..];
+    }
+
+    /// <summary>Sets text values; an element read as UN (its VR unknown to the sender) keeps VR UN with the text's bytes.</summary>
+    public static void SetText(DicomDataset ds, DicomElement e, params string[] values)
+    {
+        if (e.VR != VR.UN) { ds.AddOrUpdate(e.Tag, e.VR, values); return; }
+        ds.AddOrUpdate(e.Tag, VR.UN, DicomDataset.PadEven(System.Text.Encoding.ASCII.GetBytes(string.Join('\\', values)), (byte)' '));
     }
 
     /// <summary>Each UID value replaced by its keyed hash (empty values stay empty).</summary>
@@ -66,7 +73,8 @@ internal static class ValueEdits
             replaced[i] = hash.Uid(values[i]);
             record(values[i], replaced[i]);
         }
-        ds.AddOrUpdate(e.Tag, e.VR == VR.UN ? VR.UI : e.VR, replaced);
+        if (e.VR == VR.UN) ds.AddOrUpdate(e.Tag, VR.UN, DicomDataset.PadEven(System.Text.Encoding.ASCII.GetBytes(string.Join('\\', replaced)), 0));
+        else ds.AddOrUpdate(e.Tag, e.VR, replaced);
     }
 
     /// <summary>The longest value the VR allows (PS3.5 Table 6.2-1), for hashed text.</summary>
