@@ -10,7 +10,7 @@ namespace TciaPacs.Deidentification;
 /// references inside and across the instances of a study still resolve; dates move by the patient's offset under
 /// Retain Longitudinal Temporal Information with Modified Dates.
 /// </summary>
-public sealed class Deidentifier
+public sealed class Deidentifier : IInstanceDeidentifier
 {
     private readonly DeidentificationSettings _settings;
     private readonly IPseudonymMap _map;
@@ -252,26 +252,6 @@ public sealed class Deidentifier
         return (group, creator, Convert.ToInt32(el[2..], 16));
     }
 
-    /// <summary>Private creators whose block is now empty go, and so does a private element outside any reserved block.</summary>
-    private static void RemoveEmptyPrivateBlocks(DicomDataset ds, string path, Context ctx)
-    {
-        List<DicomTag>? drop = null;
-        foreach (var e in ds)
-        {
-            if (!e.Tag.IsPrivate) continue;
-            if (e.Tag.IsPrivateCreator)
-            {
-                var block = (ushort)(e.Tag.Element << 8);
-                var used = ds.Any(x => x.Tag.Group == e.Tag.Group && x.Tag.Element >= block && x.Tag.Element <= block + 0xFF && x.Tag.Element >= 0x1000);
-                if (!used) (drop ??= []).Add(e.Tag);
-            }
-            else if (e.Tag.Element < 0x1000) (drop ??= []).Add(e.Tag);
-        }
-        if (drop == null) return;
-        foreach (var t in drop)
-        {
-            ds.Remove(t);
-            ctx.Edits.Add(new(path + t, "X"));
-        }
-    }
+    private static void RemoveEmptyPrivateBlocks(DicomDataset ds, string path, Context ctx) =>
+        PrivateBlocks.RemoveEmpty(ds, t => ctx.Edits.Add(new(path + t, "X")));
 }

@@ -125,8 +125,12 @@ public sealed class FileStore
         if (dir != null && Directory.Exists(dir)) DurableIO.SyncDirectory(dir);
     }
 
-    /// <summary>Copies a file into the quarantine folder (temp, fsync, rename) with a note of the reason; it is not in the catalog.</summary>
-    public async Task<string> QuarantineAsync(string source, string name, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies a file into the quarantine folder (temp, fsync, rename) with a note of the reason; it is not in the catalog.
+    /// With <paramref name="collection"/>, a JSON note (<c>NAME.dcm.json</c>: collection, reason, time) lets a reviewer
+    /// release the instance into the collection it was sent to.
+    /// </summary>
+    public async Task<string> QuarantineAsync(string source, string name, string reason, CancellationToken cancellationToken, string? collection = null)
     {
         Directory.CreateDirectory(QuarantineRoot);
         var target = Path.Combine(QuarantineRoot, name + FileSuffix);
@@ -139,6 +143,16 @@ public sealed class FileStore
         }
         File.Move(temp, target, overwrite: true);
         await File.WriteAllTextAsync(target + ".reason.txt", reason + Environment.NewLine, cancellationToken).ConfigureAwait(false);
+        if (collection != null)
+        {
+            var note = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+            {
+                ["collection"] = collection,
+                ["reason"] = reason,
+                ["time"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            });
+            await File.WriteAllTextAsync(target + ".json", note, cancellationToken).ConfigureAwait(false);
+        }
         DurableIO.SyncDirectory(QuarantineRoot);
         return target;
     }

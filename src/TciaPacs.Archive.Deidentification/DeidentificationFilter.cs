@@ -1,0 +1,22 @@
+using TciaPacs.Archive.Storing;
+
+namespace TciaPacs.Archive.Deidentification;
+
+/// <summary>
+/// Store filter 1 of 2: de-identifies the header by the collection's policy and returns <see cref="FilterDecision.Modify"/>
+/// with the new data set (the context's data set is never changed). A CTP script's <c>@quarantine()</c> quarantines.
+/// </summary>
+public sealed class DeidentificationFilter(Func<string, CollectionPolicy> policies, DeidentificationJournal journal) : IStoreFilter
+{
+    public string Name => "de-identification";
+
+    public FilterDecision Decide(StoreContext context)
+    {
+        var policy = policies(context.Collection);
+        if (policy.Deidentifier == null) return FilterDecision.AcceptInstance;
+        var result = policy.Deidentifier.Deidentify(context.Dataset);
+        if (result.QuarantineReason != null) return new FilterDecision.Quarantine(result.QuarantineReason);
+        journal.Record(result.Dataset, result.Original);
+        return new FilterDecision.Modify(result.Dataset, $"de-identified ({result.Edits.Count} edits)");
+    }
+}
