@@ -12,6 +12,8 @@ public sealed class DeidentificationFilter(Func<string, CollectionPolicy> polici
 
     public FilterDecision Decide(StoreContext context)
     {
+        // Recovery adopts files that were de-identified when they were stored: never twice.
+        if (context.Request.Door == StoreDoor.Recovery) return FilterDecision.AcceptInstance;
         var policy = policies(context.Collection);
         if (policy.Deidentifier == null) return FilterDecision.AcceptInstance;
         var result = policy.Deidentifier.Deidentify(context.Dataset);

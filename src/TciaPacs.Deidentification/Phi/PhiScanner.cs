@@ -60,9 +60,13 @@ public static class PhiScanner
     private static void Check(DicomTag tag, string vr, string text, string p, OriginalIdentifiers original, string? pseudonym, List<PhiFinding> findings)
     {
         var kinds = new HashSet<string>();
+        // Coded and structured values (CS, AE, DA, DT, AS) are checked for the original's IDs and dates as whole values
+        // only: a name part such as "Chest" matched inside a code would be a false alarm.
+        var coded = !FreeText.Contains(vr) && vr is not ("PN" or "UN");
         foreach (var (value, kind) in original.Literals())
         {
             if (value.Length < 3 || kinds.Contains(kind)) continue;
+            if (coded && (kind == "patient name" || !text.Split('\\').Any(v => string.Equals(v.Trim(), value, StringComparison.OrdinalIgnoreCase)))) continue;
             if (pseudonym != null && pseudonym.Contains(value, StringComparison.OrdinalIgnoreCase)) continue;
             if (ContainsWord(text, value))
             {
