@@ -160,7 +160,7 @@ public sealed class CorpusTests
             if (!a.AsSpan().SequenceEqual(b)) return false;
             if ((options & ProfileOption.RetainUids) != 0 || secret.AsSpan().SequenceEqual(other)) return true;
             var uid = Make(secret).Deidentify(input).Dataset.GetString(DicomTags.SOPInstanceUID);
-            return uid == null || uid != Make(other).Deidentify(input).Dataset.GetString(DicomTags.SOPInstanceUID);
+            return string.IsNullOrEmpty(uid) || uid != Make(other).Deidentify(input).Dataset.GetString(DicomTags.SOPInstanceUID);
         }, iter: 60);
     }
 }
