@@ -18,7 +18,7 @@ public sealed class DeidentificationFilter(Func<string, CollectionPolicy> polici
         if (policy.Deidentifier == null) return FilterDecision.AcceptInstance;
         var result = policy.Deidentifier.Deidentify(context.Dataset);
         if (result.QuarantineReason != null) return new FilterDecision.Quarantine(result.QuarantineReason);
-        journal.Record(result.Dataset, result.Original);
+        journal.Record(result.Dataset, result.Original, result.Pseudonym);
         return new FilterDecision.Modify(result.Dataset, $"de-identified ({result.Edits.Count} edits)");
     }
 }

@@ -11,9 +11,11 @@ namespace TciaPacs.Archive.Deidentification;
 /// </summary>
 public sealed class DeidentificationJournal
 {
-    private readonly ConditionalWeakTable<DicomDataset, OriginalIdentifiers> _originals = new();
+    public sealed record Entry(OriginalIdentifiers Original, string? Pseudonym);
 
-    public void Record(DicomDataset deidentified, OriginalIdentifiers original) => _originals.AddOrUpdate(deidentified, original);
+    private readonly ConditionalWeakTable<DicomDataset, Entry> _entries = new();
 
-    public OriginalIdentifiers? Find(DicomDataset dataset) => _originals.TryGetValue(dataset, out var o) ? o : null;
+    public void Record(DicomDataset deidentified, OriginalIdentifiers original, string? pseudonym) => _entries.AddOrUpdate(deidentified, new Entry(original, pseudonym));
+
+    public Entry? Find(DicomDataset dataset) => _entries.TryGetValue(dataset, out var e) ? e : null;
 }

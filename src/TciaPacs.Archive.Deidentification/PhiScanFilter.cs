@@ -23,8 +23,8 @@ public sealed class PhiScanFilter(Func<string, CollectionPolicy> policies, Deide
         if (policy.PhiScan == PhiScanMode.Off) return FilterDecision.AcceptInstance;
         var ds = context.Dataset;
         // Not de-identified here (a collection that scans only): the patient's own ID and name are its pseudonyms.
-        var original = journal.Find(ds) ?? OriginalIdentifiers.None;
-        var findings = PhiScanner.Scan(ds, original, ds.GetString(DicomTags.PatientID))
+        var entry = journal.Find(ds);
+        var findings = PhiScanner.Scan(ds, entry?.Original ?? OriginalIdentifiers.None, entry?.Pseudonym ?? ds.GetString(DicomTags.PatientID))
             .Where(f => f.Severity >= policy.MinimumSeverity).ToList();
         if (findings.Count == 0) return FilterDecision.AcceptInstance;
         var reason = Describe(findings);

@@ -10,4 +10,7 @@ public sealed record DeidentificationResult(DicomDataset Dataset, OriginalIdenti
 {
     /// <summary>Set when a script asked to quarantine the instance (CTP <c>@quarantine()</c>).</summary>
     public string? QuarantineReason { get; init; }
+
+    /// <summary>The patient's pseudonym (the new Patient ID), which the PHI scanner must not mistake for a name.</summary>
+    public string? Pseudonym { get; init; }
 }

@@ -41,7 +41,7 @@ public sealed class Deidentifier : IInstanceDeidentifier
         var ds = input.Clone();
         Process(ds, "", ctx, ProfileAction.None);
         Provenance.Apply(ds, _settings.Options, $"TciaPacs de-identification ({_settings.Collection})");
-        return new DeidentificationResult(ds, original, ctx.Edits);
+        return new DeidentificationResult(ds, original, ctx.Edits) { Pseudonym = ctx.Patient.PatientId };
     }
 
     /// <summary>The patient's pseudonyms and date offset, from the map (created on first sight).</summary>

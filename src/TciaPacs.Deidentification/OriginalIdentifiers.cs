@@ -23,7 +23,7 @@ public sealed record OriginalIdentifiers
         foreach (var tag in new[] { DicomTags.PatientName, DicomTags.OtherPatientNames, DicomTags.PatientBirthName, DicomTags.PatientMotherBirthName })
             foreach (var pn in SafeStrings(ds, tag))
                 foreach (var part in pn.Split(['^', '=', ' ', ',', '\\'], StringSplitOptions.RemoveEmptyEntries))
-                    if (part.Length >= 3 && !names.Contains(part, StringComparer.OrdinalIgnoreCase)) names.Add(part);
+                    if (part.Length >= 3 && !Placeholder(part) && !names.Contains(part, StringComparer.OrdinalIgnoreCase)) names.Add(part);
         var ids = new List<string>();
         foreach (var tag in new[] { DicomTags.PatientID, DicomTags.OtherPatientIDs, DicomTags.MedicalRecordLocator })
             foreach (var id in SafeStrings(ds, tag))
@@ -35,6 +35,15 @@ public sealed record OriginalIdentifiers
         var accession = SafeStrings(ds, DicomTags.AccessionNumber) is [{ Length: >= 3 } a, ..] ? a.Trim() : null;
         return new OriginalIdentifiers { NameParts = names, Ids = ids, BirthDate = birth, AccessionNumber = accession };
     }
+
+    // Words test and anonymised data use as names; they identify nobody and are common in descriptions.
+    private static readonly HashSet<string> Placeholders = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "test", "patient", "anonymous", "anonymized", "anonymised", "anon", "last", "first", "name", "phantom", "unknown",
+        "demo", "sample", "none", "doe", "john", "jane", "subject", "case", "volunteer",
+    };
+
+    private static bool Placeholder(string part) => Placeholders.Contains(part) || part.All(c => c == part[0]);
 
     private static string[] SafeStrings(DicomDataset ds, DicomTag tag)
     {

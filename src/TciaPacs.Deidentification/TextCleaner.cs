@@ -22,6 +22,7 @@ public static partial class TextCleaner
         s = PhiPatterns.Phone().Replace(s, Mask);
         s = PhiPatterns.DateInText().Replace(s, Mask);
         s = PhiPatterns.HonorificName().Replace(s, Mask);
+        s = PhiPatterns.StreetAddress().Replace(s, Mask);
         return s;
     }
 }
@@ -48,6 +49,9 @@ public static partial class PhiPatterns
     // "Lastname^Firstname" in a text that is not a PN value.
     [GeneratedRegex(@"\b[A-Za-z][A-Za-z'-]+\^[A-Za-z][A-Za-z'-]+")]
     public static partial Regex DicomPersonName();
+
+    [GeneratedRegex(@"\b\d{1,5}\s+([A-Z][a-z]+\s+){1,3}(Street|St|Avenue|Ave|Road|Rd|Terrace|Lane|Ln|Drive|Boulevard|Blvd|Way|Place|Court|Ct)\b\.?")]
+    public static partial Regex StreetAddress();
 
     [GeneratedRegex(@"\b(MRN|MR\s?#|Med(ical)?\.?\s?Rec(ord)?\.?\s?(No|Number|#)?)\s*[:#]?\s*[A-Z0-9-]{4,}", RegexOptions.IgnoreCase)]
     public static partial Regex MrnLabelled();

@@ -172,10 +172,10 @@ public sealed class DeidentifierTests
 
         var d = Basic();
         var result = d.Deidentify(input);
-        Assert.That(PhiScanner.Scan(result.Dataset, result.Original, result.Dataset.GetString(DicomTags.PatientID)), Is.Empty);
+        Assert.That(PhiScanner.Scan(result.Dataset, result.Original, result.Pseudonym), Is.Empty);
         // Kept by an override: flagged.
         var keeping = new Deidentifier(d.Settings with { Overrides = [new("StudyDescription", OverrideAction.Keep)] }).Deidentify(input);
-        var findings = PhiScanner.Scan(keeping.Dataset, keeping.Original, keeping.Dataset.GetString(DicomTags.PatientID));
+        var findings = PhiScanner.Scan(keeping.Dataset, keeping.Original, keeping.Pseudonym);
         Assert.That(findings.Single().Path, Is.EqualTo("(0008,1030)"));
         Assert.That(findings.Single().Severity, Is.EqualTo(PhiSeverity.High));
         // Burned-in risk.

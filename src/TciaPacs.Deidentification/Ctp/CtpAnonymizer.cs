@@ -42,7 +42,7 @@ public sealed class CtpAnonymizer(CtpScript script, byte[]? secret = null, strin
             var originalId = dataset.GetString(DicomTags.PatientID) ?? "";
             map.GetOrAddPatient(collection, originalId, _ => new PatientPseudonym(ds.GetString(DicomTags.PatientID) ?? "", ds.GetString(DicomTags.PatientName) ?? "", 0));
         }
-        return new DeidentificationResult(ds, run.Original, run.Edits) { QuarantineReason = run.Quarantine };
+        return new DeidentificationResult(ds, run.Original, run.Edits) { QuarantineReason = run.Quarantine, Pseudonym = ds.GetString(DicomTags.PatientID) };
     }
 
     /// <summary>@always() and @require() create their element when it is missing (top level only, as in CTP).</summary>

@@ -15,7 +15,7 @@ public static class PhiScanner
     private static readonly HashSet<string> FreeText = ["LO", "SH", "ST", "LT", "UT", "UC"];
 
     // Values the de-identifier itself writes, never a finding.
-    private static readonly HashSet<string> Harmless = [ValueEdits.DummyText, "YES", "NO", "REMOVED", "MODIFIED", "UNMODIFIED"];
+    private static readonly HashSet<string> Harmless = [ValueEdits.DummyText, "YES", "NO", "REMOVED", "MODIFIED", "UNMODIFIED", "19000101", "19000101000000", "000000"];
 
     public static IReadOnlyList<PhiFinding> Scan(DicomDataset ds, OriginalIdentifiers? original = null, string? pseudonym = null)
     {
@@ -94,7 +94,9 @@ public static class PhiScanner
         if (PhiPatterns.Phone().IsMatch(text)) findings.Add(new(p, "phone", PhiSeverity.Medium, "a telephone number pattern"));
         if (PhiPatterns.MrnLabelled().IsMatch(text)) findings.Add(new(p, "mrn", PhiSeverity.High, "a labelled medical record number"));
         else if (vr is "ST" or "LT" or "UT" && PhiPatterns.LongDigitRun().IsMatch(text)) findings.Add(new(p, "mrn", PhiSeverity.Low, "a long number in free text (MRN-like)"));
-        if (PhiPatterns.DateInText().IsMatch(text)) findings.Add(new(p, "date-in-text", PhiSeverity.Medium, "a date in free text"));
+        // Dates in descriptions and free text; not in short strings (SH: codes, versions) nor in Software Versions.
+        if (vr != "SH" && tag != DicomTags.SoftwareVersions && PhiPatterns.DateInText().IsMatch(text)) findings.Add(new(p, "date-in-text", PhiSeverity.Medium, "a date in free text"));
+        if (PhiPatterns.StreetAddress().IsMatch(text)) findings.Add(new(p, "address", PhiSeverity.Medium, "a street address"));
         if (PhiPatterns.HonorificName().IsMatch(text) || (vr != "UN" && PhiPatterns.DicomPersonName().IsMatch(text)))
             findings.Add(new(p, "name-in-text", PhiSeverity.Medium, "a person name in a description"));
     }
