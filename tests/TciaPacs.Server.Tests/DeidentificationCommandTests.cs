@@ -137,6 +137,30 @@ public sealed class DeidentificationCommandTests
     }
 
     [Test]
+    public void The_intake_sample_deidentifies_its_collection_and_leaves_the_default_as_sent()
+    {
+        var input = ArchiveTestData.TempFolder("intake-in");
+        var data = ArchiveTestData.TempFolder("intake-data");
+        try
+        {
+            PhiLaden.WriteStudy(input, patient: 7, study: 1);
+            var config = Path.Combine(Corpus.RepositoryRoot, "samples", "tcia-intake.json");
+            Assert.That(Tciapacs.Run("import", input, "--data", data, "--config", config, "--collection", "tcia-intake").StdOut, Does.Contain("4 stored"));
+            Assert.That(Tciapacs.Run("import", input, "--data", data, "--config", config).StdOut, Does.Contain("4 stored"));
+            var intake = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "PatientID=", "StudyDate=", "StudyDescription=", "--collection", "tcia-intake").StdOut;
+            Assert.That(intake, Does.Contain("TCIA-INTAKE-0001").And.Contain("CT chest *"), "Clean Descriptors");
+            Assert.That(intake, Does.Not.Contain("20200312"), "dates shifted");
+            var raw = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "PatientID=", "--collection", "default").StdOut;
+            Assert.That(raw, Does.Contain(PhiLaden.PatientId(7)));
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+        }
+    }
+
+    [Test]
     public void Deidentify_a_folder_with_a_profile_or_a_ctp_script_then_scan_it()
     {
         var input = ArchiveTestData.TempFolder("site-in");
