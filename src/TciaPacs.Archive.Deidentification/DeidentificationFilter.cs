@@ -16,7 +16,16 @@ public sealed class DeidentificationFilter(Func<string, CollectionPolicy> polici
         if (context.Request.Door == StoreDoor.Recovery) return FilterDecision.AcceptInstance;
         var policy = policies(context.Collection);
         if (policy.Deidentifier == null) return FilterDecision.AcceptInstance;
-        var result = policy.Deidentifier.Deidentify(context.Dataset);
+        TciaPacs.Deidentification.DeidentificationResult result;
+        try
+        {
+            result = policy.Deidentifier.Deidentify(context.Dataset);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // Never store what could not be de-identified; the message names the failure, not a value.
+            return new FilterDecision.Reject($"de-identification failed ({ex.GetType().Name})", StoreResult.StatusProcessingFailure);
+        }
         if (result.QuarantineReason != null) return new FilterDecision.Quarantine(result.QuarantineReason);
         journal.Record(result.Dataset, result.Original, result.Pseudonym);
         return new FilterDecision.Modify(result.Dataset, $"de-identified ({result.Edits.Count} edits)");

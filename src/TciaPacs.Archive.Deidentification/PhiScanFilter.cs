@@ -24,8 +24,17 @@ public sealed class PhiScanFilter(Func<string, CollectionPolicy> policies, Deide
         var ds = context.Dataset;
         // Not de-identified here (a collection that scans only): the patient's own ID and name are its pseudonyms.
         var entry = journal.Find(ds);
-        var findings = PhiScanner.Scan(ds, entry?.Original ?? OriginalIdentifiers.None, entry?.Pseudonym ?? ds.GetString(DicomTags.PatientID))
-            .Where(f => f.Severity >= policy.MinimumSeverity).ToList();
+        List<PhiFinding> findings;
+        try
+        {
+            findings = PhiScanner.Scan(ds, entry?.Original ?? OriginalIdentifiers.None, entry?.Pseudonym ?? ds.GetString(DicomTags.PatientID))
+                .Where(f => f.Severity >= policy.MinimumSeverity).ToList();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // What could not be scanned is not known to be clean.
+            return new FilterDecision.Quarantine($"the PHI scan failed ({ex.GetType().Name})");
+        }
         if (findings.Count == 0) return FilterDecision.AcceptInstance;
         var reason = Describe(findings);
         switch (policy.PhiScan)
