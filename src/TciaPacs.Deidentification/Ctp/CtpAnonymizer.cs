@@ -96,7 +96,14 @@ public sealed class CtpAnonymizer(CtpScript script, byte[]? secret = null, strin
                         run.Quarantine ??= $"the CTP script asks to quarantine ({tag})";
                         break;
                     default:
-                        if (e is DicomSequence) break;
+                        // A sequence cannot take text: @empty() gives it zero items; other text keeps it (its items are processed).
+                        if (e is DicomSequence)
+                        {
+                            if (!expr.Nodes.OfType<CtpExpression.Call>().Any(c => c.Name == "empty")) break;
+                            ds.Add(new DicomSequence(tag));
+                            run.Edits.Add(new(p, "ctp @empty"));
+                            continue;
+                        }
                         if (e.VR == VR.UN || !ds.ValueVR(e).IsString) ValueEdits.SetText(ds, e, o.Value);
                         else ds.AddOrUpdate(tag, e.VR, o.Value);
                         run.Edits.Add(new(p, "ctp script"));
