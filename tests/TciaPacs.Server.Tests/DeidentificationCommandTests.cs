@@ -75,6 +75,8 @@ public sealed class DeidentificationCommandTests
             var study = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "NumberOfStudyRelatedInstances=", "--json");
             Assert.That(Instances(study.StdOut), Is.EqualTo(1), "quarantined instances are not counted");
 
+            if (!OperatingSystem.IsWindows())
+                Assert.That(File.GetUnixFileMode(Path.Combine(data, "quarantine")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
             var list = Tciapacs.Run("quarantine", "list", "--data", data);
             Assert.That(list.ExitCode, Is.Zero);
             Assert.That(list.StdOut, Does.Contain("3 quarantined").And.Contain("(0028,0301) burned-in-annotation High"));

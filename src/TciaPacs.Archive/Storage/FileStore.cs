@@ -132,7 +132,9 @@ public sealed class FileStore
     /// </summary>
     public async Task<string> QuarantineAsync(string source, string name, string reason, CancellationToken cancellationToken, string? collection = null)
     {
-        Directory.CreateDirectory(QuarantineRoot);
+        // Quarantined files are kept as received, identifiers included: the folder is the archive user's only (0700).
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(QuarantineRoot);
+        else Directory.CreateDirectory(QuarantineRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var target = Path.Combine(QuarantineRoot, name + FileSuffix);
         var temp = target + TempSuffix;
         await using (var input = File.OpenRead(source))
