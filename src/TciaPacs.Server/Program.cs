@@ -15,6 +15,9 @@ public static class Program
             QueryCommand.Create(),
             DumpCommand.Create(),
             TranscodeCommand.Create(),
+            DeidentifyCommand.Create(),
+            ScanPhiCommand.Create(),
+            QuarantineCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -13,6 +13,19 @@ internal static class ArchiveTestData
         return path;
     }
 
+    /// <summary>
+    /// A configuration that stores instances as sent (no de-identification, no PHI scan), for the tests of the archive
+    /// core, which query by the names and UIDs they wrote.
+    /// </summary>
+    public static string AsSentConfig => AsSent.Value;
+
+    private static readonly Lazy<string> AsSent = new(() =>
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"tciapacs-as-sent-{Environment.ProcessId}.json");
+        File.WriteAllText(path, """{ "Deidentification": { "Default": { "Profile": "None" } } }""");
+        return path;
+    });
+
     public static string SopUid(int run, int study, int series, int instance) => $"1.2.826.0.1.3680043.10.544.{run}.{study}.{series}.{instance}";
 
     /// <summary>Writes <paramref name="studies"/> × <paramref name="series"/> × <paramref name="instances"/> files; 2 patients, names with accents.</summary>

@@ -42,7 +42,7 @@ public sealed class CrashSafetyTests
                 foreach (var r in rows) Assert.That(new FileInfo(store.FullPath(r.RelativePath)).Length, Is.EqualTo(r.Size));
             }
 
-            var rerun = Tciapacs.Run("import", input, "--data", data);
+            var rerun = Tciapacs.Run("import", "--config", ArchiveTestData.AsSentConfig, input, "--data", data);
             Assert.That(rerun.ExitCode, Is.Zero, rerun.StdOut + rerun.StdErr);
             using (var index = new TciaPacs.Archive.Lucene.LuceneQueryIndex(Path.Combine(data, "index")))
                 Assert.That(index.InstanceCount, Is.EqualTo(2000), "the import's index holds every instance once it has closed");
@@ -66,7 +66,7 @@ public sealed class CrashSafetyTests
     private static List<string> ImportUntilKilled(string input, string data, int killAfter)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "import", input, "--data", data, "--verbose", "--parallel", "4" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "import", "--config", ArchiveTestData.AsSentConfig, input, "--data", data, "--verbose", "--parallel", "4" }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         _ = p.StandardError.ReadToEndAsync();
         var reported = new List<string>();

@@ -14,14 +14,14 @@ public sealed class ImportCommandTests
         {
             ArchiveTestData.Write(input, 1, studies: 2, series: 2, instances: 3);
             File.WriteAllText(Path.Combine(input, "notes.txt"), "not DICOM");
-            var first = Tciapacs.Run("import", input, "--data", data, "--parallel", "3");
+            var first = Tciapacs.Run("import", "--config", ArchiveTestData.AsSentConfig, input, "--data", data, "--parallel", "3");
             Assert.That(first.ExitCode, Is.EqualTo(1), first.StdOut + first.StdErr);
             Assert.That(first.StdOut, Does.Contain("13 files: 12 stored, 0 duplicate, 0 quarantined, 1 rejected"));
             Assert.That(first.StdOut, Does.Contain($"rejected: {Path.Combine(input, "notes.txt")}: cannot parse"));
             Assert.That(first.StdErr, Does.Contain("13/13 files"));
 
             File.Delete(Path.Combine(input, "notes.txt"));
-            var again = Tciapacs.Run("import", input, "--data", data, "--verbose");
+            var again = Tciapacs.Run("import", "--config", ArchiveTestData.AsSentConfig, input, "--data", data, "--verbose");
             Assert.That(again.ExitCode, Is.EqualTo(0), again.StdOut + again.StdErr);
             Assert.That(again.StdOut, Does.Contain("12 files: 0 stored, 12 duplicate"));
             Assert.That(again.StdOut.Split('\n').Count(l => l.StartsWith("duplicate\t", StringComparison.Ordinal)), Is.EqualTo(12));
@@ -81,7 +81,7 @@ public sealed class ImportCommandTests
         try
         {
             ArchiveTestData.Write(input, 2, studies: 3, series: 2, instances: 2);
-            Assert.That(Tciapacs.Run("import", input, "--data", data).ExitCode, Is.Zero);
+            Assert.That(Tciapacs.Run("import", "--config", ArchiveTestData.AsSentConfig, input, "--data", data).ExitCode, Is.Zero);
             var table = Tciapacs.Run("query", "--data", data, "--level", "STUDY", "PatientName=çelik*", "StudyDate=", "00081030=", "NumberOfStudyRelatedInstances=");
             Assert.That(table.ExitCode, Is.Zero, table.StdErr);
             var lines = table.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -114,8 +114,8 @@ public sealed class ImportCommandTests
         try
         {
             ArchiveTestData.Write(input, 3, studies: 4, series: 2, instances: 3);
-            Tciapacs.Run("import", input, "--data", data);
-            Tciapacs.Run("import", Path.Combine(Corpus.Root, "modality"), "--data", data, "--collection", "corpus");
+            Tciapacs.Run("import", "--config", ArchiveTestData.AsSentConfig, input, "--data", data);
+            Tciapacs.Run("import", "--config", ArchiveTestData.AsSentConfig, Path.Combine(Corpus.Root, "modality"), "--data", data, "--collection", "corpus");
             string[][] queries =
             [
                 ["--level", "PATIENT", "PatientID=", "PatientName=", "NumberOfPatientRelatedInstances="],

@@ -194,10 +194,16 @@ public sealed class FileStore : IDisposable
         if (dir != null && Directory.Exists(dir)) DurableIO.SyncDirectory(dir);
     }
 
-    /// <summary>Copies a file into the quarantine folder (temp, fsync, rename) with a note of the reason; it is not in the catalog.</summary>
-    public async Task<string> QuarantineAsync(string source, string name, string reason, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies a file into the quarantine folder (temp, fsync, rename) with a note of the reason; it is not in the catalog.
+    /// With <paramref name="collection"/>, a JSON note (<c>NAME.dcm.json</c>: collection, reason, time) lets a reviewer
+    /// release the instance into the collection it was sent to.
+    /// </summary>
+    public async Task<string> QuarantineAsync(string source, string name, string reason, CancellationToken cancellationToken, string? collection = null)
     {
-        Directory.CreateDirectory(QuarantineRoot);
+        // Quarantined files are kept as received, identifiers included: the folder is the archive user's only (0700).
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(QuarantineRoot);
+        else Directory.CreateDirectory(QuarantineRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var target = Path.Combine(QuarantineRoot, name + FileSuffix);
         var temp = target + TempSuffix;
         await using (var input = File.OpenRead(source))
@@ -208,6 +214,16 @@ public sealed class FileStore : IDisposable
         }
         File.Move(temp, target, overwrite: true);
         await File.WriteAllTextAsync(target + ".reason.txt", reason + Environment.NewLine, cancellationToken).ConfigureAwait(false);
+        if (collection != null)
+        {
+            var note = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+            {
+                ["collection"] = collection,
+                ["reason"] = reason,
+                ["time"] = DateTimeOffset.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            });
+            await File.WriteAllTextAsync(target + ".json", note, cancellationToken).ConfigureAwait(false);
+        }
         DurableIO.SyncDirectory(QuarantineRoot);
         return target;
     }

@@ -82,7 +82,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                     modified.Add($"{filter.Name}: {m.Reason}");
                     break;
                 case FilterDecision.Quarantine q:
-                    return Identify(await QuarantineAsync(source, header, $"{filter.Name}: {q.Reason}", ct).ConfigureAwait(false), header);
+                    return Identify(await QuarantineAsync(source, header, $"{filter.Name}: {q.Reason}", request.Collection, ct).ConfigureAwait(false), header);
                 case FilterDecision.Reject r:
                     return Identify(StoreResult.Failure(r.Status, $"rejected by {filter.Name}: {r.Reason}"), header);
             }
@@ -216,9 +216,9 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         new(StoreStatus.Refused, StoreResult.StatusDuplicateSopInstance, "SOP Instance UID already stored with other content; kept the stored instance (duplicate policy: reject)")
         { ReasonCode = StoreResult.StatusDuplicateSopInstance };
 
-    private async Task<StoreResult> QuarantineAsync(string source, DicomDataset header, string reason, CancellationToken ct)
+    private async Task<StoreResult> QuarantineAsync(string source, DicomDataset header, string reason, string collection, CancellationToken ct)
     {
-        await files.QuarantineAsync(source, FileStore.HashUid(header.GetString(DicomTags.SOPInstanceUID) ?? Guid.NewGuid().ToString()), reason, ct).ConfigureAwait(false);
+        await files.QuarantineAsync(source, FileStore.HashUid(header.GetString(DicomTags.SOPInstanceUID) ?? Guid.NewGuid().ToString()), reason, ct, collection).ConfigureAwait(false);
         return new StoreResult(StoreStatus.Quarantined, StoreResult.StatusSuccess, $"quarantined: {reason}");
     }
 

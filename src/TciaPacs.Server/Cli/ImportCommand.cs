@@ -75,15 +75,18 @@ internal static class ImportCommand
             Console.Error.WriteLine("interrupted: the stores in progress were finished; the other files were not imported");
         }
         progress.Finish();
-        return Summarize(outcomes.ToList(), progress.Elapsed, shutdown.Token.IsCancellationRequested);
+        return Summarize(outcomes.ToList(), progress.Elapsed, shutdown.Token.IsCancellationRequested, verbose);
     }
 
-    private static int Summarize(List<(string File, StoreResult Result)> outcomes, TimeSpan elapsed, bool interrupted)
+    private static int Summarize(List<(string File, StoreResult Result)> outcomes, TimeSpan elapsed, bool interrupted, bool verbose)
     {
         int Count(params StoreStatus[] s) => outcomes.Count(o => s.Contains(o.Result.Status));
         var stored = Count(StoreStatus.Success, StoreStatus.Warning);
         var rejected = outcomes.Where(o => o.Result.Status is StoreStatus.Failure or StoreStatus.Refused).OrderBy(o => o.File, StringComparer.Ordinal).ToList();
-        var warnings = outcomes.Where(o => o.Result.Status is StoreStatus.Warning or StoreStatus.Quarantined).OrderBy(o => o.File, StringComparer.Ordinal).ToList();
+        // Every de-identified instance is stored with a coercion warning (B000); listing each would bury the quarantined
+        // ones, so those are listed with --verbose only.
+        var warnings = outcomes.Where(o => o.Result.Status == StoreStatus.Quarantined || (verbose && o.Result.Status == StoreStatus.Warning))
+            .OrderBy(o => o.File, StringComparer.Ordinal).ToList();
         foreach (var (file, r) in warnings) Console.WriteLine($"warning: {file}: {r.Reason}");
         foreach (var (file, r) in rejected) Console.WriteLine($"rejected: {file}: {r.Reason}");
         var mb = outcomes.Sum(o => o.Result.Size) / (1024.0 * 1024.0);

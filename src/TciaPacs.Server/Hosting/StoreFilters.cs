@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using System.Text;
+using TciaPacs.Archive.Deidentification;
 using TciaPacs.Archive.Storing;
+using TciaPacs.Deidentification;
 
 namespace TciaPacs.Server.Hosting;
 
@@ -8,5 +12,35 @@ namespace TciaPacs.Server.Hosting;
 /// </summary>
 internal static class StoreFilters
 {
-    public static IReadOnlyList<IStoreFilter> Create(ServerOptions options) => [];
+    /// <summary>
+    /// The filters as configured. <paramref name="scan"/> false leaves the PHI scanner out: <c>quarantine release</c>
+    /// stores what a person reviewed, through the same de-identification.
+    /// </summary>
+    public static IReadOnlyList<IStoreFilter> Create(ServerOptions options, bool scan = true)
+    {
+        var section = options.Deidentification;
+        var dataDirectory = options.DataDirectory;
+        var map = new Lazy<SqlitePseudonymMap>(() => Maps.GetOrAdd(Path.GetFullPath(dataDirectory), d => SqlitePseudonymMap.OpenDataDirectory(d)));
+        var policies = new ConcurrentDictionary<string, CollectionPolicy>(StringComparer.Ordinal);
+        CollectionPolicy Policy(string collection) => policies.GetOrAdd(collection, c => Build(section.For(c), c, dataDirectory, map));
+        var journal = new DeidentificationJournal();
+        var filters = new List<IStoreFilter> { new DeidentificationFilter(Policy, journal) };
+        if (scan) filters.Add(new PhiScanFilter(Policy, journal));
+        return filters;
+    }
+
+    // One map per data folder and process: SQLite serialises its writers anyway.
+    private static readonly ConcurrentDictionary<string, SqlitePseudonymMap> Maps = new(StringComparer.Ordinal);
+
+    private static CollectionPolicy Build(ServerOptions.CollectionDeidentification c, string collection, string dataDirectory, Lazy<SqlitePseudonymMap> map)
+    {
+        var scan = c.PhiScan ?? (c.Deidentifies ? PhiScanMode.Quarantine : PhiScanMode.Off);
+        if (!c.Deidentifies) return new CollectionPolicy(null, scan, c.PhiMinimumSeverity);
+        var secret = string.IsNullOrEmpty(c.Secret) ? PrivateFiles.CollectionSecret(dataDirectory, collection) : Encoding.UTF8.GetBytes(c.Secret);
+        if (secret.Length < 16) throw new InvalidDataException($"Deidentification secret of collection '{collection}' is shorter than 16 characters");
+        IInstanceDeidentifier deidentifier = c.CtpScript != null
+            ? new TciaPacs.Deidentification.Ctp.CtpAnonymizer(TciaPacs.Deidentification.Ctp.CtpScript.Load(c.CtpScript), secret, collection, map.Value)
+            : new Deidentifier(c.ToProfileDocument().ToSettings(collection, secret), map.Value);
+        return new CollectionPolicy(deidentifier, scan, c.PhiMinimumSeverity);
+    }
 }
