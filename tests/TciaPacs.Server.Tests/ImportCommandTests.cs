@@ -52,8 +52,10 @@ public sealed class ImportCommandTests
             var import = Tciapacs.Run("import", input, "--config", config);
             Assert.That(import.ExitCode, Is.Zero, import.StdOut + import.StdErr);
             Assert.That(File.Exists(Path.Combine(data, "catalog.db")), "the configured data folder is used");
-            var inCollection = Tciapacs.Run("query", "--config", config, "--level", "STUDY", "--collection", "from-config");
+            // A key after --collection stays a key (the option takes one name per occurrence).
+            var inCollection = Tciapacs.Run("query", "--config", config, "--level", "STUDY", "--collection", "from-config", "StudyDate=");
             Assert.That(inCollection.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(3), inCollection.StdOut + inCollection.StdErr);
+            Assert.That(inCollection.StdOut, Does.StartWith("StudyDate"), "StudyDate= is a return key, not a collection name");
             var inDefault = Tciapacs.Run("query", "--config", config, "--level", "STUDY", "--collection", "default");
             Assert.That(inDefault.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.LessThan(3), "nothing went to the built-in default collection");
             var reindex = Tciapacs.Run("reindex", "--config", config);

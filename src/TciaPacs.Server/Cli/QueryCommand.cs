@@ -22,7 +22,8 @@ internal static class QueryCommand
         var offset = new Option<int>("--offset") { Description = "Skip the first N results" };
         var fuzzy = new Option<bool>("--fuzzy") { Description = "Fuzzy person-name matching (PS3.4 C.2.2.2.1.3)" };
         var json = new Option<bool>("--json") { Description = "Print a DICOM JSON array (PS3.18 F)" };
-        var collections = new Option<string[]>("--collection") { Description = "Only these collections", AllowMultipleArgumentsPerToken = true };
+        // One name per --collection (repeat it): taking several per token would swallow the KEY=VALUE arguments after it.
+        var collections = new Option<string[]>("--collection") { Description = "Only this collection (repeat for several)" };
         var command = new Command("query", "Query the archive (C-FIND/QIDO-RS matching)") { keys, data, config, level, limit, offset, fuzzy, json, collections };
         command.SetAction(parse => CommonOptions.Load(parse, config, data) is not { } options ? 2 : Run(options.DataDirectory, parse.GetValue(level)!, parse.GetValue(keys) ?? [], parse.GetValue(limit), parse.GetValue(offset),
             parse.GetValue(fuzzy), parse.GetValue(json), parse.GetValue(collections) ?? []).GetAwaiter().GetResult());
