@@ -13,7 +13,7 @@ internal static class QidoDefaults
     [
         DicomTags.StudyDate, DicomTags.StudyTime, DicomTags.AccessionNumber, DicomTags.InstanceAvailability, DicomTags.ModalitiesInStudy,
         DicomTags.ReferringPhysicianName, DicomTags.TimezoneOffsetFromUTC, DicomTags.PatientName, DicomTags.PatientID,
-        DicomTags.PatientBirthDate, DicomTags.PatientSex, DicomTags.StudyID, DicomTags.StudyInstanceUID, DicomTags.StudyDescription,
+        DicomTags.PatientBirthDate, DicomTags.PatientSex, DicomTags.StudyID, DicomTags.StudyInstanceUID,
         DicomTags.NumberOfStudyRelatedSeries, DicomTags.NumberOfStudyRelatedInstances,
     ];
 
