@@ -57,7 +57,6 @@ internal sealed class DicomWebService
     private void MapService(RouteGroupBuilder g)
     {
         g.MapMethods("", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
-        g.MapMethods("/", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
         g.MapGet("/wado", Run(WadoUri.HandleAsync));
 
         g.MapPost("/studies", Run(Stow.HandleAsync));
