@@ -123,14 +123,29 @@ internal sealed class DicomWebService
     public static string? Route(HttpContext context, string name) =>
         context.Request.RouteValues.TryGetValue(name, out var v) ? v as string : null;
 
-    /// <summary>The stored instances of a study, series or instance the caller may see, in SOP Instance UID order.</summary>
+    /// <summary>
+    /// The stored instances of a study, series or instance the caller may see, in SOP Instance UID order. Read from the
+    /// catalog's UID columns directly, without the query engine's per-entity matching (a UID lookup needs none), but
+    /// every row is still checked against the UIDs and the collection scope, as the catalog port allows pre-filters to
+    /// over-approximate.
+    /// </summary>
     public List<CatalogEntity> FindInstances(RequestScope scope, string study, string? series = null, string? sop = null, CancellationToken cancellationToken = default)
     {
         var keys = new List<QueryKey> { QueryKey.Create(DicomTags.StudyInstanceUID, VR.UI, study) };
         if (series != null) keys.Add(QueryKey.Create(DicomTags.SeriesInstanceUID, VR.UI, series));
         if (sop != null) keys.Add(QueryKey.Create(DicomTags.SOPInstanceUID, VR.UI, sop));
-        var query = new DicomQuery(QueryLevel.Image, keys) { Collections = scope.Collections };
-        return Archive.Query.Find(query, cancellationToken).Select(m => m.Entity).Where(e => e.RelativePath != null).ToList();
+        var filter = new CatalogFilter(QueryLevel.Image) { MatchingKeys = keys, Collections = scope.Collections };
+        var found = new List<CatalogEntity>();
+        foreach (var e in Archive.Catalog.Query(filter, cancellationToken))
+        {
+            if (e.RelativePath == null) continue;
+            if (scope.Collection != null && e.Collection != scope.Collection) continue;
+            if (e.Study?.GetString(DicomTags.StudyInstanceUID) != study) continue;
+            if (series != null && e.Series?.GetString(DicomTags.SeriesInstanceUID) != series) continue;
+            if (sop != null && e.Key != sop) continue;
+            found.Add(e);
+        }
+        return found;
     }
 
     /// <summary>As <see cref="FindInstances"/> with the request's route values; a 404 when there are none.</summary>

@@ -40,24 +40,62 @@ internal sealed class StowHandler(DicomWebService service)
         var ct = context.RequestAborted;
         var partNumber = 0;
         string? bodyError = null;
-        while (true)
+        // Parts are read one after the other (the body is a stream), but each is stored while the next is read, a few
+        // at a time, so that the catalog's group commit can make one durable write of several instances.
+        var stores = new List<Task<PartResult>>();
+        using var inFlight = new SemaphoreSlim(MaxParallelStores);
+        try
         {
-            MultipartSection? section;
+            while (true)
+            {
+                MultipartSection? section;
+                try
+                {
+                    section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
+                {
+                    bodyError = $"the multipart body is malformed after part {partNumber}: {ex.Message}";
+                    break;
+                }
+                if (section == null) break;
+                partNumber++;
+                var spooled = await SpoolPartAsync(section, partNumber, ct).ConfigureAwait(false);
+                if (spooled.Failure != null)
+                {
+                    stores.Add(Task.FromResult(spooled.Failure));
+                    if (spooled.Failure.EndOfBody) { bodyError = spooled.Failure.Result.Reason; break; }
+                    continue;
+                }
+                await inFlight.WaitAsync(ct).ConfigureAwait(false);
+                var number = partNumber;
+                stores.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        return await StoreSpooledAsync(spooled.Path!, number, collection, targetStudy, ct).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        inFlight.Release();
+                    }
+                }, CancellationToken.None));
+            }
+        }
+        catch
+        {
+            // The client went away: let the stores in flight finish (each commits whole or not at all) before leaving.
             try
             {
-                section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false);
+                await Task.WhenAll(stores).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
+            catch (Exception)
             {
-                bodyError = $"the multipart body is malformed after part {partNumber}: {ex.Message}";
-                break;
+                // Their outcome no longer has anyone to go to.
             }
-            if (section == null) break;
-            partNumber++;
-            var result = await StorePartAsync(section, partNumber, collection, targetStudy, ct).ConfigureAwait(false);
-            response.Add(result.Result);
-            if (result.EndOfBody) { bodyError = result.Result.Reason; break; }
+            throw;
         }
+        foreach (var result in await Task.WhenAll(stores).ConfigureAwait(false)) response.Add(result.Result);
         if (bodyError != null)
         {
             service.Log.LogWarning("STOW-RS: {Error}", bodyError);
@@ -69,11 +107,17 @@ internal sealed class StowHandler(DicomWebService service)
         await response.WriteAsync(context, xml).ConfigureAwait(false);
     }
 
+    private const int MaxParallelStores = 4;
+
     private sealed record PartResult(StoreResult Result, bool EndOfBody);
 
-    private async Task<PartResult> StorePartAsync(MultipartSection section, int partNumber, string collection, string? targetStudy, CancellationToken ct)
+    private sealed record Spooled(string? Path, PartResult? Failure);
+
+    /// <summary>Copies one part to a spool file; a part cut off (the body ended or broke) or of another type is a failure and leaves no file.</summary>
+    private async Task<Spooled> SpoolPartAsync(MultipartSection section, int partNumber, CancellationToken ct)
     {
         var temp = Path.Combine(service.Options.TempDirectory, $"stow-{Guid.NewGuid():N}.part");
+        var keep = false;
         try
         {
             try
@@ -83,11 +127,25 @@ internal sealed class StowHandler(DicomWebService service)
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
             {
-                return new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} is incomplete: the body ended before its closing boundary ({ex.Message})"), true);
+                return new Spooled(null, new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} is incomplete: the body ended before its closing boundary ({ex.Message})"), true));
             }
             var partType = MediaRange.Parse(section.ContentType);
             if (partType != null && !partType.Is(MediaTypes.Dicom) && !partType.Is(MediaTypes.OctetStream))
-                return new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} has Content-Type '{section.ContentType}', not application/dicom"), false);
+                return new Spooled(null, new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} has Content-Type '{section.ContentType}', not application/dicom"), false));
+            keep = true;
+            return new Spooled(temp, null);
+        }
+        finally
+        {
+            if (!keep) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Stores a spooled part through the archive's pipeline, then deletes the spool file.</summary>
+    private async Task<PartResult> StoreSpooledAsync(string temp, int partNumber, string collection, string? targetStudy, CancellationToken ct)
+    {
+        try
+        {
             if (targetStudy != null && StudyOf(temp) is { } header && header.Study != targetStudy)
             {
                 return new PartResult(StoreResult.Failure(StudyMismatch, $"part {partNumber}: Study Instance UID {header.Study} is not {targetStudy}, the study of the request")
