@@ -124,32 +124,22 @@ internal sealed class DicomWebService
         context.Request.RouteValues.TryGetValue(name, out var v) ? v as string : null;
 
     /// <summary>
-    /// The stored instances of a study, series or instance the caller may see, in SOP Instance UID order. Read from the
-    /// catalog's UID columns directly, without the query engine's per-entity matching (a UID lookup needs none), but
-    /// every row is still checked against the UIDs and the collection scope, as the catalog port allows pre-filters to
-    /// over-approximate.
+    /// The stored instances of a study, series or instance the caller may see, in SOP Instance UID order: their files
+    /// from the catalog's columns (no attribute documents read), restricted to the collection of the base.
     /// </summary>
-    public List<CatalogEntity> FindInstances(RequestScope scope, string study, string? series = null, string? sop = null, CancellationToken cancellationToken = default)
+    public List<InstanceFile> FindInstances(RequestScope scope, string study, string? series = null, string? sop = null, CancellationToken cancellationToken = default)
     {
-        var keys = new List<QueryKey> { QueryKey.Create(DicomTags.StudyInstanceUID, VR.UI, study) };
-        if (series != null) keys.Add(QueryKey.Create(DicomTags.SeriesInstanceUID, VR.UI, series));
-        if (sop != null) keys.Add(QueryKey.Create(DicomTags.SOPInstanceUID, VR.UI, sop));
-        var filter = new CatalogFilter(QueryLevel.Image) { MatchingKeys = keys, Collections = scope.Collections };
-        var found = new List<CatalogEntity>();
-        foreach (var e in Archive.Catalog.Query(filter, cancellationToken))
+        var found = new List<InstanceFile>();
+        foreach (var e in Archive.Catalog.InstanceFiles(study, series, sop))
         {
-            if (e.RelativePath == null) continue;
-            if (scope.Collection != null && e.Collection != scope.Collection) continue;
-            if (e.Study?.GetString(DicomTags.StudyInstanceUID) != study) continue;
-            if (series != null && e.Series?.GetString(DicomTags.SeriesInstanceUID) != series) continue;
-            if (sop != null && e.Key != sop) continue;
-            found.Add(e);
+            cancellationToken.ThrowIfCancellationRequested();
+            if (scope.Collection == null || e.Collection == scope.Collection) found.Add(e);
         }
         return found;
     }
 
     /// <summary>As <see cref="FindInstances"/> with the request's route values; a 404 when there are none.</summary>
-    public List<CatalogEntity> FindRouteInstances(HttpContext context, RequestScope scope)
+    public List<InstanceFile> FindRouteInstances(HttpContext context, RequestScope scope)
     {
         var study = Route(context, "study")!;
         var series = Route(context, "series");
@@ -163,7 +153,6 @@ internal sealed class DicomWebService
         return found;
     }
 
-    public string FullPath(CatalogEntity instance) => Archive.Files.FullPath(instance.RelativePath!);
+    public string FullPath(InstanceFile instance) => Archive.Files.FullPath(instance.RelativePath);
 
-    public static string SopClassOf(CatalogEntity e) => e.Instance?.GetString(DicomTags.SOPClassUID) ?? "";
 }

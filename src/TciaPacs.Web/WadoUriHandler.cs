@@ -35,13 +35,13 @@ internal sealed class WadoUriHandler(DicomWebService service)
             if (contentType == MediaTypes.Dicom)
             {
                 var ts = q["transferSyntax"].ToString() is { Length: > 0 } t ? t : TransferSyntax.ExplicitVRLittleEndian.Uid;
-                if (!TransferSyntaxChoice.CanSend(instance.TransferSyntaxUid!, ts, CodecRegistry.Default))
+                if (!TransferSyntaxChoice.CanSend(instance.TransferSyntaxUid, ts, CodecRegistry.Default))
                 {
                     // Without an explicit transferSyntax the stored syntax will do (PS3.18 9.1.2.1.8 lets the server choose).
                     if (q["transferSyntax"].Count > 0) throw new DicomWebException(406, $"cannot send the instance, stored as {instance.TransferSyntaxUid}, in {ts}");
                     ts = TransferSyntaxChoice.AsStored;
                 }
-                var sent = ts == TransferSyntaxChoice.AsStored ? instance.TransferSyntaxUid! : ts;
+                var sent = ts == TransferSyntaxChoice.AsStored ? instance.TransferSyntaxUid : ts;
                 context.Response.ContentType = $"{MediaTypes.Dicom}; transfer-syntax={sent}";
                 context.Response.Headers.ContentDisposition = $"attachment; filename=\"{sop}.dcm\"";
                 if (sent == instance.TransferSyntaxUid)

@@ -33,7 +33,7 @@ internal sealed class FramesHandler(DicomWebService service)
         }
         var writer = new MultipartWriter(context.Response, partType);
         writer.Start();
-        var url = scope.InstanceUrl(instance.Study!.GetString(DicomTags.StudyInstanceUID)!, instance.Series!.GetString(DicomTags.SeriesInstanceUID)!, instance.Key);
+        var url = scope.InstanceUrl(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid);
         foreach (var n in numbers)
         {
             var bytes = await Task.Run(() => asStored ? frames.Stored(n - 1) : frames.Native(n - 1), ct).ConfigureAwait(false);

@@ -19,16 +19,16 @@ internal sealed class MetadataDocuments(DicomWebService service)
 {
     private const string Version = "1";
 
-    public static string ETagOf(string baseUrl, IEnumerable<CatalogEntity> instances)
+    public static string ETagOf(string baseUrl, IEnumerable<InstanceFile> instances)
     {
         var text = new StringBuilder(Version).Append('\n').Append(baseUrl).Append('\n');
-        foreach (var path in instances.Select(i => i.RelativePath!).Order(StringComparer.Ordinal)) text.Append(path).Append('\n');
+        foreach (var path in instances.Select(i => i.RelativePath).Order(StringComparer.Ordinal)) text.Append(path).Append('\n');
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
     }
 
-    public DicomJsonOptions JsonOptions(RequestScope scope, CatalogEntity instance)
+    public DicomJsonOptions JsonOptions(RequestScope scope, InstanceFile instance)
     {
-        var url = scope.InstanceUrl(instance.Study!.GetString(DicomTags.StudyInstanceUID)!, instance.Series!.GetString(DicomTags.SeriesInstanceUID)!, instance.Key);
+        var url = scope.InstanceUrl(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid);
         return new DicomJsonOptions
         {
             BulkDataThreshold = service.Options.BulkDataThreshold,
@@ -37,7 +37,7 @@ internal sealed class MetadataDocuments(DicomWebService service)
     }
 
     /// <summary>The document of one series (its instances given), built when missing; returns its path and ETag.</summary>
-    public async Task<(string Path, string ETag)> GetSeriesAsync(RequestScope scope, string seriesUid, IReadOnlyList<CatalogEntity> instances, CancellationToken ct)
+    public async Task<(string Path, string ETag)> GetSeriesAsync(RequestScope scope, string seriesUid, IReadOnlyList<InstanceFile> instances, CancellationToken ct)
     {
         var etag = ETagOf(scope.BaseUrl, instances);
         var prefix = $"{FileStore.HashUid(seriesUid)}-{FileStore.HashUid(scope.BaseUrl)}-";

@@ -47,7 +47,7 @@ internal sealed class MetadataHandler(DicomWebService service)
             return;
         }
         var documents = new List<(string Path, string ETag)>();
-        foreach (var series in instances.GroupBy(e => e.Series!.GetString(DicomTags.SeriesInstanceUID)!).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var series in instances.GroupBy(e => e.SeriesInstanceUid).OrderBy(g => g.Key, StringComparer.Ordinal))
             documents.Add(await _documents.GetSeriesAsync(scope, series.Key, series.ToList(), ct).ConfigureAwait(false));
         var tag = documents.Count == 1 ? documents[0].ETag
             : Convert.ToHexStringLower(SHA256.HashData(Encoding.ASCII.GetBytes(string.Join(',', documents.Select(d => d.ETag)))))[..32];

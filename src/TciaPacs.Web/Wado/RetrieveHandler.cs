@@ -34,10 +34,10 @@ internal sealed class RetrieveHandler(DicomWebService service)
         foreach (var e in instances)
         {
             var target = ts ?? DefaultFor(e);
-            var sent = target == TransferSyntaxChoice.AsStored ? e.TransferSyntaxUid! : target;
+            var sent = target == TransferSyntaxChoice.AsStored ? e.TransferSyntaxUid : target;
             long? length = sent == e.TransferSyntaxUid ? new FileInfo(service.FullPath(e)).Length : null;
             await writer.WritePartAsync($"{MediaTypes.Dicom}; transfer-syntax={sent}", body => WriteInstanceAsync(e, target, body, ct), length,
-                scope.InstanceUrl(e.Study!.GetString(DicomTags.StudyInstanceUID)!, e.Series!.GetString(DicomTags.SeriesInstanceUID)!, e.Key), ct).ConfigureAwait(false);
+                scope.InstanceUrl(e.StudyInstanceUid, e.SeriesInstanceUid, e.SopInstanceUid), ct).ConfigureAwait(false);
         }
         await writer.EndAsync(ct).ConfigureAwait(false);
     }
@@ -46,13 +46,13 @@ internal sealed class RetrieveHandler(DicomWebService service)
     /// No transfer-syntax parameter: Explicit VR Little Endian, the default of application/dicom (PS3.18 8.7.3.5.2),
     /// when we can produce it, else the stored syntax (as dcm4chee does), which the part's Content-Type names.
     /// </summary>
-    private static string DefaultFor(CatalogEntity e) =>
-        TransferSyntaxChoice.CanSend(e.TransferSyntaxUid!, TransferSyntax.ExplicitVRLittleEndian.Uid, CodecRegistry.Default)
+    private static string DefaultFor(InstanceFile e) =>
+        TransferSyntaxChoice.CanSend(e.TransferSyntaxUid, TransferSyntax.ExplicitVRLittleEndian.Uid, CodecRegistry.Default)
             ? TransferSyntax.ExplicitVRLittleEndian.Uid
             : TransferSyntaxChoice.AsStored;
 
     /// <summary>The first acceptable media range every instance can be sent in: (multipart?, transfer syntax or null for the default).</summary>
-    private static (bool Multipart, string? TransferSyntax) Choose(HttpContext context, List<CatalogEntity> instances, bool single)
+    private static (bool Multipart, string? TransferSyntax) Choose(HttpContext context, List<InstanceFile> instances, bool single)
     {
         var asked = Negotiation.Accept(context.Request.Headers.Accept);
         foreach (var r in asked)
@@ -62,7 +62,7 @@ internal sealed class RetrieveHandler(DicomWebService service)
             else if (r.Is(MediaTypes.Dicom) && single) multipart = false;
             else continue;
             var ts = r.TransferSyntax;
-            if (ts != null && !instances.All(e => TransferSyntaxChoice.CanSend(e.TransferSyntaxUid!, ts, CodecRegistry.Default))) continue;
+            if (ts != null && !instances.All(e => TransferSyntaxChoice.CanSend(e.TransferSyntaxUid, ts, CodecRegistry.Default))) continue;
             return (multipart, ts);
         }
         throw new DicomWebException(StatusCodes.Status406NotAcceptable,
@@ -70,7 +70,7 @@ internal sealed class RetrieveHandler(DicomWebService service)
             $"as stored (transfer-syntax=*) or in an uncompressed transfer syntax; stored syntaxes: {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}");
     }
 
-    private async Task WriteInstanceAsync(CatalogEntity e, string target, Stream output, CancellationToken ct)
+    private async Task WriteInstanceAsync(InstanceFile e, string target, Stream output, CancellationToken ct)
     {
         var path = service.FullPath(e);
         if (target == TransferSyntaxChoice.AsStored || target == e.TransferSyntaxUid)
