@@ -64,6 +64,12 @@ public sealed class SqliteCatalog : ICatalog
         foreach (var i in CatalogReads.AllInstances(c)) yield return i;
     }
 
+    public IEnumerable<InstanceFile> InstanceFiles(string studyUid, string? seriesUid = null, string? sopUid = null)
+    {
+        using var c = OpenRead();
+        foreach (var i in CatalogReads.InstanceFiles(c, studyUid, seriesUid, sopUid)) yield return i;
+    }
+
     public long CountInstances()
     {
         using var c = OpenRead();

@@ -25,5 +25,24 @@ public interface ICatalog : IDisposable
 
     IEnumerable<CatalogInstance> AllInstances();
 
+    /// <summary>
+    /// The files of a study's instances (or one series', or one instance), in SOP Instance UID order, without reading
+    /// attribute documents: retrieval of a 2,000-instance series should not parse 2,000 of them. This default goes
+    /// through <see cref="Query"/>; adapters answer from their columns.
+    /// </summary>
+    IEnumerable<InstanceFile> InstanceFiles(string studyUid, string? seriesUid = null, string? sopUid = null)
+    {
+        var keys = new List<TciaPacs.Archive.Query.QueryKey> { TciaPacs.Archive.Query.QueryKey.Create(TciaPacs.Dicom.DicomTags.StudyInstanceUID, TciaPacs.Dicom.VR.UI, studyUid) };
+        if (seriesUid != null) keys.Add(TciaPacs.Archive.Query.QueryKey.Create(TciaPacs.Dicom.DicomTags.SeriesInstanceUID, TciaPacs.Dicom.VR.UI, seriesUid));
+        if (sopUid != null) keys.Add(TciaPacs.Archive.Query.QueryKey.Create(TciaPacs.Dicom.DicomTags.SOPInstanceUID, TciaPacs.Dicom.VR.UI, sopUid));
+        foreach (var e in Query(new CatalogFilter(TciaPacs.Archive.Query.QueryLevel.Image) { MatchingKeys = keys }))
+        {
+            var study = e.Study?.GetString(TciaPacs.Dicom.DicomTags.StudyInstanceUID);
+            var series = e.Series?.GetString(TciaPacs.Dicom.DicomTags.SeriesInstanceUID);
+            if (e.RelativePath == null || study != studyUid || (seriesUid != null && series != seriesUid) || (sopUid != null && e.Key != sopUid)) continue;
+            yield return new InstanceFile(e.Key, series!, study, e.RelativePath, e.TransferSyntaxUid ?? "", e.Collection);
+        }
+    }
+
     long CountInstances();
 }

@@ -1,13 +1,34 @@
+using Serilog.Extensions.Logging;
 using TciaPacs.Archive;
+using TciaPacs.Web;
 
 namespace TciaPacs.Server.Hosting;
 
-/// <summary>Starts the DICOMweb HTTP service of <c>serve</c> (issue 4); disposing it stops it gracefully.</summary>
+/// <summary>Starts the DICOMweb HTTP service of <c>serve</c> (TciaPacs.Web on Kestrel); disposing it stops it gracefully.</summary>
 internal static class DicomWebHost
 {
-    public static Task<IAsyncDisposable> StartAsync(ServerOptions options, DicomArchive archive, Serilog.ILogger log, CancellationToken cancellationToken)
+    public static async Task<IAsyncDisposable> StartAsync(ServerOptions options, DicomArchive archive, Serilog.ILogger log, CancellationToken cancellationToken)
     {
-        log.Warning("DICOMweb on HTTP port {Port}: not implemented yet (a later issue); not listening", options.Http.Port);
-        return Task.FromResult<IAsyncDisposable>(NoService.Instance);
+        var http = options.Http;
+        var web = new DicomWebOptions
+        {
+            Host = http.Host,
+            Port = http.Port,
+            DefaultCollection = options.Storage.DefaultCollection,
+            TempDirectory = Path.Combine(options.DataDirectory, "tmp", "web"),
+            CacheDirectory = Path.Combine(options.DataDirectory, "cache", "metadata"),
+            MaxRequestBodySize = http.MaxRequestBodySize > 0 ? http.MaxRequestBodySize : null,
+            MaxQueryResults = http.MaxQueryResults,
+            CorsOrigins = http.CorsOrigins,
+            BulkDataThreshold = http.BulkDataThreshold,
+            RenderedQuality = http.RenderedQuality,
+            ThumbnailSize = http.ThumbnailSize,
+        };
+        // Parts of an upload cut off by a crash are never stored; their spool files are removed at the next start.
+        if (Directory.Exists(web.TempDirectory))
+            foreach (var stale in Directory.EnumerateFiles(web.TempDirectory)) File.Delete(stale);
+        var server = await DicomWebServer.StartAsync(web, archive, new SerilogLoggerProvider(log.ForContext("SourceContext", "TciaPacs.Web")), cancellationToken);
+        log.Information("DICOMweb listening on {Addresses}: /dicom-web and /collections/{{name}}/dicom-web", string.Join(", ", server.Addresses));
+        return server;
     }
 }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# DICOMweb: tciapacs serve against Orthanc with its DICOMweb plugin (Debian: orthanc orthanc-dicomweb) on the same
+# machine in one run, with the same client (scripts/bench_dicomweb.py): STOW-RS instances/s, QIDO-RS p50/p95 and
+# requests/s at concurrency 8, WADO-RS study MB/s, series /metadata latency, frames requests/s; then the ratios.
+# The data: COUNT copies (one series, new UIDs) of the corpus's uncompressed MR_small, made with pydicom.
+# Usage: scripts/bench-dicomweb.sh [COUNT] [SECONDS]     defaults 2000 and 10
+set -euo pipefail
+
+count="${1:-2000}"
+seconds="${2:-10}"
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+corpus="${TCIAPACS_CORPUS:-$(cd "$root/.." && pwd)/shared/dicom-corpus}"
+command -v Orthanc >/dev/null || { echo "Orthanc is not installed (apt-get install -y orthanc orthanc-dicomweb)" >&2; exit 1; }
+[ -f /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || { echo "orthanc-dicomweb is not installed" >&2; exit 1; }
+
+work="$(mktemp -d -t tciapacs-web-bench.XXXXXX)"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+echo "== Building tciapacs (Release)"
+dotnet build "$root/src/TciaPacs.Server/TciaPacs.Server.csproj" -c Release -o "$work/bin" -nologo -v q >/dev/null
+
+echo "== Making $count instances of one series"
+/usr/bin/python3 - "$corpus/transfer-syntax/explicit-vr-le/MR_small.dcm" "$work/files" "$count" <<'PY'
+import os, sys, pydicom
+from pydicom.uid import generate_uid
+src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+os.makedirs(out)
+ds = pydicom.dcmread(src)
+ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+for i in range(n):
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    ds.InstanceNumber = i + 1
+    ds.save_as(os.path.join(out, f"{i:05}.dcm"), write_like_original=False)
+PY
+
+tport=$(free_port); oport=$(free_port); odicom=$(free_port)
+echo "{ \"Http\": { \"Host\": \"127.0.0.1\" }, \"Logging\": { \"MinimumLevel\": \"Warning\" } }" > "$work/tciapacs.json"
+dotnet "$work/bin/tciapacs.dll" serve --config "$work/tciapacs.json" --data "$work/tciapacs-data" --http-port "$tport" --dicom-port "$(free_port)" >"$work/tciapacs.log" 2>&1 &
+pids+=($!)
+mkdir -p "$work/orthanc-db"
+cat > "$work/orthanc.json" <<JSON
+{ "Name": "bench", "HttpPort": $oport, "DicomPort": $odicom, "StorageDirectory": "$work/orthanc-db", "IndexDirectory": "$work/orthanc-db",
+  "RemoteAccessAllowed": true, "AuthenticationEnabled": false, "Plugins": [ "/usr/share/orthanc/plugins/libOrthancDicomWeb.so" ],
+  "DicomWeb": { "Enable": true, "Root": "/dicom-web/" } }
+JSON
+TCP_NODELAY=1 Orthanc "$work/orthanc.json" >"$work/orthanc.log" 2>&1 &
+pids+=($!)
+for url in "http://127.0.0.1:$tport/dicom-web" "http://127.0.0.1:$oport/dicom-web/studies"; do
+    for _ in $(seq 1 150); do curl -sf -o /dev/null "$url" && break; sleep 0.2; done
+    curl -sf -o /dev/null "$url" || { echo "no answer from $url" >&2; tail -20 "$work"/*.log >&2; exit 1; }
+done
+
+echo "== Benchmark ($count instances, ${seconds}s per load test)"
+/usr/bin/python3 "$root/scripts/bench_dicomweb.py" "tciapacs=http://127.0.0.1:$tport/dicom-web" "orthanc=http://127.0.0.1:$oport/dicom-web" \
+    --files "$work/files" --seconds "$seconds"

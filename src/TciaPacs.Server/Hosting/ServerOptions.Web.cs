@@ -1,0 +1,29 @@
+namespace TciaPacs.Server.Hosting;
+
+internal sealed partial class ServerOptions
+{
+    /// <summary>The DICOMweb service (TciaPacs.Web); documented in samples/tciapacs.json.</summary>
+    internal sealed partial class HttpSection
+    {
+        /// <summary><c>*</c> (every interface), <c>localhost</c>, or one IP address.</summary>
+        public string Host { get; set; } = "*";
+
+        /// <summary>Largest request body in bytes (a STOW-RS upload); 0: no limit. Parts are streamed to disk.</summary>
+        public long MaxRequestBodySize { get; set; }
+
+        /// <summary>Most QIDO-RS results per request; more are announced with a Warning header.</summary>
+        public int MaxQueryResults { get; set; } = 1000;
+
+        /// <summary>Origins browser viewers may call from (CORS); <c>*</c> for any.</summary>
+        public List<string> CorsOrigins { get; set; } = ["*"];
+
+        /// <summary>Binary values at least this long appear in /metadata as BulkDataURIs.</summary>
+        public long BulkDataThreshold { get; set; } = 1024;
+
+        /// <summary>Default JPEG quality of /rendered and /thumbnail.</summary>
+        public int RenderedQuality { get; set; } = 90;
+
+        /// <summary>Largest side of a /thumbnail in pixels.</summary>
+        public int ThumbnailSize { get; set; } = 128;
+    }
+}

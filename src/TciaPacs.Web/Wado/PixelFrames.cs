@@ -1,0 +1,125 @@
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
+using TciaPacs.Dicom.IO;
+
+namespace TciaPacs.Web.Wado;
+
+/// <summary>
+/// The frames of a stored instance, one at a time, without loading or transcoding the whole instance: native frames
+/// are read at their offset in the file (PS3.5 8.1.1), encapsulated ones from their fragments (PS3.5 A.4) and decoded
+/// only when a registered codec can (RLE).
+/// </summary>
+internal sealed class PixelFrames
+{
+    private readonly DicomElement _pixelData;
+    private readonly EncapsulatedFrames? _encapsulated;
+
+    public PixelFrames(DicomFile file)
+    {
+        File = file;
+        _pixelData = file.Dataset.Get(DicomTags.PixelData) ?? throw new DicomWebException(404, "the instance has no Pixel Data (7FE0,0010)");
+        try
+        {
+            Info = PixelDataInfo.FromDataset(file.Dataset);
+            if (_pixelData is DicomFragmentSequence)
+            {
+                _encapsulated = EncapsulatedFrames.FromDataset(file.Dataset);
+                Count = _encapsulated.Count;
+            }
+            else Count = Info.NumberOfFrames;
+        }
+        catch (DicomCodecException ex)
+        {
+            throw new DicomWebException(404, $"the pixel data cannot be split into frames: {ex.Message}");
+        }
+    }
+
+    public DicomFile File { get; }
+    public PixelDataInfo Info { get; }
+    public int Count { get; }
+    public bool IsEncapsulated => _encapsulated != null;
+    public string StoredSyntax => File.TransferSyntax.Uid;
+
+    public bool CanDecode => _encapsulated == null || (CodecRegistry.Default.TryGet(File.TransferSyntax, out var c) && c.CanDecode(Info));
+
+    /// <summary>The info of the native (decoded) frames.</summary>
+    public PixelDataInfo NativeInfo => _encapsulated != null && CodecRegistry.Default.TryGet(File.TransferSyntax, out var c) ? c.GetDecodedInfo(Info) : Info;
+
+    /// <summary>Frame <paramref name="index"/> (0-based) as stored: encoded bytes, or the native bytes little endian.</summary>
+    public ReadOnlyMemory<byte> Stored(int index)
+    {
+        if (_encapsulated != null) return _encapsulated.GetFrame(index);
+        if (Info.BitsAllocated == 1) return BitFrame(index);
+        var size = NativeFrameSize(Info);
+        var bytes = new byte[size];
+        var offset = index * size;
+        if (_pixelData.Buffer.Length < offset + size) throw new DicomWebException(404, $"the pixel data is shorter than frame {index + 1} needs");
+        if (_pixelData.Buffer is FileBuffer { SwapUnit: 1 } fb)
+        {
+            using var fs = new FileStream(fb.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
+            fs.Position = fb.Offset + offset;
+            fs.ReadExactly(bytes);
+        }
+        else if (_pixelData.Buffer is MemoryBuffer mb) mb.Bytes.Span.Slice((int)offset, (int)size).CopyTo(bytes);
+        else
+        {
+            using var s = _pixelData.Buffer.OpenRead();
+            var skip = new byte[1 << 16];
+            var left = offset;
+            while (left > 0) left -= s.Read(skip, 0, (int)Math.Min(skip.Length, left)) is var n && n > 0 ? n : throw new EndOfStreamException();
+            s.ReadExactly(bytes);
+        }
+        return bytes;
+    }
+
+    /// <summary>
+    /// A frame of 1-bit pixels (PS3.5 8.1.1: frames follow each other bit by bit, so a frame may start inside a byte),
+    /// repacked to start at bit 0 of its first byte, its last byte padded with zero bits.
+    /// </summary>
+    private byte[] BitFrame(int index)
+    {
+        var bits = Info.PixelsPerFrame * Info.SamplesPerPixel;
+        var first = index * bits;
+        var all = _pixelData.Buffer.GetBytes().Span;
+        if ((first + bits + 7) / 8 > all.Length) throw new DicomWebException(404, $"the pixel data is shorter than frame {index + 1} needs");
+        var frame = new byte[(bits + 7) / 8];
+        for (long i = 0; i < bits; i++)
+        {
+            var source = first + i;
+            if ((all[(int)(source >> 3)] >> (int)(source & 7) & 1) != 0) frame[i >> 3] |= (byte)(1 << (int)(i & 7));
+        }
+        return frame;
+    }
+
+    /// <summary>
+    /// Bytes of one native frame: as <see cref="PixelDataInfo.FrameSize"/>, except YBR_FULL_422, whose chrominance is
+    /// sampled once per two pixels (PS3.3 C.7.6.3.1.2: Y Y Cb Cr per pair), so two samples per pixel.
+    /// </summary>
+    private static long NativeFrameSize(PixelDataInfo info) =>
+        info.PhotometricInterpretation.Trim() == "YBR_FULL_422" && info.SamplesPerPixel == 3
+            ? info.PixelsPerFrame * 2 * info.BytesAllocated
+            : info.FrameSize;
+
+    /// <summary>Frame <paramref name="index"/> (0-based) as native little-endian bytes, decoded when stored encapsulated.</summary>
+    public ReadOnlyMemory<byte> Native(int index)
+    {
+        if (_encapsulated == null) return Stored(index);
+        var codec = CodecRegistry.Default.Get(File.TransferSyntax);
+        var decoded = new byte[codec.GetDecodedInfo(Info).FrameSize];
+        codec.DecodeFrame(_encapsulated.GetFrame(index).Span, Info, decoded);
+        return decoded;
+    }
+
+    /// <summary>Parses a frame list (PS3.18 8.3.3.1.1: 1-based numbers separated by commas).</summary>
+    public static List<int> ParseList(string text)
+    {
+        var list = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n < 1)
+                throw new DicomWebException(400, $"'{text}' is not a list of frame numbers (1, 2, …) separated by commas");
+            list.Add(n);
+        }
+        return list;
+    }
+}

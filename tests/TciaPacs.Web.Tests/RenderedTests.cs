@@ -1,0 +1,115 @@
+using System.Net;
+using NUnit.Framework;
+using SkiaSharp;
+using TciaPacs.Dicom;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Web.Tests;
+
+/// <summary>/rendered, /thumbnail and WADO-URI: images decoded back with SkiaSharp and checked pixel by pixel where lossless.</summary>
+public sealed class RenderedTests : WebServerFixture
+{
+    private const string Study = "1.2.826.0.1.3680043.10.548.1";
+    private const string Series = Study + ".1";
+    private const string Sop = Series + ".1";
+    private string Instance => $"{Base}/studies/{Study}/series/{Series}/instances/{Sop}";
+    private byte[] _file = [];
+
+    [OneTimeSetUp]
+    public async Task Store()
+    {
+        _file = MakeInstance(Study, Series, Sop, frames: 2);
+        var rle = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm"));
+        var jpeg = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm"));
+        Assert.That((await StowAsync([_file, rle, jpeg])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    private async Task<(HttpResponseMessage, SKBitmap?)> Image(string url, string? accept = null)
+    {
+        var response = await Http.SendAsync(Get(url, accept));
+        if (response.StatusCode != HttpStatusCode.OK) return (response, null);
+        return (response, SKBitmap.Decode(await response.Content.ReadAsByteArrayAsync()));
+    }
+
+    /// <summary>The stored value of pixel i of frame 1, as MakeInstance wrote it.</summary>
+    private static int Stored(int i) => (i * 7 + Sop.Length) % 4096;
+
+    [Test]
+    public async Task Rendered_png_applies_the_window_exactly()
+    {
+        var (response, bitmap) = await Image($"{Instance}/rendered?window=2048,4096", "image/png");
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/png"));
+        Assert.That((bitmap!.Width, bitmap.Height), Is.EqualTo((64, 64)));
+        foreach (var i in new[] { 0, 1, 100, 4095 })
+        {
+            var expected = (int)Math.Round(((Stored(i) - 2047.5) / 4095 + 0.5) * 255);
+            Assert.That(bitmap.GetPixel(i % 64, i / 64).Red, Is.EqualTo((byte)Math.Clamp(expected, 0, 255)), $"pixel {i}");
+        }
+        var (_, narrow) = await Image($"{Instance}/rendered?window=100,10", "image/png");
+        Assert.That(Stored(0), Is.LessThan(95));
+        Assert.That(narrow!.GetPixel(0, 0).Red, Is.EqualTo(0), "below the window");
+        Assert.That(Stored(20), Is.GreaterThan(105));
+        Assert.That(narrow.GetPixel(20, 0).Red, Is.EqualTo(255), "above the window");
+    }
+
+    [Test]
+    public async Task Rendered_jpeg_by_default_with_viewport_quality_frames_and_thumbnails()
+    {
+        var (response, bitmap) = await Image($"{Instance}/rendered");
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/jpeg"));
+        Assert.That(bitmap!.Width, Is.EqualTo(64));
+        var (_, small) = await Image($"{Instance}/rendered?viewport=32,16&quality=50");
+        Assert.That((small!.Width, small.Height), Is.EqualTo((16, 16)), "fits the viewport, keeping the aspect ratio");
+        var (frame2, _) = await Image($"{Instance}/frames/2/rendered");
+        Assert.That(frame2.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var (frame3, _) = await Image($"{Instance}/frames/3/rendered");
+        Assert.That(frame3.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        foreach (var url in new[] { $"{Base}/studies/{Study}/thumbnail", $"{Base}/studies/{Study}/series/{Series}/thumbnail", $"{Instance}/thumbnail", $"{Base}/studies/{Study}/rendered" })
+        {
+            var (r, b) = await Image(url);
+            Assert.That(r.StatusCode, Is.EqualTo(HttpStatusCode.OK), url);
+            Assert.That(b!.Width, Is.LessThanOrEqualTo(128), url);
+        }
+    }
+
+    [Test]
+    public async Task Rle_renders_jpeg_is_406_and_bad_parameters_are_400()
+    {
+        var rle = DicomFile.Open(Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm")).Dataset;
+        var rleUrl = $"{Base}/studies/{rle.GetString(DicomTags.StudyInstanceUID)}/series/{rle.GetString(DicomTags.SeriesInstanceUID)}/instances/{rle.GetString(DicomTags.SOPInstanceUID)}";
+        var (ok, image) = await Image($"{rleUrl}/rendered", "image/png");
+        Assert.That(ok.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(image!.Width, Is.EqualTo(rle.GetInt(DicomTags.Columns)));
+        var jpeg = DicomFile.Open(Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm")).Dataset;
+        var (notAcceptable, _) = await Image($"{Base}/studies/{jpeg.GetString(DicomTags.StudyInstanceUID)}/series/{jpeg.GetString(DicomTags.SeriesInstanceUID)}/instances/{jpeg.GetString(DicomTags.SOPInstanceUID)}/rendered");
+        Assert.That(notAcceptable.StatusCode, Is.EqualTo(HttpStatusCode.NotAcceptable));
+        foreach (var bad in new[] { "quality=0", "quality=x", "window=1", "window=1,0", "window=1,2,cubic", "viewport=0,1" })
+            Assert.That((await Image($"{Instance}/rendered?{bad}")).Item1.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+        Assert.That((await Image($"{Instance}/rendered", "application/dicom")).Item1.StatusCode, Is.EqualTo(HttpStatusCode.NotAcceptable));
+    }
+
+    [Test]
+    public async Task Wado_uri_gives_the_file_or_an_image()
+    {
+        var root = $"http://127.0.0.1:{Server.Port}/wado?requestType=WADO&studyUID={Study}&seriesUID={Series}&objectUID={Sop}";
+        using (var file = await Http.SendAsync(Get(root + "&contentType=application/dicom")))
+        {
+            Assert.That(file.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(file.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/dicom"));
+            Assert.That(await file.Content.ReadAsByteArrayAsync(), Is.EqualTo(_file));
+        }
+        using (var implicitVr = await Http.SendAsync(Get(root + "&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2")))
+            Assert.That(DicomFile.Read(await implicitVr.Content.ReadAsStreamAsync()).TransferSyntax.Uid, Is.EqualTo("1.2.840.10008.1.2"));
+        var (jpeg, bitmap) = await Image(root);
+        Assert.That(jpeg.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/jpeg"));
+        Assert.That(bitmap!.Width, Is.EqualTo(64));
+        var (_, png) = await Image(root + "&contentType=image/png&rows=32&columns=32&windowCenter=2048&windowWidth=4096&frameNumber=2");
+        Assert.That((png!.Width, png.Height), Is.EqualTo((32, 32)));
+        Assert.That((await Image($"{Base}/wado?requestType=WADO&studyUID={Study}&seriesUID={Series}&objectUID={Sop}&contentType=image/png")).Item1.StatusCode, Is.EqualTo(HttpStatusCode.OK), "under the DICOMweb base too");
+        Assert.That((await Image(root.Replace("requestType=WADO", "requestType=XYZ", StringComparison.Ordinal))).Item1.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await Image(root.Replace($"&objectUID={Sop}", "", StringComparison.Ordinal))).Item1.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((await Image(root.Replace($"objectUID={Sop}", "objectUID=1.2.3.404", StringComparison.Ordinal))).Item1.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That((await Image(root + "&contentType=text/html")).Item1.StatusCode, Is.EqualTo(HttpStatusCode.NotAcceptable));
+        Assert.That((await Image(root + "&windowCenter=10")).Item1.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+}

@@ -1,0 +1,219 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
+using TciaPacs.Dicom.Formats;
+using TciaPacs.Dicom.Formats.Json;
+using TciaPacs.Dicom.IO;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Web.Tests;
+
+/// <summary>WADO-RS retrieve negotiation, frames, bulk data with ranges, metadata ETags, 404s, CORS, gzip and capabilities.</summary>
+public sealed class WadoTests : WebServerFixture
+{
+    private const string Study = "1.2.826.0.1.3680043.10.547.1";
+    private const string Series = Study + ".1";
+    private const string Sop = Series + ".1";
+    private static readonly string Rle = Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm");
+    private static readonly string Jpeg = Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm");
+    private byte[] _native = [];
+
+    private string InstanceUrl(DicomDataset ds) =>
+        $"{Base}/studies/{ds.GetString(DicomTags.StudyInstanceUID)}/series/{ds.GetString(DicomTags.SeriesInstanceUID)}/instances/{ds.GetString(DicomTags.SOPInstanceUID)}";
+
+    private static DicomFile Open(string path) => DicomFile.Open(path, new DicomReadOptions { LargeValueThreshold = long.MaxValue });
+
+    [OneTimeSetUp]
+    public async Task Store()
+    {
+        _native = MakeInstance(Study, Series, Sop, frames: 3);
+        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg)]);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    private async Task<List<(Dictionary<string, string> Headers, byte[] Body)>> Parts(string url, string accept)
+    {
+        using var response = await Http.SendAsync(Get(url, accept));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        return await ReadParts(response);
+    }
+
+    private async Task<HttpStatusCode> Status(string url, string? accept = null)
+    {
+        using var response = await Http.SendAsync(Get(url, accept));
+        return response.StatusCode;
+    }
+
+    [TestCase("1.2.840.10008.1.2")]
+    [TestCase("1.2.840.10008.1.2.2")]
+    [TestCase("1.2.840.10008.1.2.1.99")]
+    public async Task Native_instances_come_back_in_any_uncompressed_syntax_asked_for(string ts)
+    {
+        var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}", $"multipart/related; type=\"application/dicom\"; transfer-syntax={ts}");
+        Assert.That(parts, Has.Count.EqualTo(1));
+        Assert.That(parts[0].Headers["Content-Type"], Does.Contain($"transfer-syntax={ts}"));
+        var back = DicomFile.Read(new MemoryStream(parts[0].Body));
+        Assert.That(back.TransferSyntax.Uid, Is.EqualTo(ts));
+        var original = DicomFile.Read(new MemoryStream(_native));
+        Assert.That(JsonNode.DeepEquals(CanonicalTree.FromDataset(original.Dataset), CanonicalTree.FromDataset(back.Dataset)), Is.True);
+    }
+
+    [Test]
+    public async Task Rle_is_decoded_on_request_and_syntaxes_we_cannot_produce_are_406()
+    {
+        var rle = Open(Rle);
+        var url = InstanceUrl(rle.Dataset);
+        var decoded = await Parts(url, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1");
+        var back = DicomFile.Read(new MemoryStream(decoded[0].Body));
+        var expected = new DicomTranscoder().Transcode(rle, TransferSyntax.ExplicitVRLittleEndian);
+        Assert.That(back.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected.Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+        var asStored = await Parts(url, "multipart/related; type=\"application/dicom\"; transfer-syntax=*");
+        Assert.That(asStored[0].Body, Is.EqualTo(await File.ReadAllBytesAsync(Rle)));
+
+        var jpeg = InstanceUrl(Open(Jpeg).Dataset);
+        Assert.That(await Status(jpeg, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG decoder");
+        Assert.That(await Status($"{Base}/studies/{Study}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG encoder");
+        Assert.That(await Status($"{Base}/studies/{Study}", "image/png"), Is.EqualTo(HttpStatusCode.NotAcceptable));
+        var fallback = await Parts(jpeg, "multipart/related; type=\"application/dicom\"");
+        Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.50"), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
+    }
+
+    [Test]
+    public async Task One_instance_as_plain_application_dicom()
+    {
+        using var response = await Http.SendAsync(Get($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}", "application/dicom; transfer-syntax=*"));
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/dicom"));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(_native));
+    }
+
+    [Test]
+    public async Task Native_frames_are_slices_of_the_pixel_data()
+    {
+        var pixels = DicomFile.Read(new MemoryStream(_native)).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        const int frameSize = 64 * 64 * 2;
+        var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/3,1", "multipart/related; type=\"application/octet-stream\"");
+        Assert.That(parts, Has.Count.EqualTo(2));
+        Assert.That(parts[0].Body, Is.EqualTo(pixels[(2 * frameSize)..(3 * frameSize)]));
+        Assert.That(parts[1].Body, Is.EqualTo(pixels[..frameSize]));
+        Assert.That(parts[0].Headers["Content-Type"], Does.StartWith("application/octet-stream"));
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/4"), Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/0"), Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/1,x"), Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [Test]
+    public async Task Encapsulated_frames_as_stored_or_decoded()
+    {
+        var rle = Open(Rle);
+        var frames = EncapsulatedFrames.FromDataset(rle.Dataset);
+        var url = InstanceUrl(rle.Dataset) + "/frames/1";
+        var stored = await Parts(url, "multipart/related; type=\"application/octet-stream\"; transfer-syntax=*");
+        Assert.That(stored[0].Body, Is.EqualTo(frames.GetFrame(0).ToArray()));
+        Assert.That(stored[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.5"));
+        var decoded = await Parts(url, "multipart/related; type=\"application/octet-stream\"");
+        var expected = new DicomTranscoder().Transcode(rle, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        Assert.That(decoded[0].Body, Is.EqualTo(expected[..decoded[0].Body.Length]));
+
+        var jpeg = Open(Jpeg);
+        var jpegUrl = InstanceUrl(jpeg.Dataset) + "/frames/1";
+        var image = await Parts(jpegUrl, "multipart/related; type=\"image/jpeg\"");
+        Assert.That(image[0].Headers["Content-Type"], Does.StartWith("image/jpeg"));
+        Assert.That(image[0].Body, Is.EqualTo(EncapsulatedFrames.FromDataset(jpeg.Dataset).GetFrame(0).ToArray()));
+        Assert.That(image[0].Body[..2], Is.EqualTo(new byte[] { 0xFF, 0xD8 }));
+        Assert.That(await Status(jpegUrl, "multipart/related; type=\"application/octet-stream\""), Is.EqualTo(HttpStatusCode.NotAcceptable));
+    }
+
+    [Test]
+    public async Task Bulk_data_uris_of_metadata_serve_byte_ranges()
+    {
+        var url = $"{Base}/studies/{Study}/series/{Series}/instances/{Sop}";
+        var metadata = DicomJson.DeserializeArray(await Http.GetStringAsync(url + "/metadata"))[0];
+        var uri = ((BulkDataUriBuffer)metadata.Get(DicomTags.PixelData)!.Buffer).Uri;
+        var pixels = DicomFile.Read(new MemoryStream(_native)).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+
+        var request = Get(uri, "application/octet-stream");
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(100, 199);
+        using (var response = await Http.SendAsync(request))
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+            Assert.That(response.Content.Headers.ContentRange!.ToString(), Is.EqualTo($"bytes 100-199/{pixels.Length}"));
+            Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(pixels[100..200]));
+        }
+        var suffix = Get(uri, "multipart/related; type=\"application/octet-stream\"");
+        suffix.Headers.TryAddWithoutValidation("Range", "bytes=-10");
+        using (var response = await Http.SendAsync(suffix))
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+            Assert.That((await ReadParts(response)).Single().Body, Is.EqualTo(pixels[^10..]));
+        }
+        Assert.That((await Parts(uri, "multipart/related; type=\"application/octet-stream\"")).Single().Body, Is.EqualTo(pixels));
+        var outside = Get(uri, "application/octet-stream");
+        outside.Headers.TryAddWithoutValidation("Range", $"bytes={pixels.Length}-");
+        Assert.That((await Http.SendAsync(outside)).StatusCode, Is.EqualTo(HttpStatusCode.RequestedRangeNotSatisfiable));
+        Assert.That(await Status(url + "/bulkdata/00100010/0/12345678"), Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task Metadata_etags_answer_304_until_the_series_changes()
+    {
+        var url = $"{Base}/studies/{Study}/series/{Series}/metadata";
+        using var first = await Http.SendAsync(Get(url));
+        var etag = first.Headers.ETag!;
+        Assert.That(DicomJson.DeserializeArray(await first.Content.ReadAsStringAsync()), Has.Count.EqualTo(1));
+        var again = Get(url);
+        again.Headers.IfNoneMatch.Add(etag);
+        using (var notModified = await Http.SendAsync(again)) Assert.That(notModified.StatusCode, Is.EqualTo(HttpStatusCode.NotModified));
+
+        Assert.That((await StowAsync([MakeInstance(Study, Series, Series + ".2")])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var afterStore = Get(url);
+        afterStore.Headers.IfNoneMatch.Add(etag);
+        using var changed = await Http.SendAsync(afterStore);
+        Assert.That(changed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(changed.Headers.ETag, Is.Not.EqualTo(etag));
+        Assert.That(DicomJson.DeserializeArray(await changed.Content.ReadAsStringAsync()), Has.Count.EqualTo(2));
+
+        Assert.That((await StowAsync([MakeInstance(Study, Study + ".9", Study + ".9.1", pixels: false)])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var study = DicomJson.DeserializeArray(await Http.GetStringAsync($"{Base}/studies/{Study}/metadata"));
+        Assert.That(study.Select(d => d.GetString(DicomTags.SOPInstanceUID)), Is.EquivalentTo(new[] { Sop, Series + ".2", Study + ".9.1" }));
+    }
+
+    [Test]
+    public async Task Unknown_uids_are_404()
+    {
+        Assert.That(await Status($"{Base}/studies/1.2.3.404"), Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await Status($"{Base}/studies/{Study}/series/1.2.3.404/metadata"), Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/1.2.3.404/frames/1"), Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    [Test]
+    public async Task Cors_gzip_and_capabilities()
+    {
+        var request = Get($"{Base}/studies");
+        request.Headers.Add("Origin", "http://viewer.example");
+        using (var response = await Http.SendAsync(request))
+            Assert.That(response.Headers.GetValues("Access-Control-Allow-Origin").Single(), Is.EqualTo("*"));
+        var preflight = new HttpRequestMessage(HttpMethod.Options, $"{Base}/studies");
+        preflight.Headers.Add("Origin", "http://viewer.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "content-type");
+        using (var response = await Http.SendAsync(preflight))
+        {
+            Assert.That((int)response.StatusCode, Is.EqualTo(204));
+            Assert.That(response.Headers.GetValues("Access-Control-Allow-Methods").Single(), Does.Contain("POST"));
+        }
+        using var raw = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None });
+        var gzip = Get($"{Base}/studies/{Study}/metadata");
+        gzip.Headers.AcceptEncoding.ParseAdd("gzip");
+        using (var response = await raw.SendAsync(gzip))
+        {
+            Assert.That(response.Content.Headers.ContentEncoding, Does.Contain("gzip"));
+            await using var unzip = new System.IO.Compression.GZipStream(await response.Content.ReadAsStreamAsync(), System.IO.Compression.CompressionMode.Decompress);
+            Assert.That(DicomJson.DeserializeArray(unzip), Is.Not.Empty);
+        }
+        var capabilities = JsonNode.Parse(await Http.GetStringAsync(Base))!;
+        Assert.That(capabilities["resources"]!.AsArray().Select(r => (string)r!["path"]!), Does.Contain("/studies").And.Contain("/wado"));
+    }
+}
