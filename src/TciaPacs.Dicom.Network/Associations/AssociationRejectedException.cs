@@ -1,0 +1,12 @@
+using TciaPacs.Dicom.Network.Pdus;
+
+namespace TciaPacs.Dicom.Network.Associations;
+
+/// <summary>The peer answered A-ASSOCIATE-RJ (PS3.8 9.3.4).</summary>
+public sealed class AssociationRejectedException(AssociateReject reject) : Exception($"association rejected: {reject}")
+{
+    public AssociateReject Reject { get; } = reject;
+}
+
+/// <summary>The association ended by an A-ABORT, a protocol error, a timeout or a dropped connection.</summary>
+public sealed class AssociationAbortedException(string message, Exception? inner = null) : Exception(message, inner);
