@@ -15,6 +15,11 @@ public static class Program
             QueryCommand.Create(),
             DumpCommand.Create(),
             TranscodeCommand.Create(),
+            EchoCommand.Create(),
+            StoreCommand.Create(),
+            QueryRetrieveCommands.Find(),
+            QueryRetrieveCommands.Move(),
+            QueryRetrieveCommands.Get(),
         };
         return root.Parse(args).Invoke();
     }

@@ -67,7 +67,7 @@ public static class Part10
         while (true)
         {
             file.Position = pos;
-            if (file.ReadAtLeast(h, 8, throwOnEndOfStream: false) < 8) break;
+            if (file.ReadAtLeast(h[..8], 8, throwOnEndOfStream: false) < 8) break;
             if (BinaryPrimitives.ReadUInt16LittleEndian(h) != 0x0002) break;
             var element = BinaryPrimitives.ReadUInt16LittleEndian(h[2..]);
             var vr = VR.TryFromBytes(h[4], h[5], out var v) ? v : VR.UN;

@@ -24,7 +24,8 @@ public static class StoreSender
             request.MoveOriginatorAeTitle = moveOriginatorAe;
             request.MoveOriginatorMessageId = moveOriginatorMessageId;
         }
-        Func<Stream, CancellationToken, Task> write = transcode ? WriteTranscoded(item, context.AcceptedTransferSyntax!) : WriteAsStored(item);
+        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be completed.
+        Func<Stream, CancellationToken, Task> write = transcode ? WriteTranscoded(DicomFile.Open(item.FilePath), context.AcceptedTransferSyntax!) : WriteAsStored(item, DataSetOffset(item));
         await foreach (var response in association.SendRequestAsync(context.Id, request, write, cancellationToken).ConfigureAwait(false))
         {
             using (response)
@@ -48,18 +49,22 @@ public static class StoreSender
         return native == null ? (null, false) : (native, true);
     }
 
-    private static Func<Stream, CancellationToken, Task> WriteAsStored(RetrieveItem item) => async (output, ct) =>
+    private static long DataSetOffset(RetrieveItem item)
+    {
+        using var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
+        return (Part10.LocateDataSet(file) ?? throw new InvalidDataException($"{item.FilePath}: no file meta information")).Offset;
+    }
+
+    private static Func<Stream, CancellationToken, Task> WriteAsStored(RetrieveItem item, long offset) => async (output, ct) =>
     {
         await using var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 256 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        var located = Part10.LocateDataSet(file) ?? throw new InvalidDataException($"{item.FilePath}: no file meta information");
-        file.Position = located.Offset;
+        file.Position = offset;
         await file.CopyToAsync(output, 256 * 1024, ct).ConfigureAwait(false);
     };
 
-    private static Func<Stream, CancellationToken, Task> WriteTranscoded(RetrieveItem item, string transferSyntaxUid) => (output, ct) =>
+    private static Func<Stream, CancellationToken, Task> WriteTranscoded(DicomFile file, string transferSyntaxUid) => (output, ct) =>
     {
         // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory.
-        var file = DicomFile.Open(item.FilePath);
         DicomWriter.WriteDataset(output, file.Dataset, TransferSyntax.Lookup(transferSyntaxUid));
         return Task.CompletedTask;
     };
