@@ -30,6 +30,9 @@ public sealed partial class DicomAssociation
         if (_closed.IsCancellationRequested) throw new AssociationAbortedException($"association {this} has ended: {_endReason}");
         command.HasDataSet = writeDataSet != null;
         var bytes = CommandCodec.Encode(command);
+        // A send in progress stops when the association ends.
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
+        cancellationToken = linked.Token;
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
