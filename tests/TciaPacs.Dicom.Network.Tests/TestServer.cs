@@ -54,7 +54,8 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
 /// <summary>A <see cref="DicomServer"/> on a free loopback port with a <see cref="TestProvider"/>.</summary>
 internal sealed class TestServer : IAsyncDisposable
 {
-    public TestServer(AssociationOptions? options = null, int maxAssociations = 64, Func<AssociateRequest, AssociateReject?>? screen = null)
+    public TestServer(AssociationOptions? options = null, int maxAssociations = 64, Func<AssociateRequest, AssociateReject?>? screen = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null)
     {
         Folder = Path.Combine(Path.GetTempPath(), "tciapacs-net-" + Guid.NewGuid().ToString("N")[..12]);
         Spool = Path.Combine(Folder, "spool");
@@ -70,6 +71,7 @@ internal sealed class TestServer : IAsyncDisposable
         {
             Address = IPAddress.Loopback, Port = 0, MaxAssociations = maxAssociations,
             Association = (options ?? new AssociationOptions()) with { TempDirectory = Spool },
+            TlsCertificate = tls,
         }, policy, screen ?? (_ => null), Provider, Log);
     }
 

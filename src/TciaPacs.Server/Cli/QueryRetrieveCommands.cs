@@ -83,13 +83,14 @@ internal static class QueryRetrieveCommands
                 var (_, matches) = await FindAsync(association, find, image, ct2);
                 return matches.Select(m => m.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ')).OfType<string>().Where(s => s.Length > 0).Distinct().ToList();
             }, ct);
+            if (classes.Count == 0) classes = [.. CommonStorageClasses];
             string[] compressed = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.1.99"];
             var proposals = new List<(string, IReadOnlyList<string>)> { (sop, SopClasses.Native) };
-            foreach (var c in classes)
-            {
-                proposals.Add((c, [TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRBigEndian.Uid]));
-                proposals.AddRange(compressed.Select(ts => (c, (IReadOnlyList<string>)[ts])));
-            }
+            // Per class: the native syntaxes, then one context per compressed syntax while there is room (128 contexts at most).
+            foreach (var c in classes) proposals.Add((c, [TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRBigEndian.Uid]));
+            foreach (var ts in compressed)
+                foreach (var c in classes)
+                    if (proposals.Count < 127) proposals.Add((c, [ts]));
             var receiver = new Receiver(folder);
             var status = await WithAssociation(parse, host, port, aet, aec, timeout, proposals.Take(127), classes.Select(c => new RoleSelection(c, false, true)), receiver, (association, ct2) =>
                 RetrieveAsync(association, sop, identifier, CommandField.CGetRequest, null, ct2), ct, tempDirectory: folder);
@@ -98,6 +99,16 @@ internal static class QueryRetrieveCommands
         }));
         return command;
     }
+
+    /// <summary>Proposed when the peer's C-FIND does not return SOP Class UID (PS3.4 C.6.1.1.5 makes it optional).</summary>
+    private static readonly string[] CommonStorageClasses =
+    [
+        "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.1",
+        "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2", "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1", "1.2.840.10008.5.1.4.1.1.7",
+        "1.2.840.10008.5.1.4.1.1.7.4", "1.2.840.10008.5.1.4.1.1.20", "1.2.840.10008.5.1.4.1.1.128", "1.2.840.10008.5.1.4.1.1.481.1", "1.2.840.10008.5.1.4.1.1.481.2",
+        "1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.481.5", "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.66.4",
+        "1.2.840.10008.5.1.4.1.1.12.1", "1.2.840.10008.5.1.4.1.1.77.1.6", "1.2.840.10008.5.1.4.1.1.104.1",
+    ];
 
     private static (Argument<string>, Argument<int>, Option<string>, Option<string>, Option<int>, Option<string>, Option<string>, Argument<string[]>) Common() =>
         (ScuOptions.Host(), ScuOptions.Port(), ScuOptions.CallingAe(), ScuOptions.CalledAe(), ScuOptions.Timeout(), ScuOptions.Level(), ScuOptions.Root(), ScuOptions.Keys());
