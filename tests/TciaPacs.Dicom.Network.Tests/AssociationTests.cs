@@ -42,8 +42,7 @@ public sealed class AssociationTests
     {
         await using var server = new TestServer();
         Assert.That(await server.EchoAsync(), Is.EqualTo(DimseStatus.Success));
-        await Task.Delay(200);
-        Assert.That(server.Log.All, Does.Contain("TESTSCU->SCP").And.Contain("ended: released"));
+        Assert.That(server.Log.WaitFor("ended: released"), Does.Contain("TESTSCU->SCP"));
     }
 
     [Test]

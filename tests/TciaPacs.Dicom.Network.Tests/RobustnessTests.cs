@@ -50,8 +50,7 @@ public sealed class RobustnessTests
             var answer = await TestServer.ReadToCloseAsync(s, TimeSpan.FromSeconds(10));
             Assert.That(answer, Is.EqualTo(new byte[] { 7, 0, 0, 0, 0, 4, 0, 0, 2, AbortPdu.InvalidPduParameterValue }));
         }
-        await Task.Delay(100);
-        Assert.That(server.Log.All, Does.Contain("exceeds the limit"));
+        Assert.That(server.Log.WaitFor("exceeds the limit"), Does.Contain("exceeds the limit"));
         Assert.That(await server.EchoAsync(), Is.EqualTo(DimseStatus.Success));
     }
 
@@ -83,7 +82,7 @@ public sealed class RobustnessTests
         while (Directory.GetFiles(server.Spool).Length > 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
         Assert.That(Directory.GetFiles(server.Spool), Is.Empty, "the partial spool file is deleted");
         Assert.That(server.Provider.Stored, Is.Empty, "nothing half-stored");
-        Assert.That(server.Log.All, Does.Contain("TESTSCU->SCP").And.Contain("ended"));
+        Assert.That(server.Log.WaitFor(") ended: "), Does.Contain("TESTSCU->SCP"));
         Assert.That(await server.EchoAsync(), Is.EqualTo(DimseStatus.Success));
     }
 
@@ -98,8 +97,7 @@ public sealed class RobustnessTests
             Assert.That(answer[0], Is.EqualTo((byte)PduType.AssociateAccept));
             Assert.That(answer[^10..], Is.EqualTo(new byte[] { 7, 0, 0, 0, 0, 4, 0, 0, 2, 0 }), "A-ABORT from the provider, then close");
         }
-        await Task.Delay(100);
-        Assert.That(server.Log.All, Does.Contain("idle"));
+        Assert.That(server.Log.WaitFor("idle"), Does.Contain("idle"));
         Assert.That(await server.EchoAsync(), Is.EqualTo(DimseStatus.Success));
     }
 
@@ -123,7 +121,7 @@ public sealed class RobustnessTests
         await using var server = new TestServer();
         var statuses = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => Task.Run(server.EchoAsync)));
         Assert.That(statuses, Is.All.EqualTo(DimseStatus.Success));
-        await Task.Delay(300);
+        server.Log.WaitFor("ended: released", 50);
         Assert.That(server.Log.Lines.Count(l => l.Contains("ended: released", StringComparison.Ordinal)), Is.EqualTo(50));
         Assert.That(server.Server.ActiveAssociations, Is.Zero);
     }

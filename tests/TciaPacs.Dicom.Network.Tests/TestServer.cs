@@ -20,6 +20,14 @@ internal sealed class ListLogger : ILogger
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
         Lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
     public string All => string.Join('\n', Lines);
+
+    /// <summary>Waits until <paramref name="count"/> lines contain <paramref name="text"/> (log lines come after the events they tell).</summary>
+    public string WaitFor(string text, int count = 1)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Lines.Count(l => l.Contains(text, StringComparison.Ordinal)) < count && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
+        return All;
+    }
 }
 
 /// <summary>A provider for tests: stores spooled files into a folder, finds from a list (slowly when asked), retrieves a list.</summary>

@@ -7,6 +7,3 @@ public sealed class AssociationRejectedException(AssociateReject reject) : Excep
 {
     public AssociateReject Reject { get; } = reject;
 }
-
-/// <summary>The association ended by an A-ABORT, a protocol error, a timeout or a dropped connection.</summary>
-public sealed class AssociationAbortedException(string message, Exception? inner = null) : Exception(message, inner);

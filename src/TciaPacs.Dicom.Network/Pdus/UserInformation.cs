@@ -1,22 +1,5 @@
 namespace TciaPacs.Dicom.Network.Pdus;
 
-/// <summary>SCP/SCU Role Selection sub-item (PS3.7 D.3.3.4): the roles the requestor proposes for, or is granted on, a SOP class.</summary>
-public sealed record RoleSelection(string SopClassUid, bool ScuRole, bool ScpRole);
-
-/// <summary>SOP Class Extended Negotiation sub-item (PS3.7 D.3.3.5): service-class-specific application information bytes.</summary>
-public sealed record ExtendedNegotiation(string SopClassUid, byte[] ServiceClassApplicationInformation);
-
-/// <summary>User Identity Negotiation sub-item, request (PS3.7 D.3.3.7.1).</summary>
-public sealed record UserIdentity(byte Type, bool PositiveResponseRequested, byte[] PrimaryField, byte[] SecondaryField)
-{
-    public const byte Username = 1, UsernameAndPasscode = 2, Kerberos = 3, Saml = 4, Jwt = 5;
-
-    /// <summary>The username (types 1 and 2), else a description of the type; never the passcode or token.</summary>
-    public string Describe() => Type is Username or UsernameAndPasscode
-        ? System.Text.Encoding.UTF8.GetString(PrimaryField)
-        : Type switch { Kerberos => "(Kerberos ticket)", Saml => "(SAML assertion)", Jwt => "(JSON web token)", _ => $"(identity type {Type})" };
-}
-
 /// <summary>The User Information item (PS3.8 9.3.2.3, PS3.7 Annex D.3.3) of an A-ASSOCIATE-RQ or -AC.</summary>
 public sealed record UserInformation
 {

@@ -7,12 +7,6 @@ using TciaPacs.Dicom.Network.Pdus;
 
 namespace TciaPacs.Dicom.Network.Services;
 
-/// <summary>A C-MOVE destination (PS3.4 C.4.2.1.4.1 Move Destination): where its AE title listens.</summary>
-public sealed record MoveDestination(string AeTitle, string Host, int Port);
-
-/// <summary>The outcome of storing one instance: the C-STORE-RSP status and an optional Error Comment (PS3.4 B.2.3).</summary>
-public readonly record struct StoreOutcome(ushort Status, string? Comment = null);
-
 /// <summary>
 /// The SCP side of Verification, Storage and Query/Retrieve (PS3.4 Annexes A, B, C) over the protocol: a subclass
 /// supplies the service-class contracts (store this file, find these, what to retrieve, where a destination is) and
