@@ -35,7 +35,12 @@ for name in ("one", "four"):
         ds.PixelData = np.random.randint(0, 4096, (256, 256), dtype=np.uint16).tobytes()
         ds.file_meta = FileMetaDataset(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
         ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID; ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.save_as(f"{work}/{name}/{i:05d}.dcm", enforce_file_format=True)
+        path = f"{work}/{name}/{i:05d}.dcm"
+        try:
+            ds.save_as(path, enforce_file_format=True)
+        except TypeError:  # pydicom < 3
+            ds.is_little_endian, ds.is_implicit_VR = True, False
+            ds.save_as(path, write_like_original=False)
     print(study, file=open(f"{work}/{name}.study", "w"))
 PY
 mkdir -p "$WORK/four/0" "$WORK/four/1" "$WORK/four/2" "$WORK/four/3"

@@ -176,11 +176,16 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         var originator = moveOriginatorMessageId != null ? association.CallingAe : null;
         for (var i = 0; i < items.Count; i++)
         {
-            if (cancellationToken.IsCancellationRequested || target.Closed.IsCancellationRequested)
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // PS3.4 C.4.2.1.5: after C-CANCEL, the final FE00 response counts what was not attempted as remaining.
+                await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.Cancel).ConfigureAwait(false);
+                return;
+            }
+            if (target.Closed.IsCancellationRequested)
             {
                 counts.FailRemaining(items, i);
-                var status = cancellationToken.IsCancellationRequested ? DimseStatus.Cancel : DimseStatus.OutOfResourcesSubOperations;
-                await RespondFinalAsync(association, request, counts, CancellationToken.None, status).ConfigureAwait(false);
+                await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.OutOfResourcesSubOperations).ConfigureAwait(false);
                 return;
             }
             ushort result;
