@@ -18,6 +18,11 @@ public static class Program
             DeidentifyCommand.Create(),
             ScanPhiCommand.Create(),
             QuarantineCommand.Create(),
+            EchoCommand.Create(),
+            StoreCommand.Create(),
+            QueryRetrieveCommands.Find(),
+            QueryRetrieveCommands.Move(),
+            QueryRetrieveCommands.Get(),
         };
         return root.Parse(args).Invoke();
     }

@@ -19,13 +19,23 @@ internal static class ServeCommand
         var dicomPort = new Option<int?>("--dicom-port") { Description = "DIMSE port (default 11112)" };
         var httpPort = new Option<int?>("--http-port") { Description = "HTTP port for DICOMweb (default 8080)" };
         var ae = new Option<string?>("--ae") { Description = "Our AE title (default TCIAPACS)" };
-        var command = new Command("serve", "Run the archive") { config, data, dicomPort, httpPort, ae };
+        var peers = new Option<string[]>("--peer") { Description = "A known DICOM peer AET@HOST:PORT (C-MOVE destination, allowed caller); repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("serve", "Run the archive") { config, data, dicomPort, httpPort, ae, peers };
         command.SetAction(parse =>
         {
             if (CommonOptions.Load(parse, config, data) is not { } options) return 2;
             if (parse.GetValue(dicomPort) is { } dp) options.Dimse.Port = dp;
             if (parse.GetValue(httpPort) is { } hp) options.Http.Port = hp;
             if (parse.GetValue(ae) is { } a) options.Dimse.AeTitle = a;
+            try
+            {
+                foreach (var p in parse.GetValue(peers) ?? []) options.Dimse.Peers.Add(ServerOptions.DimsePeer.Parse(p));
+            }
+            catch (FormatException ex)
+            {
+                Console.Error.WriteLine($"error: --peer: {ex.Message}");
+                return 2;
+            }
             return Run(options).GetAwaiter().GetResult();
         });
         return command;
@@ -63,6 +73,8 @@ internal static class ServeCommand
             {
                 log.Information("{Signal} received: refusing new stores and finishing those in flight", shutdown.Signal?.ToString() ?? "Stop");
             }
+            // Stop listening and let the associations in progress finish before the archive refuses stores.
+            await dimse.DisposeAsync();
             await archive.DrainAsync();
             log.Information("Stopped cleanly");
             return 0;

@@ -1,4 +1,11 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Serilog.Extensions.Logging;
 using TciaPacs.Archive;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Network.Associations;
+using TciaPacs.Dicom.Network.Services;
+using TciaPacs.Server.Dimse;
 
 namespace TciaPacs.Server.Hosting;
 
@@ -7,7 +14,79 @@ internal static class DimseHost
 {
     public static Task<IAsyncDisposable> StartAsync(ServerOptions options, DicomArchive archive, Serilog.ILogger log, CancellationToken cancellationToken)
     {
-        log.Warning("DIMSE listener for AE {AeTitle} on port {Port}: not implemented yet (a later issue); not listening", options.Dimse.AeTitle, options.Dimse.Port);
-        return Task.FromResult<IAsyncDisposable>(NoService.Instance);
+        var dimse = options.Dimse;
+        var factory = new SerilogLoggerFactory(log);
+        var logger = factory.CreateLogger("TciaPacs.Dimse");
+        var spool = SpoolDirectory(options);
+        Directory.CreateDirectory(spool);
+        // Spool files left by a crash are incomplete or unstored data sets: never half-stored, just removed.
+        var leftovers = 0;
+        foreach (var f in Directory.EnumerateFiles(spool, "*.part"))
+        {
+            File.Delete(f);
+            leftovers++;
+        }
+        if (leftovers > 0) log.Warning("DIMSE: removed {Count} incomplete spool files from {Folder}", leftovers, spool);
+        var service = new ArchiveDimseService(archive, options, logger);
+        var policy = Policy(options);
+        var server = DicomServer.Start(new DicomServerOptions
+        {
+            Address = IPAddress.Any,
+            Port = dimse.Port,
+            MaxAssociations = dimse.MaxAssociations,
+            Association = AssociationOptions(options),
+            TlsCertificate = dimse.TlsCertificate is { Length: > 0 } path ? X509CertificateLoader.LoadPkcs12FromFile(path, dimse.TlsCertificatePassword) : null,
+        }, policy, service.Screen, service, logger);
+        log.Information("DIMSE listening as AE {AeTitle} on port {Port}{Tls}: max {Max} associations, max PDU {MaxPdu}; peers: {Peers}",
+            dimse.AeTitle, server.Port, dimse.TlsCertificate != null ? " (TLS)" : "", dimse.MaxAssociations, dimse.MaxPduLength, dimse.Peers.Count == 0 ? "none" : string.Join(", ", dimse.Peers));
+        if (dimse.AcceptAnyCaller)
+            log.Warning("DIMSE accepts associations from any calling AE title (Dimse.AcceptAnyCaller); list the peers and turn it off for production");
+        return Task.FromResult<IAsyncDisposable>(new Listener(server, factory));
+    }
+
+    public static string SpoolDirectory(ServerOptions options) => Path.Combine(options.DataDirectory, "tmp", "dimse");
+
+    public static AssociationOptions AssociationOptions(ServerOptions options) => new()
+    {
+        MaxPduLength = options.Dimse.MaxPduLength,
+        ArtimTimeout = TimeSpan.FromSeconds(options.Dimse.ArtimTimeoutSeconds),
+        IdleTimeout = TimeSpan.FromSeconds(options.Dimse.IdleTimeoutSeconds),
+        TempDirectory = SpoolDirectory(options),
+    };
+
+    /// <summary>Verification and Q/R with the native transfer syntaxes; storage with every registered one (stored as received).</summary>
+    public static NegotiationPolicy Policy(ServerOptions options)
+    {
+        var native = SopClasses.Native.ToHashSet(StringComparer.Ordinal);
+        var queryRetrieve = SopClasses.QueryRetrieve.ToHashSet(StringComparer.Ordinal);
+        var accepted = SopClasses.AllTransferSyntaxes;
+        return new NegotiationPolicy
+        {
+            TransferSyntaxPreference = options.Dimse.TransferSyntaxPreference.Select(ResolveTransferSyntax).ToList(),
+            TransferSyntaxesFor = uid =>
+            {
+                if (uid == SopClasses.Verification || queryRetrieve.Contains(uid)) return native;
+                if (SopClasses.Storage.Contains(uid)) return accepted;
+                // A private SOP class (not in the registry) can only be stored.
+                if (options.Dimse.AcceptUnknownSopClasses && DicomUids.Find(uid) == null && DicomUids.IsValid(uid)) return accepted;
+                return null;
+            },
+        };
+    }
+
+    private static string ResolveTransferSyntax(string nameOrUid) =>
+        DicomUids.All.FirstOrDefault(u => u.Type == DicomUidType.TransferSyntax && (u.Value == nameOrUid || u.Keyword == nameOrUid))?.Value
+        ?? throw new InvalidDataException($"Dimse.TransferSyntaxPreference: '{nameOrUid}' is not a transfer syntax UID or keyword");
+
+    private sealed class Listener(DicomServer server, IDisposable factory) : IAsyncDisposable
+    {
+        private int _disposed;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+            await server.DisposeAsync().ConfigureAwait(false);
+            factory.Dispose();
+        }
     }
 }

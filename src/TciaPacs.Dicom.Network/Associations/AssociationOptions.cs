@@ -1,0 +1,26 @@
+namespace TciaPacs.Dicom.Network.Associations;
+
+/// <summary>Limits and timeouts of one association (PS3.8 9.1.5 ARTIM; PS3.8 D.1 maximum PDU length).</summary>
+public sealed record AssociationOptions
+{
+    /// <summary>Largest P-DATA-TF we receive (advertised in the Maximum Length sub-item, PS3.8 D.1).</summary>
+    public uint MaxPduLength { get; init; } = 256 * 1024;
+
+    /// <summary>Largest P-DATA-TF we send, whatever the peer accepts (0: the peer's limit, capped at 1 MiB).</summary>
+    public uint MaxSendPduLength { get; init; }
+
+    /// <summary>The ARTIM timer (PS3.8 9.1.5): waiting for A-ASSOCIATE-RQ, -AC/RJ, A-RELEASE-RP or the close after it.</summary>
+    public TimeSpan ArtimTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>An established association with no PDU either way and no operation in progress for this long is aborted.</summary>
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Where C-STORE data sets are spooled as they arrive (never held whole in memory).</summary>
+    public string TempDirectory { get; init; } = Path.GetTempPath();
+
+    /// <summary>Largest data set other than a C-STORE's (identifiers) kept in memory; beyond, the association is aborted.</summary>
+    public int MaxInMemoryDataSet { get; init; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest A-ASSOCIATE-RQ/AC accepted.</summary>
+    public int MaxAssociatePduLength { get; init; } = 1024 * 1024;
+}

@@ -1,0 +1,98 @@
+using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
+
+namespace TciaPacs.Dicom.Network.Associations;
+
+/// <summary>
+/// Reassembles DIMSE messages from PDV fragments (PS3.7 Annex E, PS3.8 E.2): command fragments, then, when the
+/// command says a data set follows, data fragments on the same presentation context. A C-STORE data set is written to
+/// a Part 10 spool file as it arrives; other data sets are small and kept in memory within a limit.
+/// </summary>
+internal sealed class MessageAssembler(DicomAssociation association) : IDisposable
+{
+    private const int MaxCommandLength = 1024 * 1024;
+    private MemoryStream? _command;
+    private byte _contextId;
+    private DimseMessage? _pending;
+    private Stream? _data;
+    private long _dataLength;
+
+    /// <summary>Adds one fragment; returns the message it completes, if any.</summary>
+    public async Task<DimseMessage?> AddAsync(Pdv pdv)
+    {
+        var context = association.Accepted.FindContext(pdv.PresentationContextId);
+        if (context is not { IsAccepted: true })
+            throw new PduException($"PDV on presentation context {pdv.PresentationContextId}, which was not accepted", AbortPdu.InvalidPduParameterValue);
+        if (pdv.IsCommand) return OnCommandFragment(pdv, context);
+        return await OnDataFragmentAsync(pdv).ConfigureAwait(false);
+    }
+
+    private DimseMessage? OnCommandFragment(Pdv pdv, PresentationContext context)
+    {
+        if (_pending != null) throw new PduException("a command fragment arrived while the previous command's data set was incomplete", AbortPdu.UnexpectedPduParameter);
+        if (_command == null)
+        {
+            _command = new MemoryStream();
+            _contextId = pdv.PresentationContextId;
+        }
+        else if (_contextId != pdv.PresentationContextId)
+        {
+            throw new PduException("command fragments on two presentation contexts", AbortPdu.UnexpectedPduParameter);
+        }
+        _command.Write(pdv.Data.Span);
+        if (_command.Length > MaxCommandLength) throw new PduException($"command set longer than {MaxCommandLength} bytes");
+        if (!pdv.IsLast) return null;
+        var command = CommandCodec.Decode(_command.GetBuffer().AsSpan(0, (int)_command.Length));
+        _command = null;
+        var message = new DimseMessage(command, context);
+        if (!command.HasDataSet) return message;
+        _pending = message;
+        _dataLength = 0;
+        if (command.Field == CommandField.CStoreRequest)
+        {
+            // PS3.7 9.1.1: the data set is the instance; spooled to disk behind a Part 10 header, never held in memory.
+            var path = Path.Combine(association.TempDirectory, $"dimse-{Guid.NewGuid():N}.part");
+            var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 256 * 1024, FileOptions.Asynchronous);
+            message.DataSetFile = path;
+            var header = Part10.Header(command.AffectedSopClassUid ?? "", command.AffectedSopInstanceUid ?? "", message.TransferSyntaxUid, association.CallingAe);
+            file.Write(header);
+            _data = file;
+        }
+        else
+        {
+            _data = new MemoryStream();
+        }
+        return null;
+    }
+
+    private async Task<DimseMessage?> OnDataFragmentAsync(Pdv pdv)
+    {
+        if (_pending == null || _data == null) throw new PduException("a data fragment arrived without a command announcing a data set", AbortPdu.UnexpectedPduParameter);
+        if (pdv.PresentationContextId != _contextId) throw new PduException("data set fragments on another presentation context than their command", AbortPdu.UnexpectedPduParameter);
+        _dataLength += pdv.Data.Length;
+        if (_data is MemoryStream && _dataLength > association.MaxInMemoryDataSet)
+            throw new PduException($"a {_pending.Command.Field} data set longer than {association.MaxInMemoryDataSet} bytes", AbortPdu.InvalidPduParameterValue);
+        await _data.WriteAsync(pdv.Data).ConfigureAwait(false);
+        if (!pdv.IsLast) return null;
+        var message = _pending;
+        message.DataSetLength = _dataLength;
+        if (_data is MemoryStream ms) message.DataSetBytes = ms.ToArray();
+        else
+        {
+            await _data.FlushAsync().ConfigureAwait(false);
+            await _data.DisposeAsync().ConfigureAwait(false);
+        }
+        _data = null;
+        _pending = null;
+        return message;
+    }
+
+    /// <summary>Discards an incomplete message (association ended mid-way): its spool file is deleted.</summary>
+    public void Dispose()
+    {
+        _data?.Dispose();
+        _data = null;
+        _pending?.Dispose();
+        _pending = null;
+    }
+}

@@ -1,0 +1,79 @@
+using TciaPacs.Dicom.Network.Pdus;
+using TciaPacs.Dicom.Network.Services;
+
+namespace TciaPacs.Dicom.Network.Associations;
+
+/// <summary>
+/// How an acceptor answers proposed presentation contexts (PS3.8 9.3.3.2, PS3.7 D.3.3): which abstract syntaxes it
+/// supports with which transfer syntaxes, in what order of preference; SCP/SCU role selection; extended negotiation.
+/// </summary>
+public sealed record NegotiationPolicy
+{
+    /// <summary>The transfer syntaxes accepted for an abstract syntax, or null when it is not supported.</summary>
+    public required Func<string, IReadOnlySet<string>?> TransferSyntaxesFor { get; init; }
+
+    /// <summary>Preferred transfer syntaxes, first best; among proposed syntaxes not listed, the requestor's order decides.</summary>
+    public IReadOnlyList<string> TransferSyntaxPreference { get; init; } = [];
+
+    /// <summary>Query/retrieve flags we support (PS3.4 C.3.4 extended negotiation): byte 2 of C-FIND's is fuzzy semantic matching of person names.</summary>
+    public bool FuzzyMatching { get; init; } = true;
+
+    /// <summary>The A-ASSOCIATE-AC answering <paramref name="request"/>, starting from <paramref name="template"/> (AE titles, our user information).</summary>
+    public AssociateRequest Answer(AssociateRequest request, AssociateRequest template)
+    {
+        var contexts = new List<PresentationContext>(request.PresentationContexts.Count);
+        foreach (var pc in request.PresentationContexts)
+        {
+            var supported = TransferSyntaxesFor(pc.AbstractSyntax);
+            if (supported == null)
+            {
+                contexts.Add(pc with { TransferSyntaxes = [], Result = PresentationContextResult.AbstractSyntaxNotSupported });
+                continue;
+            }
+            var chosen = Choose(pc.TransferSyntaxes, supported);
+            contexts.Add(chosen == null
+                ? pc with { TransferSyntaxes = [], Result = PresentationContextResult.TransferSyntaxesNotSupported }
+                : pc with { TransferSyntaxes = [chosen], Result = PresentationContextResult.Acceptance });
+        }
+        var accepted = contexts.Where(c => c.IsAccepted).Select(c => c.AbstractSyntax).ToHashSet(StringComparer.Ordinal);
+        var proposed = request.UserInformation;
+        var user = template.UserInformation with
+        {
+            // PS3.7 D.3.3.4: the acceptor answers each role proposal it agrees to; we agree to every role proposed for a class we accepted.
+            RoleSelections = proposed.RoleSelections.Where(r => accepted.Contains(r.SopClassUid)).ToList(),
+            ExtendedNegotiations = proposed.ExtendedNegotiations.Where(e => accepted.Contains(e.SopClassUid)).Select(AnswerExtended).OfType<ExtendedNegotiation>().ToList(),
+            // PS3.7 D.3.3.7.2: a positive response, when asked for, carries an empty server response for username/passcode.
+            UserIdentityResponse = proposed.UserIdentity is { PositiveResponseRequested: true } ? [] : null,
+            AsyncOperationsWindow = proposed.AsyncOperationsWindow != null ? ((ushort)1, (ushort)1) : null,
+        };
+        return template with { PresentationContexts = contexts, UserInformation = user };
+    }
+
+    private string? Choose(IReadOnlyList<string> proposed, IReadOnlySet<string> supported)
+    {
+        foreach (var preferred in TransferSyntaxPreference)
+            if (supported.Contains(preferred) && proposed.Contains(preferred)) return preferred;
+        foreach (var ts in proposed)
+            if (supported.Contains(ts)) return ts;
+        return null;
+    }
+
+    /// <summary>
+    /// C-FIND (PS3.4 C.3.4, Table C.3-1): byte 0 relational queries (no), 1 combined date-time matching (no), 2 fuzzy
+    /// semantic matching of person names (when enabled), 3 timezone adjustment (no). C-MOVE/C-GET (Table C.3-2): byte
+    /// 0 relational retrieval (no). Other classes: no answer (the sub-item is omitted).
+    /// </summary>
+    private ExtendedNegotiation? AnswerExtended(ExtendedNegotiation proposed)
+    {
+        var info = proposed.ServiceClassApplicationInformation;
+        if (SopClasses.IsFind(proposed.SopClassUid))
+        {
+            var answer = new byte[Math.Min(info.Length, 4)];
+            if (answer.Length > 2 && FuzzyMatching && info[2] == 1) answer[2] = 1;
+            return new ExtendedNegotiation(proposed.SopClassUid, answer);
+        }
+        if (SopClasses.IsMove(proposed.SopClassUid) || SopClasses.IsGet(proposed.SopClassUid))
+            return new ExtendedNegotiation(proposed.SopClassUid, new byte[Math.Min(info.Length, 1)]);
+        return null;
+    }
+}

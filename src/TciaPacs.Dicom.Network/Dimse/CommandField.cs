@@ -1,0 +1,17 @@
+namespace TciaPacs.Dicom.Network.Dimse;
+
+/// <summary>Command Field (0000,0100) values of the DIMSE-C services (PS3.7 E.1, Table E.1-1).</summary>
+public enum CommandField : ushort
+{
+    CStoreRequest = 0x0001,
+    CStoreResponse = 0x8001,
+    CGetRequest = 0x0010,
+    CGetResponse = 0x8010,
+    CFindRequest = 0x0020,
+    CFindResponse = 0x8020,
+    CMoveRequest = 0x0021,
+    CMoveResponse = 0x8021,
+    CEchoRequest = 0x0030,
+    CEchoResponse = 0x8030,
+    CCancelRequest = 0x0FFF,
+}

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using TciaPacs.Dicom.Network.Associations;
+using TciaPacs.Dicom.Network.Pdus;
+
+namespace TciaPacs.Dicom.Network.Services;
+
+/// <summary>
+/// Accepts associations on a TCP port, each on its own task: Nagle off, optional TLS, a limit on concurrent
+/// associations (beyond it, A-ASSOCIATE-RJ transient "local limit exceeded", PS3.8 9.3.4). Every association gets one
+/// log line when it starts and one when it ends. Disposing stops listening and drains the associations in progress.
+/// </summary>
+public sealed class DicomServer : IAsyncDisposable
+{
+    private readonly DicomServerOptions _options;
+    private readonly NegotiationPolicy _policy;
+    private readonly Func<AssociateRequest, AssociateReject?> _screen;
+    private readonly IDimseRequestHandler _handler;
+    private readonly ILogger _log;
+    private readonly TcpListener _listener;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly Task _acceptLoop;
+    private long _nextId;
+    private int _active;
+
+    private DicomServer(DicomServerOptions options, NegotiationPolicy policy, Func<AssociateRequest, AssociateReject?> screen, IDimseRequestHandler handler, ILogger log)
+    {
+        _options = options;
+        _policy = policy;
+        _screen = screen;
+        _handler = handler;
+        _log = log;
+        _listener = new TcpListener(options.Address, options.Port);
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _listener.Start(backlog: 512);
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    /// <summary>The port listened on (useful when 0 was asked for).</summary>
+    public int Port { get; }
+
+    public int ActiveAssociations => Volatile.Read(ref _active);
+
+    /// <param name="screen">Decides on the AE titles before the contexts: null to go on, or the A-ASSOCIATE-RJ to send.</param>
+    public static DicomServer Start(DicomServerOptions options, NegotiationPolicy policy, Func<AssociateRequest, AssociateReject?> screen, IDimseRequestHandler handler, ILogger log) =>
+        new(options, policy, screen, handler, log);
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await _listener.AcceptSocketAsync(_stopping.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+            catch (SocketException ex)
+            {
+                _log.LogWarning("DICOM listener: accept failed: {Message}", ex.Message);
+                continue;
+            }
+            socket.NoDelay = true;
+            var id = Interlocked.Increment(ref _nextId);
+            _connections[id] = Task.Run(async () =>
+            {
+                try
+                {
+                    await ServeConnectionAsync(socket).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _connections.TryRemove(id, out _);
+                }
+            });
+        }
+    }
+
+    private async Task ServeConnectionAsync(Socket socket)
+    {
+        var remote = socket.RemoteEndPoint?.ToString() ?? "?";
+        var overLimit = Interlocked.Increment(ref _active) > _options.MaxAssociations;
+        try
+        {
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (_options.TlsCertificate is { } certificate)
+            {
+                var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                    timeout.CancelAfter(_options.Association.ArtimTimeout);
+                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
+                {
+                    _log.LogWarning("{Remote}: TLS handshake failed: {Message}", remote, ex.Message);
+                    await ssl.DisposeAsync().ConfigureAwait(false);
+                    return;
+                }
+                stream = ssl;
+            }
+            var screen = overLimit
+                ? _ => new AssociateReject(AssociateReject.Transient, AssociateReject.SourceProviderPresentation, AssociateReject.LocalLimitExceeded)
+                : _screen;
+            var association = await DicomAssociation.AcceptAsync(stream, remote, _options.Association, _policy.Answer, screen, _log, _stopping.Token).ConfigureAwait(false);
+            if (association == null) return;
+            var accepted = association.Accepted.PresentationContexts.Count(pc => pc.IsAccepted);
+            var identity = association.Request.UserInformation.UserIdentity is { } user ? $", user identity {user.Describe()}" : "";
+            _log.LogInformation("Association {Association} accepted: {Accepted} of {Proposed} presentation contexts, max PDU {MaxPdu}, implementation {Implementation}{Identity}",
+                association, accepted, association.Request.PresentationContexts.Count, association.PeerMaxPduLength,
+                association.Request.UserInformation.ImplementationVersionName ?? association.Request.UserInformation.ImplementationClassUid, identity);
+            await association.RunAsync(_handler, _stopping.Token).ConfigureAwait(false);
+            _log.LogInformation("Association {Association} ended: {Reason}", association, association.EndReason ?? "closed");
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            _log.LogError(ex, "{Remote}: association failed", remote);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _listener.Stop();
+        var pending = _connections.Values.ToArray();
+        // Let the associations in progress finish (peers release), then abort what is left.
+        var drained = Task.WhenAll(pending);
+        if (await Task.WhenAny(drained, Task.Delay(_options.DrainTimeout)).ConfigureAwait(false) != drained) _stopping.Cancel();
+        _stopping.Cancel();
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+            await drained.ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException)
+        {
+        }
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,20 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using TciaPacs.Dicom.Network.Associations;
+
+namespace TciaPacs.Dicom.Network.Services;
+
+/// <summary>Listener settings: where, how many associations at once, and per-association limits.</summary>
+public sealed record DicomServerOptions
+{
+    public IPAddress Address { get; init; } = IPAddress.Any;
+    public int Port { get; init; } = 11112;
+    public int MaxAssociations { get; init; } = 64;
+    public AssociationOptions Association { get; init; } = new();
+
+    /// <summary>The DICOM TLS profile (PS3.15 B.1): when set, every connection is TLS with this server certificate.</summary>
+    public X509Certificate2? TlsCertificate { get; init; }
+
+    /// <summary>On shutdown, how long associations in progress may take to finish before they are aborted.</summary>
+    public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
+}

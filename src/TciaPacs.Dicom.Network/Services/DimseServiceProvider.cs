@@ -1,0 +1,259 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using TciaPacs.Dicom.Network.Associations;
+using TciaPacs.Dicom.Network.Client;
+using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
+
+namespace TciaPacs.Dicom.Network.Services;
+
+/// <summary>
+/// The SCP side of Verification, Storage and Query/Retrieve (PS3.4 Annexes A, B, C) over the protocol: a subclass
+/// supplies the service-class contracts (store this file, find these, what to retrieve, where a destination is) and
+/// this class speaks DIMSE — one function per DIMSE event: pending C-FIND responses streamed and C-CANCEL honoured,
+/// C-MOVE sub-operations on a new association and C-GET ones on the same, with their counts and Failed SOP Instance
+/// UID List.
+/// </summary>
+public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
+{
+    protected ILogger Log { get; } = log;
+
+    /// <summary>Options of the sub-associations C-MOVE opens.</summary>
+    protected virtual AssociationOptions SubAssociationOptions => new();
+
+    public Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken) => request.Command.Field switch
+    {
+        CommandField.CEchoRequest => OnCEchoRequestAsync(association, request, cancellationToken),
+        CommandField.CStoreRequest => OnCStoreRequestAsync(association, request, cancellationToken),
+        CommandField.CFindRequest => OnCFindRequestAsync(association, request, cancellationToken),
+        CommandField.CMoveRequest => OnCMoveRequestAsync(association, request, cancellationToken),
+        CommandField.CGetRequest => OnCGetRequestAsync(association, request, cancellationToken),
+        _ => RespondAsync(association, request, DimseStatus.UnrecognizedOperation, $"{request.Command.Field} is not supported", null, cancellationToken),
+    };
+
+    // ---- Service-class contracts ----
+
+    protected virtual Task<StoreOutcome> StoreAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken) =>
+        Task.FromResult(new StoreOutcome(DimseStatus.SopClassNotSupported, "storage is not provided"));
+
+    /// <summary>The matches of a C-FIND identifier, as response identifiers; throw <see cref="DimseException"/> for a failure status.</summary>
+    protected virtual IAsyncEnumerable<DicomDataset> FindAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken) =>
+        throw new DimseException("C-FIND is not provided", DimseStatus.SopClassNotSupported);
+
+    /// <summary>The instances a C-MOVE or C-GET identifier selects; throw <see cref="DimseException"/> for a failure status.</summary>
+    protected virtual Task<IReadOnlyList<RetrieveItem>> RetrieveAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken) =>
+        throw new DimseException("retrieve is not provided", DimseStatus.SopClassNotSupported);
+
+    protected virtual MoveDestination? FindMoveDestination(DicomAssociation association, string aeTitle) => null;
+
+    // ---- DIMSE events ----
+
+    /// <summary>C-ECHO (PS3.7 9.1.5, PS3.4 A.4).</summary>
+    protected virtual Task OnCEchoRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken) =>
+        RespondAsync(association, request, DimseStatus.Success, null, null, cancellationToken);
+
+    /// <summary>C-STORE (PS3.7 9.1.1, PS3.4 B.2): the data set is already spooled to <see cref="DimseMessage.DataSetFile"/>.</summary>
+    protected virtual async Task OnCStoreRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        if (request.DataSetFile == null)
+        {
+            await RespondAsync(association, request, DimseStatus.UnableToProcess, "C-STORE-RQ without a data set", null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var outcome = await StoreAsync(association, request, cancellationToken).ConfigureAwait(false);
+        await RespondAsync(association, request, outcome.Status, outcome.Comment, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>C-FIND (PS3.7 9.1.2, PS3.4 C.4.1): one pending response (FF00) per match, then success; C-CANCEL ends it with FE00.</summary>
+    protected virtual async Task OnCFindRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        var identifier = ReadIdentifier(request);
+        if (identifier == null)
+        {
+            await RespondAsync(association, request, DimseStatus.IdentifierDoesNotMatchSopClass, "no identifier", null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var sop = request.Command.AffectedSopClassUid ?? request.Context.AbstractSyntax;
+        var count = 0;
+        try
+        {
+            await foreach (var match in FindAsync(association, sop, identifier, cancellationToken).ConfigureAwait(false))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                await RespondAsync(association, request, DimseStatus.Pending, null, match, CancellationToken.None).ConfigureAwait(false);
+                count++;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && !association.Closed.IsCancellationRequested)
+        {
+            Log.LogInformation("{Association}: C-FIND cancelled after {Count} matches", association, count);
+            await RespondAsync(association, request, DimseStatus.Cancel, null, null, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        catch (DimseException ex)
+        {
+            Log.LogWarning("{Association}: C-FIND failed: {Message}", association, ex.Message);
+            await RespondAsync(association, request, ex.Status, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        Log.LogInformation("{Association}: C-FIND {Sop}: {Count} matches", association, DicomUids.Lookup(sop).Name, count);
+        await RespondAsync(association, request, DimseStatus.Success, null, null, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>C-MOVE (PS3.7 9.1.4, PS3.4 C.4.2): sub-operations as C-STORE SCU on a new association to the Move Destination.</summary>
+    protected virtual async Task OnCMoveRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        var destinationAe = request.Command.MoveDestination ?? "";
+        if (FindMoveDestination(association, destinationAe) is not { } destination)
+        {
+            Log.LogWarning("{Association}: C-MOVE to unknown destination {Destination}", association, destinationAe);
+            await RespondAsync(association, request, DimseStatus.MoveDestinationUnknown, $"move destination {destinationAe} unknown", null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        if (await ResolveAsync(association, request, cancellationToken).ConfigureAwait(false) is not { } items) return;
+        if (items.Count == 0)
+        {
+            await RespondFinalAsync(association, request, new SubOperations(0), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var contexts = DicomClient.Propose(items.Select(i => (i.SopClassUid, i.TransferSyntaxUid)).Distinct()
+            .SelectMany(k => new[] { (k.SopClassUid, (IReadOnlyList<string>)[k.TransferSyntaxUid]), (k.SopClassUid, (IReadOnlyList<string>)[TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid]) })
+            .Distinct(new ProposalComparer()).Take(127));
+        var counts = new SubOperations(items.Count);
+        ClientAssociation sub;
+        try
+        {
+            var rq = new AssociateRequest { CalledAe = destination.AeTitle, CallingAe = association.CalledAe, PresentationContexts = contexts };
+            sub = await DicomClient.ConnectAsync(destination.Host, destination.Port, rq, SubAssociationOptions, log: Log, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is AssociationRejectedException or AssociationAbortedException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
+        {
+            Log.LogWarning("{Association}: C-MOVE: cannot associate with {Destination} at {Host}:{Port}: {Message}", association, destination.AeTitle, destination.Host, destination.Port, ex.Message);
+            counts.FailAll(items);
+            await RespondFinalAsync(association, request, counts, cancellationToken, DimseStatus.OutOfResourcesSubOperations).ConfigureAwait(false);
+            return;
+        }
+        await using (sub)
+        {
+            await RunSubOperationsAsync(association, request, sub.Association, items, counts, request.Command.MessageId, cancellationToken).ConfigureAwait(false);
+            if (!sub.Association.Closed.IsCancellationRequested) await sub.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        Log.LogInformation("{Association}: C-MOVE to {Destination}: {Counts}", association, destination.AeTitle, counts);
+    }
+
+    /// <summary>C-GET (PS3.7 9.1.3, PS3.4 C.4.3): sub-operations as C-STORE on this association, the requestor in the SCP role.</summary>
+    protected virtual async Task OnCGetRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        if (await ResolveAsync(association, request, cancellationToken).ConfigureAwait(false) is not { } items) return;
+        var counts = new SubOperations(items.Count);
+        await RunSubOperationsAsync(association, request, association, items, counts, null, cancellationToken).ConfigureAwait(false);
+        Log.LogInformation("{Association}: C-GET: {Counts}", association, counts);
+    }
+
+    private async Task<IReadOnlyList<RetrieveItem>?> ResolveAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        var identifier = ReadIdentifier(request);
+        if (identifier == null)
+        {
+            await RespondAsync(association, request, DimseStatus.IdentifierDoesNotMatchSopClass, "no identifier", null, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+        try
+        {
+            return await RetrieveAsync(association, request.Command.AffectedSopClassUid ?? request.Context.AbstractSyntax, identifier, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DimseException ex)
+        {
+            Log.LogWarning("{Association}: {Field} failed: {Message}", association, request.Command.Field, ex.Message);
+            await RespondAsync(association, request, ex.Status, ex.Message, null, cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+    }
+
+    private async Task RunSubOperationsAsync(DicomAssociation association, DimseMessage request, DicomAssociation target, IReadOnlyList<RetrieveItem> items,
+        SubOperations counts, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
+    {
+        var originator = moveOriginatorMessageId != null ? association.CallingAe : null;
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // PS3.4 C.4.2.1.5: after C-CANCEL, the final FE00 response counts what was not attempted as remaining.
+                await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.Cancel).ConfigureAwait(false);
+                return;
+            }
+            if (target.Closed.IsCancellationRequested)
+            {
+                counts.FailRemaining(items, i);
+                await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.OutOfResourcesSubOperations).ConfigureAwait(false);
+                return;
+            }
+            ushort result;
+            try
+            {
+                result = await StoreSender.SendAsync(target, items[i], originator, moveOriginatorMessageId, association.Closed).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or DicomParseException or AssociationAbortedException or OperationCanceledException or UnauthorizedAccessException)
+            {
+                Log.LogWarning("{Association}: sub-operation for {Sop} failed: {Message}", association, items[i].SopInstanceUid, ex.Message);
+                result = DimseStatus.ProcessingFailure;
+            }
+            if (result == StoreSender.NoContext) Log.LogWarning("{Association}: no accepted presentation context for {Sop} ({Ts})", association, items[i].SopInstanceUid, items[i].TransferSyntaxUid);
+            counts.Record(items[i], result);
+            if (i + 1 < items.Count) await RespondPendingAsync(association, request, counts).ConfigureAwait(false);
+        }
+        await RespondFinalAsync(association, request, counts, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static Task RespondPendingAsync(DicomAssociation association, DimseMessage request, SubOperations counts)
+    {
+        var rsp = DimseCommand.ResponseTo(request.Command, DimseStatus.Pending);
+        counts.Apply(rsp, final: false);
+        return association.SendAsync(request.Context.Id, rsp, (byte[]?)null, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The final C-MOVE/C-GET response (PS3.4 C.4.2.1.5, C.4.3.1.4): success when every sub-operation completed,
+    /// B000 when some failed or warned, A702 when all failed; with a Failed SOP Instance UID List identifier.
+    /// </summary>
+    private static Task RespondFinalAsync(DicomAssociation association, DimseMessage request, SubOperations counts, CancellationToken cancellationToken, ushort? status = null)
+    {
+        var final = status ?? (counts.Failed == 0 && counts.Warning == 0 ? DimseStatus.Success : counts.Completed == 0 && counts.Warning == 0 ? DimseStatus.OutOfResourcesSubOperations : DimseStatus.SubOperationsWarning);
+        DicomDataset? identifier = null;
+        if (counts.FailedUids.Count > 0)
+        {
+            identifier = new DicomDataset();
+            identifier.AddOrUpdate(DicomTags.FailedSOPInstanceUIDList, VR.UI, string.Join('\\', counts.FailedUids));
+        }
+        var rsp = DimseCommand.ResponseTo(request.Command, final);
+        counts.Apply(rsp, final: final != DimseStatus.Cancel);
+        return association.SendAsync(request.Context.Id, rsp, identifier == null ? null : Part10.WriteDataSet(identifier, request.TransferSyntaxUid), cancellationToken);
+    }
+
+    protected static Task RespondAsync(DicomAssociation association, DimseMessage request, ushort status, string? comment, DicomDataset? identifier, CancellationToken cancellationToken)
+    {
+        var rsp = DimseCommand.ResponseTo(request.Command, status);
+        if (comment != null && DimseStatus.IsFailure(status)) rsp.ErrorComment = comment;
+        var data = identifier == null ? null : Part10.WriteDataSet(identifier, request.TransferSyntaxUid);
+        return association.SendAsync(request.Context.Id, rsp, data, cancellationToken);
+    }
+
+    private DicomDataset? ReadIdentifier(DimseMessage request)
+    {
+        try
+        {
+            return request.ReadDataSet();
+        }
+        catch (DicomParseException ex)
+        {
+            Log.LogWarning("{Field}: identifier cannot be parsed: {Message}", request.Command.Field, ex.Message);
+            return null;
+        }
+    }
+
+    private sealed class ProposalComparer : IEqualityComparer<(string, IReadOnlyList<string>)>
+    {
+        public bool Equals((string, IReadOnlyList<string>) x, (string, IReadOnlyList<string>) y) => x.Item1 == y.Item1 && x.Item2.SequenceEqual(y.Item2);
+        public int GetHashCode((string, IReadOnlyList<string>) obj) => HashCode.Combine(obj.Item1, obj.Item2.Count, obj.Item2[0]);
+    }
+}

@@ -1,0 +1,204 @@
+using System.CommandLine;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Formats.Json;
+using TciaPacs.Dicom.Network.Associations;
+using TciaPacs.Dicom.Network.Client;
+using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
+using TciaPacs.Dicom.Network.Services;
+
+namespace TciaPacs.Server.Cli;
+
+/// <summary>
+/// <c>tciapacs find|move|get HOST PORT --level L [--root study|patient] KEY=VALUE...</c>: C-FIND (prints each match),
+/// C-MOVE to <c>--dest AE</c> (prints the sub-operation counts), C-GET into <c>--out DIR</c> (PS3.4 C.4).
+/// </summary>
+internal static class QueryRetrieveCommands
+{
+    public static Command Find()
+    {
+        var (host, port, aet, aec, timeout, level, root, keys) = Common();
+        var json = new Option<bool>("--json") { Description = "Print a DICOM JSON array (PS3.18 F)" };
+        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json };
+        command.SetAction(parse => ScuOptions.Run(async ct =>
+        {
+            var sop = Sop(parse.GetValue(root)!, "find");
+            var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
+            var results = new List<DicomDataset>();
+            var status = await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, async (association, ct2) =>
+            {
+                var (status, matches) = await FindAsync(association, sop, identifier, ct2);
+                results.AddRange(matches);
+                return status;
+            }, ct);
+            if (parse.GetValue(json)) Console.WriteLine(DicomJson.SerializeArray(results, new DicomJsonOptions { Indented = true }));
+            else
+            {
+                foreach (var r in results)
+                {
+                    DatasetDumper.DumpDataset(r, Console.Out, 0);
+                    Console.WriteLine();
+                }
+                Console.WriteLine($"{results.Count} match(es), status {ScuOptions.Status(status)}");
+            }
+            return status == DimseStatus.Success ? 0 : 1;
+        }));
+        return command;
+    }
+
+    public static Command Move()
+    {
+        var (host, port, aet, aec, timeout, level, root, keys) = Common();
+        var dest = new Option<string>("--dest") { Description = "The Move Destination AE title (known to the peer)", Required = true };
+        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)") { host, port, aet, aec, timeout, level, root, keys, dest };
+        command.SetAction(parse => ScuOptions.Run(async ct =>
+        {
+            var sop = Sop(parse.GetValue(root)!, "move");
+            var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
+            return await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, (association, ct2) =>
+                RetrieveAsync(association, sop, identifier, CommandField.CMoveRequest, parse.GetValue(dest), ct2), ct) is var status && DimseStatus.IsFailure(status) ? 1 : 0;
+        }));
+        return command;
+    }
+
+    public static Command Get()
+    {
+        var (host, port, aet, aec, timeout, level, root, keys) = Common();
+        var output = new Option<string>("--out", "-o") { Description = "Folder for the received files (SOPInstanceUID.dcm)", DefaultValueFactory = _ => "." };
+        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)") { host, port, aet, aec, timeout, level, root, keys, output };
+        command.SetAction(parse => ScuOptions.Run(async ct =>
+        {
+            var sop = Sop(parse.GetValue(root)!, "get");
+            var find = Sop(parse.GetValue(root)!, "find");
+            var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
+            var folder = Path.GetFullPath(parse.GetValue(output)!);
+            Directory.CreateDirectory(folder);
+            // PS3.4 C.4.3: the storage contexts (with the SCP role for us) are negotiated up front; a C-FIND at IMAGE
+            // level first tells which SOP classes are coming.
+            var classes = await WithAssociation(parse, host, port, aet, aec, timeout, [(find, SopClasses.Native)], [], null, async (association, ct2) =>
+            {
+                var image = identifier.Clone();
+                image.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "IMAGE");
+                if (!image.Contains(DicomTags.SOPClassUID)) image.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, Array.Empty<byte>());
+                var (_, matches) = await FindAsync(association, find, image, ct2);
+                return matches.Select(m => m.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ')).OfType<string>().Where(s => s.Length > 0).Distinct().ToList();
+            }, ct);
+            if (classes.Count == 0) classes = [.. CommonStorageClasses];
+            string[] compressed = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.1.99"];
+            var proposals = new List<(string, IReadOnlyList<string>)> { (sop, SopClasses.Native) };
+            // Per class: the native syntaxes, then one context per compressed syntax while there is room (128 contexts at most).
+            foreach (var c in classes) proposals.Add((c, [TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRBigEndian.Uid]));
+            foreach (var ts in compressed)
+                foreach (var c in classes)
+                    if (proposals.Count < 127) proposals.Add((c, [ts]));
+            var receiver = new Receiver(folder);
+            var status = await WithAssociation(parse, host, port, aet, aec, timeout, proposals.Take(127), classes.Select(c => new RoleSelection(c, false, true)), receiver, (association, ct2) =>
+                RetrieveAsync(association, sop, identifier, CommandField.CGetRequest, null, ct2), ct, tempDirectory: folder);
+            Console.WriteLine($"{receiver.Received} file(s) written to {folder}");
+            return DimseStatus.IsFailure(status) ? 1 : 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Proposed when the peer's C-FIND does not return SOP Class UID (PS3.4 C.6.1.1.5 makes it optional).</summary>
+    private static readonly string[] CommonStorageClasses =
+    [
+        "1.2.840.10008.5.1.4.1.1.2", "1.2.840.10008.5.1.4.1.1.2.1", "1.2.840.10008.5.1.4.1.1.4", "1.2.840.10008.5.1.4.1.1.4.1", "1.2.840.10008.5.1.4.1.1.1",
+        "1.2.840.10008.5.1.4.1.1.1.1", "1.2.840.10008.5.1.4.1.1.1.2", "1.2.840.10008.5.1.4.1.1.6.1", "1.2.840.10008.5.1.4.1.1.3.1", "1.2.840.10008.5.1.4.1.1.7",
+        "1.2.840.10008.5.1.4.1.1.7.4", "1.2.840.10008.5.1.4.1.1.20", "1.2.840.10008.5.1.4.1.1.128", "1.2.840.10008.5.1.4.1.1.481.1", "1.2.840.10008.5.1.4.1.1.481.2",
+        "1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.481.5", "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.66.4",
+        "1.2.840.10008.5.1.4.1.1.12.1", "1.2.840.10008.5.1.4.1.1.77.1.6", "1.2.840.10008.5.1.4.1.1.104.1",
+    ];
+
+    private static (Argument<string>, Argument<int>, Option<string>, Option<string>, Option<int>, Option<string>, Option<string>, Argument<string[]>) Common() =>
+        (ScuOptions.Host(), ScuOptions.Port(), ScuOptions.CallingAe(), ScuOptions.CalledAe(), ScuOptions.Timeout(), ScuOptions.Level(), ScuOptions.Root(), ScuOptions.Keys());
+
+    private static string Sop(string root, string service) => (root.ToLowerInvariant(), service) switch
+    {
+        ("study", "find") => SopClasses.StudyRootFind,
+        ("study", "move") => SopClasses.StudyRootMove,
+        ("study", "get") => SopClasses.StudyRootGet,
+        ("patient", "find") => SopClasses.PatientRootFind,
+        ("patient", "move") => SopClasses.PatientRootMove,
+        ("patient", "get") => SopClasses.PatientRootGet,
+        _ => throw new FormatException($"--root {root}: study or patient"),
+    };
+
+    private static async Task<T> WithAssociation<T>(ParseResult parse, Argument<string> host, Argument<int> port, Option<string> aet, Option<string> aec, Option<int> timeout,
+        IEnumerable<(string, IReadOnlyList<string>)> proposals, IEnumerable<RoleSelection> roles, IDimseRequestHandler? handler,
+        Func<DicomAssociation, CancellationToken, Task<T>> action, CancellationToken ct, string? tempDirectory = null)
+    {
+        var options = ScuOptions.Association(parse.GetValue(timeout));
+        if (tempDirectory != null) options = options with { TempDirectory = tempDirectory };
+        await using var client = await DicomClient.ConnectAsync(parse.GetValue(host)!, parse.GetValue(port), ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, DicomClient.Propose(proposals), roles),
+            options, handler, cancellationToken: ct);
+        var result = await action(client.Association, ct);
+        await client.ReleaseAsync(ct);
+        return result;
+    }
+
+    private static PresentationContext Context(DicomAssociation association, string sop) =>
+        association.AcceptedContexts(sop).FirstOrDefault() ?? throw new FormatException($"the peer does not accept {DicomUids.Lookup(sop).Name}");
+
+    private static async Task<(ushort Status, List<DicomDataset> Matches)> FindAsync(DicomAssociation association, string sop, DicomDataset identifier, CancellationToken ct)
+    {
+        var context = Context(association, sop);
+        var matches = new List<DicomDataset>();
+        ushort status = 0xFFFF;
+        var data = Part10.WriteDataSet(identifier, context.AcceptedTransferSyntax!);
+        await foreach (var rsp in association.SendRequestAsync(context.Id, DimseCommand.Request(CommandField.CFindRequest, association.NextMessageId(), sop, true), (s, c) => s.WriteAsync(data, c).AsTask(), ct))
+        {
+            using (rsp)
+            {
+                status = rsp.Command.Status;
+                if (DimseStatus.IsPending(status) && rsp.ReadDataSet() is { } match) matches.Add(match);
+                else if (DimseStatus.IsFailure(status)) Console.Error.WriteLine($"C-FIND failed: status {ScuOptions.Status(status)} {rsp.Command.ErrorComment}");
+            }
+        }
+        return (status, matches);
+    }
+
+    private static async Task<ushort> RetrieveAsync(DicomAssociation association, string sop, DicomDataset identifier, CommandField field, string? destination, CancellationToken ct)
+    {
+        var context = Context(association, sop);
+        var request = DimseCommand.Request(field, association.NextMessageId(), sop, true);
+        if (destination != null) request.MoveDestination = destination;
+        var data = Part10.WriteDataSet(identifier, context.AcceptedTransferSyntax!);
+        ushort status = 0xFFFF;
+        await foreach (var rsp in association.SendRequestAsync(context.Id, request, (s, c) => s.WriteAsync(data, c).AsTask(), ct))
+        {
+            using (rsp)
+            {
+                status = rsp.Command.Status;
+                var c = rsp.Command;
+                if (!DimseStatus.IsPending(status))
+                {
+                    Console.WriteLine($"{field}: status {ScuOptions.Status(status)}: {c.Completed ?? 0} completed, {c.Failed ?? 0} failed, {c.Warning ?? 0} warning");
+                    if (rsp.ReadDataSet() is { } failedList && failedList.GetStrings(DicomTags.FailedSOPInstanceUIDList) is { Length: > 0 } failed)
+                        foreach (var uid in failed) Console.WriteLine($"  failed: {uid}");
+                    if (c.ErrorComment is { Length: > 0 } comment) Console.WriteLine($"  {comment}");
+                }
+            }
+        }
+        return status;
+    }
+
+    /// <summary>The C-STORE SCP of a C-GET (PS3.4 C.4.3.1.2): keeps each spooled instance as SOPInstanceUID.dcm.</summary>
+    private sealed class Receiver(string folder) : IDimseRequestHandler
+    {
+        public int Received;
+
+        public async Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+        {
+            var status = DimseStatus.UnrecognizedOperation;
+            if (request.Command.Field == CommandField.CStoreRequest && request.DataSetFile is { } spooled)
+            {
+                var name = string.Concat((request.Command.AffectedSopInstanceUid ?? Guid.NewGuid().ToString()).Select(ch => char.IsAsciiLetterOrDigit(ch) || ch == '.' ? ch : '_'));
+                File.Move(spooled, Path.Combine(folder, name + ".dcm"), overwrite: true);
+                Interlocked.Increment(ref Received);
+                status = DimseStatus.Success;
+            }
+            await association.SendAsync(request.Context.Id, DimseCommand.ResponseTo(request.Command, status), (byte[]?)null, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
+using TciaPacs.Archive;
+using TciaPacs.Archive.Query;
+using TciaPacs.Archive.Storing;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Network.Associations;
+using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
+using TciaPacs.Dicom.Network.Services;
+using TciaPacs.Server.Hosting;
+
+namespace TciaPacs.Server.Dimse;
+
+/// <summary>
+/// The archive behind the DIMSE services: C-STORE into the store pipeline, C-FIND through the query engine, C-MOVE and
+/// C-GET of what the catalog holds; the called AE title chooses the collection, the calling AE title what is allowed.
+/// </summary>
+internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions options, ILogger log) : DimseServiceProvider(log)
+{
+    private readonly ServerOptions.DimseSection _dimse = options.Dimse;
+
+    protected override AssociationOptions SubAssociationOptions => DimseHost.AssociationOptions(options);
+
+    /// <summary>The collection of a called AE title: ours → the default collection; a mapped one → its own; else the configured fallback or null (reject).</summary>
+    public string? CollectionOf(string calledAe)
+    {
+        if (calledAe == _dimse.AeTitle) return options.Storage.DefaultCollection;
+        if (_dimse.CalledAeCollections.TryGetValue(calledAe, out var c)) return c;
+        return _dimse.UnknownCalledAeCollection;
+    }
+
+    /// <summary>Queries and retrievals through a called AE mapped to a collection see that collection only.</summary>
+    private IReadOnlySet<string>? ScopeOf(string calledAe) => calledAe == _dimse.AeTitle ? null : CollectionOf(calledAe) is { } c ? new HashSet<string> { c } : null;
+
+    /// <summary>PS3.8 9.3.4: called AE not recognized (reason 7), calling AE not recognized (reason 3).</summary>
+    public AssociateReject? Screen(AssociateRequest request)
+    {
+        if (CollectionOf(request.CalledAe) == null)
+            return new AssociateReject(AssociateReject.Permanent, AssociateReject.SourceUser, AssociateReject.CalledAeNotRecognized);
+        if (!_dimse.AcceptAnyCaller && Peer(request.CallingAe) == null)
+            return new AssociateReject(AssociateReject.Permanent, AssociateReject.SourceUser, AssociateReject.CallingAeNotRecognized);
+        return null;
+    }
+
+    private ServerOptions.DimsePeer? Peer(string ae) => _dimse.Peers.FirstOrDefault(p => p.AeTitle == ae);
+
+    private bool Allowed(DicomAssociation association, Func<ServerOptions.DimsePeer, bool> permission) =>
+        _dimse.AcceptAnyCaller || (Peer(association.CallingAe) is { } p && permission(p));
+
+    protected override async Task<StoreOutcome> StoreAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        if (!Allowed(association, p => p.Store)) return new StoreOutcome(0x0124, $"{association.CallingAe} may not store");
+        var collection = CollectionOf(association.CalledAe) ?? options.Storage.DefaultCollection;
+        // The data set arrived whole: store it even if the association ends meanwhile (the pipeline is atomic either way).
+        var result = await archive.StoreAsync(new StoreRequest
+        {
+            // The spool under DATA/tmp is ours to give up: the pipeline moves it into the file store when it keeps it as is.
+            FilePath = request.DataSetFile, MayMoveFile = true, Collection = collection, Door = StoreDoor.Dimse, CallingAe = association.CallingAe,
+        }, CancellationToken.None).ConfigureAwait(false);
+        if (result.IsFailure || result.Status == StoreStatus.Refused)
+            Log.LogWarning("{Association}: C-STORE {Sop}: {Result}", association, request.Command.AffectedSopInstanceUid, result.ToString());
+        else
+            Log.LogDebug("{Association}: C-STORE {Sop} into {Collection}: {Result}", association, request.Command.AffectedSopInstanceUid, collection, result.ToString());
+        return new StoreOutcome(result.DimseStatus, result.IsFailure || result.Status == StoreStatus.Refused ? result.Reason : null);
+    }
+
+    protected override async IAsyncEnumerable<DicomDataset> FindAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (!Allowed(association, p => p.Query)) throw new DimseException($"{association.CallingAe} may not query", 0x0124);
+        var query = Parse(association, sopClassUid, identifier, retrieve: false);
+        var levelName = identifier.GetString(DicomTags.QueryRetrieveLevel)?.Trim() ?? "";
+        await Task.Yield();
+        foreach (var match in archive.Query.Find(query, cancellationToken))
+        {
+            var response = match.Response;
+            // PS3.4 C.4.1.1.3.2: the response identifier carries the Query/Retrieve Level and where to retrieve from.
+            response.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, levelName);
+            response.AddOrUpdate(DicomTags.RetrieveAETitle, VR.AE, association.CalledAe);
+            yield return response;
+        }
+    }
+
+    protected override Task<IReadOnlyList<RetrieveItem>> RetrieveAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken)
+    {
+        if (!Allowed(association, p => p.Retrieve)) throw new DimseException($"{association.CallingAe} may not retrieve", 0x0124);
+        var query = Parse(association, sopClassUid, identifier, retrieve: true);
+        var items = new List<RetrieveItem>();
+        foreach (var match in archive.Query.Find(query, cancellationToken))
+        {
+            var entity = match.Entity;
+            if (entity.RelativePath == null) continue;
+            var sopClass = match.Attributes.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ') ?? "";
+            items.Add(new RetrieveItem(archive.Files.FullPath(entity.RelativePath), sopClass, entity.Key, entity.TransferSyntaxUid ?? TransferSyntax.ExplicitVRLittleEndian.Uid));
+        }
+        return Task.FromResult<IReadOnlyList<RetrieveItem>>(items);
+    }
+
+    protected override MoveDestination? FindMoveDestination(DicomAssociation association, string aeTitle) =>
+        Peer(aeTitle) is { } p ? new MoveDestination(p.AeTitle, p.Host, p.Port) : null;
+
+    /// <summary>
+    /// The identifier as a query. A retrieve (PS3.4 C.4.2.2.1) selects by the unique keys of its level and those above
+    /// only, always down to the instances. Study Root has no PATIENT level (PS3.4 C.6.2).
+    /// </summary>
+    private DicomQuery Parse(DicomAssociation association, string sopClassUid, DicomDataset identifier, bool retrieve)
+    {
+        try
+        {
+            var query = DicomQuery.FromIdentifier(identifier);
+            if (query.Level == QueryLevel.Patient && sopClassUid is SopClasses.StudyRootFind or SopClasses.StudyRootMove or SopClasses.StudyRootGet)
+                throw new DimseException("Study Root has no PATIENT level (PS3.4 C.6.2)", DimseStatus.IdentifierDoesNotMatchSopClass);
+            var fuzzy = association.Accepted.UserInformation.ExtendedNegotiations.Any(e => e.SopClassUid == sopClassUid && e.ServiceClassApplicationInformation.Length > 2 && e.ServiceClassApplicationInformation[2] == 1);
+            if (retrieve)
+            {
+                var unique = new HashSet<DicomTag> { DicomTags.PatientID, DicomTags.StudyInstanceUID, DicomTags.SeriesInstanceUID, DicomTags.SOPInstanceUID };
+                query = new DicomQuery(QueryLevel.Image, query.Keys.Where(k => unique.Contains(k.Tag) && k.IsMatching).ToList());
+                if (!query.Keys.Any()) throw new DimseException("a retrieve identifier needs a unique key", DimseStatus.IdentifierDoesNotMatchSopClass);
+            }
+            return query with { FuzzyMatching = fuzzy, Collections = ScopeOf(association.CalledAe) };
+        }
+        catch (QueryException ex)
+        {
+            throw new DimseException(ex.Message, DimseStatus.IdentifierDoesNotMatchSopClass);
+        }
+    }
+}

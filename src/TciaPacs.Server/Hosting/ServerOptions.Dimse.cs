@@ -1,0 +1,65 @@
+namespace TciaPacs.Server.Hosting;
+
+internal sealed partial class ServerOptions
+{
+    internal sealed partial class DimseSection
+    {
+        /// <summary>Accept associations from any calling AE title (with a warning at start); else only from <see cref="Peers"/>.</summary>
+        public bool AcceptAnyCaller { get; set; } = true;
+
+        /// <summary>Called AE titles other than ours that are accepted, each storing into (and querying) its collection.</summary>
+        public Dictionary<string, string> CalledAeCollections { get; set; } = new(StringComparer.Ordinal);
+
+        /// <summary>When set, an unknown called AE title is accepted into this collection instead of rejected.</summary>
+        public string? UnknownCalledAeCollection { get; set; }
+
+        /// <summary>Known peers: C-MOVE destinations, and the callers allowed when <see cref="AcceptAnyCaller"/> is off.</summary>
+        public List<DimsePeer> Peers { get; set; } = [];
+
+        public int MaxAssociations { get; set; } = 64;
+
+        /// <summary>Largest P-DATA-TF PDU we receive (PS3.8 D.1).</summary>
+        public uint MaxPduLength { get; set; } = 256 * 1024;
+
+        /// <summary>ARTIM timer (PS3.8 9.1.5): waiting for an association request, or for the close after release.</summary>
+        public int ArtimTimeoutSeconds { get; set; } = 30;
+
+        /// <summary>An association idle this long (no PDU, nothing in progress) is aborted.</summary>
+        public int IdleTimeoutSeconds { get; set; } = 300;
+
+        /// <summary>Preferred transfer syntaxes for storage, UIDs or keywords, first best; empty: the sender's order.</summary>
+        public List<string> TransferSyntaxPreference { get; set; } = [];
+
+        /// <summary>Accept storage of SOP classes not in the registry (private SOP classes), as received.</summary>
+        public bool AcceptUnknownSopClasses { get; set; } = true;
+
+        /// <summary>DICOM TLS (PS3.15 B.1): a PKCS#12 certificate file; when set, the port speaks TLS only.</summary>
+        public string? TlsCertificate { get; set; }
+
+        public string? TlsCertificatePassword { get; set; }
+    }
+
+    internal sealed class DimsePeer
+    {
+        public string AeTitle { get; set; } = "";
+        public string Host { get; set; } = "";
+        public int Port { get; set; } = 104;
+
+        /// <summary>What the peer may do when it calls us (when AcceptAnyCaller is off): store, query (C-FIND), retrieve (C-MOVE/C-GET).</summary>
+        public bool Store { get; set; } = true;
+        public bool Query { get; set; } = true;
+        public bool Retrieve { get; set; } = true;
+
+        /// <summary><c>AET@HOST:PORT</c>, as given to <c>serve --peer</c>.</summary>
+        public static DimsePeer Parse(string text)
+        {
+            var at = text.IndexOf('@', StringComparison.Ordinal);
+            var colon = text.LastIndexOf(':');
+            if (at <= 0 || colon <= at + 1 || !int.TryParse(text[(colon + 1)..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var port) || port is < 1 or > 65535)
+                throw new FormatException($"'{text}' is not AET@HOST:PORT");
+            return new DimsePeer { AeTitle = text[..at], Host = text[(at + 1)..colon], Port = port };
+        }
+
+        public override string ToString() => $"{AeTitle}@{Host}:{Port}";
+    }
+}

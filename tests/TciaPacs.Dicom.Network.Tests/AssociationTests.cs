@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using NUnit.Framework;
+using TciaPacs.Dicom.Network.Associations;
+using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
+using TciaPacs.Dicom.Network.Services;
+
+namespace TciaPacs.Dicom.Network.Tests;
+
+/// <summary>Our requestor against our acceptor over loopback TCP: establishment, DIMSE exchanges, limits and failures.</summary>
+public sealed class AssociationTests
+{
+    private const string CtImage = "1.2.840.10008.5.1.4.1.1.2";
+
+    private static DicomDataset Instance(string uid, int pixelBytes)
+    {
+        var ds = new DicomDataset();
+        ds.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, CtImage);
+        ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, uid);
+        ds.AddOrUpdate(DicomTags.PatientName, VR.PN, "Doe^John");
+        var pixels = new byte[pixelBytes];
+        new Random(1).NextBytes(pixels);
+        ds.AddOrUpdate(DicomTags.PixelData, VR.OW, pixels);
+        return ds;
+    }
+
+    private static async Task<ushort> StoreAsync(DicomAssociation association, DicomDataset ds)
+    {
+        var pc = association.AcceptedContexts(CtImage).First();
+        var rq = DimseCommand.Request(CommandField.CStoreRequest, association.NextMessageId(), CtImage, true);
+        rq.AffectedSopInstanceUid = ds.GetString(DicomTags.SOPInstanceUID);
+        var data = Part10.WriteDataSet(ds, pc.AcceptedTransferSyntax!);
+        ushort status = 0xFFFF;
+        await foreach (var r in association.SendRequestAsync(pc.Id, rq, (s, ct) => s.WriteAsync(data, ct).AsTask()))
+            using (r) status = r.Command.Status;
+        return status;
+    }
+
+    [Test]
+    public async Task C_ECHO_and_release()
+    {
+        await using var server = new TestServer();
+        Assert.That(await server.EchoAsync(), Is.EqualTo(DimseStatus.Success));
+        Assert.That(server.Log.WaitFor("ended: released"), Does.Contain("TESTSCU->SCP"));
+    }
+
+    [Test]
+    public async Task C_STORE_is_fragmented_to_the_receivers_max_PDU_and_spooled_to_a_file()
+    {
+        // The acceptor takes P-DATA-TF of at most 4 KiB: a 300 KB data set arrives in ~75 PDUs, or the association is aborted.
+        await using var server = new TestServer(new AssociationOptions { MaxPduLength = 4096 });
+        await using var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])]);
+        Assert.That(client.Association.PeerMaxPduLength, Is.EqualTo(4096));
+        var ds = Instance("1.2.3.4.5", 300_000);
+        Assert.That(await StoreAsync(client.Association, ds), Is.EqualTo(DimseStatus.Success));
+        await client.ReleaseAsync();
+        var stored = DicomFile.Open(server.Provider.Stored.Single());
+        Assert.That(stored.TransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian));
+        Assert.That(stored.Meta.GetString(DicomTags.MediaStorageSOPInstanceUID), Is.EqualTo("1.2.3.4.5"));
+        Assert.That(stored.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(ds.GetBytes(DicomTags.PixelData).ToArray()));
+        Assert.That(Directory.GetFiles(server.Spool), Is.Empty, "spool files are removed once handled");
+    }
+
+    [Test]
+    public async Task Negotiation_answers_each_context_and_echoes_roles_and_extended_negotiation()
+    {
+        await using var server = new TestServer();
+        await using var client = await server.ConnectAsync(
+            [
+                (SopClasses.Verification, ["1.2.999"]),                                    // no transfer syntax we know
+                ("1.2.3.999", [TransferSyntax.ImplicitVRLittleEndian.Uid]),               // unknown abstract syntax
+                (SopClasses.StudyRootGet, [TransferSyntax.ExplicitVRBigEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid]),
+                (CtImage, ["1.2.840.10008.1.2.4.70"]),
+            ],
+            roles: [new RoleSelection(CtImage, false, true)]);
+        var ac = client.Association.Accepted.PresentationContexts;
+        Assert.That(ac[0].Result, Is.EqualTo(PresentationContextResult.TransferSyntaxesNotSupported));
+        Assert.That(ac[1].Result, Is.EqualTo(PresentationContextResult.AbstractSyntaxNotSupported));
+        Assert.That(ac[2].AcceptedTransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRBigEndian.Uid), "the requestor's order when we have no preference");
+        Assert.That(ac[3].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.70"), "storage accepts compressed syntaxes as received");
+        Assert.That(client.Association.GrantedRole(CtImage), Is.EqualTo(new RoleSelection(CtImage, false, true)));
+        await client.ReleaseAsync();
+    }
+
+    [Test]
+    public void Preference_order_and_extended_negotiation_of_the_policy()
+    {
+        var policy = new NegotiationPolicy
+        {
+            TransferSyntaxesFor = _ => SopClasses.AllTransferSyntaxes,
+            TransferSyntaxPreference = [TransferSyntax.ExplicitVRLittleEndian.Uid],
+        };
+        var rq = new AssociateRequest
+        {
+            CalledAe = "A", CallingAe = "B",
+            PresentationContexts = [new PresentationContext(1, CtImage, [TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRLittleEndian.Uid])],
+            UserInformation = new UserInformation
+            {
+                ExtendedNegotiations = [new ExtendedNegotiation(SopClasses.StudyRootFind, [1, 1, 1, 1])],
+                UserIdentity = new UserIdentity(UserIdentity.Username, true, "bob"u8.ToArray(), []),
+            },
+        };
+        var ac = policy.Answer(rq with { PresentationContexts = [.. rq.PresentationContexts, new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
+        Assert.That(ac.PresentationContexts[0].AcceptedTransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid));
+        // Relational queries, combined date-time matching and timezone adjustment are declined; fuzzy person-name matching accepted.
+        Assert.That(ac.UserInformation.ExtendedNegotiations.Single().ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 0, 0, 1, 0 }));
+        Assert.That(ac.UserInformation.UserIdentityResponse, Is.Empty, "positive response requested: an empty server response");
+    }
+
+    [Test]
+    public async Task C_FIND_streams_pending_responses_and_C_CANCEL_stops_it()
+    {
+        await using var server = new TestServer();
+        for (var i = 0; i < 100; i++)
+        {
+            var r = new DicomDataset();
+            r.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, $"1.2.3.{i}");
+            server.Provider.FindResults.Add(r);
+        }
+        await using var client = await server.ConnectAsync([(SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid]), (SopClasses.Verification, [TransferSyntax.ImplicitVRLittleEndian.Uid])]);
+        var association = client.Association;
+        var pc = association.AcceptedContexts(SopClasses.StudyRootFind).First();
+        var identifier = new DicomDataset();
+        identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
+        identifier.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, Array.Empty<byte>());
+        var data = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
+
+        var all = new List<ushort>();
+        await foreach (var r in association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CFindRequest, association.NextMessageId(), SopClasses.StudyRootFind, true), (s, ct) => s.WriteAsync(data, ct).AsTask()))
+            using (r) all.Add(r.Command.Status);
+        Assert.That(all.Count(s => s == DimseStatus.Pending), Is.EqualTo(100));
+        Assert.That(all[^1], Is.EqualTo(DimseStatus.Success));
+
+        server.Provider.FindDelay = TimeSpan.FromMilliseconds(20);
+        var statuses = new List<ushort>();
+        var request = DimseCommand.Request(CommandField.CFindRequest, association.NextMessageId(), SopClasses.StudyRootFind, true);
+        await foreach (var r in association.SendRequestAsync(pc.Id, request, (s, ct) => s.WriteAsync(data, ct).AsTask()))
+        {
+            using (r) statuses.Add(r.Command.Status);
+            if (statuses.Count == 3) await association.SendCancelAsync(pc.Id, request.MessageId);
+        }
+        Assert.That(statuses[^1], Is.EqualTo(DimseStatus.Cancel), "the final response of a cancelled C-FIND is FE00 (PS3.4 C.4.1.1.4)");
+        Assert.That(statuses.Count, Is.LessThan(20));
+        Assert.That(await TestServer.EchoOnAsync(association), Is.EqualTo(DimseStatus.Success), "the association goes on after the cancel");
+        await client.ReleaseAsync();
+    }
+
+    [Test]
+    public async Task C_GET_sends_sub_operations_on_the_same_association_with_counts()
+    {
+        await using var server = new TestServer();
+        var source = Path.Combine(server.Folder, "source");
+        Directory.CreateDirectory(source);
+        for (var i = 0; i < 3; i++)
+        {
+            var path = Path.Combine(source, $"{i}.dcm");
+            new DicomFile(new DicomDataset(), Instance($"1.2.3.{i}", 1000), TransferSyntax.ExplicitVRLittleEndian).Save(path);
+            server.Provider.RetrieveItems.Add(new RetrieveItem(path, CtImage, $"1.2.3.{i}", TransferSyntax.ExplicitVRLittleEndian.Uid));
+        }
+        server.Provider.RetrieveItems.Add(new RetrieveItem(Path.Combine(source, "missing.dcm"), CtImage, "1.2.3.99", TransferSyntax.ExplicitVRLittleEndian.Uid));
+        var received = new List<string>();
+        var handler = new Receiver(received);
+        await using var client = await server.ConnectAsync(
+            [(SopClasses.StudyRootGet, [TransferSyntax.ImplicitVRLittleEndian.Uid]), (CtImage, [TransferSyntax.ImplicitVRLittleEndian.Uid])],
+            roles: [new RoleSelection(CtImage, false, true)], handler: handler);
+        var association = client.Association;
+        var pc = association.AcceptedContexts(SopClasses.StudyRootGet).First();
+        var identifier = new DicomDataset();
+        identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
+        identifier.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2");
+        var data = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
+        DimseMessage? final = null;
+        await foreach (var r in association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CGetRequest, association.NextMessageId(), SopClasses.StudyRootGet, true), (s, ct) => s.WriteAsync(data, ct).AsTask()))
+        {
+            if (!DimseStatus.IsPending(r.Command.Status)) final = r; else r.Dispose();
+        }
+        using (final)
+        {
+            Assert.That(final!.Command.Status, Is.EqualTo(DimseStatus.SubOperationsWarning));
+            Assert.That((final.Command.Completed, final.Command.Failed, final.Command.Warning), Is.EqualTo(((ushort?)3, (ushort?)1, (ushort?)0)));
+            Assert.That(final.ReadDataSet()!.GetStrings(DicomTags.FailedSOPInstanceUIDList), Is.EqualTo(new[] { "1.2.3.99" }));
+        }
+        Assert.That(received, Has.Count.EqualTo(3));
+        // Explicit VR stored, implicit VR accepted: re-encoded on the way, same values.
+        var got = DicomFile.Open(received[0]);
+        Assert.That(got.TransferSyntax, Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian));
+        Assert.That(got.Dataset.GetString(DicomTags.PatientName), Is.EqualTo("Doe^John"));
+        await client.ReleaseAsync();
+    }
+
+    private sealed class Receiver(List<string> received) : IDimseRequestHandler
+    {
+        public async Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+        {
+            var copy = Path.Combine(Path.GetTempPath(), $"tciapacs-got-{Guid.NewGuid():N}.dcm");
+            File.Copy(request.DataSetFile!, copy);
+            lock (received) received.Add(copy);
+            await association.SendAsync(request.Context.Id, DimseCommand.ResponseTo(request.Command, DimseStatus.Success), (byte[]?)null, cancellationToken);
+        }
+    }
+}

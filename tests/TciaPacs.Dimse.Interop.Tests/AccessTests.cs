@@ -1,0 +1,52 @@
+using NUnit.Framework;
+
+namespace TciaPacs.Dimse.Interop.Tests;
+
+/// <summary>Association policy with AcceptAnyCaller off: only listed peers, each with what it may do; called AE titles choose collections.</summary>
+public sealed class AccessTests
+{
+    [Test]
+    public void Only_listed_callers_are_accepted_and_each_may_do_only_what_it_is_allowed()
+    {
+        using var server = new ServerProcess("""
+            {
+              "Dimse": {
+                "AcceptAnyCaller": false,
+                "Peers": [
+                  { "AeTitle": "ECHOSCU", "Host": "127.0.0.1", "Port": 104 },
+                  { "AeTitle": "FINDONLY", "Host": "127.0.0.1", "Port": 104, "Store": false, "Retrieve": false }
+                ],
+                "CalledAeCollections": { "TRIAL_A": "trial-a" }
+              }
+            }
+            """);
+        Assert.That(server.Log, Does.Not.Contain("accepts associations from any calling AE title"));
+        var known = Tciapacs.Dcmtk("echoscu", "-aet", "ECHOSCU", "-aec", server.Ae, "127.0.0.1", server.PortText);
+        Assert.That(known.ExitCode, Is.Zero, known.StdOut + known.StdErr);
+        var stranger = Tciapacs.Dcmtk("echoscu", "-aet", "STRANGER", "-aec", server.Ae, "127.0.0.1", server.PortText);
+        Assert.That(stranger.ExitCode, Is.Not.Zero);
+        Assert.That(stranger.StdOut + stranger.StdErr, Does.Contain("Calling AE Title Not Recognized"));
+        var mapped = Tciapacs.Dcmtk("echoscu", "-aet", "ECHOSCU", "-aec", "TRIAL_A", "127.0.0.1", server.PortText);
+        Assert.That(mapped.ExitCode, Is.Zero, "a called AE title mapped to a collection is accepted");
+
+        var files = ServerProcess.TempFolder("acc");
+        try
+        {
+            GeneratedStudies.Write(files);
+            var refused = Tciapacs.Dcmtk("storescu", "-v", "+sd", "-aet", "FINDONLY", "-aec", server.Ae, "127.0.0.1", server.PortText, files);
+            Assert.That(refused.StdOut + refused.StdErr, Does.Contain("Received Store Response").And.Not.Contain("Received Store Response (Success)"));
+            Assert.That(server.Log, Does.Contain("FINDONLY->TCIAPACS").And.Not.Contain("C-STORE 1.2.826.0.1.3680043.10.544.77"));
+            Assert.That(Tciapacs.Run("query", "--data", server.Data, "--level", "STUDY", "StudyInstanceUID").StdErr, Does.Contain("0 study result(s)"), "status 0124: not stored");
+            var stored = Tciapacs.Dcmtk("storescu", "+sd", "-aet", "ECHOSCU", "-aec", "TRIAL_A", "127.0.0.1", server.PortText, files);
+            Assert.That(stored.ExitCode, Is.Zero, stored.StdOut + stored.StdErr);
+            var query = Tciapacs.Run("query", "--data", server.Data, "--level", "STUDY", "--collection", "trial-a", "StudyInstanceUID");
+            Assert.That(query.StdOut + query.StdErr, Does.Contain($"{GeneratedStudies.Studies} study result(s)"), "stored into the called AE's collection");
+            var find = Tciapacs.Dcmtk("findscu", "-S", "-aet", "FINDONLY", "-aec", "TRIAL_A", "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID");
+            Assert.That(ServerProcess.Count(find.StdOut + find.StdErr, "(Pending)"), Is.EqualTo(GeneratedStudies.Studies));
+        }
+        finally
+        {
+            Directory.Delete(files, true);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Dimse.Interop.Tests;
+
+/// <summary>Our SCU verbs (tciapacs echo, store, find, move, get) against dcmtk's storescp and dcmqrscp, and against our own server.</summary>
+[NonParallelizable]
+public sealed class ScuVerbTests
+{
+    private string _work = null!;
+    private string _files = null!;
+    private Dictionary<string, JsonArray> _originals = null!;
+
+    [OneTimeSetUp]
+    public void Generate()
+    {
+        _work = ServerProcess.TempFolder("scu");
+        _files = Path.Combine(_work, "files");
+        Directory.CreateDirectory(_files);
+        _originals = GeneratedStudies.Write(_files, pixelBytes: 4096).ToDictionary(
+            f => DicomFile.Open(f).Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0'), f => CanonicalTree.FromDataset(DicomFile.Open(f).Dataset));
+    }
+
+    [OneTimeTearDown]
+    public void Clean() => Directory.Delete(_work, true);
+
+    private string Folder(string name)
+    {
+        var f = Path.Combine(_work, name + "-" + Guid.NewGuid().ToString("N")[..6]);
+        Directory.CreateDirectory(f);
+        return f;
+    }
+
+    /// <summary>Every file in <paramref name="folder"/> is one of the generated instances, unchanged; all of them are there.</summary>
+    private void AssertAllEqual(string folder)
+    {
+        var files = Directory.GetFiles(folder);
+        Assert.That(files, Has.Length.EqualTo(GeneratedStudies.Instances), string.Join(", ", files.Select(Path.GetFileName)));
+        foreach (var f in files)
+        {
+            var ds = DicomFile.Open(f).Dataset;
+            var uid = ds.GetString(DicomTags.SOPInstanceUID)!.Trim('\0');
+            Assert.That(JsonNode.DeepEquals(CanonicalTree.FromDataset(ds), _originals[uid]), Is.True, f);
+        }
+    }
+
+    private static DcmtkScp StoreScp(string folder, string ae = "DEST")
+    {
+        var port = ServerProcess.FreePort();
+        return new DcmtkScp("storescp", ["-aet", ae, "+xa", "-od", folder, port.ToString(CultureInfo.InvariantCulture)], port);
+    }
+
+    [Test]
+    public void Echo_and_store_to_dcmtk_storescp()
+    {
+        var received = Folder("storescp");
+        using var scp = StoreScp(received);
+        var echo = Tciapacs.Run("echo", "127.0.0.1", scp.PortText, "--aec", "DEST");
+        Assert.That(echo.ExitCode, Is.Zero, echo.StdOut + echo.StdErr);
+        Assert.That(echo.StdOut, Does.Contain("status 0x0000"));
+        var store = Tciapacs.Run("store", "127.0.0.1", scp.PortText, _files, "--aec", "DEST");
+        Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+        Assert.That(store.StdOut, Does.Contain($"{GeneratedStudies.Instances} sent, 0 failed"));
+        Assert.That(store.StdErr, Does.Contain($"{GeneratedStudies.Instances}/{GeneratedStudies.Instances} files"), "progress line");
+        AssertAllEqual(received);
+    }
+
+    [Test]
+    public void Store_find_get_and_move_against_dcmtk_dcmqrscp()
+    {
+        var db = Folder("qrdb");
+        var moved = Folder("moved");
+        using var dest = StoreScp(moved);
+        var port = ServerProcess.FreePort();
+        var config = Path.Combine(_work, "dcmqrscp.cfg");
+        File.WriteAllText(config, $"""
+            NetworkTCPPort = {port}
+            MaxPDUSize = 16384
+            MaxAssociations = 16
+            HostTable BEGIN
+            dest = (DEST, 127.0.0.1, {dest.Port})
+            HostTable END
+            VendorTable BEGIN
+            VendorTable END
+            AETable BEGIN
+            QRSCP {db} RW (100, 1024mb) ANY
+            AETable END
+            """);
+        using var qr = new DcmtkScp("dcmqrscp", ["-c", config], port);
+        var p = port.ToString(CultureInfo.InvariantCulture);
+        var store = Tciapacs.Run("store", "127.0.0.1", p, _files, "--aec", "QRSCP");
+        Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+        var find = Tciapacs.Run("find", "127.0.0.1", p, "--aec", "QRSCP", "--level", "STUDY", "StudyInstanceUID", "PatientName");
+        Assert.That(find.ExitCode, Is.Zero, find.StdOut + find.StdErr);
+        Assert.That(find.StdOut, Does.Contain($"{GeneratedStudies.Studies} match(es), status 0x0000").And.Contain("Doe^John"));
+        var got = Folder("got");
+        foreach (var st in Enumerable.Range(0, GeneratedStudies.Studies))
+        {
+            var get = Tciapacs.Run("get", "127.0.0.1", p, "--aec", "QRSCP", "--out", got, $"StudyInstanceUID={GeneratedStudies.StudyUid(st)}");
+            Assert.That(get.ExitCode, Is.Zero, get.StdOut + get.StdErr);
+            var move = Tciapacs.Run("move", "127.0.0.1", p, "--aec", "QRSCP", "--dest", "DEST", $"StudyInstanceUID={GeneratedStudies.StudyUid(st)}");
+            Assert.That(move.ExitCode, Is.Zero, move.StdOut + move.StdErr);
+            Assert.That(move.StdOut, Does.Contain("status 0x0000: 4 completed, 0 failed"));
+        }
+        AssertAllEqual(got);
+        AssertAllEqual(moved);
+    }
+
+    [Test]
+    public void Store_get_and_move_against_our_own_server()
+    {
+        var moved = Folder("moved-own");
+        using var dest = StoreScp(moved);
+        using var server = new ServerProcess(null, "--peer", $"DEST@127.0.0.1:{dest.Port}");
+        var store = Tciapacs.Run("store", "127.0.0.1", server.PortText, _files, "--aec", server.Ae);
+        Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+        var got = Folder("got-own");
+        var get = Tciapacs.Run("get", "127.0.0.1", server.PortText, "--aec", server.Ae, "--root", "patient", "--level", "PATIENT", "--out", got, "PatientID=P1");
+        Assert.That(get.ExitCode, Is.Zero, get.StdOut + get.StdErr);
+        Assert.That(get.StdOut, Does.Contain("8 completed, 0 failed"));
+        var get2 = Tciapacs.Run("get", "127.0.0.1", server.PortText, "--aec", server.Ae, "--out", got, $"StudyInstanceUID={GeneratedStudies.StudyUid(2)}");
+        Assert.That(get2.ExitCode, Is.Zero, get2.StdOut + get2.StdErr);
+        AssertAllEqual(got);
+        var move = Tciapacs.Run("move", "127.0.0.1", server.PortText, "--aec", server.Ae, "--dest", "DEST", "--level", "SERIES",
+            $"StudyInstanceUID={GeneratedStudies.StudyUid(0)}", $"SeriesInstanceUID={GeneratedStudies.SeriesUid(0, 0)}");
+        Assert.That(move.StdOut, Does.Contain("status 0x0000: 2 completed, 0 failed"), move.StdOut + move.StdErr);
+        var unknown = Tciapacs.Run("move", "127.0.0.1", server.PortText, "--aec", server.Ae, "--dest", "NOWHERE", $"StudyInstanceUID={GeneratedStudies.StudyUid(0)}");
+        Assert.That(unknown.ExitCode, Is.EqualTo(1));
+        Assert.That(unknown.StdOut, Does.Contain("status 0xA801"), "Move Destination unknown (PS3.4 C.4.2.1.5)");
+        var rejected = Tciapacs.Run("echo", "127.0.0.1", server.PortText, "--aec", "SOMEONE-ELSE");
+        Assert.That(rejected.ExitCode, Is.EqualTo(1));
+        Assert.That(rejected.StdErr, Does.Contain("called AE title not recognized"));
+    }
+}
