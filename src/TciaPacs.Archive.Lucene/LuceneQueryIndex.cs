@@ -26,6 +26,9 @@ public sealed class LuceneQueryIndex : IQueryIndex
     private readonly DocumentBuilder _builder;
     private readonly QueryTranslator _translator;
     private int _disposed;
+    // Set by every change and cleared by the refresh that makes it visible: a query right after an acknowledged store
+    // must see it (a C-FIND after a C-STORE), so a search after changes refreshes first instead of waiting for the timer.
+    private int _changed;
 
     /// <summary>Opens (or creates) the index in folder <paramref name="path"/>.</summary>
     public LuceneQueryIndex(string path, LuceneQueryIndexOptions? options = null)
@@ -102,9 +105,14 @@ public sealed class LuceneQueryIndex : IQueryIndex
         // A new instance has no document to replace: skipping the delete-by-term saves its lookup at every flush.
         if (instance.IsNew) _writer.AddDocument(_builder.Build(instance));
         else _writer.UpdateDocument(new Term(FieldNames.Sop, instance.SopInstanceUid), _builder.Build(instance));
+        Volatile.Write(ref _changed, 1);
     }
 
-    public void Delete(string sopInstanceUid) => _writer.DeleteDocuments(new Term(FieldNames.Sop, sopInstanceUid));
+    public void Delete(string sopInstanceUid)
+    {
+        _writer.DeleteDocuments(new Term(FieldNames.Sop, sopInstanceUid));
+        Volatile.Write(ref _changed, 1);
+    }
 
     public void Commit()
     {
@@ -121,6 +129,7 @@ public sealed class LuceneQueryIndex : IQueryIndex
     public IReadOnlyList<string> Search(DicomQuery query, int maxResults)
     {
         if (maxResults <= 0 || query.Collections is { Count: 0 }) return [];
+        if (Interlocked.Exchange(ref _changed, 0) == 1) _searchers.MaybeRefreshBlocking();
         var scope = CollectionScope(query.Collections);
         var keys = _translator.Translate(query);
         var levelField = FieldNames.OfLevel(query.Level);

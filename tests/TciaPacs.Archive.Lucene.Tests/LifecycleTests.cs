@@ -93,14 +93,17 @@ public sealed class LifecycleTests
     }
 
     [Test]
-    public void IndexedIsVisibleAfterCommit()
+    public void IndexedIsVisibleToTheNextSearchWithoutCommitOrTimer()
     {
+        // A C-FIND right after an acknowledged C-STORE must find it: no waiting for the refresh timer or a commit.
         var data = GeneratedInstances.Create(patients: 2);
         using var index = LuceneQueryIndex.InMemory(NoRefresh);
-        foreach (var i in data) index.Index(i);
-        Assert.That(index.Search(new DicomQuery(QueryLevel.Image, []), 100), Is.Empty, "not refreshed before commit");
-        index.Commit();
-        Assert.That(index.Search(new DicomQuery(QueryLevel.Image, []), 100), Has.Count.EqualTo(data.Count));
+        foreach (var i in data.Skip(1)) index.Index(i);
+        Assert.That(index.Search(new DicomQuery(QueryLevel.Image, []), 1000), Has.Count.EqualTo(data.Count - 1));
+        index.Index(data[0]);
+        Assert.That(index.Search(new DicomQuery(QueryLevel.Image, []), 1000), Has.Count.EqualTo(data.Count));
+        index.Delete(data[0].SopInstanceUid);
+        Assert.That(index.Search(new DicomQuery(QueryLevel.Image, []), 1000), Has.Count.EqualTo(data.Count - 1));
     }
 
     [Test]
