@@ -61,11 +61,14 @@ public sealed class CorpusTests
 
     private static bool IsEmpty(DicomElement e) => e is DicomSequence sq ? sq.Items.Count == 0 : e.Buffer.Length == 0;
 
-    [TestCaseSource(typeof(Corpus), nameof(Corpus.Readable))]
+    /// <summary>The readable corpus files that name a SOP Class: dciodvfy checks an instance against its class's IOD, so the others have nothing to check.</summary>
+    public static IEnumerable<TestCaseData> ReadableWithSopClass() =>
+        Corpus.Readable().Where(c => DicomFile.Open(Corpus.PathOf((string)c.Arguments[0]!), DicomReadOptions.HeaderOnly).Dataset.Contains(DicomTags.SOPClassUID));
+
+    [TestCaseSource(nameof(ReadableWithSopClass))]
     public void Dciodvfy_finds_no_new_error(string relative)
     {
         var file = Open(relative);
-        if (!file.Dataset.Contains(DicomTags.SOPClassUID)) Assert.Ignore("no SOP Class UID: nothing for dciodvfy to check against");
         var ts = file.TransferSyntax.IsDeflated ? TransferSyntax.ExplicitVRLittleEndian : file.TransferSyntax;
         var output = DeidentifierTests.Basic(ProfileOption.RetainLongitudinalModifiedDates).Deidentify(file.Dataset).Dataset;
         var dir = Path.Combine(Path.GetTempPath(), "tciapacs-deid-dciodvfy");
