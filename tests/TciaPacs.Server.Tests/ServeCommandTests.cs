@@ -41,7 +41,9 @@ public sealed class ServeCommandTests
             Assert.That(p.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "stops within 30 s of SIGTERM");
             Assert.That(p.ExitCode, Is.Zero, stdout.Result + stderr.Result);
             var all = stdout.Result + stderr.Result;
-            Assert.That(all, Does.Contain("CFGAE").And.Contain("11999").And.Contain("8181").And.Contain("not implemented yet"));
+            // The file's AE title and DIMSE port, the flag's HTTP port over the file's, both services really listening.
+            Assert.That(all, Does.Contain("DIMSE listening as AE CFGAE on port 11999").And.Contain("DICOMweb listening on http://").And.Contain(":8181"));
+            Assert.That(all, Does.Not.Contain("accept failed"), "a stop is not a listener failure");
             Assert.That(all, Does.Contain("Stopped cleanly"));
             var logs = Directory.GetFiles(Path.Combine(data, "logs"), "tciapacs-*.log");
             Assert.That(logs, Has.Length.EqualTo(1));

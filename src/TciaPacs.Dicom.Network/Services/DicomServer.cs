@@ -23,6 +23,7 @@ public sealed class DicomServer : IAsyncDisposable
     private readonly ILogger _log;
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stopping = new();
+    private volatile bool _listenerClosed;
     private readonly ConcurrentDictionary<long, Task> _connections = new();
     private readonly Task _acceptLoop;
     private long _nextId;
@@ -63,6 +64,10 @@ public sealed class DicomServer : IAsyncDisposable
             catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or InvalidOperationException)
             {
                 return;
+            }
+            catch (SocketException) when (_listenerClosed || _stopping.IsCancellationRequested)
+            {
+                return; // the listener was closed under the pending accept: a stop, not a failure
             }
             catch (SocketException ex)
             {
@@ -134,6 +139,7 @@ public sealed class DicomServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _listenerClosed = true;
         _listener.Stop();
         var pending = _connections.Values.ToArray();
         // Let the associations in progress finish (peers release), then abort what is left.
