@@ -20,7 +20,7 @@ public sealed class PhiScanFilter(Func<string, CollectionPolicy> policies, Deide
     public FilterDecision Decide(StoreContext context)
     {
         var policy = policies(context.Collection);
-        if (policy.PhiScan == PhiScanMode.Off) return FilterDecision.AcceptInstance;
+        if (policy.PhiScan == PhiScanMode.Off || context.Request.Reviewed) return FilterDecision.AcceptInstance;
         var ds = context.Dataset;
         // Not de-identified here (a collection that scans only): the patient's own ID and name are its pseudonyms.
         var entry = journal.Find(ds);

@@ -32,7 +32,9 @@ public sealed class DicomWebServer : IAsyncDisposable
 
     public int Port => new Uri(Addresses[0].Replace("[::]", "localhost", StringComparison.Ordinal)).Port;
 
-    public static async Task<DicomWebServer> StartAsync(DicomWebOptions options, DicomArchive archive, ILoggerProvider? logging = null, CancellationToken cancellationToken = default)
+    /// <param name="mapMore">Endpoints the composition root adds on the same listener (the admin API of <c>serve</c>).</param>
+    public static async Task<DicomWebServer> StartAsync(DicomWebOptions options, DicomArchive archive, ILoggerProvider? logging = null, CancellationToken cancellationToken = default,
+        Action<Microsoft.AspNetCore.Routing.IEndpointRouteBuilder>? mapMore = null)
     {
         Directory.CreateDirectory(options.TempDirectory);
         Directory.CreateDirectory(options.CacheDirectory);
@@ -66,6 +68,7 @@ public sealed class DicomWebServer : IAsyncDisposable
         });
         var service = new DicomWebService(archive, options, app.Services.GetRequiredService<ILoggerFactory>());
         service.Map(app);
+        mapMore?.Invoke(app);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
         return new DicomWebServer(app, options.ShutdownTimeout, addresses);

@@ -23,6 +23,9 @@ public sealed record StoreRequest
 
     public string Collection { get; init; } = DefaultCollection;
 
+    /// <summary>A person has reviewed this instance (a quarantine release): filters that only judge let it pass; filters that edit still edit.</summary>
+    public bool Reviewed { get; init; }
+
     public StoreDoor Door { get; init; } = StoreDoor.Import;
 
     /// <summary>The calling AE title (DIMSE) or client name, for audit; not used for decisions here.</summary>

@@ -27,8 +27,10 @@ internal static class DicomWebHost
         // Parts of an upload cut off by a crash are never stored; their spool files are removed at the next start.
         if (Directory.Exists(web.TempDirectory))
             foreach (var stale in Directory.EnumerateFiles(web.TempDirectory)) File.Delete(stale);
-        var server = await DicomWebServer.StartAsync(web, archive, new SerilogLoggerProvider(log.ForContext("SourceContext", "TciaPacs.Web")), cancellationToken);
+        var admin = string.IsNullOrEmpty(http.AdminToken) ? null : new QuarantineAdminApi(options, archive, log);
+        var server = await DicomWebServer.StartAsync(web, archive, new SerilogLoggerProvider(log.ForContext("SourceContext", "TciaPacs.Web")), cancellationToken, admin == null ? null : admin.Map);
         log.Information("DICOMweb listening on {Addresses}: /dicom-web and /collections/{{name}}/dicom-web", string.Join(", ", server.Addresses));
+        if (admin != null) log.Information("Admin API on the same port: /admin/quarantine (bearer token from Http.AdminToken)");
         return server;
     }
 }

@@ -25,5 +25,11 @@ internal sealed partial class ServerOptions
 
         /// <summary>Largest side of a /thumbnail in pixels.</summary>
         public int ThumbnailSize { get; set; } = 128;
+
+        /// <summary>
+        /// The bearer token of the admin API (<c>/admin/quarantine</c>); empty: the admin API is off. Quarantined
+        /// instances hold identifiers, so the API answers only callers that send <c>Authorization: Bearer TOKEN</c>.
+        /// </summary>
+        public string AdminToken { get; set; } = "";
     }
 }
