@@ -61,8 +61,9 @@ internal static class QuarantineCommand
     {
         var store = new QuarantineStore(options.DataDirectory);
         if (store.Find(id) is not { } q) return NotFound(id);
-        await using var archive = ArchiveFactory.Open(options, filters: StoreFilters.Create(options, scan: false));
-        var result = await archive.StoreAsync(StoreRequest.FromFile(q.FilePath, q.Collection), CancellationToken.None);
+        // Reviewed: the same filters as every store, the PHI scanner lets it pass (as the admin API's release does).
+        await using var archive = ArchiveFactory.Open(options);
+        var result = await archive.StoreAsync(StoreRequest.FromFile(q.FilePath, q.Collection) with { Reviewed = true }, CancellationToken.None);
         if (!result.IsStored)
         {
             Console.Error.WriteLine($"error: {id} was not stored: {result.Reason}");

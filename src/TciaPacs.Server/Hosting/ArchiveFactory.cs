@@ -24,13 +24,13 @@ internal static class ArchiveFactory
     /// The archive as configured: its store filters (<see cref="StoreFilters"/>), the index with the configured extra
     /// attributes. Not <paramref name="exclusive"/>: read-only use beside a running server (catalog only, no index).
     /// </summary>
-    public static DicomArchive Open(ServerOptions options, Action<string>? onWarning = null, bool exclusive = true, IReadOnlyList<IStoreFilter>? filters = null, ILoggerFactory? loggers = null)
+    public static DicomArchive Open(ServerOptions options, Action<string>? onWarning = null, bool exclusive = true, ILoggerFactory? loggers = null)
     {
         var dataDirectory = options.DataDirectory;
         Directory.CreateDirectory(dataDirectory);
         var storeOptions = new StoreOptions { DuplicatePolicy = options.Storage.DuplicatePolicy, OnWarning = onWarning };
         var index = exclusive ? CreateIndex(dataDirectory, options.Index.ExtraAttributes) : null;
-        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, filters ?? StoreFilters.Create(options), index, exclusive, loggers?.CreateLogger<DicomArchive>());
+        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, StoreFilters.Create(options), index, exclusive, loggers?.CreateLogger<DicomArchive>());
     }
 
     /// <summary>The archive in <paramref name="dataDirectory"/> with the built-in defaults.</summary>

@@ -13,10 +13,10 @@ namespace TciaPacs.Server.Hosting;
 internal static class StoreFilters
 {
     /// <summary>
-    /// The filters as configured. <paramref name="scan"/> false leaves the PHI scanner out: <c>quarantine release</c>
-    /// stores what a person reviewed, through the same de-identification.
+    /// The filters as configured. A quarantine release passes the same filters with <c>StoreRequest.Reviewed</c>: it is
+    /// de-identified again and the PHI scanner lets it pass.
     /// </summary>
-    public static IReadOnlyList<IStoreFilter> Create(ServerOptions options, bool scan = true)
+    public static IReadOnlyList<IStoreFilter> Create(ServerOptions options)
     {
         var section = options.Deidentification;
         var dataDirectory = options.DataDirectory;
@@ -24,9 +24,7 @@ internal static class StoreFilters
         var policies = new ConcurrentDictionary<string, CollectionPolicy>(StringComparer.Ordinal);
         CollectionPolicy Policy(string collection) => policies.GetOrAdd(collection, c => Build(section.For(c), c, dataDirectory, map));
         var journal = new DeidentificationJournal();
-        var filters = new List<IStoreFilter> { new DeidentificationFilter(Policy, journal) };
-        if (scan) filters.Add(new PhiScanFilter(Policy, journal));
-        return filters;
+        return [new DeidentificationFilter(Policy, journal), new PhiScanFilter(Policy, journal)];
     }
 
     // One map per data folder and process: SQLite serialises its writers anyway.
