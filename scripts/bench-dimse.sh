@@ -1,31 +1,45 @@
 #!/usr/bin/env bash
 # DIMSE benchmark, TciaPacs next to Orthanc on the same machine in one run (issue 5):
-#   C-STORE ingest (storescu, one association, then 4 in parallel), C-FIND study-level latency (findscu, p50),
-#   C-MOVE of a COUNT-instance study (movescu to a storescp) in MB/s, peak server memory while ingesting.
-# Usage: bash scripts/bench-dimse.sh [COUNT]   (default 500; needs dcmtk, orthanc, python3-pydicom)
+#   C-STORE ingest (storescu, one association, then 4 in parallel), C-FIND study-level latency, C-MOVE (movescu to a
+#   storescp) and C-GET (getscu) of a COUNT-instance study in MB/s, peak server memory while ingesting.
+# Usage: bash scripts/bench-dimse.sh [COUNT]   (default 500; needs dcmtk, orthanc, python3-pydicom, python3-numpy)
+# Both servers are long-running: each first ingests a warm-up set of COUNT instances (not timed), so that what is
+# timed is the steady state, not .NET's JIT warming up. TciaPacs is the ReadyToRun publish we ship, and stores as sent
+# (de-identification profile None), as Orthanc does; DEID=1 keeps our default (basic profile + PHI scan) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-500}
+QUERIES=${QUERIES:-200}
 # dcmtk (our clients, storescp, and Orthanc, built on dcmtk) sets TCP_NODELAY on its sockets only when this is set;
 # without it each DIMSE exchange can wait ~40 ms for a delayed ACK. We set NoDelay on every one of our sockets.
 export TCP_NODELAY=1
-for t in storescu findscu movescu storescp Orthanc; do command -v $t >/dev/null || { echo "missing $t (apt-get install dcmtk orthanc)"; exit 1; }; done
+for t in storescu findscu movescu getscu storescp Orthanc; do command -v $t >/dev/null || { echo "missing $t (apt-get install dcmtk orthanc)"; exit 1; }; done
 WORK=$(mktemp -d /tmp/bench-dimse.XXXXXX)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-echo "building tciapacs (Release)..."
-dotnet build -c Release src/TciaPacs.Server -o "$WORK/bin" >/dev/null
+echo "publishing tciapacs (Release, ReadyToRun)..."
+dotnet publish src/TciaPacs.Server/TciaPacs.Server.csproj -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+  -o "$WORK/bin" -nologo -v q >/dev/null
 
-echo "generating 2 x $COUNT CT instances (256x256x16, one study each)..."
-/usr/bin/python3 - "$WORK" "$COUNT" <<'PY'
+echo "generating 3 x $COUNT CT instances (256x256x16, one study each) and $QUERIES query files..."
+/usr/bin/python3 - "$WORK" "$COUNT" "$QUERIES" <<'PY'
 import sys, os, numpy as np
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-work, count = sys.argv[1], int(sys.argv[2])
-for name in ("one", "four"):
+work, count, queries = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def save(ds, path, meta=True):
+    if meta:
+        ds.file_meta = FileMetaDataset(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID; ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    try:
+        ds.save_as(path, enforce_file_format=meta, implicit_vr=not meta, little_endian=True) if meta else ds.save_as(path, implicit_vr=True, little_endian=True)
+    except TypeError:  # pydicom < 3
+        ds.is_little_endian, ds.is_implicit_VR = True, not meta
+        ds.save_as(path, write_like_original=not meta)
+for name in ("warm", "one", "four"):
     study, series = generate_uid(), generate_uid()
     os.makedirs(f"{work}/{name}", exist_ok=True)
     for i in range(count):
@@ -36,32 +50,38 @@ for name in ("one", "four"):
         ds.Rows = ds.Columns = 256; ds.BitsAllocated = 16; ds.BitsStored = 12; ds.HighBit = 11; ds.PixelRepresentation = 0
         ds.SamplesPerPixel = 1; ds.PhotometricInterpretation = "MONOCHROME2"
         ds.PixelData = np.random.randint(0, 4096, (256, 256), dtype=np.uint16).tobytes()
-        ds.file_meta = FileMetaDataset(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID; ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        path = f"{work}/{name}/{i:05d}.dcm"
-        try:
-            ds.save_as(path, enforce_file_format=True)
-        except TypeError:  # pydicom < 3
-            ds.is_little_endian, ds.is_implicit_VR = True, False
-            ds.save_as(path, write_like_original=False)
+        save(ds, f"{work}/{name}/{i:05d}.dcm")
     print(study, file=open(f"{work}/{name}.study", "w"))
+# C-FIND identifiers (what findscu sends, one C-FIND each, all on one association).
+study = open(f"{work}/one.study").read().strip()
+os.makedirs(f"{work}/q", exist_ok=True)
+for i in range(queries):
+    q = Dataset(); q.QueryRetrieveLevel = "STUDY"; q.StudyInstanceUID = study; q.PatientName = ""; q.PatientID = ""; q.StudyDate = ""
+    q.ModalitiesInStudy = ""; q.NumberOfStudyRelatedInstances = ""
+    save(q, f"{work}/q/{i:04d}.dcm", meta=False)
 PY
-mkdir -p "$WORK/four/0" "$WORK/four/1" "$WORK/four/2" "$WORK/four/3"
-i=0; for f in "$WORK"/four/*.dcm; do mv "$f" "$WORK/four/$((i % 4))/"; i=$((i + 1)); done
+for name in warm four; do
+  mkdir -p "$WORK/$name/0" "$WORK/$name/1" "$WORK/$name/2" "$WORK/$name/3"
+  i=0; for f in "$WORK"/$name/*.dcm; do mv "$f" "$WORK/$name/$((i % 4))/"; i=$((i + 1)); done
+done
 BYTES=$(du -sb "$WORK/one" | cut -f1)
 
-DEST_PORT=$(free_port); mkdir -p "$WORK/moved"
+DEST_PORT=$(free_port); mkdir -p "$WORK/moved" "$WORK/got"
 storescp -aet BENCHDEST +xa -od "$WORK/moved" "$DEST_PORT" & PIDS+=($!)
 
+if [ "${DEID:-0}" = 1 ]; then echo '{ "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"
+else echo '{ "Deidentification": { "Default": { "Profile": "None" } }, "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"; fi
 TP_PORT=$(free_port)
-dotnet "$WORK/bin/tciapacs.dll" serve --data "$WORK/tp" --dicom-port "$TP_PORT" --http-port "$(free_port)" --peer "BENCHDEST@127.0.0.1:$DEST_PORT" >"$WORK/tp.log" 2>&1 & TP_PID=$!; PIDS+=($TP_PID)
+"$WORK/bin/tciapacs" serve --config "$WORK/tp.json" --data "$WORK/tp" --dicom-port "$TP_PORT" --http-port "$(free_port)" \
+  --peer "BENCHDEST@127.0.0.1:$DEST_PORT" >"$WORK/tp.log" 2>&1 & TP_PID=$!; PIDS+=($TP_PID)
 
 OR_PORT=$(free_port); mkdir -p "$WORK/orthanc"
 cat >"$WORK/orthanc.json" <<JSON
 { "Name": "bench", "StorageDirectory": "$WORK/orthanc", "IndexDirectory": "$WORK/orthanc", "DicomAet": "ORTHANC",
-  "DicomPort": $OR_PORT, "HttpPort": $(free_port), "RemoteAccessAllowed": false, "AuthenticationEnabled": false,
+  "DicomPort": $OR_PORT, "HttpPort": $(free_port), "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "Plugins": [],
   "DicomModalities": { "bench": [ "BENCHDEST", "127.0.0.1", $DEST_PORT ], "scu": [ "STORESCU", "127.0.0.1", $DEST_PORT ],
-                       "find": [ "FINDSCU", "127.0.0.1", $DEST_PORT ], "move": [ "MOVESCU", "127.0.0.1", $DEST_PORT ] } }
+                       "find": [ "FINDSCU", "127.0.0.1", $DEST_PORT ], "move": [ "MOVESCU", "127.0.0.1", $DEST_PORT ],
+                       "get": [ "GETSCU", "127.0.0.1", $DEST_PORT ] } }
 JSON
 Orthanc "$WORK/orthanc.json" >"$WORK/orthanc.log" 2>&1 & OR_PID=$!; PIDS+=($OR_PID)
 
@@ -69,30 +89,49 @@ for p in $TP_PORT $OR_PORT; do for _ in $(seq 100); do echoscu -aec ANY 127.0.0.
 
 now() { date +%s.%N; }
 peak_kb() { grep VmHWM "/proc/$1/status" | awk '{print $2}'; }
+store4() { # aet port dir
+  local four=(); for d in 0 1 2 3; do storescu -aec "$1" +sd 127.0.0.1 "$2" "$3/$d" >/dev/null & four+=($!); done; wait "${four[@]}"
+}
 declare -A R
 bench() { # name aet port pid
   local name=$1 aet=$2 port=$3 pid=$4 t0 t1
+  echo "  $name: warm-up ($COUNT instances, 4 associations)..."
+  store4 "$aet" "$port" "$WORK/warm"
+  echo "  $name: C-STORE..."
   t0=$(now); storescu -aec "$aet" +sd 127.0.0.1 "$port" "$WORK/one" >/dev/null; t1=$(now)
   R[$name.store1]=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
-  local four=(); t0=$(now); for d in 0 1 2 3; do storescu -aec "$aet" +sd 127.0.0.1 "$port" "$WORK/four/$d" >/dev/null & four+=($!); done; wait "${four[@]}"; t1=$(now)
+  t0=$(now); store4 "$aet" "$port" "$WORK/four"; t1=$(now)
   R[$name.store4]=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
   R[$name.mem]=$(peak_kb "$pid")
+  echo "  $name: C-FIND..."
   local study; study=$(cat "$WORK/one.study"); local times=()
-  for _ in $(seq 50); do t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" -k PatientName >/dev/null 2>&1; t1=$(now); times+=("$(echo "($t1 - $t0) * 1000" | bc -l)"); done
+  # Within one association: $QUERIES C-FINDs minus one, so that process start and association set-up cancel out.
+  t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK/q/0000.dcm" >/dev/null 2>&1; t1=$(now); local single; single=$(echo "$t1 - $t0" | bc -l)
+  t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm >/dev/null 2>&1; t1=$(now)
+  R[$name.findmean]=$(echo "(($t1 - $t0) - $single) * 1000 / ($QUERIES - 1)" | bc -l)
+  for _ in $(seq 30); do t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" -k PatientName >/dev/null 2>&1; t1=$(now); times+=("$(echo "($t1 - $t0) * 1000" | bc -l)"); done
   R[$name.find]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  echo "  $name: C-MOVE, C-GET..."
   rm -rf "$WORK/moved"/*
   t0=$(now); movescu -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1; t1=$(now)
   R[$name.move]=$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l)
   R[$name.moved]=$(ls "$WORK/moved" | wc -l)
+  rm -rf "$WORK/got"/*
+  t0=$(now); getscu -S -aec "$aet" -od "$WORK/got" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1; t1=$(now)
+  R[$name.get]=$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l)
+  R[$name.got]=$(ls "$WORK/got" | wc -l)
 }
 bench tciapacs TCIAPACS "$TP_PORT" "$TP_PID"
 bench orthanc ORTHANC "$OR_PORT" "$OR_PID"
 
-printf '\n%-34s %12s %12s %8s\n' "COUNT=$COUNT ($((BYTES / 1048576)) MB per set)" TciaPacs Orthanc ratio
-row() { printf '%-34s %12.1f %12.1f %8.2f\n' "$1" "$2" "$3" "$(echo "$4" | bc -l)"; }
+printf '\n%-42s %10s %10s %7s\n' "COUNT=$COUNT ($((BYTES / 1048576)) MB per set)" TciaPacs Orthanc ratio
+row() { printf '%-42s %10.1f %10.1f %7.2f\n' "$1" "$2" "$3" "$(echo "$4" | bc -l)"; }
 row "C-STORE 1 association (inst/s)" "${R[tciapacs.store1]}" "${R[orthanc.store1]}" "${R[tciapacs.store1]} / ${R[orthanc.store1]}"
 row "C-STORE 4 associations (inst/s)" "${R[tciapacs.store4]}" "${R[orthanc.store4]}" "${R[tciapacs.store4]} / ${R[orthanc.store4]}"
-row "C-FIND study p50 (ms, lower=better)" "${R[tciapacs.find]}" "${R[orthanc.find]}" "${R[orthanc.find]} / ${R[tciapacs.find]}"
+row "C-FIND study, mean in one assoc. (ms)" "${R[tciapacs.findmean]}" "${R[orthanc.findmean]}" "${R[orthanc.findmean]} / ${R[tciapacs.findmean]}"
+row "C-FIND study, p50 findscu process (ms)" "${R[tciapacs.find]}" "${R[orthanc.find]}" "${R[orthanc.find]} / ${R[tciapacs.find]}"
 row "C-MOVE study (MB/s)" "${R[tciapacs.move]}" "${R[orthanc.move]}" "${R[tciapacs.move]} / ${R[orthanc.move]}"
+row "C-GET study (MB/s)" "${R[tciapacs.get]}" "${R[orthanc.get]}" "${R[tciapacs.get]} / ${R[orthanc.get]}"
 row "peak RSS while ingesting (MB)" "$(echo "${R[tciapacs.mem]} / 1024" | bc -l)" "$(echo "${R[orthanc.mem]} / 1024" | bc -l)" "${R[tciapacs.mem]} / ${R[orthanc.mem]}"
-echo "instances moved: TciaPacs ${R[tciapacs.moved]}, Orthanc ${R[orthanc.moved]} (of $COUNT)"
+echo "(ratios: > 1 is TciaPacs better, except memory: < 1 is TciaPacs lower)"
+echo "instances moved: TciaPacs ${R[tciapacs.moved]}, Orthanc ${R[orthanc.moved]}; got: TciaPacs ${R[tciapacs.got]}, Orthanc ${R[orthanc.got]} (of $COUNT)"

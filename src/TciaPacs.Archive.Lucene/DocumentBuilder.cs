@@ -14,14 +14,23 @@ namespace TciaPacs.Archive.Lucene;
 /// doc values to group hits by level) and the fields of each indexed attribute, normalised as the matching rules of
 /// PS3.4 C.2.2.2 need them. No analyzer: every term is built here.
 /// </summary>
+/// <remarks>
+/// Field objects are reused from one document to the next on the same thread (<see cref="PooledDocument"/>): a new Lucene
+/// field builds its token stream and attribute source on first use, which cost more than the indexing of its one term.
+/// The document <see cref="Build"/> returns is therefore only valid until the calling thread builds the next one: add it
+/// to the writer first.
+/// </remarks>
 internal sealed class DocumentBuilder(AttributeMap map)
 {
     // Lucene refuses terms over 32 766 UTF-8 bytes.
     private const int MaxTermBytes = 32_000;
 
+    private readonly ThreadLocal<PooledDocument> _pools = new(() => new PooledDocument());
+
     public Document Build(IndexedInstance instance)
     {
-        var doc = new Document();
+        var doc = _pools.Value!;
+        doc.Start();
         AddKey(doc, FieldNames.Collection, instance.Collection);
         AddKey(doc, FieldNames.Patient, instance.PatientKey);
         AddKey(doc, FieldNames.Study, instance.StudyInstanceUid);
@@ -47,16 +56,16 @@ internal sealed class DocumentBuilder(AttributeMap map)
             }
             AddAttribute(doc, ds, e, m.Attribute.VR, m.Base);
         }
-        return doc;
+        return doc.Document;
     }
 
-    private static void AddKey(Document doc, string field, string value)
+    private static void AddKey(PooledDocument doc, string field, string value)
     {
-        doc.Add(new StringField(field, value, Field.Store.YES));
-        doc.Add(new SortedDocValuesField(field, new BytesRef(value)));
+        doc.AddString(field, value, stored: true);
+        doc.AddSorted(field, value);
     }
 
-    private static void AddAttribute(Document doc, DicomDataset ds, DicomElement? e, VR vr, string field)
+    private static void AddAttribute(PooledDocument doc, DicomDataset ds, DicomElement? e, VR vr, string field)
     {
         // Empty Value Matching (C.2.2.2.1): absent, zero-length, only empty values, or a sequence without items.
         if (e is DicomSequence sq)
@@ -76,7 +85,7 @@ internal sealed class DocumentBuilder(AttributeMap map)
         AddValues(doc, values, vr, field);
     }
 
-    private static void AddValues(Document doc, string[] values, VR vr, string field)
+    private static void AddValues(PooledDocument doc, string[] values, VR vr, string field)
     {
         if (values.Length == 0) return;
         Mark(doc, FieldNames.Has, field);
@@ -98,15 +107,15 @@ internal sealed class DocumentBuilder(AttributeMap map)
                     break;
                 case ValueKind.Number:
                     AddTerm(doc, field, FieldNames.Exact, v.Trim());
-                    if (NumberTerm(v) is { } number) doc.Add(new StringField(field + FieldNames.Number, number, Field.Store.NO));
+                    if (NumberTerm(v) is { } number) doc.AddString(field + FieldNames.Number, number);
                     break;
                 case ValueKind.Temporal:
                     // The span the value covers (a date is a whole day, "10" is 10:00-10:59:59.999999), compared by
                     // overlap exactly as QueryMatcher does (C.2.2.2.5); open ends as the extreme ticks.
                     var span = DicomDateRange.Parse(v, vr);
                     if (span.IsEmpty) break;
-                    doc.Add(new Int64Field(field + FieldNames.Low, span.Start?.UtcTicks ?? long.MinValue, TicksType));
-                    doc.Add(new Int64Field(field + FieldNames.High, span.End?.UtcTicks ?? long.MaxValue, TicksType));
+                    doc.AddTicks(field + FieldNames.Low, span.Start?.UtcTicks ?? long.MinValue);
+                    doc.AddTicks(field + FieldNames.High, span.End?.UtcTicks ?? long.MaxValue);
                     break;
             }
         }
@@ -118,7 +127,7 @@ internal sealed class DocumentBuilder(AttributeMap map)
     /// </summary>
     public const int TicksPrecisionStep = 8;
 
-    private static readonly FieldType TicksType = CreateTicksType();
+    internal static readonly FieldType TicksType = CreateTicksType();
 
     private static FieldType CreateTicksType()
     {
@@ -140,11 +149,11 @@ internal sealed class DocumentBuilder(AttributeMap map)
     /// <summary>A component group as literal PN matching compares it: trailing '^' and spaces dropped, upper case.</summary>
     public static string GroupKey(string group) => group.TrimEnd('^', ' ').ToUpperInvariant();
 
-    private static void AddTerm(Document doc, string field, string suffix, string term)
+    private static void AddTerm(PooledDocument doc, string field, string suffix, string term)
     {
         if (Encoding.UTF8.GetByteCount(term) > MaxTermBytes) { Mark(doc, FieldNames.TooLong, field); return; }
-        doc.Add(new StringField(field + suffix, term, Field.Store.NO));
+        doc.AddString(field + suffix, term);
     }
 
-    private static void Mark(Document doc, string markerField, string field) => doc.Add(new StringField(markerField, field, Field.Store.NO));
+    private static void Mark(PooledDocument doc, string markerField, string field) => doc.AddString(markerField, field);
 }

@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 
 namespace TciaPacs.Archive.Sqlite;
@@ -13,7 +13,11 @@ internal sealed class GroupCommitWriter : IDisposable
 {
     private const int MaxBatch = 256;
     private readonly SqliteConnection _connection;
-    private readonly Channel<WorkItem> _queue = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    // A kernel-backed event, not a channel awaited synchronously: the writer sleeps between stores instead of spinning
+    // (with one association sending, items come milliseconds apart, and a spin costs a core's time on a 2-core host).
+    private readonly AutoResetEvent _signal = new(false);
+    private volatile bool _completed;
     private readonly Thread _thread;
 
     public GroupCommitWriter(SqliteConnection connection)
@@ -26,19 +30,26 @@ internal sealed class GroupCommitWriter : IDisposable
 
     public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work)
     {
+        if (_completed) return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
         var item = new WorkItem<T>(work);
-        if (!_queue.Writer.TryWrite(item)) return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
+        _queue.Enqueue(item);
+        _signal.Set();
         return item.Task;
     }
 
     private void Loop()
     {
-        var reader = _queue.Reader;
         var batch = new List<WorkItem>(MaxBatch);
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        while (true)
         {
+            if (_queue.IsEmpty)
+            {
+                if (_completed) break;
+                _signal.WaitOne();
+                continue;
+            }
             batch.Clear();
-            while (batch.Count < MaxBatch && reader.TryRead(out var w)) batch.Add(w);
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var w)) batch.Add(w);
             try
             {
                 using var tx = _connection.BeginTransaction();
@@ -66,12 +77,21 @@ internal sealed class GroupCommitWriter : IDisposable
             }
             foreach (var w in batch) w.Complete();
         }
+        // An item enqueued while closing never ran: fail it rather than leave its caller waiting.
+        while (_queue.TryDequeue(out var left))
+        {
+            left.Error = new ObjectDisposedException(nameof(GroupCommitWriter));
+            left.Complete();
+        }
     }
 
     public void Dispose()
     {
-        _queue.Writer.TryComplete();
+        if (_completed) return;
+        _completed = true;
+        _signal.Set();
         _thread.Join();
+        _signal.Dispose();
         Sql.ReleaseStatements(_connection);
         _connection.Dispose();
     }

@@ -130,7 +130,7 @@ public sealed class FileStore : IDisposable
         {
             return await StageAsync(studyUid, seriesUid, sopInstanceUid, collection, async (output, token) =>
             {
-                await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
                 await input.CopyToAsync(output, token).ConfigureAwait(false);
             }, cancellationToken).ConfigureAwait(false);
         }
@@ -139,11 +139,12 @@ public sealed class FileStore : IDisposable
         WriteCollectionMarker(studyUid, collection);
         string hash;
         long size;
-        await using (var input = new FileStream(source, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan))
+        // Read synchronously: the spool was just written and is in the page cache.
+        using (var input = new FileStream(source, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.SequentialScan))
         {
-            await using (var hashing = new ContentHashingStream(Stream.Null))
+            using (var hashing = new ContentHashingStream(Stream.Null))
             {
-                await input.CopyToAsync(hashing, cancellationToken).ConfigureAwait(false);
+                input.CopyTo(hashing, 1 << 16);
                 hash = hashing.HashHex();
                 size = hashing.Length;
             }

@@ -45,7 +45,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         var dir = Path.Combine(files.Root, ".incoming");
         Directory.CreateDirectory(dir);
         var path = Path.Combine(dir, Guid.NewGuid().ToString("N") + FileStore.TempSuffix);
-        await using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, FileOptions.Asynchronous);
+        await using var fs = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
         await stream.CopyToAsync(fs, ct).ConfigureAwait(false);
         return path;
     }
@@ -55,7 +55,8 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         DicomFile file;
         try
         {
-            file = await DicomFile.OpenAsync(source, DicomReadOptions.HeaderOnly, ct).ConfigureAwait(false);
+            // A synchronous read: the header is a few KiB, usually in the page cache; an asynchronous one costs two hops.
+            file = DicomFile.Open(source, DicomReadOptions.HeaderOnly);
         }
         catch (DicomParseException ex)
         {
@@ -117,7 +118,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         {
             return files.StageAsync(study, series, sop, collection, async (output, token) =>
             {
-                await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
                 await input.CopyToAsync(output, token).ConfigureAwait(false);
             }, ct);
         }

@@ -73,7 +73,7 @@ public sealed partial class DicomAssociation
         {
             case PduType.DataTransfer when State is AssociationState.Sta6Established or AssociationState.Sta7AwaitingReleaseResponse:
                 foreach (var pdv in PduReader.ParseData(pdu.Memory))
-                    if (await assembler.AddAsync(pdv).ConfigureAwait(false) is { } message) Dispatch(message);
+                    if (assembler.Add(pdv) is { } message) Dispatch(message);
                 return true;
             case PduType.ReleaseRequest when State == AssociationState.Sta6Established:
                 // AR-2: indicate the release; the reply (AR-4) goes out once the operations in progress are done.

@@ -57,7 +57,8 @@ public static class StoreSender
 
     private static Func<Stream, CancellationToken, Task> WriteAsStored(RetrieveItem item, long offset) => async (output, ct) =>
     {
-        await using var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 256 * 1024, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        // No FileStream buffer (it would be a large-object allocation per instance): CopyToAsync reads into a pooled one.
+        await using var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
         file.Position = offset;
         await file.CopyToAsync(output, 256 * 1024, ct).ConfigureAwait(false);
     };
