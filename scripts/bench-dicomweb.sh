@@ -19,26 +19,32 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-echo "== Building tciapacs (Release)"
-dotnet build "$root/src/TciaPacs.Server/TciaPacs.Server.csproj" -c Release -o "$work/bin" -nologo -v q >/dev/null
+echo "== Publishing tciapacs (Release, ReadyToRun)"
+dotnet publish "$root/src/TciaPacs.Server/TciaPacs.Server.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
+    -o "$work/bin" -nologo -v q >/dev/null
 
-echo "== Making $count instances of one series"
-/usr/bin/python3 - "$corpus/transfer-syntax/explicit-vr-le/MR_small.dcm" "$work/files" "$count" <<'PY'
+echo "== Making $count instances of one series, and as many of another for the warm-up"
+for set in files:BENCH warm:WARMUP; do
+/usr/bin/python3 - "$corpus/transfer-syntax/explicit-vr-le/MR_small.dcm" "$work/${set%%:*}" "$count" "${set##*:}" <<'PY'
 import os, sys, pydicom
 from pydicom.uid import generate_uid
-src, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, out, n, patient = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 os.makedirs(out)
 ds = pydicom.dcmread(src)
 ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+ds.PatientID = patient
 for i in range(n):
     ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
     ds.InstanceNumber = i + 1
     ds.save_as(os.path.join(out, f"{i:05}.dcm"), write_like_original=False)
 PY
+done
 
 tport=$(free_port); oport=$(free_port); odicom=$(free_port)
-echo "{ \"Http\": { \"Host\": \"127.0.0.1\" }, \"Logging\": { \"MinimumLevel\": \"Warning\" } }" > "$work/tciapacs.json"
-dotnet "$work/bin/tciapacs.dll" serve --config "$work/tciapacs.json" --data "$work/tciapacs-data" --http-port "$tport" --dicom-port "$(free_port)" >"$work/tciapacs.log" 2>&1 &
+# Stored as sent, as Orthanc does (our default de-identifies every instance; DEID=1 keeps it).
+if [ "${DEID:-0}" = 1 ]; then deid=""; else deid=', "Deidentification": { "Default": { "Profile": "None" } }'; fi
+echo "{ \"Http\": { \"Host\": \"127.0.0.1\" }, \"Logging\": { \"MinimumLevel\": \"Warning\" }$deid }" > "$work/tciapacs.json"
+"$work/bin/tciapacs" serve --config "$work/tciapacs.json" --data "$work/tciapacs-data" --http-port "$tport" --dicom-port "$(free_port)" >"$work/tciapacs.log" 2>&1 &
 pids+=($!)
 mkdir -p "$work/orthanc-db"
 cat > "$work/orthanc.json" <<JSON
@@ -55,4 +61,4 @@ done
 
 echo "== Benchmark ($count instances, ${seconds}s per load test)"
 /usr/bin/python3 "$root/scripts/bench_dicomweb.py" "tciapacs=http://127.0.0.1:$tport/dicom-web" "orthanc=http://127.0.0.1:$oport/dicom-web" \
-    --files "$work/files" --seconds "$seconds"
+    --files "$work/files" --warm "$work/warm" --seconds "$seconds"

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """DICOMweb benchmark of two servers with the same client (stdlib only): used by bench-dicomweb.sh.
 
-usage: bench_dicomweb.py NAME=BASE_URL [NAME=BASE_URL...] --files DIR [--seconds S]
-DIR holds one series (the /metadata and frames target) of Part 10 files. For each server, in order: STOW-RS of every
+usage: bench_dicomweb.py NAME=BASE_URL [NAME=BASE_URL...] --files DIR [--warm DIR] [--seconds S]
+DIR holds one series (the /metadata and frames target) of Part 10 files, Patient ID BENCH. For each server, in order:
+STOW-RS of the --warm files (not timed: servers are measured warm), then STOW-RS of every
 file (batches of 20, 4 clients), QIDO-RS /studies (8 clients), WADO-RS of the study (MB/s), series /metadata
 latency, frames (8 clients). Prints one table, and the ratios of the first server to the second.
 """
@@ -25,8 +26,14 @@ if "--seconds" in args:
 i = args.index("--files")
 folder = args[i + 1]
 del args[i:i + 2]
+warm_folder = None
+if "--warm" in args:
+    i = args.index("--warm")
+    warm_folder = args[i + 1]
+    del args[i:i + 2]
 servers = [a.split("=", 1) for a in args]
 files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
+warm_files = sorted(os.path.join(warm_folder, f) for f in os.listdir(warm_folder)) if warm_folder else []
 
 
 def connect(base):
@@ -42,7 +49,7 @@ def request(conn, method, path, body=None, headers=None):
     return r.status, data, r
 
 
-def stow(base):
+def stow(base, files=files):
     batches = [files[i:i + 20] for i in range(0, len(files), 20)]
     lock = threading.Lock()
     errors = []
@@ -106,9 +113,11 @@ def load(base, path, accept, clients=8):
 results = {}
 for name, base in servers:
     r = {}
+    if warm_files:
+        stow(base, warm_files)
     r["stow_instances_per_s"] = stow(base)
     conn, root = connect(base)
-    status, data, _ = request(conn, "GET", root + "/instances?limit=1", headers={"Accept": "application/dicom+json"})
+    status, data, _ = request(conn, "GET", root + "/instances?limit=1&PatientID=BENCH", headers={"Accept": "application/dicom+json"})
     first = json.loads(data)[0]
     study, series, sop = (first[t]["Value"][0] for t in ("0020000D", "0020000E", "00080018"))
     p50, p95, rps, _ = load(base, "/studies?PatientID=*&limit=100", "application/dicom+json")
