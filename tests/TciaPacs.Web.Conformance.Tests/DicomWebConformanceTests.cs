@@ -170,6 +170,46 @@ public sealed class DicomWebConformanceTests
         Assert.That(jpeg.Body[..2], Is.EqualTo(new byte[] { 0xFF, 0xD8 }));
     }
 
+    /// <summary>
+    /// STOW-RS of metadata and bulk data (PS3.18 10.5.1.1): pydicom writes the DICOM JSON with the Pixel Data as a
+    /// BulkDataURI, the pixels go in an application/octet-stream part with that Content-Location; WADO-RS gives back what
+    /// pydicom reads as the same data set.
+    /// </summary>
+    [Test, Order(2)]
+    public void Curl_stow_of_metadata_and_bulk_data_from_pydicom_comes_back_the_same()
+    {
+        var body = Path.Combine(_work, "stow-json-body");
+        var expected = Path.Combine(_work, "stow-json-expected.dcm");
+        var make = ExternalTool.Run(ExternalTool.Python, ["-c", """
+import sys, pydicom
+src, body, expected = sys.argv[1:4]
+ds = pydicom.dcmread(src)
+for kw in ("SeriesInstanceUID", "SOPInstanceUID"):
+    setattr(ds, kw, getattr(ds, kw) + ".9")
+ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+ds.save_as(expected)
+uri = "bulk/" + ds.SOPInstanceUID + "/pixels"
+meta = ds.to_json(bulk_data_threshold=1024, bulk_data_element_handler=lambda elem: uri)
+with open(body, "wb") as f:
+    f.write(b"--j1\r\nContent-Type: application/dicom+json\r\n\r\n[" + meta.encode() + b"]\r\n")
+    f.write(b"--j1\r\nContent-Type: application/octet-stream\r\nContent-Location: " + uri.encode() + b"\r\n\r\n" + ds.PixelData + b"\r\n--j1--\r\n")
+""", Native, body, expected]);
+        Assert.That(make.ExitCode, Is.Zero, make.StdErr);
+        var stow = Curl("-X", "POST", "-H", "Content-Type: multipart/related; type=\"application/dicom+json\"; boundary=j1", "-H", "Accept: application/dicom+json", "--data-binary", "@" + body, $"{CurlBase}/studies");
+        Assert.That(stow.Status, Is.EqualTo(200), stow.Text + stow.Header("Warning"));
+        var (study, series, sop) = Uids(expected);
+        var file = Curl("-H", "Accept: application/dicom; transfer-syntax=*", $"{CurlBase}/studies/{study}/series/{series}/instances/{sop}");
+        Assert.That(file.Status, Is.EqualTo(200));
+        var retrieved = Path.Combine(_work, "curl-json-retrieved.dcm");
+        File.WriteAllBytes(retrieved, file.Body);
+        var same = ExternalTool.Run(ExternalTool.Python, ["-c",
+            "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]); b = pydicom.dcmread(sys.argv[2]); " +
+            "[d.pop(t) for d in (a, b) for t in [e.tag for e in d if e.tag.element == 0]]; " +
+            "diff = [str(e.tag) for e in a if e.tag not in b or b[e.tag].value != e.value] + [str(e.tag) for e in b if e.tag not in a]; " +
+            "print(diff); sys.exit(0 if not diff else 1)", expected, retrieved]);
+        Assert.That(same.ExitCode, Is.Zero, same.StdOut + same.StdErr);
+    }
+
     [Test, Order(3)]
     public void Curl_sees_the_errors_of_the_standard()
     {

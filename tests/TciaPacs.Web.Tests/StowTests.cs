@@ -77,7 +77,8 @@ public sealed class StowTests : WebServerFixture
 
     [TestCase("application/dicom", HttpStatusCode.UnsupportedMediaType)]
     [TestCase("application/json", HttpStatusCode.UnsupportedMediaType)]
-    [TestCase("multipart/related; type=\"application/dicom+json\"; boundary=x", HttpStatusCode.UnsupportedMediaType)]
+    [TestCase("multipart/related; type=\"application/dicom+json\"; boundary=x", HttpStatusCode.BadRequest)]
+    [TestCase("multipart/related; type=\"application/dicom+xml\"; boundary=x", HttpStatusCode.UnsupportedMediaType)]
     [TestCase("multipart/related; type=\"application/dicom\"", HttpStatusCode.BadRequest)]
     public async Task A_body_that_is_not_multipart_dicom_is_refused_whole(string contentType, HttpStatusCode expected)
     {
@@ -86,6 +87,72 @@ public sealed class StowTests : WebServerFixture
         using var response = await Http.PostAsync($"{Base}/studies", content);
         Assert.That(response.StatusCode, Is.EqualTo(expected), await response.Content.ReadAsStringAsync());
         Assert.That(await response.Content.ReadAsStringAsync(), Is.Not.Empty, "a reason");
+    }
+
+    /// <summary>Metadata and bulk data parts: what the pair describes is stored, and WADO-RS gives back the same elements and pixels.</summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task Metadata_with_bulk_data_parts_is_stored_as_the_instance_it_describes(bool metadataFirst)
+    {
+        var file = Instance(out var study, out var sop);
+        var original = DicomFile.Read(new MemoryStream(file)).Dataset;
+        var uri = $"{Base}/bulk/{Guid.NewGuid():N}";
+        var json = Dicom.Formats.Json.DicomJson.SerializeArray([original], new Dicom.Formats.Json.DicomJsonOptions { BulkDataUriFactory = (e, _) => e.Tag == DicomTags.PixelData ? uri : null });
+        var pixels = original.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray();
+        using var response = await Http.PostAsync($"{Base}/studies", MetadataContent(json, [(uri, pixels)], metadataFirst));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), text);
+        Assert.That(Referenced(Dicom.Formats.Json.DicomJson.Deserialize(text)), Is.EqualTo(1));
+
+        using var back = await Http.SendAsync(Get($"{Base}/studies/{study}/series/{study}.1/instances/{sop}", "multipart/related; type=\"application/dicom\"; transfer-syntax=*"));
+        var stored = DicomFile.Read(new MemoryStream((await ReadParts(back)).Single().Body)).Dataset;
+        Assert.That(stored.Select(e => e.Tag), Is.EqualTo(original.Select(e => e.Tag)));
+        foreach (var e in original)
+            Assert.That(stored.Get(e.Tag)!.Buffer.GetBytes().ToArray(), Is.EqualTo(e.Buffer.GetBytes().ToArray()), e.Tag.ToString());
+    }
+
+    [Test]
+    public async Task Metadata_whose_bulk_data_part_is_missing_fails_and_stores_nothing()
+    {
+        var file = Instance(out var study, out _);
+        var original = DicomFile.Read(new MemoryStream(file)).Dataset;
+        var json = Dicom.Formats.Json.DicomJson.SerializeArray([original], new Dicom.Formats.Json.DicomJsonOptions { BulkDataUriFactory = (e, _) => e.Tag == DicomTags.PixelData ? "bulk/missing" : null });
+        using var response = await Http.PostAsync($"{Base}/studies", MetadataContent(json, [("bulk/other", new byte[8])], true));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), text);
+        Assert.That(FailureReasons(Dicom.Formats.Json.DicomJson.Deserialize(text)), Is.EqualTo(new ushort[] { 0xC000 }));
+        Assert.That(response.Headers.Warning.ToString(), Does.Contain("bulk/missing"));
+        Assert.That((await Http.SendAsync(Get($"{Base}/studies/{study}/metadata"))).StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(Directory.EnumerateFiles(TempDirectory), Is.Empty, "spooled parts are removed");
+    }
+
+    [Test]
+    public async Task Metadata_that_is_not_dicom_json_fails_with_a_reason()
+    {
+        using var response = await Http.PostAsync($"{Base}/studies", MetadataContent("[{\"00080018\": {\"vr\": \"UI\", \"Value\": [1, 2", [], true));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), text);
+        Assert.That(response.Headers.Warning.ToString(), Does.Contain("not valid DICOM JSON"));
+    }
+
+    private static MultipartContent MetadataContent(string json, IEnumerable<(string Location, byte[] Bytes)> bulk, bool metadataFirst)
+    {
+        var content = new MultipartContent("related", "stow-" + Guid.NewGuid().ToString("N"));
+        content.Headers.ContentType!.Parameters.Add(new NameValueHeaderValue("type", "\"application/dicom+json\""));
+        var metadata = new StringContent(json, Encoding.UTF8);
+        metadata.Headers.ContentType = new MediaTypeHeaderValue("application/dicom+json");
+        var parts = new List<HttpContent>();
+        foreach (var (location, bytes) in bulk)
+        {
+            var part = new ByteArrayContent(bytes);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            part.Headers.TryAddWithoutValidation("Content-Location", location);
+            parts.Add(part);
+        }
+        if (metadataFirst) parts.Insert(0, metadata);
+        else parts.Add(metadata);
+        foreach (var p in parts) content.Add(p);
+        return content;
     }
 
     [Test]

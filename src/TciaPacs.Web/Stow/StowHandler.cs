@@ -12,7 +12,7 @@ namespace TciaPacs.Web.Stow;
 /// spooled to a file (never held in memory) and stored through the archive's one store pipeline. A part cut off by
 /// the end of the body or a dropped connection is never stored.
 /// </summary>
-internal sealed class StowHandler(DicomWebService service)
+internal sealed partial class StowHandler(DicomWebService service)
 {
     /// <summary>
     /// The Failure Reason of an instance whose Study Instance UID is not the one of the request target (PS3.18 10.5.1:
@@ -28,10 +28,15 @@ internal sealed class StowHandler(DicomWebService service)
         if (contentType == null || !contentType.Is(MediaTypes.MultipartRelated))
             throw new DicomWebException(StatusCodes.Status415UnsupportedMediaType, $"STOW-RS takes multipart/related; type=\"application/dicom\", not '{context.Request.ContentType}'");
         var partType = contentType.PartType ?? MediaTypes.Dicom;
-        if (partType != MediaTypes.Dicom)
-            throw new DicomWebException(StatusCodes.Status415UnsupportedMediaType, $"multipart/related parts of type '{partType}' are not supported: send application/dicom parts (PS3.18 10.5.1.1)");
+        if (partType != MediaTypes.Dicom && partType != MediaTypes.DicomJson)
+            throw new DicomWebException(StatusCodes.Status415UnsupportedMediaType, $"multipart/related parts of type '{partType}' are not supported: send application/dicom parts, or application/dicom+json metadata with bulk data parts (PS3.18 10.5.1.1)");
         if (string.IsNullOrEmpty(contentType["boundary"]))
             throw new DicomWebException(StatusCodes.Status400BadRequest, "the multipart/related Content-Type has no boundary parameter (RFC 2046 5.1.1)");
+        if (partType == MediaTypes.DicomJson)
+        {
+            await HandleMetadataAsync(context, scope, targetStudy, contentType["boundary"]!).ConfigureAwait(false);
+            return;
+        }
         var xml = Negotiation.PrefersXml(context.Request.Headers.Accept);
 
         var response = new StowResponse(scope);
