@@ -35,6 +35,34 @@ public sealed class RenderedTests : WebServerFixture
     private static int Stored(int i) => (i * 7 + Sop.Length) % 4096;
 
     [Test]
+    public async Task Rendered_as_multipart_gives_every_image_of_the_resource()
+    {
+        // A study of three single-frame instances and the two-frame instance: one part each.
+        var study = Study + ".77";
+        var files = Enumerable.Range(1, 3).Select(i => MakeInstance(study, study + ".1", $"{study}.1.{i}")).ToList();
+        Assert.That((await StowAsync(files)).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        const string png = "multipart/related; type=\"image/png\"";
+        using var all = await Http.SendAsync(Get($"{Base}/studies/{study}/rendered", png));
+        var parts = await ReadParts(all);
+        Assert.That(parts, Has.Count.EqualTo(3));
+        foreach (var (headers, body) in parts)
+        {
+            Assert.That(headers["Content-Type"], Does.StartWith("image/png"));
+            Assert.That(SKBitmap.Decode(body).Width, Is.EqualTo(64));
+        }
+        using var frames = await Http.SendAsync(Get($"{Instance}/rendered", "multipart/related; type=\"image/jpeg\""));
+        var frameParts = await ReadParts(frames);
+        Assert.That(frameParts, Has.Count.EqualTo(2), "every frame of a two-frame instance");
+        Assert.That(frameParts.Select(p => p.Body[..2]), Has.All.EqualTo(new byte[] { 0xFF, 0xD8 }));
+        using var listed = await Http.SendAsync(Get($"{Instance}/frames/2,1,2/rendered", png));
+        Assert.That(await ReadParts(listed), Has.Count.EqualTo(3), "every listed frame");
+        using var single = await Http.SendAsync(Get($"{Base}/studies/{study}/rendered", "image/png"));
+        Assert.That(single.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/png"), "a single image when asked for one");
+        using var thumbnail = await Http.SendAsync(Get($"{Base}/studies/{study}/thumbnail", png));
+        Assert.That(thumbnail.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/png"), "a thumbnail is one image (PS3.18 10.4.1.1.6)");
+    }
+
+    [Test]
     public async Task Rendered_png_applies_the_window_exactly()
     {
         var (response, bitmap) = await Image($"{Instance}/rendered?window=2048,4096", "image/png");

@@ -7,15 +7,18 @@ namespace TciaPacs.Web.Rendering;
 
 /// <summary>
 /// WADO-RS rendered (PS3.18 10.4.1.1.4 / 8.3.5.1) and thumbnail (10.4.1.1.6) as <c>image/jpeg</c> (the default) or
-/// <c>image/png</c>, with <c>window</c>, <c>viewport</c> and <c>quality</c>. A study or series renders its first
-/// instance, an instance its first frame, and a frame list its first frame: one image per request.
+/// <c>image/png</c>, with <c>window</c>, <c>viewport</c> and <c>quality</c>. Asked for <c>image/jpeg</c> or
+/// <c>image/png</c> (what a browser's img element sends), a study or series renders its first instance, an instance its
+/// first frame, and a frame list its first frame: one image. Asked for <c>multipart/related; type="image/jpeg"</c> (or
+/// png), rendered answers every image of the resource, one part each, in catalog order: the first frame of each instance
+/// of a study or series, every frame of an instance, every listed frame. Thumbnails are always one image (10.4.1.1.6).
 /// </summary>
 internal sealed class RenderedHandler(DicomWebService service)
 {
     public async Task HandleAsync(HttpContext context, bool thumbnail)
     {
         var scope = RequestScope.From(context);
-        var mediaType = Choose(context);
+        var (mediaType, multipart) = Choose(context);
         var query = context.Request.Query;
         var (center, width, sigmoid) = Renderer.ParseWindow(query["window"]);
         int? maxW = thumbnail ? service.Options.ThumbnailSize : null, maxH = maxW;
@@ -29,10 +32,15 @@ internal sealed class RenderedHandler(DicomWebService service)
         var quality = service.Options.RenderedQuality;
         if (query["quality"].ToString() is { Length: > 0 } q && (!int.TryParse(q, NumberStyles.None, CultureInfo.InvariantCulture, out quality) || quality is < 1 or > 100))
             throw new DicomWebException(400, $"quality must be 1 to 100, not '{q}'");
-        var instance = service.FindRouteInstances(context, scope)[0];
-        var frame = DicomWebService.Route(context, "frames") is { } list ? PixelFrames.ParseList(list)[0] : 1;
+        var instances = service.FindRouteInstances(context, scope);
+        var frameList = DicomWebService.Route(context, "frames") is { } list ? PixelFrames.ParseList(list) : null;
         var options = new RenderOptions(mediaType, quality, maxW, maxH, center, width, sigmoid);
-        var image = await RenderAsync(service.FullPath(instance), frame, options, context.RequestAborted).ConfigureAwait(false);
+        if (multipart && !thumbnail)
+        {
+            await WriteAllAsync(context, instances, frameList, options).ConfigureAwait(false);
+            return;
+        }
+        var image = await RenderAsync(service.FullPath(instances[0]), frameList?[0] ?? 1, options, context.RequestAborted).ConfigureAwait(false);
         context.Response.ContentType = mediaType;
         context.Response.ContentLength = image.Length;
         await context.Response.Body.WriteAsync(image, context.RequestAborted).ConfigureAwait(false);
@@ -46,13 +54,40 @@ internal sealed class RenderedHandler(DicomWebService service)
         return await Task.Run(() => Renderer.Render(frames, frame - 1, options), ct).ConfigureAwait(false);
     }
 
-    private static string Choose(HttpContext context)
+    /// <summary>Every image of the resource as one multipart/related response, each part rendered as it is written.</summary>
+    private async Task WriteAllAsync(HttpContext context, List<Archive.Catalog.InstanceFile> instances, IReadOnlyList<int>? frameList, RenderOptions options)
+    {
+        var ct = context.RequestAborted;
+        var singleInstance = DicomWebService.Route(context, "instance") != null;
+        // Frames of the one instance (listed, or all of it), else the first frame of each instance of the study or series.
+        IEnumerable<(Archive.Catalog.InstanceFile Instance, int Frame)> images;
+        if (singleInstance)
+        {
+            var frames = frameList ?? Enumerable.Range(1, await FrameCountAsync(service.FullPath(instances[0]), ct).ConfigureAwait(false)).ToList();
+            images = frames.Select(f => (instances[0], f));
+        }
+        else images = instances.Select(i => (i, 1));
+        var writer = new MultipartWriter(context.Response, options.MediaType);
+        writer.Start();
+        foreach (var (instance, frame) in images)
+        {
+            var image = await RenderAsync(service.FullPath(instance), frame, options, ct).ConfigureAwait(false);
+            await writer.WritePartAsync(options.MediaType, image, cancellationToken: ct).ConfigureAwait(false);
+        }
+        await writer.EndAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<int> FrameCountAsync(string path, CancellationToken ct) =>
+        new PixelFrames(await DicomFile.OpenAsync(path, cancellationToken: ct).ConfigureAwait(false)).Count;
+
+    private static (string MediaType, bool Multipart) Choose(HttpContext context)
     {
         foreach (var r in Negotiation.Accept(context.Request.Headers.Accept))
         {
-            if (r.Is(MediaTypes.Png)) return MediaTypes.Png;
-            if (r.Accepts(MediaTypes.Jpeg)) return MediaTypes.Jpeg;
+            if (r.Is(MediaTypes.MultipartRelated) && r.PartType is MediaTypes.Jpeg or MediaTypes.Png) return (r.PartType, true);
+            if (r.Is(MediaTypes.Png)) return (MediaTypes.Png, false);
+            if (r.Accepts(MediaTypes.Jpeg)) return (MediaTypes.Jpeg, false);
         }
-        throw new DicomWebException(StatusCodes.Status406NotAcceptable, "rendered images are image/jpeg or image/png");
+        throw new DicomWebException(StatusCodes.Status406NotAcceptable, "rendered images are image/jpeg or image/png, or multipart/related of either");
     }
 }
