@@ -47,6 +47,14 @@ public sealed partial class DicomAssociation
             await stream.DisposeAsync().ConfigureAwait(false);
             return null;
         }
+        if (pdu.Type == PduType.Abort)
+        {
+            // PS3.8 Table 9-10, Sta2 Evt16 (AA-2): an A-ABORT before any association is answered by closing, not by another A-ABORT.
+            log.LogWarning("{Remote}: A-ABORT instead of an association request: closing", remote);
+            pdu.Return();
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return null;
+        }
         AssociateRequest request;
         try
         {
