@@ -90,6 +90,19 @@ public sealed class DicomServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The messages of an exception and its inner exceptions, without the ones that only point further in.</summary>
+    private static string Reasons(Exception ex)
+    {
+        var messages = new List<string>();
+        for (var e = ex; e != null; e = e.InnerException)
+        {
+            var message = e.Message.TrimEnd('.', ' ');
+            if (e.InnerException != null && message.EndsWith("see inner exception", StringComparison.OrdinalIgnoreCase)) continue;
+            if (!messages.Contains(message, StringComparer.Ordinal)) messages.Add(message);
+        }
+        return string.Join(": ", messages);
+    }
+
     private async Task ServeConnectionAsync(Socket socket)
     {
         var remote = socket.RemoteEndPoint?.ToString() ?? "?";
@@ -108,7 +121,9 @@ public sealed class DicomServer : IAsyncDisposable
                 }
                 catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
                 {
-                    _log.LogWarning("{Remote}: TLS handshake failed: {Message}", remote, ex.Message);
+                    // SslStream's AuthenticationException says only "Authentication failed, see inner exception"; the
+                    // reason (OpenSSL's "no shared cipher", "unsupported protocol", a plain DICOM PDU...) is in the inner ones.
+                    _log.LogWarning("{Remote}: TLS handshake failed: {Message}", remote, Reasons(ex));
                     await ssl.DisposeAsync().ConfigureAwait(false);
                     return;
                 }
