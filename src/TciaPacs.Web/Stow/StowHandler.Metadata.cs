@@ -37,16 +37,8 @@ internal sealed partial class StowHandler
         {
             while (true)
             {
-                MultipartSection? section;
-                try
-                {
-                    section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
-                {
-                    bodyError = $"the multipart body is malformed after part {partNumber}: {ex.Message}";
-                    break;
-                }
+                var (section, malformed) = await NextSectionAsync(reader, partNumber, ct).ConfigureAwait(false);
+                bodyError ??= malformed;
                 if (section == null) break;
                 partNumber++;
                 var temp = Path.Combine(service.Options.TempDirectory, $"stow-{Guid.NewGuid():N}.part");

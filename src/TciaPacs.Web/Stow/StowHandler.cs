@@ -53,16 +53,8 @@ internal sealed partial class StowHandler(DicomWebService service)
         {
             while (true)
             {
-                MultipartSection? section;
-                try
-                {
-                    section = await reader.ReadNextSectionAsync(ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
-                {
-                    bodyError = $"the multipart body is malformed after part {partNumber}: {ex.Message}";
-                    break;
-                }
+                var (section, malformed) = await NextSectionAsync(reader, partNumber, ct).ConfigureAwait(false);
+                bodyError ??= malformed;
                 if (section == null) break;
                 partNumber++;
                 var spooled = await SpoolPartAsync(section, partNumber, ct).ConfigureAwait(false);
@@ -113,6 +105,19 @@ internal sealed partial class StowHandler(DicomWebService service)
     }
 
     private const int MaxParallelStores = 4;
+
+    /// <summary>The next part, or null at the end of the body; a malformed body ends it too, with the reason.</summary>
+    private static async Task<(MultipartSection? Section, string? Error)> NextSectionAsync(MultipartReader reader, int partNumber, CancellationToken ct)
+    {
+        try
+        {
+            return (await reader.ReadNextSectionAsync(ct).ConfigureAwait(false), null);
+        }
+        catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
+        {
+            return (null, $"the multipart body is malformed after part {partNumber}: {ex.Message}");
+        }
+    }
 
     private sealed record PartResult(StoreResult Result, bool EndOfBody);
 
