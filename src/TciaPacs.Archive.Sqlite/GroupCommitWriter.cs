@@ -28,10 +28,15 @@ internal sealed class GroupCommitWriter : IDisposable
         _thread.Start();
     }
 
-    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work)
+    /// <summary>
+    /// Queues <paramref name="work"/>; its result once committed. With <paramref name="durableFirst"/>, the work runs
+    /// at once but the transaction holding it commits only after that task succeeds; if it fails, the whole batch rolls
+    /// back (a failing disk) and each item fails.
+    /// </summary>
+    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work, Task? durableFirst = null)
     {
         if (_completed) return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
-        var item = new WorkItem<T>(work);
+        var item = new WorkItem<T>(work) { DurableFirst = durableFirst };
         _queue.Enqueue(item);
         _signal.Set();
         return item.Task;
@@ -68,7 +73,12 @@ internal sealed class GroupCommitWriter : IDisposable
                         w.Error = ex;
                     }
                 }
-                tx.Commit();
+                if (WaitForDurability(batch) is { } failure)
+                {
+                    tx.Rollback();
+                    foreach (var w in batch) w.Error ??= failure;
+                }
+                else tx.Commit();
             }
             catch (Exception ex)
             {
@@ -85,6 +95,24 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
+    /// <summary>Waits for the files of the batch to be durable; the first failure, or null.</summary>
+    private static Exception? WaitForDurability(List<WorkItem> batch)
+    {
+        foreach (var w in batch)
+        {
+            if (w.DurableFirst == null || w.Error != null) continue;
+            try
+            {
+                w.DurableFirst.GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                return ex;
+            }
+        }
+        return null;
+    }
+
     public void Dispose()
     {
         if (_completed) return;
@@ -99,6 +127,7 @@ internal sealed class GroupCommitWriter : IDisposable
     private abstract class WorkItem
     {
         public Exception? Error { get; set; }
+        public Task? DurableFirst { get; init; }
         public abstract void Run(SqliteConnection connection, SqliteTransaction tx);
         public abstract void Complete();
         public void MarkUncommitted() => Error ??= new InvalidOperationException("the catalog transaction did not commit");

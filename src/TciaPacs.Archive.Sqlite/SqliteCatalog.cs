@@ -32,8 +32,8 @@ public sealed class SqliteCatalog : ICatalog
     /// <summary>The catalog file of a data folder: <c>DATA/catalog.db</c>.</summary>
     public static SqliteCatalog OpenDataDirectory(string dataDirectory) => new(Path.Combine(dataDirectory, "catalog.db"));
 
-    public Task<CommitResult> CommitAsync(CatalogEntry entry, CancellationToken cancellationToken = default) =>
-        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry));
+    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default) =>
+        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry), durableFirst);
 
     public Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default) =>
         _writer.Enqueue((c, tx) => CatalogWrites.RemoveInstance(c, tx, sopInstanceUid));

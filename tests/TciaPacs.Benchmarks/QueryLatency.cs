@@ -237,7 +237,7 @@ internal static class QueryLatency
             InstanceAttributes = instance,
             ReplaceExisting = false,
         };
-        await catalog.CommitAsync(entry, ct).ConfigureAwait(false);
+        await catalog.CommitAsync(entry, cancellationToken: ct).ConfigureAwait(false);
         header.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, TransferSyntax.ExplicitVRLittleEndian.Uid);
         index.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, sop, header));
     }

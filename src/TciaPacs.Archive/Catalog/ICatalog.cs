@@ -6,8 +6,13 @@ namespace TciaPacs.Archive.Catalog;
 /// </summary>
 public interface ICatalog : IDisposable
 {
-    /// <summary>Records an instance. Duplicate and identity checks run inside the write transaction, so concurrent commits cannot race them.</summary>
-    Task<CommitResult> CommitAsync(CatalogEntry entry, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Records an instance. Duplicate and identity checks run inside the write transaction, so concurrent commits cannot
+    /// race them. With <paramref name="durableFirst"/> (the instance's file being made durable), the record's work may
+    /// run meanwhile but its transaction commits only once that task has succeeded; if it fails, nothing is recorded
+    /// and the returned task fails with its exception.
+    /// </summary>
+    Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default);
 
     /// <summary>Removes an instance (and its series, study and patient when they become empty); false when absent.</summary>
     Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default);

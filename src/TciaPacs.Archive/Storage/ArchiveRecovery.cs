@@ -119,7 +119,7 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
             return "its content does not match the hash in its name (a file torn by a crash before it was durable)";
         var info = new FileInfo(full);
         var entry = EntryFactory.Create(file.Dataset, _collections.GetOrAdd(FileStore.StudyFolderOf(relativePath), files.ReadCollection), file.TransferSyntax, relativePath, hash, info.Length, new DateTimeOffset(info.LastWriteTimeUtc), false);
-        var result = await catalog.CommitAsync(entry, ct).ConfigureAwait(false);
+        var result = await catalog.CommitAsync(entry, cancellationToken: ct).ConfigureAwait(false);
         if (result.Outcome == CommitOutcome.Inserted)
         {
             index?.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, WithTransferSyntax(file)) { IsNew = true });

@@ -165,25 +165,19 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                 files.Discard(staged);
                 return StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}");
             }
-            try
-            {
-                await files.MakeDurableAsync().ConfigureAwait(false);
-            }
-            catch (IOException ex)
-            {
-                if (catalog.FindInstance(sop)?.RelativePath != staged.RelativePath) files.Delete(staged.RelativePath);
-                return StoreResult.Failure(StoreResult.StatusOutOfResources, ex.Message);
-            }
+            // The file's sync (shared with concurrent stores) and the catalog's work run at the same time; the catalog
+            // commits the record only once the sync has succeeded, so nothing is recorded before its file is durable.
+            var durable = files.MakeDurableAsync();
             var entry = EntryFactory.Create(header, request.Collection, ts, staged, DateTimeOffset.UtcNow, _options.DuplicatePolicy == DuplicatePolicy.Overwrite);
             CommitResult result;
             try
             {
-                result = await catalog.CommitAsync(entry, CancellationToken.None).ConfigureAwait(false);
+                result = await catalog.CommitAsync(entry, durable, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 if (catalog.FindInstance(sop)?.RelativePath != staged.RelativePath) files.Delete(staged.RelativePath);
-                return StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot record the instance: {ex.Message}");
+                return StoreResult.Failure(StoreResult.StatusOutOfResources, durable.IsFaulted ? durable.Exception!.InnerException!.Message : $"cannot record the instance: {ex.Message}");
             }
 
             switch (result.Outcome)
