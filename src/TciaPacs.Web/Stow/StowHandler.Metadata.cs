@@ -117,38 +117,59 @@ internal sealed partial class StowHandler
             results.Add(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {part}: the metadata is not valid DICOM JSON: {ex.Message}"));
             return results;
         }
-        for (var i = 0; i < instances.Count; i++)
+        // Instances are built and stored a few dozen at a time, as the multipart/related application/dicom path does:
+        // stores in flight together share a file sync and a catalog commit.
+        var pending = new List<Task<StoreResult>>(instances.Count);
+        using var inFlight = new SemaphoreSlim(MaxParallelStores);
+        try
         {
-            var ds = instances[i];
-            var where = instances.Count > 1 ? $"part {part}, instance {i + 1}" : $"part {part}";
-            var sop = ds.GetString(DicomTags.SOPInstanceUID);
-            var sopClass = ds.GetString(DicomTags.SOPClassUID);
-            var study = ds.GetString(DicomTags.StudyInstanceUID);
-            StoreResult Fail(ushort status, string reason) => StoreResult.Failure(status, $"{where}: {reason}") with { SopClassUid = sopClass, SopInstanceUid = sop, StudyInstanceUid = study };
-            if (unsupported != null) { results.Add(Fail(StoreResult.StatusCannotUnderstand, unsupported)); continue; }
-            if (Missing(ds) is { } uri) { results.Add(Fail(StoreResult.StatusCannotUnderstand, $"bulk data {uri} is not among the request's parts (no part has that Content-Location)")); continue; }
-            if (targetStudy != null && study != targetStudy) { results.Add(Fail(StudyMismatch, $"Study Instance UID {study} is not {targetStudy}, the study of the request")); continue; }
-            if (string.IsNullOrEmpty(sop) || string.IsNullOrEmpty(sopClass)) { results.Add(Fail(StoreResult.StatusCannotUnderstand, "the metadata has no SOP Class UID or SOP Instance UID")); continue; }
-            var temp = Path.Combine(service.Options.TempDirectory, $"stow-{Guid.NewGuid():N}.dcm");
-            try
+            for (var i = 0; i < instances.Count; i++)
             {
-                // Group 0002 in the metadata is not the data set's: the file meta is built for what we write.
-                var dataset = new DicomDataset();
-                foreach (var e in ds) if (e.Tag.Group != 0x0002) dataset.Add(e);
-                var ts = TransferSyntax.ExplicitVRLittleEndian;
-                new DicomFile(DicomWriter.BuildMeta(null, dataset, ts), dataset, ts).Save(temp);
-                var result = await service.Archive.StoreAsync(StoreRequest.FromSpool(temp, collection, StoreDoor.Stow), ct).ConfigureAwait(false);
-                results.Add(result.IsFailure ? result with { Reason = $"{where}: {result.Reason}" } : result);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or DicomParseException)
-            {
-                results.Add(Fail(StoreResult.StatusCannotUnderstand, $"cannot build the instance from its metadata and bulk data: {ex.Message}"));
-            }
-            finally
-            {
-                File.Delete(temp);
+                var ds = instances[i];
+                var where = instances.Count > 1 ? $"part {part}, instance {i + 1}" : $"part {part}";
+                var sop = ds.GetString(DicomTags.SOPInstanceUID);
+                var sopClass = ds.GetString(DicomTags.SOPClassUID);
+                var study = ds.GetString(DicomTags.StudyInstanceUID);
+                StoreResult Fail(ushort status, string reason) => StoreResult.Failure(status, $"{where}: {reason}") with { SopClassUid = sopClass, SopInstanceUid = sop, StudyInstanceUid = study };
+                if (unsupported != null) { pending.Add(Task.FromResult(Fail(StoreResult.StatusCannotUnderstand, unsupported))); continue; }
+                if (Missing(ds) is { } uri) { pending.Add(Task.FromResult(Fail(StoreResult.StatusCannotUnderstand, $"bulk data {uri} is not among the request's parts (no part has that Content-Location)"))); continue; }
+                if (targetStudy != null && study != targetStudy) { pending.Add(Task.FromResult(Fail(StudyMismatch, $"Study Instance UID {study} is not {targetStudy}, the study of the request"))); continue; }
+                if (string.IsNullOrEmpty(sop) || string.IsNullOrEmpty(sopClass)) { pending.Add(Task.FromResult(Fail(StoreResult.StatusCannotUnderstand, "the metadata has no SOP Class UID or SOP Instance UID"))); continue; }
+                await inFlight.WaitAsync(ct).ConfigureAwait(false);
+                pending.Add(Task.Run(async () =>
+                {
+                    var temp = Path.Combine(service.Options.TempDirectory, $"stow-{Guid.NewGuid():N}.dcm");
+                    try
+                    {
+                        // Group 0002 in the metadata is not the data set's: the file meta is built for what we write.
+                        var dataset = new DicomDataset();
+                        foreach (var e in ds) if (e.Tag.Group != 0x0002) dataset.Add(e);
+                        var ts = TransferSyntax.ExplicitVRLittleEndian;
+                        // A spool, not an archived file: no fsync here (the store pipeline makes the stored file durable).
+                        using (var spool = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+                            new DicomFile(DicomWriter.BuildMeta(null, dataset, ts), dataset, ts).Save(spool);
+                        var result = await service.Archive.StoreAsync(StoreRequest.FromSpool(temp, collection, StoreDoor.Stow), ct).ConfigureAwait(false);
+                        return result.IsFailure ? result with { Reason = $"{where}: {result.Reason}" } : result;
+                    }
+                    catch (Exception ex) when (ex is IOException or InvalidOperationException or ArgumentException or DicomParseException)
+                    {
+                        return Fail(StoreResult.StatusCannotUnderstand, $"cannot build the instance from its metadata and bulk data: {ex.Message}");
+                    }
+                    finally
+                    {
+                        File.Delete(temp);
+                        inFlight.Release();
+                    }
+                }, CancellationToken.None));
             }
         }
+        catch
+        {
+            // The client went away: the stores in flight finish (each commits whole or not at all) before we leave.
+            try { await Task.WhenAll(pending).ConfigureAwait(false); } catch (Exception) { }
+            throw;
+        }
+        results.AddRange(await Task.WhenAll(pending).ConfigureAwait(false));
         return results;
     }
 

@@ -104,7 +104,9 @@ internal sealed partial class StowHandler(DicomWebService service)
         await response.WriteAsync(context, xml).ConfigureAwait(false);
     }
 
-    private const int MaxParallelStores = 4;
+    // Each store waits mostly for the shared file sync and the catalog's group commit, so more of them at once means
+    // fewer device flushes per instance; every part in flight is a spool file on disk and a parsed header in memory.
+    private const int MaxParallelStores = 32;
 
     /// <summary>The next part, or null at the end of the body; a malformed body ends it too, with the reason.</summary>
     private static async Task<(MultipartSection? Section, string? Error)> NextSectionAsync(MultipartReader reader, int partNumber, CancellationToken ct)
