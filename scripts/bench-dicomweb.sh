@@ -3,7 +3,7 @@
 # machine in one run, with the same client (scripts/bench_dicomweb.py): STOW-RS instances/s, QIDO-RS p50/p95 and
 # requests/s at concurrency 8, WADO-RS study MB/s, series /metadata latency, frames requests/s; then the ratios.
 # The data: COUNT copies (one series, new UIDs) of the corpus's uncompressed MR_small, made with pydicom.
-# Usage: scripts/bench-dicomweb.sh [COUNT] [SECONDS]     defaults 2000 and 10
+# Usage: scripts/bench-dicomweb.sh [COUNT] [SECONDS]     defaults 2000 and 10; env WARM (warm-up instances, 3 x COUNT)
 set -euo pipefail
 
 count="${1:-2000}"
@@ -23,9 +23,13 @@ echo "== Publishing tciapacs (Release, ReadyToRun)"
 dotnet publish "$root/src/TciaPacs.Server/TciaPacs.Server.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true \
     -o "$work/bin" -nologo -v q >/dev/null
 
-echo "== Making $count instances of one series, and as many of another for the warm-up"
-for set in files:BENCH warm:WARMUP; do
-/usr/bin/python3 - "$corpus/transfer-syntax/explicit-vr-le/MR_small.dcm" "$work/${set%%:*}" "$count" "${set##*:}" <<'PY'
+# Both servers are long-running: each first stores an untimed warm-up set (WARM instances, default 3 x COUNT, as
+# bench-dimse.sh does), so that the figures are of a warm server rather than of the JIT tiering up our HTTP paths.
+warm="${WARM:-$((count * 3))}"
+echo "== Making $count instances of one series, and $warm of another for the warm-up"
+for set in files:BENCH:$count warm:WARMUP:$warm; do
+IFS=: read -r dir patient n <<<"$set"
+/usr/bin/python3 - "$corpus/transfer-syntax/explicit-vr-le/MR_small.dcm" "$work/$dir" "$n" "$patient" <<'PY'
 import os, sys, pydicom
 from pydicom.uid import generate_uid
 src, out, n, patient = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]

@@ -94,6 +94,7 @@ public sealed class LuceneQueryIndex : IQueryIndex
     {
         get
         {
+            if (Interlocked.Exchange(ref _changed, 0) == 1) _searchers.MaybeRefreshBlocking();
             var searcher = _searchers.Acquire();
             try { return searcher.IndexReader.NumDocs; }
             finally { _searchers.Release(searcher); }

@@ -5,8 +5,12 @@ public sealed record StoreOptions
 {
     public DuplicatePolicy DuplicatePolicy { get; init; } = DuplicatePolicy.Reject;
 
-    /// <summary>The query index is committed after this many stores (and when the archive closes).</summary>
-    public int IndexCommitInterval { get; init; } = 500;
+    /// <summary>
+    /// The query index is committed after this many stores (and when the archive closes). The catalog is the record:
+    /// after a crash, start-up rebuilds an index that lacks instances. Each commit flushes segments that merges pay
+    /// for later, so during an ingest fewer commits cost less CPU (500 before the fourth benchmark pass).
+    /// </summary>
+    public int IndexCommitInterval { get; init; } = 5000;
 
     /// <summary>Where the pipeline reports problems that do not change a result (an index update that failed); never element values.</summary>
     public Action<string>? OnWarning { get; init; }
