@@ -51,6 +51,8 @@ public sealed class DicomArchive : IAsyncDisposable
             }
         }
         _catalog = catalog;
+        // Index updates run after a store has answered, on a thread of their own; readers of the index wait for them.
+        if (index != null) index = new BackgroundIndexer(index, options?.OnWarning);
         _index = index;
         _pipeline = new StorePipeline(Files, catalog, options, filters, index);
         Query = new QueryEngine(catalog, index);

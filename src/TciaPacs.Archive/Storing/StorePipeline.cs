@@ -228,7 +228,8 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
             if (Interlocked.Increment(ref _sinceIndexCommit) >= _options.IndexCommitInterval)
             {
                 Interlocked.Exchange(ref _sinceIndexCommit, 0);
-                index.Commit();
+                if (index is BackgroundIndexer background) background.CommitLater();
+                else index.Commit();
             }
         }
         catch (Exception ex)

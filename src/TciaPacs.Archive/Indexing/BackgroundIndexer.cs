@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using TciaPacs.Archive.Query;
+
+namespace TciaPacs.Archive.Indexing;
+
+/// <summary>
+/// Runs index updates on one thread of their own, after the store that asked for them has answered its sender: the
+/// catalog is the record, so a store is complete once the catalog has committed it, and indexing (about a millisecond
+/// of CPU per instance) need not sit between a C-STORE and its response. Order is kept (updates and deletes run in the
+/// order they came), and anything that reads the index — a search, the instance count, a commit — first waits until
+/// every update queued before it has run, so a query still finds every instance stored before it. One writer thread
+/// also means one Lucene segment buffer instead of one per storing thread: fewer, larger segments to merge.
+/// </summary>
+public sealed class BackgroundIndexer : IQueryIndex
+{
+    // Bounded: a sender faster than the indexer is slowed down here rather than filling memory with headers.
+    private const int Capacity = 2048;
+    private readonly IQueryIndex _inner;
+    private readonly Action<string>? _onWarning;
+    private readonly BlockingCollection<Action> _queue = new(new ConcurrentQueue<Action>(), Capacity);
+    private readonly Thread _thread;
+    private readonly object _gate = new();
+    private long _queued;
+    private long _done;
+    private bool _disposed;
+
+    public BackgroundIndexer(IQueryIndex inner, Action<string>? onWarning = null)
+    {
+        _inner = inner;
+        _onWarning = onWarning;
+        _thread = new Thread(Run) { IsBackground = true, Name = "query-indexer" };
+        _thread.Start();
+    }
+
+    public IReadOnlyList<IndexedAttribute> Attributes => _inner.Attributes;
+
+    public void Index(IndexedInstance instance) => Enqueue(() => _inner.Index(instance));
+
+    public void Delete(string sopInstanceUid) => Enqueue(() => _inner.Delete(sopInstanceUid));
+
+    /// <summary>Queues a commit after the updates queued so far, without waiting for it (a store's periodic commit).</summary>
+    public void CommitLater() => Enqueue(_inner.Commit);
+
+    public void Commit()
+    {
+        CatchUp();
+        _inner.Commit();
+    }
+
+    public void Clear()
+    {
+        CatchUp();
+        _inner.Clear();
+    }
+
+    public IReadOnlyList<string> Search(DicomQuery query, int maxResults)
+    {
+        CatchUp();
+        return _inner.Search(query, maxResults);
+    }
+
+    public int InstanceCount
+    {
+        get
+        {
+            CatchUp();
+            return _inner.InstanceCount;
+        }
+    }
+
+    private void Enqueue(Action update)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _queued++;
+        }
+        try
+        {
+            _queue.Add(update);
+        }
+        catch (InvalidOperationException)
+        {
+            // Closed between the check and the add: count it as done, so that no reader waits for it.
+            lock (_gate)
+            {
+                _done++;
+                Monitor.PulseAll(_gate);
+            }
+            throw new ObjectDisposedException(nameof(BackgroundIndexer));
+        }
+    }
+
+    /// <summary>Waits until every update queued before the call has run.</summary>
+    private void CatchUp()
+    {
+        lock (_gate)
+        {
+            var target = _queued;
+            while (_done < target) Monitor.Wait(_gate);
+        }
+    }
+
+    private void Run()
+    {
+        foreach (var update in _queue.GetConsumingEnumerable())
+        {
+            try
+            {
+                update();
+            }
+            catch (Exception ex)
+            {
+                // The catalog is the source of truth; a failed index update is repaired by rebuilding the index from it.
+                _onWarning?.Invoke($"query index update failed for an instance (rebuild the index with 'tciapacs reindex'): {ex.Message}");
+            }
+            lock (_gate)
+            {
+                _done++;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>Runs what is queued, then disposes the index it wraps (without committing: the owner commits first).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        _queue.CompleteAdding();
+        _thread.Join();
+        _queue.Dispose();
+        _inner.Dispose();
+    }
+}

@@ -1,0 +1,84 @@
+using TciaPacs.Archive.Indexing;
+using TciaPacs.Archive.Query;
+using TciaPacs.Dicom;
+
+namespace TciaPacs.Archive.Tests;
+
+/// <summary>
+/// Index updates run on the indexer's thread, in order, and whatever reads the index waits for those queued before it:
+/// an index slow to update (here 2 ms per instance) must still show every instance to the next search.
+/// </summary>
+public sealed class BackgroundIndexerTests
+{
+    [Test]
+    public void A_search_sees_every_update_queued_before_it()
+    {
+        var slow = new SlowIndex();
+        using var indexer = new BackgroundIndexer(slow);
+        for (var i = 0; i < 50; i++) indexer.Index(Instance($"1.2.{i}"));
+        Assert.That(indexer.Search(new DicomQuery(QueryLevel.Image, []), 1000), Has.Count.EqualTo(50));
+        indexer.Delete("1.2.7");
+        Assert.That(indexer.InstanceCount, Is.EqualTo(49), "a delete queued after the updates runs after them");
+    }
+
+    [Test]
+    public void Updates_from_many_threads_all_land_and_a_commit_follows_them()
+    {
+        var slow = new SlowIndex { Delay = TimeSpan.Zero };
+        using var indexer = new BackgroundIndexer(slow);
+        Parallel.For(0, 4000, i => indexer.Index(Instance($"1.3.{i}"))); // more than the queue holds: adding waits
+        indexer.CommitLater();
+        indexer.Commit();
+        Assert.That(slow.CommittedCount, Is.EqualTo(4000));
+    }
+
+    [Test]
+    public void A_failing_update_is_reported_and_does_not_stop_the_next()
+    {
+        var warnings = new List<string>();
+        var slow = new SlowIndex { FailOn = "1.4.1" };
+        using var indexer = new BackgroundIndexer(slow, w => { lock (warnings) warnings.Add(w); });
+        for (var i = 0; i < 3; i++) indexer.Index(Instance($"1.4.{i}"));
+        Assert.That(indexer.InstanceCount, Is.EqualTo(2));
+        Assert.That(warnings, Has.Count.EqualTo(1).And.Some.Contains("reindex"));
+    }
+
+    [Test]
+    public void After_dispose_an_update_is_refused_and_nothing_waits()
+    {
+        var slow = new SlowIndex();
+        var indexer = new BackgroundIndexer(slow);
+        indexer.Index(Instance("1.5.1"));
+        indexer.Dispose();
+        Assert.That(slow.Count, Is.EqualTo(1), "what was queued ran before the index closed");
+        Assert.That(slow.Disposed, Is.True);
+        Assert.That(() => indexer.Index(Instance("1.5.2")), Throws.InstanceOf<ObjectDisposedException>());
+    }
+
+    private static IndexedInstance Instance(string sop) => new("default", "P", "1.1", "1.1.1", sop, new DicomDataset()) { IsNew = true };
+
+    private sealed class SlowIndex : IQueryIndex
+    {
+        private readonly List<string> _sops = [];
+        public TimeSpan Delay { get; init; } = TimeSpan.FromMilliseconds(2);
+        public string? FailOn { get; init; }
+        public int CommittedCount { get; private set; }
+        public bool Disposed { get; private set; }
+        public int Count { get { lock (_sops) return _sops.Count; } }
+
+        public void Index(IndexedInstance instance)
+        {
+            if (Delay > TimeSpan.Zero) Thread.Sleep(Delay);
+            if (instance.SopInstanceUid == FailOn) throw new InvalidOperationException("disk full");
+            lock (_sops) _sops.Add(instance.SopInstanceUid);
+        }
+
+        public void Delete(string sopInstanceUid) { lock (_sops) _sops.Remove(sopInstanceUid); }
+        public void Commit() { lock (_sops) CommittedCount = _sops.Count; }
+        public void Clear() { lock (_sops) _sops.Clear(); }
+        public IReadOnlyList<string> Search(DicomQuery query, int maxResults) { lock (_sops) return _sops.Take(maxResults).ToList(); }
+        public int InstanceCount => Count;
+        public IReadOnlyList<IndexedAttribute> Attributes { get; } = [];
+        public void Dispose() => Disposed = true;
+    }
+}
