@@ -8,8 +8,9 @@ namespace TciaPacs.Archive.Storing;
 
 /// <summary>
 /// The one way in: parse (header only) → validate → filters in order → stage the file (temp, fsync) → publish (rename,
-/// fsync folder) → catalog commit (durable before we answer) → index. Whatever fails, no row points at a missing file
-/// and no refused content replaces a stored file. Safe to call concurrently.
+/// fsync folder) → catalog commit (durable before we answer) → index (queued, in DicomArchive: BackgroundIndexer).
+/// Whatever fails, no row points at a missing file and no refused content replaces a stored file. Safe to call
+/// concurrently.
 /// </summary>
 public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOptions? options = null, IReadOnlyList<IStoreFilter>? filters = null, IQueryIndex? index = null)
 {
