@@ -36,6 +36,7 @@ public sealed class DicomArchive : IAsyncDisposable
         ILogger<DicomArchive>? logger = null)
     {
         _logger = logger ?? NullLogger<DicomArchive>.Instance;
+        options ??= new StoreOptions();
         Files = new FileStore(dataDirectory);
         if (exclusive)
         {
@@ -52,7 +53,7 @@ public sealed class DicomArchive : IAsyncDisposable
         }
         _catalog = catalog;
         // Index updates run after a store has answered, on a thread of their own; readers of the index wait for them.
-        if (index != null) index = new BackgroundIndexer(index, options?.OnWarning);
+        if (index != null) index = new BackgroundIndexer(index, options.OnWarning, options.IndexCommitInterval);
         _index = index;
         _pipeline = new StorePipeline(Files, catalog, options, filters, index);
         Query = new QueryEngine(catalog, index);

@@ -27,9 +27,19 @@ public sealed class BackgroundIndexerTests
         var slow = new SlowIndex { Delay = TimeSpan.Zero };
         using var indexer = new BackgroundIndexer(slow);
         Parallel.For(0, 4000, i => indexer.Index(Instance($"1.3.{i}"))); // more than the queue holds: adding waits
-        indexer.CommitLater();
         indexer.Commit();
         Assert.That(slow.CommittedCount, Is.EqualTo(4000));
+    }
+
+    [Test]
+    public void It_commits_every_so_many_updates_on_its_own()
+    {
+        var slow = new SlowIndex { Delay = TimeSpan.Zero };
+        using var indexer = new BackgroundIndexer(slow, commitEvery: 10);
+        for (var i = 0; i < 25; i++) indexer.Index(Instance($"1.6.{i}"));
+        Assert.That(indexer.InstanceCount, Is.EqualTo(25));
+        Assert.That(slow.Commits, Is.EqualTo(2), "after the 10th and the 20th update");
+        Assert.That(slow.CommittedCount, Is.EqualTo(20));
     }
 
     [Test]
@@ -74,7 +84,8 @@ public sealed class BackgroundIndexerTests
         }
 
         public void Delete(string sopInstanceUid) { lock (_sops) _sops.Remove(sopInstanceUid); }
-        public void Commit() { lock (_sops) CommittedCount = _sops.Count; }
+        public int Commits { get; private set; }
+        public void Commit() { lock (_sops) { CommittedCount = _sops.Count; Commits++; } }
         public void Clear() { lock (_sops) _sops.Clear(); }
         public IReadOnlyList<string> Search(DicomQuery query, int maxResults) { lock (_sops) return _sops.Take(maxResults).ToList(); }
         public int InstanceCount => Count;

@@ -137,6 +137,26 @@ public sealed class DicomWebConformanceTests
         return (ds.GetString(DicomTags.StudyInstanceUID)!, ds.GetString(DicomTags.SeriesInstanceUID)!, ds.GetString(DicomTags.SOPInstanceUID)!);
     }
 
+    /// <summary>
+    /// GETs the instance of <paramref name="expected"/> by WADO-RS with curl, and asserts that pydicom reads it as the
+    /// same data set (group lengths aside), naming the attributes that differ; the instance's UIDs.
+    /// </summary>
+    private (string Study, string Series, string Sop) RetrieveAndCompareWithPydicom(string expected, string retrievedName)
+    {
+        var uids = Uids(expected);
+        var file = Curl("-H", "Accept: application/dicom; transfer-syntax=*", $"{CurlBase}/studies/{uids.Study}/series/{uids.Series}/instances/{uids.Sop}");
+        Assert.That(file.Status, Is.EqualTo(200));
+        var retrieved = Path.Combine(_work, retrievedName);
+        File.WriteAllBytes(retrieved, file.Body);
+        var same = ExternalTool.Run(ExternalTool.Python, ["-c",
+            "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]); b = pydicom.dcmread(sys.argv[2]); " +
+            "[d.pop(t) for d in (a, b) for t in [e.tag for e in d if e.tag.element == 0]]; " +
+            "diff = [str(e.tag) for e in a if e.tag not in b or b[e.tag].value != e.value] + [str(e.tag) for e in b if e.tag not in a]; " +
+            "print(diff); sys.exit(0 if not diff and a == b else 1)", expected, retrieved]);
+        Assert.That(same.ExitCode, Is.Zero, same.StdOut + same.StdErr);
+        return uids;
+    }
+
     private string CurlBase => $"{_serve.Root}/collections/curl/dicom-web";
 
     private void StoreNative()
@@ -154,15 +174,7 @@ public sealed class DicomWebConformanceTests
         var stow = Curl("-X", "POST", "-H", "Content-Type: multipart/related; type=\"application/dicom\"; boundary=c2", "-H", "Accept: application/dicom+json", "--data-binary", "@" + body, $"{CurlBase}/studies");
         Assert.That(stow.Status, Is.EqualTo(202), stow.Text);
         Assert.That(stow.Text, Does.Contain("\"00081198\"").And.Contain("\"00081199\""));
-        var (study, series, sop) = Uids(Native);
-        var file = Curl("-H", "Accept: application/dicom; transfer-syntax=*", $"{CurlBase}/studies/{study}/series/{series}/instances/{sop}");
-        Assert.That(file.Status, Is.EqualTo(200));
-        var retrieved = Path.Combine(_work, "curl-retrieved.dcm");
-        File.WriteAllBytes(retrieved, file.Body);
-        var same = ExternalTool.Run(ExternalTool.Python, ["-c",
-            "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]); b = pydicom.dcmread(sys.argv[2]); " +
-            "[d.pop(t) for d in (a, b) for t in [e.tag for e in d if e.tag.element == 0]]; sys.exit(0 if a == b else 1)", Native, retrieved]);
-        Assert.That(same.ExitCode, Is.Zero, same.StdErr);
+        var (study, series, sop) = RetrieveAndCompareWithPydicom(Native, "curl-retrieved.dcm");
         var wadoUri = Curl($"{_serve.Root}/wado?requestType=WADO&studyUID={study}&seriesUID={series}&objectUID={sop}&contentType=application/dicom");
         Assert.That(wadoUri.Status, Is.EqualTo(200));
         Assert.That(wadoUri.Header("Content-Type"), Does.StartWith("application/dicom"));
@@ -197,17 +209,7 @@ with open(body, "wb") as f:
         Assert.That(make.ExitCode, Is.Zero, make.StdErr);
         var stow = Curl("-X", "POST", "-H", "Content-Type: multipart/related; type=\"application/dicom+json\"; boundary=j1", "-H", "Accept: application/dicom+json", "--data-binary", "@" + body, $"{CurlBase}/studies");
         Assert.That(stow.Status, Is.EqualTo(200), stow.Text + stow.Header("Warning"));
-        var (study, series, sop) = Uids(expected);
-        var file = Curl("-H", "Accept: application/dicom; transfer-syntax=*", $"{CurlBase}/studies/{study}/series/{series}/instances/{sop}");
-        Assert.That(file.Status, Is.EqualTo(200));
-        var retrieved = Path.Combine(_work, "curl-json-retrieved.dcm");
-        File.WriteAllBytes(retrieved, file.Body);
-        var same = ExternalTool.Run(ExternalTool.Python, ["-c",
-            "import sys, pydicom; a = pydicom.dcmread(sys.argv[1]); b = pydicom.dcmread(sys.argv[2]); " +
-            "[d.pop(t) for d in (a, b) for t in [e.tag for e in d if e.tag.element == 0]]; " +
-            "diff = [str(e.tag) for e in a if e.tag not in b or b[e.tag].value != e.value] + [str(e.tag) for e in b if e.tag not in a]; " +
-            "print(diff); sys.exit(0 if not diff else 1)", expected, retrieved]);
-        Assert.That(same.ExitCode, Is.Zero, same.StdOut + same.StdErr);
+        RetrieveAndCompareWithPydicom(expected, "curl-json-retrieved.dcm");
     }
 
     [Test, Order(3)]

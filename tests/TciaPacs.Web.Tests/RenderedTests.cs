@@ -56,6 +56,8 @@ public sealed class RenderedTests : WebServerFixture
         Assert.That(frameParts.Select(p => p.Body[..2]), Has.All.EqualTo(new byte[] { 0xFF, 0xD8 }));
         using var listed = await Http.SendAsync(Get($"{Instance}/frames/2,1,2/rendered", png));
         Assert.That(await ReadParts(listed), Has.Count.EqualTo(3), "every listed frame");
+        using var missing = await Http.SendAsync(Get($"{Instance}/frames/1,9/rendered", png));
+        Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a listed frame the instance lacks, before any part is sent");
         using var single = await Http.SendAsync(Get($"{Base}/studies/{study}/rendered", "image/png"));
         Assert.That(single.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/png"), "a single image when asked for one");
         using var thumbnail = await Http.SendAsync(Get($"{Base}/studies/{study}/thumbnail", png));

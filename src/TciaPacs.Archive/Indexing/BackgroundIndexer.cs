@@ -17,6 +17,8 @@ public sealed class BackgroundIndexer : IQueryIndex
     private const int Capacity = 2048;
     private readonly IQueryIndex _inner;
     private readonly Action<string>? _onWarning;
+    private readonly int _commitEvery;
+    private int _sinceCommit;
     private readonly BlockingCollection<Action> _queue = new(new ConcurrentQueue<Action>(), Capacity);
     private readonly Thread _thread;
     private readonly object _gate = new();
@@ -24,10 +26,12 @@ public sealed class BackgroundIndexer : IQueryIndex
     private long _done;
     private bool _disposed;
 
-    public BackgroundIndexer(IQueryIndex inner, Action<string>? onWarning = null)
+    /// <param name="commitEvery">Commit the index after this many updates (on the indexer's thread); 0: only when asked.</param>
+    public BackgroundIndexer(IQueryIndex inner, Action<string>? onWarning = null, int commitEvery = 0)
     {
         _inner = inner;
         _onWarning = onWarning;
+        _commitEvery = commitEvery;
         _thread = new Thread(Run) { IsBackground = true, Name = "query-indexer" };
         _thread.Start();
     }
@@ -37,9 +41,6 @@ public sealed class BackgroundIndexer : IQueryIndex
     public void Index(IndexedInstance instance) => Enqueue(() => _inner.Index(instance));
 
     public void Delete(string sopInstanceUid) => Enqueue(() => _inner.Delete(sopInstanceUid));
-
-    /// <summary>Queues a commit after the updates queued so far, without waiting for it (a store's periodic commit).</summary>
-    public void CommitLater() => Enqueue(_inner.Commit);
 
     public void Commit()
     {
@@ -108,11 +109,15 @@ public sealed class BackgroundIndexer : IQueryIndex
             try
             {
                 update();
+                if (_commitEvery > 0 && ++_sinceCommit >= _commitEvery)
+                {
+                    _sinceCommit = 0;
+                    _inner.Commit();
+                }
             }
             catch (Exception ex)
             {
-                // The catalog is the source of truth; a failed index update is repaired by rebuilding the index from it.
-                _onWarning?.Invoke($"query index update failed for an instance (rebuild the index with 'tciapacs reindex'): {ex.Message}");
+                _onWarning?.Invoke(UpdateFailed(ex));
             }
             lock (_gate)
             {
@@ -121,6 +126,10 @@ public sealed class BackgroundIndexer : IQueryIndex
             }
         }
     }
+
+    // The catalog is the source of truth; a failed index update is repaired by rebuilding the index from it.
+    internal static string UpdateFailed(Exception ex) =>
+        $"query index update failed for an instance (rebuild the index with 'tciapacs reindex'): {ex.Message}";
 
     /// <summary>Runs what is queued, then disposes the index it wraps (without committing: the owner commits first).</summary>
     public void Dispose()

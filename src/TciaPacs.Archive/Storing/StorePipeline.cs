@@ -19,7 +19,6 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
     // Stores of one SOP Instance UID are serialized from publish to cleanup, so that a file one store keeps is never
     // deleted by another; 64 stripes keep unrelated stores parallel.
     private readonly SemaphoreSlim[] _stripes = Enumerable.Range(0, 64).Select(_ => new SemaphoreSlim(1, 1)).ToArray();
-    private int _sinceIndexCommit;
 
     public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
     {
@@ -225,18 +224,12 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         {
             // Transfer Syntax UID lives in the file meta; the index serves it as an instance attribute (QIDO/C-FIND).
             header.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, ts.Uid);
+            // Queued: DicomArchive wraps the index in a BackgroundIndexer, which also commits it every so many updates.
             index.Index(new IndexedInstance(entry.Collection, entry.PatientKey, entry.StudyInstanceUid, entry.SeriesInstanceUid, entry.SopInstanceUid, header) { IsNew = isNew });
-            if (Interlocked.Increment(ref _sinceIndexCommit) >= _options.IndexCommitInterval)
-            {
-                Interlocked.Exchange(ref _sinceIndexCommit, 0);
-                if (index is BackgroundIndexer background) background.CommitLater();
-                else index.Commit();
-            }
         }
         catch (Exception ex)
         {
-            // The catalog is the source of truth; a failed index update is repaired by rebuilding the index from it.
-            _options.OnWarning?.Invoke($"query index update failed for an instance (rebuild the index with 'tciapacs reindex'): {ex.Message}");
+            _options.OnWarning?.Invoke(BackgroundIndexer.UpdateFailed(ex));
         }
     }
 

@@ -46,10 +46,14 @@ internal sealed class RenderedHandler(DicomWebService service)
         await context.Response.Body.WriteAsync(image, context.RequestAborted).ConfigureAwait(false);
     }
 
-    public static async Task<byte[]> RenderAsync(string path, int frame, RenderOptions options, CancellationToken ct)
+    public static async Task<byte[]> RenderAsync(string path, int frame, RenderOptions options, CancellationToken ct) =>
+        await RenderAsync(await OpenFramesAsync(path, ct).ConfigureAwait(false), frame, options, ct).ConfigureAwait(false);
+
+    private static async Task<PixelFrames> OpenFramesAsync(string path, CancellationToken ct) =>
+        new(await DicomFile.OpenAsync(path, cancellationToken: ct).ConfigureAwait(false));
+
+    private static async Task<byte[]> RenderAsync(PixelFrames frames, int frame, RenderOptions options, CancellationToken ct)
     {
-        var file = await DicomFile.OpenAsync(path, cancellationToken: ct).ConfigureAwait(false);
-        var frames = new PixelFrames(file);
         if (frame > frames.Count) throw new DicomWebException(404, $"frame {frame} not found: the instance has {frames.Count} frame(s)");
         return await Task.Run(() => Renderer.Render(frames, frame - 1, options), ct).ConfigureAwait(false);
     }
@@ -58,27 +62,28 @@ internal sealed class RenderedHandler(DicomWebService service)
     private async Task WriteAllAsync(HttpContext context, List<Archive.Catalog.InstanceFile> instances, IReadOnlyList<int>? frameList, RenderOptions options)
     {
         var ct = context.RequestAborted;
-        var singleInstance = DicomWebService.Route(context, "instance") != null;
-        // Frames of the one instance (listed, or all of it), else the first frame of each instance of the study or series.
-        IEnumerable<(Archive.Catalog.InstanceFile Instance, int Frame)> images;
-        if (singleInstance)
-        {
-            var frames = frameList ?? Enumerable.Range(1, await FrameCountAsync(service.FullPath(instances[0]), ct).ConfigureAwait(false)).ToList();
-            images = frames.Select(f => (instances[0], f));
-        }
-        else images = instances.Select(i => (i, 1));
         var writer = new MultipartWriter(context.Response, options.MediaType);
-        writer.Start();
-        foreach (var (instance, frame) in images)
+        if (DicomWebService.Route(context, "instance") != null)
         {
-            var image = await RenderAsync(service.FullPath(instance), frame, options, ct).ConfigureAwait(false);
-            await writer.WritePartAsync(options.MediaType, image, cancellationToken: ct).ConfigureAwait(false);
+            // Frames of the one instance, listed or all of them, from one reading of its file; a listed frame it does
+            // not have is a 404 before any part is sent.
+            var frames = await OpenFramesAsync(service.FullPath(instances[0]), ct).ConfigureAwait(false);
+            var wanted = frameList ?? Enumerable.Range(1, frames.Count).ToList();
+            if (wanted.FirstOrDefault(f => f > frames.Count) is > 0 and var missing)
+                throw new DicomWebException(404, $"frame {missing} not found: the instance has {frames.Count} frame(s)");
+            writer.Start();
+            foreach (var frame in wanted)
+                await writer.WritePartAsync(options.MediaType, await RenderAsync(frames, frame, options, ct).ConfigureAwait(false), cancellationToken: ct).ConfigureAwait(false);
+        }
+        else
+        {
+            // The first frame of each instance of the study or series.
+            writer.Start();
+            foreach (var instance in instances)
+                await writer.WritePartAsync(options.MediaType, await RenderAsync(service.FullPath(instance), 1, options, ct).ConfigureAwait(false), cancellationToken: ct).ConfigureAwait(false);
         }
         await writer.EndAsync(ct).ConfigureAwait(false);
     }
-
-    private static async Task<int> FrameCountAsync(string path, CancellationToken ct) =>
-        new PixelFrames(await DicomFile.OpenAsync(path, cancellationToken: ct).ConfigureAwait(false)).Count;
 
     private static (string MediaType, bool Multipart) Choose(HttpContext context)
     {

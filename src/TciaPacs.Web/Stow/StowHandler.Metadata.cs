@@ -41,18 +41,13 @@ internal sealed partial class StowHandler
                 bodyError ??= malformed;
                 if (section == null) break;
                 partNumber++;
-                var temp = Path.Combine(service.Options.TempDirectory, $"stow-{Guid.NewGuid():N}.part");
-                spools.Add(temp);
-                try
+                var (temp, incomplete) = await SpoolBodyAsync(section, partNumber, ct).ConfigureAwait(false);
+                if (temp == null)
                 {
-                    await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
-                    await section.Body.CopyToAsync(file, 1 << 16, ct).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
-                {
-                    bodyError = $"part {partNumber} is incomplete: the body ended before its closing boundary ({ex.Message})";
+                    bodyError = incomplete;
                     break;
                 }
+                spools.Add(temp);
                 var type = MediaRange.Parse(section.ContentType);
                 if (type != null && (type.Is(MediaTypes.DicomJson) || type.Is(MediaTypes.Json)))
                 {

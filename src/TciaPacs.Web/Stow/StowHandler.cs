@@ -128,29 +128,41 @@ internal sealed partial class StowHandler(DicomWebService service)
     /// <summary>Copies one part to a spool file; a part cut off (the body ended or broke) or of another type is a failure and leaves no file.</summary>
     private async Task<Spooled> SpoolPartAsync(MultipartSection section, int partNumber, CancellationToken ct)
     {
+        var (temp, incomplete) = await SpoolBodyAsync(section, partNumber, ct).ConfigureAwait(false);
+        if (temp == null)
+            return new Spooled(null, new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, incomplete!), true));
+        var partType = MediaRange.Parse(section.ContentType);
+        if (partType != null && !partType.Is(MediaTypes.Dicom) && !partType.Is(MediaTypes.OctetStream))
+        {
+            File.Delete(temp);
+            return new Spooled(null, new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} has Content-Type '{section.ContentType}', not application/dicom"), false));
+        }
+        return new Spooled(temp, null);
+    }
+
+    /// <summary>
+    /// Copies a part's body into a new spool file (never into memory). A body that ends before the part's closing
+    /// boundary leaves no file and gives the reason; any other failure leaves no file either and is thrown.
+    /// </summary>
+    private async Task<(string? Path, string? Incomplete)> SpoolBodyAsync(MultipartSection section, int partNumber, CancellationToken ct)
+    {
         var temp = Path.Combine(service.Options.TempDirectory, $"stow-{Guid.NewGuid():N}.part");
-        var keep = false;
         try
         {
-            try
-            {
-                // Unbuffered synchronous writes of what CopyToAsync read (page cache, microseconds; no thread-pool hop per write).
-                await using var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1);
+            // Unbuffered synchronous writes of what CopyToAsync read (page cache, microseconds; no thread-pool hop per write).
+            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
                 await section.Body.CopyToAsync(file, 1 << 16, ct).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
-            {
-                return new Spooled(null, new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} is incomplete: the body ended before its closing boundary ({ex.Message})"), true));
-            }
-            var partType = MediaRange.Parse(section.ContentType);
-            if (partType != null && !partType.Is(MediaTypes.Dicom) && !partType.Is(MediaTypes.OctetStream))
-                return new Spooled(null, new PartResult(StoreResult.Failure(StoreResult.StatusCannotUnderstand, $"part {partNumber} has Content-Type '{section.ContentType}', not application/dicom"), false));
-            keep = true;
-            return new Spooled(temp, null);
+            return (temp, null);
         }
-        finally
+        catch (Exception ex) when (ex is IOException or InvalidDataException && !ct.IsCancellationRequested)
         {
-            if (!keep) File.Delete(temp);
+            File.Delete(temp);
+            return (null, $"part {partNumber} is incomplete: the body ended before its closing boundary ({ex.Message})");
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
         }
     }
 
