@@ -79,6 +79,35 @@ public sealed class StoreFilterTests
     }
 
     [Test]
+    public async Task Elements_after_the_pixel_data_pass_through_the_filters_too()
+    {
+        // Private groups above 7FE0 (Siemens keeps spectroscopy in 7FE1) and the Digital Signatures Sequence (FFFA,FFFA),
+        // which the profile removes, follow the pixel data: a filter that saw only the header would let them through.
+        var ds = PhiLaden.Image(1, 1, 0);
+        ds.AddOrUpdate(new DicomTag(0x7FE1, 0x0010), VR.LO, "ACME TRAILER");
+        ds.AddOrUpdate(new DicomTag(0x7FE1, 0x1001), VR.LO, $"{PhiLaden.FamilyName}^{PhiLaden.GivenName}");
+        var signature = new DicomDataset();
+        signature.AddOrUpdate(new DicomTag(0x0400, 0x0015), VR.CS, "RIPEMD160");
+        signature.AddOrUpdate(new DicomTag(0x0400, 0x0115), VR.UI, "1.2.3.4");
+        ds.Add(new DicomSequence(new DicomTag(0xFFFA, 0xFFFA), [signature]));
+        var path = Path.Combine(_dir, "trailer.dcm");
+        new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
+
+        var (archive, map) = Open(PhiScanMode.Quarantine);
+        await using (archive)
+        using (map)
+        {
+            var r = await archive.StoreAsync(StoreRequest.FromFile(path, "c"));
+            Assert.That(r.Status, Is.EqualTo(StoreStatus.Warning), r.Reason);
+            var stored = DicomFile.Open(Path.Combine(_dir, "data", "files", r.StoredPath!)).Dataset;
+            Assert.That(stored.Contains(new DicomTag(0x7FE1, 0x1001)), Is.False, "private element after the pixel data");
+            Assert.That(stored.Contains(new DicomTag(0xFFFA, 0xFFFA)), Is.False, "Digital Signatures Sequence (X in PS3.15 E.1-1)");
+            Assert.That(stored.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray(), Is.EqualTo(ds.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray()));
+            Assert.That(Encoding.Latin1.GetString(await File.ReadAllBytesAsync(Path.Combine(_dir, "data", "files", r.StoredPath!))), Does.Not.Contain(PhiLaden.FamilyName));
+        }
+    }
+
+    [Test]
     public async Task Reject_mode_refuses_and_a_failing_deidentifier_never_stores_the_original()
     {
         var files = PhiLaden.WriteStudy(Path.Combine(_dir, "in"), 3, 1, new PhiLaden.Options(BurnedIn: true));

@@ -7,7 +7,7 @@ using TciaPacs.Dicom.IO;
 namespace TciaPacs.Archive.Storing;
 
 /// <summary>
-/// The one way in: parse (header only) → validate → filters in order → stage the file (temp, fsync) → publish (rename,
+/// The one way in: parse (large values left in the file) → validate → filters in order → stage the file (temp, fsync) → publish (rename,
 /// fsync folder) → catalog commit (durable before we answer) → index (queued, in DicomArchive: BackgroundIndexer).
 /// Whatever fails, no row points at a missing file and no refused content replaces a stored file. Safe to call
 /// concurrently.
@@ -55,8 +55,10 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         DicomFile file;
         try
         {
-            // A synchronous read: the header is a few KiB, usually in the page cache; an asynchronous one costs two hops.
-            file = DicomFile.Open(source, DicomReadOptions.HeaderOnly);
+            // The whole data set, so that filters also see what follows the pixel data (private groups above 7FE0, the
+            // Digital Signatures Sequence); large values (the pixel data) stay in the file, so this reads little more
+            // than the header. Synchronous: the header is usually in the page cache, and an asynchronous read costs two hops.
+            file = DicomFile.Open(source);
         }
         catch (DicomParseException ex)
         {
@@ -124,12 +126,8 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         }
         return files.StageAsync(study, series, sop, collection, (output, token) =>
         {
-            // The header (possibly edited by a filter) followed by what the header-only read left out: Pixel Data onwards.
-            var full = DicomFile.Open(source);
-            var dataset = header.Clone();
-            foreach (var e in full.Dataset)
-                if (e.Tag >= DicomTags.PixelData) dataset.Add(e);
-            new DicomFile(DicomWriter.BuildMeta(full.Meta, dataset, full.TransferSyntax), dataset, full.TransferSyntax).Save(output);
+            // The data set as the filters left it; its large values are still read from the source while writing.
+            new DicomFile(DicomWriter.BuildMeta(file.Meta, header, file.TransferSyntax), header, file.TransferSyntax).Save(output);
             return Task.CompletedTask;
         }, ct);
     }
@@ -222,6 +220,8 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         if (index == null) return;
         try
         {
+            // The pixel data group is never indexed: do not keep its small values in memory while the update is queued.
+            header.RemoveAll(e => e.Tag.Group == 0x7FE0);
             // Transfer Syntax UID lives in the file meta; the index serves it as an instance attribute (QIDO/C-FIND).
             header.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, ts.Uid);
             // Queued: DicomArchive wraps the index in a BackgroundIndexer, which also commits it every so many updates.

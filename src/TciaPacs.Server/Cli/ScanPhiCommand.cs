@@ -39,7 +39,8 @@ internal static class ScanPhiCommand
         {
             try
             {
-                var ds = DicomFile.Open(file, DicomReadOptions.HeaderOnly).Dataset;
+                // The whole data set (pixel data stays in the file): private groups after the pixel data are scanned too.
+                var ds = DicomFile.Open(file).Dataset;
                 // The original's identifiers are unknown here; a Patient's Name equal to the Patient ID is a pseudonym.
                 var findings = PhiScanner.Scan(ds, OriginalIdentifiers.None, ds.GetString(DicomTags.PatientID)).Where(f => f.Severity >= min).ToList();
                 reports.Add((file, null, findings));
