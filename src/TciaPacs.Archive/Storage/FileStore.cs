@@ -80,10 +80,22 @@ public sealed class FileStore : IDisposable
         using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
         {
             fs.Write(System.Text.Encoding.UTF8.GetBytes(collection));
+            // Synced before the rename even with a barrier: an empty marker left by a crash would put the study's
+            // unacknowledged files, adopted at start-up, in no collection at all. Once per study.
             fs.Flush(flushToDisk: true);
         }
         try { File.Move(temp, marker); } catch (IOException) { TryDelete(temp); }
-        DurableIO.SyncDirectory(folder);
+        if (_barrier == null) DurableIO.SyncDirectory(folder);
+    }
+
+    /// <summary>
+    /// Creates a series folder. With a barrier, the syncfs every store waits for also makes new folders (and the marker's
+    /// name) durable, so a new series costs no fsync of its own.
+    /// </summary>
+    private void CreateFolder(string folder)
+    {
+        if (_barrier != null) Directory.CreateDirectory(folder);
+        else DurableIO.CreateDirectoryDurably(folder);
     }
 
     public string FullPath(string relativePath) => Path.Combine(Root, relativePath.Replace('/', Path.DirectorySeparatorChar));
@@ -92,7 +104,7 @@ public sealed class FileStore : IDisposable
     public async Task<StagedFile> StageAsync(string studyUid, string seriesUid, string sopInstanceUid, string collection, Func<Stream, CancellationToken, Task> write, CancellationToken cancellationToken)
     {
         var folder = FullPath(SeriesFolder(studyUid, seriesUid));
-        DurableIO.CreateDirectoryDurably(folder);
+        CreateFolder(folder);
         WriteCollectionMarker(studyUid, collection);
         var temp = Path.Combine(folder, $".{Guid.NewGuid():N}{TempSuffix}");
         try
@@ -135,7 +147,7 @@ public sealed class FileStore : IDisposable
             }, cancellationToken).ConfigureAwait(false);
         }
         var folder = FullPath(SeriesFolder(studyUid, seriesUid));
-        DurableIO.CreateDirectoryDurably(folder);
+        CreateFolder(folder);
         WriteCollectionMarker(studyUid, collection);
         string hash;
         long size;
