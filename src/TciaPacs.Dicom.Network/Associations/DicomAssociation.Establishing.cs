@@ -86,10 +86,7 @@ public sealed partial class DicomAssociation
             {
                 await stream.WriteAsync(PduWriter.Reject(reject), cancellationToken).ConfigureAwait(false);
                 await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-                // Sta13: the requestor closes; ARTIM bounds the wait.
-                using var artim = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                artim.CancelAfter(options.ArtimTimeout);
-                await stream.ReadAtLeastAsync(new byte[1], 1, throwOnEndOfStream: false, artim.Token).ConfigureAwait(false);
+                await AwaitCloseAfterRejectAsync(stream, reader, options, remote, log, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is IOException or OperationCanceledException or System.Net.Sockets.SocketException)
             {
@@ -109,6 +106,51 @@ public sealed partial class DicomAssociation
             return null;
         }
         return new DicomAssociation(stream, options, log, isRequestor: false, request, accept, remote) { _reader = reader };
+    }
+
+    /// <summary>
+    /// Sta13 after an A-ASSOCIATE-RJ (PS3.8 Table 9-10): the requestor is to close the transport (Evt17, AR-5) and ARTIM
+    /// bounds the wait (Evt18, AA-2). A PDU meanwhile is ignored (AA-6), but an A-ASSOCIATE-RQ or an unrecognized or
+    /// invalid PDU (Evt6, Evt19) is answered with an A-ABORT (AA-7); an A-ABORT (Evt16) ends the wait (AA-2). After an
+    /// invalid PDU the byte stream cannot be followed any more: what else comes is read and dropped until the close.
+    /// </summary>
+    private static async Task AwaitCloseAfterRejectAsync(Stream stream, PduStreamReader reader, AssociationOptions options, string remote, ILogger log, CancellationToken cancellationToken)
+    {
+        using var artim = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        artim.CancelAfter(options.ArtimTimeout);
+        while (true)
+        {
+            PduStreamReader.RawPdu? next;
+            try
+            {
+                next = await reader.ReadAsync(artim.Token).ConfigureAwait(false);
+            }
+            catch (PduException ex)
+            {
+                log.LogWarning("{Remote}: {Message} after the association was rejected: A-ABORT", remote, ex.Message);
+                await stream.WriteAsync(PduWriter.Abort(new AbortPdu(AbortPdu.SourceProvider, ex.AbortReason)), artim.Token).ConfigureAwait(false);
+                await stream.FlushAsync(artim.Token).ConfigureAwait(false);
+                var sink = new byte[4096];
+                while (await stream.ReadAsync(sink, artim.Token).ConfigureAwait(false) > 0) { }
+                return;
+            }
+            if (next is not { } pdu) return;
+            var type = pdu.Type;
+            pdu.Return();
+            switch (type)
+            {
+                case PduType.Abort:
+                    return;
+                case PduType.AssociateRequest:
+                    log.LogWarning("{Remote}: another A-ASSOCIATE-RQ after the association was rejected: A-ABORT", remote);
+                    await stream.WriteAsync(PduWriter.Abort(new AbortPdu(AbortPdu.SourceProvider, AbortPdu.UnexpectedPdu)), artim.Token).ConfigureAwait(false);
+                    await stream.FlushAsync(artim.Token).ConfigureAwait(false);
+                    break;
+                default:
+                    log.LogDebug("{Remote}: {Type} PDU after the association was rejected: ignored", remote, type);
+                    break;
+            }
+        }
     }
 
     /// <summary>
