@@ -306,6 +306,38 @@ public sealed class DatasetModelTests
         Assert.That(DicomFile.Read(stream, new DicomReadOptions { LargeValueThreshold = 64 }).Dataset.Any(e => e.IsBulkData), Is.False);
     }
 
+    [Test]
+    public void Many_small_fragments_do_not_all_load_into_memory()
+    {
+        // A cine of 3,000 frames of 1,000 bytes each: no fragment reaches the 64 KiB threshold on its own.
+        var fragments = Enumerable.Range(0, 3000).Select(i => (DicomBuffer)new MemoryBuffer(Enumerable.Range(0, 1000).Select(j => (byte)(i + j)).ToArray())).ToList();
+        var ds = new DicomDataset();
+        ds.AddOrUpdate(DicomTags.SOPClassUID, "1.2.840.10008.5.1.4.1.1.3.1");
+        ds.AddOrUpdate(DicomTags.SOPInstanceUID, "1.2.3.4.5");
+        ds.Add(new DicomFragmentSequence(DicomTags.PixelData, VR.OB, DicomBuffer.Empty, fragments));
+        var path = Path.Combine(Path.GetTempPath(), $"tciapacs-cine-{Guid.NewGuid():N}.dcm");
+        try
+        {
+            new DicomFile(new DicomDataset(), ds, TransferSyntax.Lookup("1.2.840.10008.1.2.4.50")).Save(path);
+            var read = (DicomFragmentSequence)DicomFile.Open(path).Dataset.Get(DicomTags.PixelData)!;
+            Assert.That(read.Fragments, Has.Count.EqualTo(3000));
+            var inMemory = read.Fragments.Where(f => f is MemoryBuffer).Sum(f => f.Length);
+            Assert.That(inMemory, Is.LessThanOrEqualTo(DicomReadOptions.Default.LargeValueThreshold));
+            Assert.That(read.Fragments.Count(f => f is FileBuffer), Is.GreaterThan(2900));
+            for (var i = 0; i < 3000; i += 299)
+                Assert.That(read.Fragments[i].GetBytes().ToArray(), Is.EqualTo(fragments[i].GetBytes().ToArray()), $"fragment {i}");
+            // Written back, fragment by fragment from the file.
+            var copy = path + ".copy";
+            DicomFile.Open(path).Save(copy);
+            Assert.That(File.ReadAllBytes(copy), Is.EqualTo(File.ReadAllBytes(path)));
+            File.Delete(copy);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static void Compare(DicomDataset full, DicomDataset lazy, ref int bulk)
     {
         Assert.That(Tags(lazy), Is.EqualTo(Tags(full)));

@@ -405,6 +405,9 @@ internal sealed class DicomParser
     {
         DicomBuffer? offsetTable = null;
         var fragments = new List<DicomBuffer>();
+        // Small fragments (a cine of 20 KB JPEG frames) add up: once those kept in memory reach the large-value
+        // threshold, the rest stay in the file, so memory is bounded whatever the number of frames.
+        long inMemory = 0;
         while (true)
         {
             var itemOffset = _src.Position;
@@ -418,13 +421,18 @@ internal sealed class DicomParser
                 throw new DicomParseException($"Encapsulated {tag}: found {itemTag} where a fragment item (FFFE,E000) was expected", itemOffset);
             if (length == 0xFFFFFFFF) throw new DicomParseException($"Fragment of {tag} has undefined length", itemOffset);
             DicomBuffer buffer;
-            if (_valuesAddressable && length >= _options.LargeValueThreshold)
+            var isFragment = offsetTable != null;
+            if (_valuesAddressable && (length >= _options.LargeValueThreshold || (isFragment && inMemory + length > _options.LargeValueThreshold)))
             {
                 var offset = _src.Position;
                 _src.Skip(length, $"a fragment of {tag}");
                 buffer = new FileBuffer(_path!, offset, length);
             }
-            else buffer = new MemoryBuffer(_src.ReadBytes(length, $"a fragment of {tag}"));
+            else
+            {
+                buffer = new MemoryBuffer(_src.ReadBytes(length, $"a fragment of {tag}"));
+                if (isFragment) inMemory += length;
+            }
             if (offsetTable == null) offsetTable = buffer;
             else fragments.Add(buffer);
         }
