@@ -132,7 +132,7 @@ public sealed class StateMachineTests
             var abort = await ReadPduAsync(s);
             Check(abort, Answer.Abort, AbortPdu.UnexpectedPdu);
             await s.SendAsync(Event("A-ABORT"));
-            var (rest, closed) = await ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
+            var (rest, closed) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
             Assert.That(rest, Is.Empty);
             Assert.That(closed, Is.True, "an A-ABORT in Sta13 closes the connection (AA-2)");
         }
@@ -149,7 +149,7 @@ public sealed class StateMachineTests
             await s.SendAsync(Event(pdu));
             Check(await ReadPduAsync(s), Answer.Abort, reason);
             // Still Sta13: the connection is open until the requestor closes it.
-            var (more, closed) = await ReadUntilCloseAsync(s, TimeSpan.FromMilliseconds(500));
+            var (more, closed) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromMilliseconds(500));
             Assert.That(more, Is.Empty);
             Assert.That(closed, Is.False, "AA-7 keeps Sta13: the server waits for the requestor to close");
         }
@@ -161,7 +161,7 @@ public sealed class StateMachineTests
     {
         await using var server = RejectingServer(TimeSpan.FromSeconds(1));
         using var s = await RejectedAsync(server);
-        var (rest, closed) = await ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
+        var (rest, closed) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
         Assert.That(rest, Is.Empty, "nothing after the A-ASSOCIATE-RJ");
         Assert.That(closed, Is.True);
     }
@@ -199,7 +199,7 @@ public sealed class StateMachineTests
         await s.SendAsync(Event(pdu));
         var error = Assert.CatchAsync(async () => await connecting);
         Assert.That(error, pdu == "A-ASSOCIATE-RJ" ? Is.InstanceOf<AssociationRejectedException>() : Is.InstanceOf<AssociationAbortedException>());
-        var (answer, closed) = await ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
+        var (answer, closed) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
         Check(answer, expected, reason);
         Assert.That(closed, Is.True);
     }
@@ -227,7 +227,7 @@ public sealed class StateMachineTests
         await ReadPduAsync(s);
         var error = Assert.CatchAsync<AssociationAbortedException>(async () => await connecting);
         Assert.That(error!.Message, Does.Contain("no answer to A-ASSOCIATE-RQ"));
-        var (answer, closed) = await ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
+        var (answer, closed) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
         Assert.That(answer, Is.Empty, "AA-2 closes without an A-ABORT");
         Assert.That(closed, Is.True);
     }
@@ -272,14 +272,14 @@ public sealed class StateMachineTests
                 // The C-ECHO-RQ is indicated to the requestor (who refuses it: a P-DATA-TF back), then the release ends.
                 Assert.That((await ReadPduAsync(s))[0], Is.EqualTo((byte)PduType.DataTransfer));
                 await s.SendAsync(PduWriter.ReleaseResponse());
-                (answer, _) = await ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
+                (answer, _) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
             }
             else if (pdu == "A-RELEASE-RQ")
             {
                 answer = await ReadPduAsync(s);
                 try { await s.SendAsync(PduWriter.ReleaseResponse()); } catch (SocketException) { } // it may have closed already
             }
-            else (answer, _) = await ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
+            else (answer, _) = await TestServer.ReadUntilCloseAsync(s, TimeSpan.FromSeconds(10));
             Assert.That(releasing.Wait(TimeSpan.FromSeconds(10)), Is.True, "the release returned");
             Check(answer, expected, reason);
         }
@@ -317,31 +317,6 @@ public sealed class StateMachineTests
         }
 
         public void Dispose() => _listener.Stop();
-    }
-
-    /// <summary>What arrives until the peer closes (true) or <paramref name="wait"/> passes with the connection open (false).</summary>
-    private static async Task<(byte[] Bytes, bool Closed)> ReadUntilCloseAsync(Socket s, TimeSpan wait)
-    {
-        var all = new MemoryStream();
-        var buffer = new byte[4096];
-        using var cts = new CancellationTokenSource(wait);
-        try
-        {
-            while (true)
-            {
-                var n = await s.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-                if (n == 0) return (all.ToArray(), true);
-                all.Write(buffer, 0, n);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            return (all.ToArray(), false);
-        }
-        catch (SocketException)
-        {
-            return (all.ToArray(), true); // reset by the peer
-        }
     }
 
     private static void Check(byte[] answer, Answer expected, int reason)

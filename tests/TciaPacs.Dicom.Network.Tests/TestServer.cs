@@ -124,24 +124,31 @@ internal sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>Reads until the peer closes (or the timeout); returns what came.</summary>
-    public static async Task<byte[]> ReadToCloseAsync(Socket s, TimeSpan timeout)
+    public static async Task<byte[]> ReadToCloseAsync(Socket s, TimeSpan timeout) => (await ReadUntilCloseAsync(s, timeout)).Bytes;
+
+    /// <summary>What arrives until the peer closes (true) or <paramref name="wait"/> passes with the connection open (false).</summary>
+    public static async Task<(byte[] Bytes, bool Closed)> ReadUntilCloseAsync(Socket s, TimeSpan wait)
     {
         var all = new MemoryStream();
         var buffer = new byte[65536];
-        using var cts = new CancellationTokenSource(timeout);
+        using var cts = new CancellationTokenSource(wait);
         try
         {
             while (true)
             {
                 var n = await s.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-                if (n == 0) break;
+                if (n == 0) return (all.ToArray(), true);
                 all.Write(buffer, 0, n);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or SocketException)
+        catch (OperationCanceledException)
         {
+            return (all.ToArray(), false);
         }
-        return all.ToArray();
+        catch (SocketException)
+        {
+            return (all.ToArray(), true); // reset by the peer
+        }
     }
 
     public async ValueTask DisposeAsync()
