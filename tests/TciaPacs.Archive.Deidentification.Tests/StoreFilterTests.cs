@@ -79,7 +79,7 @@ public sealed class StoreFilterTests
     }
 
     [Test]
-    public async Task Elements_after_the_pixel_data_pass_through_the_filters_too()
+    public async Task Elements_after_the_pixel_data_and_the_file_meta_do_not_escape_the_filters()
     {
         // Private groups above 7FE0 (Siemens keeps spectroscopy in 7FE1) and the Digital Signatures Sequence (FFFA,FFFA),
         // which the profile removes, follow the pixel data: a filter that saw only the header would let them through.
@@ -91,7 +91,13 @@ public sealed class StoreFilterTests
         signature.AddOrUpdate(new DicomTag(0x0400, 0x0115), VR.UI, "1.2.3.4");
         ds.Add(new DicomSequence(new DicomTag(0xFFFA, 0xFFFA), [signature]));
         var path = Path.Combine(_dir, "trailer.dcm");
-        new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
+        // The file meta can name the sending site too.
+        var meta = new DicomDataset();
+        meta.AddOrUpdate(DicomTags.SourceApplicationEntityTitle, VR.AE, "EVERGREEN_CT3");
+        meta.AddOrUpdate(DicomTags.PrivateInformationCreatorUID, VR.UI, "1.2.3.99");
+        meta.AddOrUpdate(DicomTags.PrivateInformation, VR.OB, Encoding.ASCII.GetBytes(PhiLaden.FamilyName + " "));
+        new DicomFile(meta, ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
+        Assert.That(DicomFile.Open(path).Meta.GetString(DicomTags.SourceApplicationEntityTitle), Is.EqualTo("EVERGREEN_CT3"), "the test file has it");
 
         var (archive, map) = Open(PhiScanMode.Quarantine);
         await using (archive)
@@ -99,7 +105,11 @@ public sealed class StoreFilterTests
         {
             var r = await archive.StoreAsync(StoreRequest.FromFile(path, "c"));
             Assert.That(r.Status, Is.EqualTo(StoreStatus.Warning), r.Reason);
-            var stored = DicomFile.Open(Path.Combine(_dir, "data", "files", r.StoredPath!)).Dataset;
+            var storedFile = DicomFile.Open(Path.Combine(_dir, "data", "files", r.StoredPath!));
+            Assert.That(storedFile.Meta.Contains(DicomTags.SourceApplicationEntityTitle), Is.False, "the sender's AE title in the file meta");
+            Assert.That(storedFile.Meta.Contains(DicomTags.PrivateInformation), Is.False, "Private Information in the file meta");
+            Assert.That(storedFile.Meta.GetString(DicomTags.MediaStorageSOPInstanceUID), Is.EqualTo(r.SopInstanceUid));
+            var stored = storedFile.Dataset;
             Assert.That(stored.Contains(new DicomTag(0x7FE1, 0x1001)), Is.False, "private element after the pixel data");
             Assert.That(stored.Contains(new DicomTag(0xFFFA, 0xFFFA)), Is.False, "Digital Signatures Sequence (X in PS3.15 E.1-1)");
             Assert.That(stored.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray(), Is.EqualTo(ds.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray()));

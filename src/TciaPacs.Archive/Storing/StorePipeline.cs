@@ -2,7 +2,6 @@ using TciaPacs.Archive.Catalog;
 using TciaPacs.Archive.Indexing;
 using TciaPacs.Archive.Storage;
 using TciaPacs.Dicom;
-using TciaPacs.Dicom.IO;
 
 namespace TciaPacs.Archive.Storing;
 
@@ -100,7 +99,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         StagedFile staged;
         try
         {
-            staged = await StageAsync(request, source, file, header, rewrite, request.Collection, ct).ConfigureAwait(false);
+            staged = await StageAsync(request, source, file, header, rewrite, modified.Count > 0, request.Collection, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DicomParseException or InvalidOperationException)
         {
@@ -109,7 +108,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         return Identify(await CommitAsync(request, header, file.TransferSyntax, staged, modified, ct).ConfigureAwait(false), header);
     }
 
-    private Task<StagedFile> StageAsync(StoreRequest request, string source, DicomFile file, DicomDataset header, bool rewrite, string collection, CancellationToken ct)
+    private Task<StagedFile> StageAsync(StoreRequest request, string source, DicomFile file, DicomDataset header, bool rewrite, bool filtered, string collection, CancellationToken ct)
     {
         var study = header.GetString(DicomTags.StudyInstanceUID)!;
         var series = header.GetString(DicomTags.SeriesInstanceUID)!;
@@ -126,8 +125,10 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         }
         return files.StageAsync(study, series, sop, collection, (output, token) =>
         {
-            // The data set as the filters left it; its large values are still read from the source while writing.
-            new DicomFile(DicomWriter.BuildMeta(file.Meta, header, file.TransferSyntax), header, file.TransferSyntax).Save(output);
+            // The data set as the filters left it; its large values are still read from the source while writing. A
+            // filtered instance gets a new meta: the sender's AE titles and Private Information (0002,0102) would
+            // otherwise survive de-identification in the file meta, which no filter sees.
+            new DicomFile(filtered ? new DicomDataset() : file.Meta, header, file.TransferSyntax).Save(output);
             return Task.CompletedTask;
         }, ct);
     }
