@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # IMPORT_ARGS (e.g. "--parallel 8") is passed to the import.
 # Times `tciapacs import DIR --data NEWDIR` over COUNT generated 512x512 CT instances and compares the byte rate with
-# this disk's sequential write rate measured in the same run (dd ... conv=fdatasync, 1 GiB, in the same temp folder).
+# this disk's sequential write rate measured in the same run (dd ... conv=fdatasync, 1 GiB, in the same temp folder),
+# and with the same files written the way the store writes them but with no DICOM work (scripts/disk-pattern.py).
 # Also imports COUNT/4 of the files into another new folder, so the two peak RSS figures show whether memory grows
 # with the number of files.
 # The instances are copies of the corpus's CT1_UNC.explicit_little_endian.dcm (512x512, 16 bits, ~530 KB) with new
@@ -71,6 +72,13 @@ echo "   $dd_out"
 dd_secs=$(echo "$dd_out" | sed -E 's/.* copied, ([0-9.]+) s.*/\1/')
 dd_mbs=$(echo "1073741824 / $dd_secs / 1000000" | bc -l)
 
+echo "== The same write pattern with no DICOM work (scripts/disk-pattern.py: $count files, 32 writers, shared syncfs)"
+size=$(( bytes / count ))
+pattern_out=$(/usr/bin/python3 "$root/scripts/disk-pattern.py" "$work/pattern" "$count" "$size" 32)
+rm -rf "$work/pattern"
+read -r pattern_fps pattern_mbs pattern_syncs <<<"$pattern_out"
+echo "   $pattern_fps files/s, $pattern_mbs MB/s, $pattern_syncs syncs"
+
 run_import() { # run_import NAME INPUT DATA
     sync
     /usr/bin/time -v -o "$work/$1.time" env DOTNET_TieredPGO=0 "$tciapacs" import "$2" --data "$3" ${IMPORT_ARGS:-} \
@@ -101,8 +109,12 @@ for r in quarter full; do
         'BEGIN { mbs = b / w / 1e6; printf "| %s | %d | %.0f | %.1f | %.0f | %.1f | %.0f %% | %s | %s | %s |\n", r, n, b / 1e6, w, n / w, mbs, 100 * mbs / dd, rss, u, s }'
 done
 printf '| dd 1 GiB, conv=fdatasync | | 1074 | %.2f | | %.1f | 100 %% | | | |\n' "$dd_secs" "$dd_mbs"
+awk -v n="$count" -v f="$pattern_fps" -v m="$pattern_mbs" -v dd="$dd_mbs" \
+    'BEGIN { printf "| write pattern alone (disk-pattern.py) | %d | %.0f | %.1f | %.0f | %.1f | %.0f %% | | | |\n", n, n * m / f, n / f, f, m, 100 * m / dd }'
 echo
 echo "(MB = 10^6 bytes of input files; wall time of the whole process, start-up and recovery included;"
-echo " the importer's own summary line, which excludes start-up, is printed above.)"
+echo " the importer's own summary line, which excludes start-up, is printed above. The write-pattern row is the"
+echo " ceiling for this disk: the same files written, renamed and synced as the store does, with no DICOM work.)"
+awk -v c="$count" -v b="$bytes" -v w="$full_wall" -v m="$pattern_mbs" 'BEGIN { printf "import %d: %.0f %% of the write pattern alone\n", c, 100 * b / w / 1e6 / m }'
 echo "archive size for $count: $(du -sm "$work/data-full" | cut -f1) MiB ($(du -sm "$work/data-full/index" 2>/dev/null | cut -f1) MiB index, $(du -cm "$work/data-full"/catalog.db* | tail -1 | cut -f1) MiB catalog)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(df -h "$work" | awk 'NR == 2 { print $1 }')"
