@@ -6,8 +6,9 @@ using TciaPacs.Dicom;
 namespace TciaPacs.Archive.Storing;
 
 /// <summary>
-/// The one way in: parse (large values left in the file) → validate → filters in order → stage the file (temp, fsync) → publish (rename,
-/// fsync folder) → catalog commit (durable before we answer) → index (queued, in DicomArchive: BackgroundIndexer).
+/// The one way in: parse (large values left in the file) → validate → filters in order → stage the file (temp name)
+/// → publish (rename) → durable (the shared syncfs, or fsync of file and folder) → catalog commit (durable before we
+/// answer) → index (queued, in DicomArchive: BackgroundIndexer).
 /// Whatever fails, no row points at a missing file and no refused content replaces a stored file. Safe to call
 /// concurrently.
 /// </summary>
