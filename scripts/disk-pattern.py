@@ -49,6 +49,13 @@ take = threading.Lock()
 
 
 def writer():
+    try:
+        write_files()
+    except OSError as e:  # a full or failing disk: report it rather than print a rate for fewer files
+        failed.append(e.errno)
+
+
+def write_files():
     global taken, wanted
     while True:
         with take:
@@ -80,5 +87,5 @@ for t in threads:
     t.join()
 elapsed = time.time() - t0
 if failed:
-    sys.exit(f"syncfs failed: errno {failed[0]}")
+    sys.exit(f"disk-pattern: a write or syncfs failed: errno {failed[0]} ({os.strerror(failed[0] or 0)})")
 print(f"{count / elapsed:.1f} {count * size / elapsed / 1e6:.1f} {done}")

@@ -81,10 +81,11 @@ public sealed class EncapsulatedFrames
             if (total > Array.MaxLength) throw new DicomCodecException($"Frame {frame + 1} has {total} encoded bytes, more than an array holds.");
             var joined = new byte[total];
             var at = 0;
+            using var reader = new FileBufferReader();
             foreach (var f in fragments)
             {
-                using var s = f.OpenRead();
-                s.ReadExactly(joined, at, (int)f.Length);
+                if (f is FileBuffer { SwapUnit: 1 } file) reader.Read(file, 0, joined.AsSpan(at, (int)f.Length));
+                else f.GetBytes().Span.CopyTo(joined.AsSpan(at));
                 at += (int)f.Length;
             }
             bytes = joined;
@@ -135,24 +136,21 @@ public sealed class EncapsulatedFrames
         if (n < frames)
             throw new DicomCodecException($"The encapsulated pixel data has {n} fragments for {frames} frames and no offset table: it cannot be split into frames (PS3.5 A.4).");
         var map = new List<int> { 0 };
+        // One handle for all the fragments' tails: a cine may have thousands of fragments left in its file.
+        using var reader = new FileBufferReader();
         for (var i = 0; i < n; i++)
-            if (EndsWithEndOfImage(fragments[i]) && i + 1 < n) map.Add(i + 1);
+            if (EndsWithEndOfImage(fragments[i], reader) && i + 1 < n) map.Add(i + 1);
         map.Add(n);
         return (map.ToArray(), FrameMapping.EndOfImageMarkers);
     }
 
     /// <summary>JPEG EOI and JPEG 2000 EOC are both FFD9; padding may follow it, so the last 10 bytes are searched.</summary>
-    private static bool EndsWithEndOfImage(DicomBuffer fragment)
+    private static bool EndsWithEndOfImage(DicomBuffer fragment, FileBufferReader reader)
     {
         Span<byte> tail = stackalloc byte[10];
         var length = (int)Math.Min(10, fragment.Length);
         tail = tail[..length];
-        if (fragment is FileBuffer { SwapUnit: 1 } file)
-        {
-            using var stream = new FileStream(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
-            stream.Position = file.Offset + file.Length - length;
-            stream.ReadExactly(tail);
-        }
+        if (fragment is FileBuffer { SwapUnit: 1 } file) reader.Read(file, file.Length - length, tail);
         else fragment.GetBytes().Span[^length..].CopyTo(tail);
         return tail.IndexOf((ReadOnlySpan<byte>)[0xFF, 0xD9]) >= 0;
     }

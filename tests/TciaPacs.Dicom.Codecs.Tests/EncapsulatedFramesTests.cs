@@ -16,6 +16,43 @@ public sealed class EncapsulatedFramesTests
         new(DicomTags.PixelData, VR.OB, new MemoryBuffer(bot), fragments);
 
     [Test]
+    public void Fragments_left_in_the_file_map_to_frames_by_their_end_of_image_markers()
+    {
+        // 1,000 frames of two 100-byte fragments each, no offset table: the frame boundaries come from the FFD9 at the
+        // end of each frame's second fragment, read from the file (the fragments add up to more than the parser keeps
+        // in memory).
+        var fragments = new List<DicomBuffer>();
+        for (var f = 0; f < 1000; f++)
+        {
+            var head = Enumerable.Range(0, 100).Select(i => (byte)(f + i)).ToArray();
+            var tail = Enumerable.Range(0, 100).Select(i => (byte)(f * 3 + i)).ToArray();
+            head[^2] = 0; tail[^2] = 0xFF; tail[^1] = 0xD9;
+            fragments.Add(new MemoryBuffer(head));
+            fragments.Add(new MemoryBuffer(tail));
+        }
+        var ds = new DicomDataset();
+        ds.AddOrUpdate(DicomTags.SOPClassUID, "1.2.840.10008.5.1.4.1.1.3.1");
+        ds.AddOrUpdate(DicomTags.SOPInstanceUID, "1.2.3.4.6");
+        ds.Add(new DicomFragmentSequence(DicomTags.PixelData, VR.OB, DicomBuffer.Empty, fragments));
+        var path = Path.Combine(Path.GetTempPath(), $"tciapacs-eoi-{Guid.NewGuid():N}.dcm");
+        try
+        {
+            new DicomFile(new DicomDataset(), ds, TransferSyntax.Lookup("1.2.840.10008.1.2.4.50")).Save(path);
+            var read = (DicomFragmentSequence)DicomFile.Open(path).Dataset.Get(DicomTags.PixelData)!;
+            Assert.That(read.Fragments.Count(x => x is FileBuffer), Is.GreaterThan(1000), "most fragments stay in the file");
+            var frames = new EncapsulatedFrames(read, 1000);
+            Assert.That(frames.Mapping, Is.EqualTo(FrameMapping.EndOfImageMarkers));
+            Assert.That(frames.Count, Is.EqualTo(1000));
+            foreach (var f in new[] { 0, 499, 999 })
+                Assert.That(frames.GetFrame(f).ToArray(), Is.EqualTo(fragments[2 * f].GetBytes().ToArray().Concat(fragments[2 * f + 1].GetBytes().ToArray()).ToArray()), $"frame {f}");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void BasicOffsetTableGroupsFragments()
     {
         // Frame 1: two fragments of 2 bytes (items of 10 bytes each), frame 2 from byte 20.

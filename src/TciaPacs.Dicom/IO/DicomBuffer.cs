@@ -80,22 +80,5 @@ public sealed class FileBuffer(string path, long offset, long length, int swapUn
         return SwapUnit > 1 ? new ByteSwapStream(window, SwapUnit) : window;
     }
 
-    private DicomParseException Truncated() => new($"'{Path}' is shorter than the value it should hold ({Length} bytes at offset {Offset}).", Offset);
-
-    /// <summary>
-    /// Copies the value through a handle the caller keeps open on <see cref="Path"/> (of length
-    /// <paramref name="fileLength"/>), so that thousands of fragments of one file do not each open it.
-    /// </summary>
-    internal void CopyTo(Stream destination, Microsoft.Win32.SafeHandles.SafeFileHandle handle, long fileLength, byte[] scratch)
-    {
-        if (SwapUnit > 1) { CopyTo(destination); return; }
-        if (fileLength < Offset + Length) throw Truncated();
-        for (long done = 0; done < Length;)
-        {
-            var n = RandomAccess.Read(handle, scratch.AsSpan(0, (int)Math.Min(scratch.Length, Length - done)), Offset + done);
-            if (n == 0) throw Truncated();
-            destination.Write(scratch, 0, n);
-            done += n;
-        }
-    }
+    internal DicomParseException Truncated() => new($"'{Path}' is shorter than the value it should hold ({Length} bytes at offset {Offset}).", Offset);
 }

@@ -177,9 +177,7 @@ public sealed class DicomWriter
         if (f.OffsetTable.Length > 0 && f.Fragments.Any(x => (x.Length & 1) == 1)) _out.Write(ShiftedOffsetTable(f));
         else f.OffsetTable.CopyTo(_out);
         // Fragments left in one file are read through one handle, not one open per fragment.
-        Microsoft.Win32.SafeHandles.SafeFileHandle? handle = null;
-        string? handlePath = null;
-        long fileLength = 0;
+        using var reader = new FileBufferReader();
         byte[]? scratch = null;
         try
         {
@@ -189,25 +187,13 @@ public sealed class DicomWriter
                 var odd = (fragment.Length & 1) == 1;
                 WriteTag(DicomTag.Item);
                 WriteUInt32(checked((uint)(fragment.Length + (odd ? 1 : 0))));
-                if (fragment is FileBuffer { SwapUnit: 1 } file)
-                {
-                    if (handle == null || handlePath != file.Path)
-                    {
-                        handle?.Dispose();
-                        handle = File.OpenHandle(file.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-                        handlePath = file.Path;
-                        fileLength = RandomAccess.GetLength(handle);
-                    }
-                    scratch ??= System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
-                    file.CopyTo(_out, handle, fileLength, scratch);
-                }
+                if (fragment is FileBuffer { SwapUnit: 1 } file) reader.CopyTo(file, _out, scratch ??= System.Buffers.ArrayPool<byte>.Shared.Rent(81920));
                 else fragment.CopyTo(_out);
                 if (odd) _out.WriteByte(0);
             }
         }
         finally
         {
-            handle?.Dispose();
             if (scratch != null) System.Buffers.ArrayPool<byte>.Shared.Return(scratch);
         }
         WriteTag(DicomTag.SequenceDelimitationItem);
