@@ -30,14 +30,9 @@ public sealed class EncapsulatedFramesTests
             fragments.Add(new MemoryBuffer(head));
             fragments.Add(new MemoryBuffer(tail));
         }
-        var ds = new DicomDataset();
-        ds.AddOrUpdate(DicomTags.SOPClassUID, "1.2.840.10008.5.1.4.1.1.3.1");
-        ds.AddOrUpdate(DicomTags.SOPInstanceUID, "1.2.3.4.6");
-        ds.Add(new DicomFragmentSequence(DicomTags.PixelData, VR.OB, DicomBuffer.Empty, fragments));
-        var path = Path.Combine(Path.GetTempPath(), $"tciapacs-eoi-{Guid.NewGuid():N}.dcm");
+        var path = EncapsulatedFiles.WriteTemporary(fragments);
         try
         {
-            new DicomFile(new DicomDataset(), ds, TransferSyntax.Lookup("1.2.840.10008.1.2.4.50")).Save(path);
             var read = (DicomFragmentSequence)DicomFile.Open(path).Dataset.Get(DicomTags.PixelData)!;
             Assert.That(read.Fragments.Count(x => x is FileBuffer), Is.GreaterThan(1000), "most fragments stay in the file");
             var frames = new EncapsulatedFrames(read, 1000);

@@ -311,14 +311,9 @@ public sealed class DatasetModelTests
     {
         // A cine of 3,000 frames of 1,000 bytes each: no fragment reaches the 64 KiB threshold on its own.
         var fragments = Enumerable.Range(0, 3000).Select(i => (DicomBuffer)new MemoryBuffer(Enumerable.Range(0, 1000).Select(j => (byte)(i + j)).ToArray())).ToList();
-        var ds = new DicomDataset();
-        ds.AddOrUpdate(DicomTags.SOPClassUID, "1.2.840.10008.5.1.4.1.1.3.1");
-        ds.AddOrUpdate(DicomTags.SOPInstanceUID, "1.2.3.4.5");
-        ds.Add(new DicomFragmentSequence(DicomTags.PixelData, VR.OB, DicomBuffer.Empty, fragments));
-        var path = Path.Combine(Path.GetTempPath(), $"tciapacs-cine-{Guid.NewGuid():N}.dcm");
+        var path = EncapsulatedFiles.WriteTemporary(fragments);
         try
         {
-            new DicomFile(new DicomDataset(), ds, TransferSyntax.Lookup("1.2.840.10008.1.2.4.50")).Save(path);
             var read = (DicomFragmentSequence)DicomFile.Open(path).Dataset.Get(DicomTags.PixelData)!;
             Assert.That(read.Fragments, Has.Count.EqualTo(3000));
             var inMemory = read.Fragments.Where(f => f is MemoryBuffer).Sum(f => f.Length);
