@@ -1,3 +1,4 @@
+using TciaPacs.Dicom;
 using TciaPacs.Archive.Storage;
 using TciaPacs.Archive.Storing;
 
@@ -104,6 +105,73 @@ public sealed class RecoveryTests
         Assert.That(report.OrphanFilesRemoved, Is.EqualTo(1), report.ToString());
         Assert.That(report.Problems.Single(), Does.Contain("does not match the hash in its name"));
         Assert.That(t.Archive.Catalog.FindInstance(torn.SopInstanceUid), Is.Null);
+        AssertAgree(t);
+    }
+
+    /// <summary>The bytes after the File Meta Information (PS3.10 7.1), found here without the toolkit.</summary>
+    private static byte[] DatasetBytes(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        Assert.That(System.Text.Encoding.ASCII.GetString(bytes, 128, 4), Is.EqualTo("DICM"));
+        var metaLength = BitConverter.ToUInt32(bytes, 140);
+        return bytes[(int)(144 + metaLength)..];
+    }
+
+    [Test]
+    public async Task An_archive_stored_with_SHA256_content_hashes_keeps_finding_duplicates_and_adopting_its_files()
+    {
+        var files = GeneratedData.Write(_input, 34, patients: 1, studies: 1, series: 1, instances: 2);
+        await using var t = new TestArchive();
+        foreach (var f in files) Assert.That((await t.StoreAsync(f)).Status, Is.EqualTo(StoreStatus.Success));
+        var stored = t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
+        var root = Path.Combine(t.DataDirectory, "files");
+        foreach (var i in stored)
+        {
+            // New stores hash with XXH128, over the data set only, and name the file after it.
+            var xxh = Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(DatasetBytes(Path.Combine(root, i.RelativePath))));
+            Assert.That(i.ContentHash, Is.EqualTo(xxh));
+            Assert.That(i.RelativePath, Does.EndWith("-" + xxh[..8] + ".dcm"));
+        }
+        await t.Archive.DisposeAsync();
+
+        // Make it an archive from before XXH128: SHA-256 in the catalog and in the file names.
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(t.DataDirectory, "catalog.db")};Pooling=False"))
+        {
+            db.Open();
+            foreach (var i in stored)
+            {
+                var full = Path.Combine(root, i.RelativePath);
+                var sha = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(DatasetBytes(full)));
+                var renamed = i.RelativePath[..i.RelativePath.LastIndexOf('-')] + "-" + sha[..8] + ".dcm";
+                File.Move(full, Path.Combine(root, renamed));
+                using var update = db.CreateCommand();
+                update.CommandText = "UPDATE instance SET hash = $h, path = $p WHERE sop_uid = $s";
+                update.Parameters.AddWithValue("$h", sha);
+                update.Parameters.AddWithValue("$p", renamed);
+                update.Parameters.AddWithValue("$s", i.SopInstanceUid);
+                Assert.That(update.ExecuteNonQuery(), Is.EqualTo(1));
+            }
+        }
+        await t.ReopenAsync();
+        var legacy = t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
+        Assert.That(legacy.Select(i => i.ContentHash.Length), Is.All.EqualTo(64));
+
+        // The same content again: an identical duplicate, compared by SHA-256; other content: refused.
+        var first = files.Single(f => Path.GetFileName(f) == PathOf(legacy[0].SopInstanceUid));
+        var again = await t.StoreAsync(first);
+        Assert.That(again.Status, Is.EqualTo(StoreStatus.SuccessDuplicate), again.Reason);
+        var other = DicomFile.Open(files.Single(f => Path.GetFileName(f) == PathOf(legacy[1].SopInstanceUid)));
+        other.Dataset.AddOrUpdate(DicomTags.SeriesDescription, "changed");
+        var otherPath = Path.Combine(_input, "other.dcm");
+        other.Save(otherPath);
+        Assert.That((await t.StoreAsync(otherPath)).Status, Is.EqualTo(StoreStatus.Refused));
+        Assert.That(t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal), Is.EqualTo(legacy));
+
+        // Recovery adopts a file named after its SHA-256, and records that hash.
+        await t.Archive.Catalog.RemoveInstanceAsync(legacy[0].SopInstanceUid);
+        var report = await t.Archive.Recovery.RecoverAsync();
+        Assert.That(report.FilesAdopted, Is.EqualTo(1), report.ToString());
+        Assert.That(t.Archive.Catalog.FindInstance(legacy[0].SopInstanceUid), Is.EqualTo(legacy[0]));
         AssertAgree(t);
     }
 

@@ -110,12 +110,16 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
             return $"unreadable: {ex.Message}";
         }
         if (InstanceValidator.Validate(file.Dataset, file.Meta) is { } invalid) return invalid;
-        var hash = await HashAsync(full, ct).ConfigureAwait(false);
         // The name ends with the first 8 hex digits of the content hash: a file written but not yet durable when the
         // machine stopped can be cut short or hold zeros, and then no longer matches (its store was never acknowledged).
+        // Files stored before the hash became XXH128 are named after their SHA-256, which they keep in the catalog.
         var name = Path.GetFileNameWithoutExtension(relativePath);
         var dash = name.LastIndexOf('-');
-        if (dash < 0 || !hash.StartsWith(name[(dash + 1)..], StringComparison.Ordinal))
+        var prefix = dash < 0 ? "" : name[(dash + 1)..];
+        var hash = await ContentHash.OfFileAsync(full, ContentHashAlgorithm.XxHash128, ct).ConfigureAwait(false);
+        if (prefix.Length > 0 && !hash.StartsWith(prefix, StringComparison.Ordinal))
+            hash = await ContentHash.OfFileAsync(full, ContentHashAlgorithm.Sha256, ct).ConfigureAwait(false);
+        if (prefix.Length == 0 || !hash.StartsWith(prefix, StringComparison.Ordinal))
             return "its content does not match the hash in its name (a file torn by a crash before it was durable)";
         var info = new FileInfo(full);
         var entry = EntryFactory.Create(file.Dataset, _collections.GetOrAdd(FileStore.StudyFolderOf(relativePath), files.ReadCollection), file.TransferSyntax, relativePath, hash, info.Length, new DateTimeOffset(info.LastWriteTimeUtc), false);
@@ -138,11 +142,4 @@ public sealed class ArchiveRecovery(FileStore files, ICatalog catalog, IQueryInd
     // Collections by study folder, from the markers the store writes (the collection is not in the DICOM file).
     private readonly ConcurrentDictionary<string, string> _collections = new(StringComparer.Ordinal);
 
-    private static async Task<string> HashAsync(string path, CancellationToken ct)
-    {
-        await using var input = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using var hashing = new ContentHashingStream(Stream.Null);
-        await input.CopyToAsync(hashing, ct).ConfigureAwait(false);
-        return hashing.HashHex();
-    }
 }

@@ -144,6 +144,9 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
             // Fast paths that need no write: the same content is already there, or other content and no overwrite.
             if (catalog.FindInstance(sop) is { } existing)
             {
+                // Stored before the content hash became XXH128: compare by the stored instance's SHA-256, and record that.
+                if (ContentHash.AlgorithmOf(existing.ContentHash) != ContentHash.AlgorithmOf(staged.ContentHash))
+                    staged = staged with { ContentHash = await ContentHash.OfFileAsync(staged.TempPath, ContentHash.AlgorithmOf(existing.ContentHash), ct).ConfigureAwait(false) };
                 if (existing.ContentHash == staged.ContentHash)
                 {
                     files.Discard(staged);
