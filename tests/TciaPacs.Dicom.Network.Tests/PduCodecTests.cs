@@ -188,4 +188,81 @@ public sealed class PduCodecTests
             Assert.That(Part10.LocateDataSet(file), Is.EqualTo(((long)file.Length - data.Length, ts.Uid)));
         }
     }
+
+    /// <summary>Counts the writes a stream gets, keeping the bytes.</summary>
+    private sealed class CountingStream : Stream
+    {
+        private readonly MemoryStream _bytes = new();
+        public int Writes;
+        public byte[] ToArray() => _bytes.ToArray();
+        public override void Write(ReadOnlySpan<byte> buffer) { Writes++; _bytes.Write(buffer); }
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) { Write(buffer.Span); return ValueTask.CompletedTask; }
+        public override void Flush() { }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => _bytes.Length;
+        public override long Position { get => _bytes.Position; set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+
+    /// <summary>The P-DATA-TF PDUs in <paramref name="wire"/>: each one PDV (context, control header, data).</summary>
+    private static List<(byte Context, byte Control, byte[] Data)> Pdvs(byte[] wire)
+    {
+        var list = new List<(byte, byte, byte[])>();
+        for (var at = 0; at < wire.Length;)
+        {
+            Assert.That(wire[at], Is.EqualTo((byte)PduType.DataTransfer));
+            var pduLength = (int)BinaryPrimitives.ReadUInt32BigEndian(wire.AsSpan(at + 2));
+            var pdvLength = (int)BinaryPrimitives.ReadUInt32BigEndian(wire.AsSpan(at + 6));
+            Assert.That(pdvLength, Is.EqualTo(pduLength - 4), "one PDV per PDU");
+            list.Add((wire[at + 10], wire[at + 11], wire.AsSpan(at + 12, pdvLength - 2).ToArray()));
+            at += 6 + pduLength;
+        }
+        return list;
+    }
+
+    [TestCase(16384 - 6, 530_000, false)]   // dcmtk's default max PDU: many PDUs, gathered into few writes
+    [TestCase(100, 1000, false)]
+    [TestCase(100, 1000, true)]             // exact multiple: the last PDU is full and still marked last
+    [TestCase(1024 * 1024 - 6, 530_000, false)]
+    [TestCase(16384 - 6, 0, false)]         // an empty value: one empty PDV marked last
+    public async Task Data_is_cut_into_PDUs_no_longer_than_the_peer_accepts_and_sent_in_few_writes(int maxData, int length, bool exact)
+    {
+        if (exact) length = maxData * 10;
+        var data = new byte[length];
+        new Random(length).NextBytes(data);
+        var wire = new CountingStream();
+        var stream = new PDataStream(wire, 7, isCommand: false, maxData);
+        // Odd-sized writes, as a writer of elements makes them.
+        for (var at = 0; at < data.Length; at += 777) await stream.WriteAsync(data.AsMemory(at, Math.Min(777, data.Length - at)));
+        await stream.FinishAsync(CancellationToken.None);
+        var pdvs = Pdvs(wire.ToArray());
+        Assert.That(pdvs.SelectMany(p => p.Data).ToArray(), Is.EqualTo(data));
+        Assert.That(pdvs.All(p => p.Context == 7 && p.Data.Length <= maxData));
+        Assert.That(pdvs.Select(p => (p.Control & 2) != 0), Is.EqualTo(pdvs.Select((_, i) => i == pdvs.Count - 1)), "only the last fragment is marked last");
+        Assert.That(pdvs.All(p => (p.Control & 1) == 0), "data, not command");
+        Assert.That(pdvs.Take(pdvs.Count - 1).All(p => p.Data.Length == maxData), "every PDU but the last is full");
+        if (length > 0) Assert.That(pdvs[^1].Data, Is.Not.Empty);
+        Assert.That(wire.Writes, Is.LessThanOrEqualTo(length / (256 * 1024) + 2), "PDUs are gathered, not written one by one");
+    }
+
+    [Test]
+    public async Task A_command_gets_a_buffer_of_its_own_size_and_one_write()
+    {
+        var command = new byte[150];
+        new Random(3).NextBytes(command);
+        var wire = new CountingStream();
+        var stream = new PDataStream(wire, 1, isCommand: true, 1024 * 1024 - 6, command.Length);
+        await stream.WriteAsync(command);
+        await stream.FinishAsync(CancellationToken.None);
+        var pdvs = Pdvs(wire.ToArray());
+        Assert.That(pdvs, Has.Count.EqualTo(1));
+        Assert.That(pdvs[0].Control, Is.EqualTo(3), "command, last");
+        Assert.That(pdvs[0].Data, Is.EqualTo(command));
+        Assert.That(wire.Writes, Is.EqualTo(1));
+    }
 }

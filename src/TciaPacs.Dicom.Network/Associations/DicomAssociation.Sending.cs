@@ -36,7 +36,7 @@ public sealed partial class DicomAssociation
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var commandStream = new PDataStream(_stream, contextId, isCommand: true, MaxPdvData);
+            var commandStream = new PDataStream(_stream, contextId, isCommand: true, MaxPdvData, bytes.Length);
             await commandStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
             await commandStream.FinishAsync(cancellationToken).ConfigureAwait(false);
             if (writeDataSet != null)
