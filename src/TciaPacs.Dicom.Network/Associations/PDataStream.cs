@@ -11,8 +11,9 @@ namespace TciaPacs.Dicom.Network.Associations;
 /// <remarks>
 /// PDUs are gathered into one buffer of up to <see cref="BatchBytes"/> and written together: most peers accept
 /// 16 KiB PDUs (dcmtk's default), and one socket write per PDU made a C-MOVE of 530 KB instances spend its time in
-/// 33 send calls per instance. The buffer comes from the shared pool and goes back at <see cref="FinishAsync"/>; a
-/// command (<paramref name="expectedLength"/> known) gets a buffer of its size, not of the peer's maximum PDU.
+/// 33 send calls per instance. The buffer comes from the shared pool and goes back at <see cref="FinishAsync"/> (after
+/// a failed send it is left to the GC, since the transport may still hold it); a command (<c>expectedLength</c> known)
+/// gets a buffer of its size, not of the peer's maximum PDU.
 /// </remarks>
 internal sealed class PDataStream : Stream
 {
@@ -108,13 +109,6 @@ internal sealed class PDataStream : Stream
         if (_buffer == null) return;
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = null;
-    }
-
-    protected override void Dispose(bool disposing)
-    {
-        // After a failed send the buffer may still be referenced by the transport's pending write: leave it to the GC.
-        _buffer = null;
-        base.Dispose(disposing);
     }
 
     public override void Flush() { }
