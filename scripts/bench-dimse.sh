@@ -2,6 +2,9 @@
 # DIMSE benchmark, TciaPacs next to Orthanc on the same machine in one run (issue 5):
 #   C-STORE ingest (storescu, one association, then 4 in parallel), C-FIND study-level latency, C-MOVE (movescu to a
 #   storescp) and C-GET (getscu) of a COUNT-instance study in MB/s, peak server memory while ingesting.
+# It also measures, in the same run, the bounds the ratios are read against: a null server (storescp --ignore) fed by
+# the same storescu, the store's durable write pattern alone with one and four writers, and how busy the receiving
+# dcmtk process is during C-MOVE and C-GET.
 # Usage: bash scripts/bench-dimse.sh [COUNT]   (default 500; needs dcmtk, orthanc, python3-pydicom, python3-numpy)
 # Both servers are long-running: each first ingests a warm-up set of 3 x COUNT instances (WARM=N to change; not
 # timed), so that what is timed is the steady state, not .NET's tiered JIT still compiling. TciaPacs is the ReadyToRun publish we ship, and stores as sent
@@ -70,7 +73,7 @@ BYTES=$(du -sb "$WORK/one" | cut -f1)
 DEST_PORT=$(free_port)
 # The receiving ends take the data and drop it (--ignore): what is timed is how fast each server sends, not how fast
 # dcmtk writes files (with the files written, both servers meet the same ~110 MB/s ceiling of storescp/getscu here).
-storescp -aet BENCHDEST +xa --ignore "$DEST_PORT" & PIDS+=($!)
+storescp -aet BENCHDEST +xa --ignore "$DEST_PORT" & DEST_PID=$!; PIDS+=($DEST_PID)
 
 if [ "${DEID:-0}" = 1 ]; then echo '{ "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"
 else echo '{ "Deidentification": { "Default": { "Profile": "None" } }, "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"; fi
@@ -91,6 +94,7 @@ Orthanc "$WORK/orthanc.json" >"$WORK/orthanc.log" 2>&1 & OR_PID=$!; PIDS+=($OR_P
 for p in $TP_PORT $OR_PORT; do for _ in $(seq 100); do echoscu -aec ANY 127.0.0.1 "$p" >/dev/null 2>&1 && break; sleep 0.2; done; done
 
 now() { date +%s.%N; }
+cpu_s() { awk '{print ($14 + $15) / 100}' "/proc/$1/stat"; }  # user + system CPU seconds of a running process
 peak_kb() { grep VmHWM "/proc/$1/status" | awk '{print $2}'; }
 store4() { # aet port dir
   local four=(); for d in 0 1 2 3; do storescu -aec "$1" +sd 127.0.0.1 "$2" "$3/$d" >/dev/null & four+=($!); done; wait "${four[@]}"
@@ -116,13 +120,22 @@ bench() { # name aet port pid
   R[$name.find]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   echo "  $name: C-MOVE, C-GET..."
   # Each retrieval is a fraction of a second: the median of RETRIEVES runs (default 5).
-  local moves=() gets=()
+  local moves=() gets=() c0 c1 busy_move=0 busy_get=0 wall_move=0 wall_get=0 TIMEFORMAT='%U %S'
   for _ in $(seq "${RETRIEVES:-5}"); do
-    t0=$(now); movescu -d -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/move.log" 2>&1; t1=$(now)
+    c0=$(cpu_s "$DEST_PID"); t0=$(now)
+    movescu -d -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/move.log" 2>&1
+    t1=$(now); c1=$(cpu_s "$DEST_PID")
     moves+=("$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l)")
-    t0=$(now); getscu -v --ignore -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/get.log" 2>&1; t1=$(now)
+    busy_move=$(echo "$busy_move + $c1 - $c0" | bc -l); wall_move=$(echo "$wall_move + $t1 - $t0" | bc -l)
+    t0=$(now)
+    { time getscu -v --ignore -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/get.log" 2>&1; } 2>"$WORK/get.time"
+    t1=$(now)
     gets+=("$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l)")
+    busy_get=$(echo "$busy_get + $(awk '{print $1 + $2}' "$WORK/get.time")" | bc -l); wall_get=$(echo "$wall_get + $t1 - $t0" | bc -l)
   done
+  # How busy the receiving dcmtk process was (share of one core; 1.0 means it set the pace).
+  R[$name.movebusy]=$(echo "$busy_move / $wall_move" | bc -l)
+  R[$name.getbusy]=$(echo "$busy_get / $wall_get" | bc -l)
   R[$name.move]=$(printf '%s\n' "${moves[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   R[$name.get]=$(printf '%s\n' "${gets[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   R[$name.moved]=$(grep "Completed Suboperations" "$WORK/move.log" | tail -1 | awk '{print $NF}' || true)
@@ -130,6 +143,19 @@ bench() { # name aet port pid
 }
 bench tciapacs TCIAPACS "$TP_PORT" "$TP_PID"
 bench orthanc ORTHANC "$OR_PORT" "$OR_PID"
+
+# Bounds measured in this run, to read the ratios against: what no server could beat here.
+#  - a null server: storescu into storescp --ignore (no storage at all), one and four associations;
+#  - the durable write alone: this set's files written one at a time (or four at a time) the way our store writes
+#    them, each waiting for a shared syncfs before it counts (scripts/disk-pattern.py: no DICOM work, no catalog).
+echo "  bounds: null server, durable write alone..."
+t0=$(now); storescu -aec BENCHDEST +sd 127.0.0.1 "$DEST_PORT" "$WORK/one" >/dev/null; t1=$(now)
+R[null.store1]=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
+t0=$(now); store4 BENCHDEST "$DEST_PORT" "$WORK/four"; t1=$(now)
+R[null.store4]=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
+SIZE=$((BYTES / COUNT))
+R[disk.store1]=$(python3 scripts/disk-pattern.py "$WORK/pattern1" "$COUNT" "$SIZE" 1 | awk '{print $1}'); rm -rf "$WORK/pattern1"
+R[disk.store4]=$(python3 scripts/disk-pattern.py "$WORK/pattern4" "$COUNT" "$SIZE" 4 | awk '{print $1}'); rm -rf "$WORK/pattern4"
 
 printf '\n%-42s %10s %10s %7s\n' "COUNT=$COUNT ($((BYTES / 1048576)) MB per set)" TciaPacs Orthanc ratio
 row() { printf '%-42s %10.1f %10.1f %7.2f\n' "$1" "$2" "$3" "$(echo "$4" | bc -l)"; }
@@ -141,4 +167,12 @@ row "C-MOVE study (MB/s, median)" "${R[tciapacs.move]}" "${R[orthanc.move]}" "${
 row "C-GET study (MB/s, median)" "${R[tciapacs.get]}" "${R[orthanc.get]}" "${R[tciapacs.get]} / ${R[orthanc.get]}"
 row "peak RSS while ingesting (MB)" "$(echo "${R[tciapacs.mem]} / 1024" | bc -l)" "$(echo "${R[orthanc.mem]} / 1024" | bc -l)" "${R[tciapacs.mem]} / ${R[orthanc.mem]}"
 echo "(ratios: > 1 is TciaPacs better, except memory: < 1 is TciaPacs lower)"
+printf '\nBounds in this run (what the ratio could reach at most, against Orthanc in this run):\n'
+bound() { printf '  %-58s %8.1f  %5.2f\n' "$1" "$2" "$(echo "$2 / $3" | bc -l)"; }
+bound "null server (storescp --ignore), 1 association (inst/s)" "${R[null.store1]}" "${R[orthanc.store1]}"
+bound "durable write alone, 1 writer (files/s)" "${R[disk.store1]}" "${R[orthanc.store1]}"
+bound "null server (storescp --ignore), 4 associations (inst/s)" "${R[null.store4]}" "${R[orthanc.store4]}"
+bound "durable write alone, 4 writers (files/s)" "${R[disk.store4]}" "${R[orthanc.store4]}"
+printf '  %-58s %8.2f %8.2f\n' "receiver busy during C-MOVE, cores (TciaPacs, Orthanc)" "${R[tciapacs.movebusy]}" "${R[orthanc.movebusy]}"
+printf '  %-58s %8.2f %8.2f\n' "receiver busy during C-GET, cores (TciaPacs, Orthanc)" "${R[tciapacs.getbusy]}" "${R[orthanc.getbusy]}"
 echo "instances moved: TciaPacs ${R[tciapacs.moved]}, Orthanc ${R[orthanc.moved]}; got: TciaPacs ${R[tciapacs.got]}, Orthanc ${R[orthanc.got]} (of $COUNT)"

@@ -189,6 +189,46 @@ public sealed class AssociationTests
         await client.ReleaseAsync();
     }
 
+    [TestCase(0, 5)]
+    [TestCase(3_600_000, 0)]
+    public async Task C_GET_pending_responses_come_at_most_once_per_interval_and_count_down(int intervalMs, int expectedPending)
+    {
+        await using var server = new TestServer();
+        server.Provider.PendingInterval = TimeSpan.FromMilliseconds(intervalMs);
+        var source = Path.Combine(server.Folder, "source");
+        Directory.CreateDirectory(source);
+        for (var i = 0; i < 6; i++)
+        {
+            var path = Path.Combine(source, $"{i}.dcm");
+            new DicomFile(new DicomDataset(), Instance($"1.2.3.{i}", 100), TransferSyntax.ExplicitVRLittleEndian).Save(path);
+            server.Provider.RetrieveItems.Add(new RetrieveItem(path, CtImage, $"1.2.3.{i}", TransferSyntax.ExplicitVRLittleEndian.Uid));
+        }
+        var received = new List<string>();
+        await using var client = await server.ConnectAsync(
+            [(SopClasses.StudyRootGet, [TransferSyntax.ExplicitVRLittleEndian.Uid]), (CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])],
+            roles: [new RoleSelection(CtImage, false, true)], handler: new Receiver(received));
+        var association = client.Association;
+        var pc = association.AcceptedContexts(SopClasses.StudyRootGet).First();
+        var identifier = new DicomDataset();
+        identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
+        identifier.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2");
+        var data = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
+        var pending = new List<(ushort? Remaining, ushort? Completed)>();
+        ushort? finalStatus = null, finalCompleted = null, finalRemaining = null;
+        await foreach (var r in association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CGetRequest, association.NextMessageId(), SopClasses.StudyRootGet, true), (s, ct) => s.WriteAsync(data, ct).AsTask()))
+            using (r)
+            {
+                if (DimseStatus.IsPending(r.Command.Status)) pending.Add((r.Command.Remaining, r.Command.Completed));
+                else (finalStatus, finalCompleted, finalRemaining) = (r.Command.Status, r.Command.Completed, r.Command.Remaining);
+            }
+        // Never one after the last sub-operation: the final response follows it at once.
+        Assert.That(pending, Has.Count.EqualTo(expectedPending));
+        for (var i = 0; i < pending.Count; i++) Assert.That(pending[i], Is.EqualTo(((ushort?)(5 - i), (ushort?)(i + 1))), $"pending response {i}");
+        Assert.That((finalStatus, finalCompleted, finalRemaining), Is.EqualTo(((ushort?)DimseStatus.Success, (ushort?)6, (ushort?)null)));
+        Assert.That(received, Has.Count.EqualTo(6));
+        await client.ReleaseAsync();
+    }
+
     private sealed class Receiver(List<string> received) : IDimseRequestHandler
     {
         public async Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)

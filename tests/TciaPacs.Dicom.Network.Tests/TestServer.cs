@@ -37,6 +37,9 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
     public TimeSpan FindDelay { get; set; }
     public List<RetrieveItem> RetrieveItems { get; } = [];
     public ConcurrentBag<string> Stored { get; } = [];
+    public TimeSpan PendingInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    protected override TimeSpan PendingResponseInterval => PendingInterval;
 
     protected override Task<StoreOutcome> StoreAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
     {

@@ -65,7 +65,10 @@ public sealed partial class DicomAssociation
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         if (request.MessageId == 0) request.MessageId = NextMessageId();
-        var channel = Channel.CreateUnbounded<DimseMessage>();
+        // The reader loop hands each response straight to the waiting requestor (no thread-pool hop, which costs a
+        // wake-up per sub-operation of a retrieval); the requestor's code runs on the loop until its next await that
+        // waits, which is at latest its wait for the next response.
+        var channel = Channel.CreateUnbounded<DimseMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         _awaiting[request.MessageId] = channel;
         try
         {

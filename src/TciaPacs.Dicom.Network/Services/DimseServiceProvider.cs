@@ -21,6 +21,13 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
     /// <summary>Options of the sub-associations C-MOVE opens.</summary>
     protected virtual AssociationOptions SubAssociationOptions => new();
 
+    /// <summary>
+    /// Least time between two Pending C-MOVE/C-GET responses (PS3.4 C.4.2.3.1 and C.4.3.3.1 make them optional). One
+    /// after every sub-operation costs the requestor a wake-up and a parse per instance and slows a retrieval of small
+    /// instances; five a second is still a live progress display. Zero sends one after every sub-operation.
+    /// </summary>
+    protected virtual TimeSpan PendingResponseInterval => TimeSpan.FromMilliseconds(200);
+
     public Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken) => request.Command.Field switch
     {
         CommandField.CEchoRequest => OnCEchoRequestAsync(association, request, cancellationToken),
@@ -174,6 +181,8 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         SubOperations counts, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
     {
         var originator = moveOriginatorMessageId != null ? association.CallingAe : null;
+        var interval = PendingResponseInterval;
+        var lastPending = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < items.Count; i++)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -200,7 +209,11 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
             }
             if (result == StoreSender.NoContext) Log.LogWarning("{Association}: no accepted presentation context for {Sop} ({Ts})", association, items[i].SopInstanceUid, items[i].TransferSyntaxUid);
             counts.Record(items[i], result);
-            if (i + 1 < items.Count) await RespondPendingAsync(association, request, counts).ConfigureAwait(false);
+            if (i + 1 < items.Count && lastPending.Elapsed >= interval)
+            {
+                await RespondPendingAsync(association, request, counts).ConfigureAwait(false);
+                lastPending.Restart();
+            }
         }
         await RespondFinalAsync(association, request, counts, CancellationToken.None).ConfigureAwait(false);
     }

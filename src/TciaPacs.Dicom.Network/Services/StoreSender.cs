@@ -1,3 +1,4 @@
+using System.Buffers;
 using TciaPacs.Dicom.IO;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Dimse;
@@ -25,15 +26,23 @@ public static class StoreSender
             request.MoveOriginatorMessageId = moveOriginatorMessageId;
         }
         // Everything that can fail on our side happens before the command goes out: a message, once begun, must be completed.
-        Func<Stream, CancellationToken, Task> write = transcode ? WriteTranscoded(DicomFile.Open(item.FilePath), context.AcceptedTransferSyntax!) : WriteAsStored(item, DataSetOffset(item));
-        await foreach (var response in association.SendRequestAsync(context.Id, request, write, cancellationToken).ConfigureAwait(false))
+        var stored = transcode ? null : OpenAtDataSet(item);
+        try
         {
-            using (response)
+            Func<Stream, CancellationToken, Task> write = stored != null ? WriteAsStored(stored) : WriteTranscoded(DicomFile.Open(item.FilePath), context.AcceptedTransferSyntax!);
+            await foreach (var response in association.SendRequestAsync(context.Id, request, write, cancellationToken).ConfigureAwait(false))
             {
-                if (!DimseStatus.IsPending(response.Command.Status)) return response.Command.Status;
+                using (response)
+                {
+                    if (!DimseStatus.IsPending(response.Command.Status)) return response.Command.Status;
+                }
             }
+            throw new AssociationAbortedException("no C-STORE-RSP");
         }
-        throw new AssociationAbortedException("no C-STORE-RSP");
+        finally
+        {
+            stored?.Dispose();
+        }
     }
 
     /// <summary>Not a DIMSE status: no accepted presentation context fits the instance (counted as a failed sub-operation).</summary>
@@ -49,18 +58,39 @@ public static class StoreSender
         return native == null ? (null, false) : (native, true);
     }
 
-    private static long DataSetOffset(RetrieveItem item)
+    /// <summary>The file, open and positioned at its data set (after the file meta information).</summary>
+    private static FileStream OpenAtDataSet(RetrieveItem item)
     {
-        using var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096);
-        return (Part10.LocateDataSet(file) ?? throw new InvalidDataException($"{item.FilePath}: no file meta information")).Offset;
+        // A small buffer for the meta information's little reads; the data set's large reads bypass it.
+        var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
+        try
+        {
+            file.Position = (Part10.LocateDataSet(file) ?? throw new InvalidDataException($"{item.FilePath}: no file meta information")).Offset;
+            return file;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
     }
 
-    private static Func<Stream, CancellationToken, Task> WriteAsStored(RetrieveItem item, long offset) => async (output, ct) =>
+    private static Func<Stream, CancellationToken, Task> WriteAsStored(FileStream file) => async (output, ct) =>
     {
-        // No FileStream buffer (it would be a large-object allocation per instance): CopyToAsync reads into a pooled one.
-        await using var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        file.Position = offset;
-        await file.CopyToAsync(output, 256 * 1024, ct).ConfigureAwait(false);
+        // Synchronous reads: an asynchronous FileStream read is a thread-pool hand-off (a wake-up) on Linux, twice per
+        // instance, while a stored file is usually in the page cache; a read from disk blocks one pool thread for at
+        // most one buffer.
+        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
+        try
+        {
+            int n;
+            while ((n = file.Read(buffer)) > 0)
+                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     };
 
     private static Func<Stream, CancellationToken, Task> WriteTranscoded(DicomFile file, string transferSyntaxUid) => (output, ct) =>

@@ -22,6 +22,8 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
 
     protected override AssociationOptions SubAssociationOptions => DimseHost.AssociationOptions(options);
 
+    protected override TimeSpan PendingResponseInterval => TimeSpan.FromMilliseconds(Math.Max(0, _dimse.PendingResponseIntervalMs));
+
     /// <summary>The collection of a called AE title: ours → the default collection; a mapped one → its own; else the configured fallback or null (reject).</summary>
     public string? CollectionOf(string calledAe)
     {

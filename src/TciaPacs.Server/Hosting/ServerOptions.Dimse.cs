@@ -18,6 +18,9 @@ internal sealed partial class ServerOptions
 
         public int MaxAssociations { get; set; } = 64;
 
+        /// <summary>Least milliseconds between two Pending C-MOVE/C-GET responses (progress); 0: one after every sub-operation.</summary>
+        public int PendingResponseIntervalMs { get; set; } = 200;
+
         /// <summary>Largest P-DATA-TF PDU we receive (PS3.8 D.1).</summary>
         public uint MaxPduLength { get; set; } = 256 * 1024;
 
