@@ -250,19 +250,28 @@ public sealed class PduCodecTests
         Assert.That(wire.Writes, Is.LessThanOrEqualTo(length / (256 * 1024) + 2), "PDUs are gathered, not written one by one");
     }
 
-    [Test]
-    public async Task A_command_gets_a_buffer_of_its_own_size_and_one_write()
+    [TestCase(1024 * 1024 - 6, 1)]
+    [TestCase(64, 3)]   // a peer with tiny PDUs: the command too is cut, only its last fragment marked last
+    public async Task A_command_is_framed_apart_and_leads_the_data_sets_first_write(int maxData, int commandPdus)
     {
         var command = new byte[150];
         new Random(3).NextBytes(command);
+        var framed = PDataStream.Frame(command, 1, isCommand: true, maxData);
+        var data = new byte[1000];
+        new Random(4).NextBytes(data);
         var wire = new CountingStream();
-        var stream = new PDataStream(wire, 1, isCommand: true, 1024 * 1024 - 6, command.Length);
-        await stream.WriteAsync(command);
+        var stream = new PDataStream(wire, 1, isCommand: false, maxData, leading: framed);
+        await stream.WriteAsync(data);
         await stream.FinishAsync(CancellationToken.None);
         var pdvs = Pdvs(wire.ToArray());
-        Assert.That(pdvs, Has.Count.EqualTo(1));
-        Assert.That(pdvs[0].Control, Is.EqualTo(3), "command, last");
-        Assert.That(pdvs[0].Data, Is.EqualTo(command));
-        Assert.That(wire.Writes, Is.EqualTo(1));
+        var commandPdvs = pdvs.TakeWhile(p => (p.Control & 1) != 0).ToList();
+        Assert.That(commandPdvs, Has.Count.EqualTo(commandPdus));
+        Assert.That(commandPdvs.SelectMany(p => p.Data).ToArray(), Is.EqualTo(command));
+        Assert.That(commandPdvs.Select(p => (p.Control & 2) != 0), Is.EqualTo(commandPdvs.Select((_, i) => i == commandPdus - 1)), "only the command's last fragment is marked last");
+        var dataPdvs = pdvs.Skip(commandPdus).ToList();
+        Assert.That(dataPdvs.All(p => (p.Control & 1) == 0 && p.Data.Length <= maxData));
+        Assert.That(dataPdvs.SelectMany(p => p.Data).ToArray(), Is.EqualTo(data));
+        Assert.That((dataPdvs[^1].Control & 2) != 0, "the data's last fragment is marked last");
+        Assert.That(wire.Writes, Is.EqualTo(1), "command and data set in one write");
     }
 }

@@ -36,12 +36,16 @@ public sealed partial class DicomAssociation
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var commandStream = new PDataStream(_stream, contextId, isCommand: true, MaxPdvData, bytes.Length);
-            await commandStream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
-            await commandStream.FinishAsync(cancellationToken).ConfigureAwait(false);
-            if (writeDataSet != null)
+            var framed = PDataStream.Frame(bytes, contextId, isCommand: true, MaxPdvData);
+            if (writeDataSet == null)
             {
-                var dataStream = new PDataStream(_stream, contextId, isCommand: false, MaxPdvData);
+                await _stream.WriteAsync(framed, cancellationToken).ConfigureAwait(false);
+                await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // The command leads the data set's first write: one wake-up of the peer instead of two.
+                var dataStream = new PDataStream(_stream, contextId, isCommand: false, MaxPdvData, leading: framed);
                 await writeDataSet(dataStream, cancellationToken).ConfigureAwait(false);
                 await dataStream.FinishAsync(cancellationToken).ConfigureAwait(false);
             }

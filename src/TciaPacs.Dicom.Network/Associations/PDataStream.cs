@@ -12,8 +12,8 @@ namespace TciaPacs.Dicom.Network.Associations;
 /// PDUs are gathered into one buffer of up to <see cref="BatchBytes"/> and written together: most peers accept
 /// 16 KiB PDUs (dcmtk's default), and one socket write per PDU made a C-MOVE of 530 KB instances spend its time in
 /// 33 send calls per instance. The buffer comes from the shared pool and goes back at <see cref="FinishAsync"/> (after
-/// a failed send it is left to the GC, since the transport may still hold it); a command (<c>expectedLength</c> known)
-/// gets a buffer of its size, not of the peer's maximum PDU.
+/// a failed send it is left to the GC, since the transport may still hold it). A command is framed apart
+/// (<see cref="Frame"/>), into a buffer of its own size.
 /// </remarks>
 internal sealed class PDataStream : Stream
 {
@@ -27,16 +27,38 @@ internal sealed class PDataStream : Stream
     private int _pduStart;         // where the PDU being filled begins in the buffer
     private int _filled;           // data bytes in that PDU
 
-    public PDataStream(Stream transport, byte contextId, bool isCommand, int maxData, int expectedLength = -1)
+    /// <param name="leading">PDUs already framed (a message's command) that go out first, in the same write as the first data PDUs.</param>
+    public PDataStream(Stream transport, byte contextId, bool isCommand, int maxData, ReadOnlySpan<byte> leading = default)
     {
         _transport = transport;
         _contextId = contextId;
         _isCommand = isCommand;
-        _pduData = expectedLength >= 0 ? Math.Clamp(expectedLength, 1, maxData) : maxData;
+        _pduData = maxData;
         var stride = PduWriter.DataHeadersLength + _pduData;
         var pdus = Math.Max(1, BatchBytes / stride);
-        if (expectedLength >= 0) pdus = Math.Min(pdus, Math.Max(1, (expectedLength + _pduData - 1) / _pduData));
-        _buffer = ArrayPool<byte>.Shared.Rent(pdus * stride);
+        _buffer = ArrayPool<byte>.Shared.Rent(leading.Length + pdus * stride);
+        leading.CopyTo(_buffer);
+        _pduStart = leading.Length;
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> (a command) framed whole into P-DATA-TF PDUs of at most <paramref name="maxData"/> bytes
+    /// each, the last marked last, not sent: a message with a data set sends it in the same write as the data's first
+    /// PDUs, so that the peer wakes once for both, not once for the command and again for the data.
+    /// </summary>
+    public static byte[] Frame(ReadOnlySpan<byte> value, byte contextId, bool isCommand, int maxData)
+    {
+        var pdus = Math.Max(1, (value.Length + maxData - 1) / maxData);
+        var framed = new byte[value.Length + pdus * PduWriter.DataHeadersLength];
+        var at = 0;
+        for (var i = 0; i < pdus; i++)
+        {
+            var chunk = value.Slice(i * maxData, Math.Min(maxData, value.Length - i * maxData));
+            PduWriter.DataHeaders(framed.AsSpan(at), chunk.Length, contextId, isCommand, isLast: i == pdus - 1);
+            chunk.CopyTo(framed.AsSpan(at + PduWriter.DataHeadersLength));
+            at += PduWriter.DataHeadersLength + chunk.Length;
+        }
+        return framed;
     }
 
     private int Stride => PduWriter.DataHeadersLength + _pduData;
