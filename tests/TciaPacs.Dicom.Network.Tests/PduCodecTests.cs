@@ -142,6 +142,38 @@ public sealed class PduCodecTests
         Assert.That(Assert.ThrowsAsync<PduException>(() => new PduStreamReader(unknown, new AssociationOptions()).ReadAsync(CancellationToken.None))!.AbortReason, Is.EqualTo(AbortPdu.UnrecognizedPdu));
     }
 
+    [TestCase(1)]        // the transport hands over one byte per receive
+    [TestCase(7)]
+    [TestCase(1 << 20)]  // everything at once: several PDUs per receive
+    public async Task PDUs_back_to_back_are_read_whole_whatever_the_transport_hands_over_per_receive(int chunk)
+    {
+        var small = PDataStream.Frame(new byte[150], 1, isCommand: true, 1 << 20);
+        var large = PDataStream.Frame(Enumerable.Range(0, 100_000).Select(i => (byte)i).ToArray(), 1, isCommand: false, 1 << 20);
+        byte[] wire = [.. small, .. large, .. PduWriter.ReleaseRequest(), .. small];
+        var reader = new PduStreamReader(new ChunkedStream(wire, chunk), new AssociationOptions());
+        var lengths = new List<(PduType, int)>();
+        byte[]? largeBody = null;
+        while (await reader.ReadAsync(CancellationToken.None) is { } pdu)
+        {
+            lengths.Add((pdu.Type, pdu.Length));
+            if (pdu.Length > 1000) largeBody = pdu.Body.ToArray();
+            pdu.Return();
+        }
+        Assert.That(lengths, Is.EqualTo(new[] { (PduType.DataTransfer, small.Length - 6), (PduType.DataTransfer, large.Length - 6), (PduType.ReleaseRequest, 4), (PduType.DataTransfer, small.Length - 6) }));
+        Assert.That(largeBody, Is.EqualTo(large[6..]));
+        // Cut inside a header: an error, not a clean end.
+        var cut = new PduStreamReader(new ChunkedStream([.. small, .. small[..3]], chunk), new AssociationOptions());
+        (await cut.ReadAsync(CancellationToken.None))!.Value.Return();
+        Assert.ThrowsAsync<EndOfStreamException>(() => cut.ReadAsync(CancellationToken.None));
+    }
+
+    private sealed class ChunkedStream(byte[] data, int chunk) : MemoryStream(data)
+    {
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            base.ReadAsync(buffer[..Math.Min(buffer.Length, chunk)], cancellationToken);
+        public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, chunk)]);
+    }
+
     [Test]
     public void Encodes_a_C_ECHO_RQ_command_set_in_implicit_VR_little_endian()
     {

@@ -6,10 +6,17 @@ namespace TciaPacs.Dicom.Network.Associations;
 /// <summary>
 /// Reads whole PDUs from the transport: the 6-byte header, checked (type known, length within the limit for that
 /// type, PS3.8 9.3.1) before the body is read into a pooled buffer. A PDU length of 4 GB is refused from its header.
+/// Receives go through a small buffer, so a short PDU costs one receive call, not two; bytes read ahead stay for the
+/// next PDU, so one reader must serve a connection from its first PDU to its last.
 /// </summary>
 internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
 {
-    private readonly byte[] _header = new byte[PduReader.HeaderLength];
+    // What one receive may bring: a small PDU (a response, a command) whole with its header, in one call instead of two.
+    // Larger bodies are read straight into their own buffer once this one is drained.
+    private const int ReceiveBufferSize = 16 * 1024;
+
+    private readonly byte[] _received = new byte[ReceiveBufferSize];
+    private int _start, _end;   // unread bytes: _received[_start.._end]
 
     /// <summary>A PDU whose body is rented: return it with <see cref="Return"/>.</summary>
     public readonly record struct RawPdu(PduType Type, byte[] Buffer, int Length)
@@ -19,13 +26,34 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
         public void Return() { if (Buffer.Length > 0) ArrayPool<byte>.Shared.Return(Buffer); }
     }
 
+    /// <summary>Receives until at least <paramref name="count"/> unread bytes are buffered; false at end of stream first.</summary>
+    private async ValueTask<bool> FillAsync(int count, CancellationToken cancellationToken)
+    {
+        if (_end - _start >= count) return true;
+        if (_start > 0)
+        {
+            _received.AsSpan(_start, _end - _start).CopyTo(_received);
+            _end -= _start;
+            _start = 0;
+        }
+        while (_end < count)
+        {
+            var n = await stream.ReadAsync(_received.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            if (n == 0) return false;
+            _end += n;
+        }
+        return true;
+    }
+
     /// <summary>The next PDU, or null at a clean end of stream before any byte of it.</summary>
     public async Task<RawPdu?> ReadAsync(CancellationToken cancellationToken)
     {
-        var got = await stream.ReadAtLeastAsync(_header, _header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
-        if (got == 0) return null;
-        if (got < _header.Length) throw new EndOfStreamException("the connection closed inside a PDU header");
-        var (type, length) = PduReader.ParseHeader(_header);
+        if (!await FillAsync(PduReader.HeaderLength, cancellationToken).ConfigureAwait(false))
+        {
+            if (_end == _start) return null;
+            throw new EndOfStreamException("the connection closed inside a PDU header");
+        }
+        var (type, length) = PduReader.ParseHeader(_received.AsSpan(_start, PduReader.HeaderLength));
         if (type is < 1 or > 7) throw new PduException($"unrecognized PDU type 0x{type:X2}", AbortPdu.UnrecognizedPdu);
         var pduType = (PduType)type;
         long limit = pduType switch
@@ -38,10 +66,14 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
         if (length > limit) throw new PduException($"{pduType} PDU length {length} exceeds the limit of {limit} bytes", AbortPdu.InvalidPduParameterValue);
         if (pduType is PduType.AssociateReject or PduType.ReleaseRequest or PduType.ReleaseResponse or PduType.Abort && length != 4)
             throw new PduException($"{pduType} PDU length {length}, not 4", AbortPdu.InvalidPduParameterValue);
+        _start += PduReader.HeaderLength;
         var buffer = length == 0 ? [] : ArrayPool<byte>.Shared.Rent((int)length);
         try
         {
-            await stream.ReadExactlyAsync(buffer.AsMemory(0, (int)length), cancellationToken).ConfigureAwait(false);
+            var buffered = (int)Math.Min(length, _end - _start);
+            _received.AsSpan(_start, buffered).CopyTo(buffer);
+            _start += buffered;
+            if (buffered < length) await stream.ReadExactlyAsync(buffer.AsMemory(buffered, (int)length - buffered), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
