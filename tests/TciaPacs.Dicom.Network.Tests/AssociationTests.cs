@@ -146,38 +146,50 @@ public sealed class AssociationTests
         await client.ReleaseAsync();
     }
 
-    [Test]
-    public async Task C_GET_sends_sub_operations_on_the_same_association_with_counts()
+    /// <summary><paramref name="count"/> stored instances (explicit VR) offered to any retrieve, in a folder of the server's.</summary>
+    private static string StageRetrieveItems(TestServer server, int count, int pixelBytes)
     {
-        await using var server = new TestServer();
         var source = Path.Combine(server.Folder, "source");
         Directory.CreateDirectory(source);
-        for (var i = 0; i < 3; i++)
+        for (var i = 0; i < count; i++)
         {
             var path = Path.Combine(source, $"{i}.dcm");
-            new DicomFile(new DicomDataset(), Instance($"1.2.3.{i}", 1000), TransferSyntax.ExplicitVRLittleEndian).Save(path);
+            new DicomFile(new DicomDataset(), Instance($"1.2.3.{i}", pixelBytes), TransferSyntax.ExplicitVRLittleEndian).Save(path);
             server.Provider.RetrieveItems.Add(new RetrieveItem(path, CtImage, $"1.2.3.{i}", TransferSyntax.ExplicitVRLittleEndian.Uid));
         }
-        server.Provider.RetrieveItems.Add(new RetrieveItem(Path.Combine(source, "missing.dcm"), CtImage, "1.2.3.99", TransferSyntax.ExplicitVRLittleEndian.Uid));
-        var received = new List<string>();
-        var handler = new Receiver(received);
+        return source;
+    }
+
+    /// <summary>A study-level C-GET on a new association whose C-STORE sub-operations land in <paramref name="received"/>; all its responses.</summary>
+    private static async Task<List<DimseMessage>> StudyGetAsync(TestServer server, string transferSyntax, List<string> received)
+    {
         await using var client = await server.ConnectAsync(
-            [(SopClasses.StudyRootGet, [TransferSyntax.ImplicitVRLittleEndian.Uid]), (CtImage, [TransferSyntax.ImplicitVRLittleEndian.Uid])],
-            roles: [new RoleSelection(CtImage, false, true)], handler: handler);
+            [(SopClasses.StudyRootGet, [transferSyntax]), (CtImage, [transferSyntax])],
+            roles: [new RoleSelection(CtImage, false, true)], handler: new Receiver(received));
         var association = client.Association;
         var pc = association.AcceptedContexts(SopClasses.StudyRootGet).First();
         var identifier = new DicomDataset();
         identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
         identifier.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2");
         var data = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
-        DimseMessage? final = null;
+        var responses = new List<DimseMessage>();
         await foreach (var r in association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CGetRequest, association.NextMessageId(), SopClasses.StudyRootGet, true), (s, ct) => s.WriteAsync(data, ct).AsTask()))
+            responses.Add(r);
+        await client.ReleaseAsync();
+        return responses;
+    }
+
+    [Test]
+    public async Task C_GET_sends_sub_operations_on_the_same_association_with_counts()
+    {
+        await using var server = new TestServer();
+        var source = StageRetrieveItems(server, 3, 1000);
+        server.Provider.RetrieveItems.Add(new RetrieveItem(Path.Combine(source, "missing.dcm"), CtImage, "1.2.3.99", TransferSyntax.ExplicitVRLittleEndian.Uid));
+        var received = new List<string>();
+        var responses = await StudyGetAsync(server, TransferSyntax.ImplicitVRLittleEndian.Uid, received);
+        using (var final = responses[^1])
         {
-            if (!DimseStatus.IsPending(r.Command.Status)) final = r; else r.Dispose();
-        }
-        using (final)
-        {
-            Assert.That(final!.Command.Status, Is.EqualTo(DimseStatus.SubOperationsWarning));
+            Assert.That(final.Command.Status, Is.EqualTo(DimseStatus.SubOperationsWarning));
             Assert.That((final.Command.Completed, final.Command.Failed, final.Command.Warning), Is.EqualTo(((ushort?)3, (ushort?)1, (ushort?)0)));
             Assert.That(final.ReadDataSet()!.GetStrings(DicomTags.FailedSOPInstanceUIDList), Is.EqualTo(new[] { "1.2.3.99" }));
         }
@@ -186,7 +198,6 @@ public sealed class AssociationTests
         var got = DicomFile.Open(received[0]);
         Assert.That(got.TransferSyntax, Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian));
         Assert.That(got.Dataset.GetString(DicomTags.PatientName), Is.EqualTo("Doe^John"));
-        await client.ReleaseAsync();
     }
 
     [TestCase(0, 5)]
@@ -195,38 +206,17 @@ public sealed class AssociationTests
     {
         await using var server = new TestServer();
         server.Provider.PendingInterval = TimeSpan.FromMilliseconds(intervalMs);
-        var source = Path.Combine(server.Folder, "source");
-        Directory.CreateDirectory(source);
-        for (var i = 0; i < 6; i++)
-        {
-            var path = Path.Combine(source, $"{i}.dcm");
-            new DicomFile(new DicomDataset(), Instance($"1.2.3.{i}", 100), TransferSyntax.ExplicitVRLittleEndian).Save(path);
-            server.Provider.RetrieveItems.Add(new RetrieveItem(path, CtImage, $"1.2.3.{i}", TransferSyntax.ExplicitVRLittleEndian.Uid));
-        }
+        StageRetrieveItems(server, 6, 100);
         var received = new List<string>();
-        await using var client = await server.ConnectAsync(
-            [(SopClasses.StudyRootGet, [TransferSyntax.ExplicitVRLittleEndian.Uid]), (CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])],
-            roles: [new RoleSelection(CtImage, false, true)], handler: new Receiver(received));
-        var association = client.Association;
-        var pc = association.AcceptedContexts(SopClasses.StudyRootGet).First();
-        var identifier = new DicomDataset();
-        identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
-        identifier.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2");
-        var data = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
-        var pending = new List<(ushort? Remaining, ushort? Completed)>();
-        ushort? finalStatus = null, finalCompleted = null, finalRemaining = null;
-        await foreach (var r in association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CGetRequest, association.NextMessageId(), SopClasses.StudyRootGet, true), (s, ct) => s.WriteAsync(data, ct).AsTask()))
-            using (r)
-            {
-                if (DimseStatus.IsPending(r.Command.Status)) pending.Add((r.Command.Remaining, r.Command.Completed));
-                else (finalStatus, finalCompleted, finalRemaining) = (r.Command.Status, r.Command.Completed, r.Command.Remaining);
-            }
+        var responses = await StudyGetAsync(server, TransferSyntax.ExplicitVRLittleEndian.Uid, received);
+        var pending = responses.Where(r => DimseStatus.IsPending(r.Command.Status)).Select(r => (r.Command.Remaining, r.Command.Completed)).ToList();
+        var final = responses[^1].Command;
+        responses.ForEach(r => r.Dispose());
         // Never one after the last sub-operation: the final response follows it at once.
         Assert.That(pending, Has.Count.EqualTo(expectedPending));
         for (var i = 0; i < pending.Count; i++) Assert.That(pending[i], Is.EqualTo(((ushort?)(5 - i), (ushort?)(i + 1))), $"pending response {i}");
-        Assert.That((finalStatus, finalCompleted, finalRemaining), Is.EqualTo(((ushort?)DimseStatus.Success, (ushort?)6, (ushort?)null)));
+        Assert.That((final.Status, final.Completed, final.Remaining), Is.EqualTo((DimseStatus.Success, (ushort?)6, (ushort?)null)));
         Assert.That(received, Has.Count.EqualTo(6));
-        await client.ReleaseAsync();
     }
 
     private sealed class Receiver(List<string> received) : IDimseRequestHandler
