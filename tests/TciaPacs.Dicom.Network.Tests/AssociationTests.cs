@@ -160,21 +160,30 @@ public sealed class AssociationTests
         return source;
     }
 
-    /// <summary>A study-level C-GET on a new association whose C-STORE sub-operations land in <paramref name="received"/>; all its responses.</summary>
-    private static async Task<List<DimseMessage>> StudyGetAsync(TestServer server, string transferSyntax, List<string> received)
+    /// <summary>
+    /// A study-level C-GET on a new association whose C-STORE sub-operations land in <paramref name="received"/>; all its
+    /// responses. <paramref name="afterStore"/> runs after each sub-operation is answered, with the C-GET's context and
+    /// message ID; <paramref name="afterGet"/> before the release.
+    /// </summary>
+    private static async Task<List<DimseMessage>> StudyGetAsync(TestServer server, string transferSyntax, List<string> received,
+        Func<DicomAssociation, byte, ushort, Task>? afterStore = null, Func<DicomAssociation, Task>? afterGet = null)
     {
+        var receiver = new Receiver(received);
         await using var client = await server.ConnectAsync(
-            [(SopClasses.StudyRootGet, [transferSyntax]), (CtImage, [transferSyntax])],
-            roles: [new RoleSelection(CtImage, false, true)], handler: new Receiver(received));
+            [(SopClasses.StudyRootGet, [transferSyntax]), (CtImage, [transferSyntax]), (SopClasses.Verification, [TransferSyntax.ImplicitVRLittleEndian.Uid])],
+            roles: [new RoleSelection(CtImage, false, true)], handler: receiver);
         var association = client.Association;
         var pc = association.AcceptedContexts(SopClasses.StudyRootGet).First();
         var identifier = new DicomDataset();
         identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
         identifier.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2");
         var data = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
+        var request = DimseCommand.Request(CommandField.CGetRequest, association.NextMessageId(), SopClasses.StudyRootGet, true);
+        if (afterStore != null) receiver.AfterStore = a => afterStore(a, pc.Id, request.MessageId);
         var responses = new List<DimseMessage>();
-        await foreach (var r in association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CGetRequest, association.NextMessageId(), SopClasses.StudyRootGet, true), (s, ct) => s.WriteAsync(data, ct).AsTask()))
+        await foreach (var r in association.SendRequestAsync(pc.Id, request, (s, ct) => s.WriteAsync(data, ct).AsTask()))
             responses.Add(r);
+        if (afterGet != null) await afterGet(association);
         await client.ReleaseAsync();
         return responses;
     }
@@ -219,14 +228,41 @@ public sealed class AssociationTests
         Assert.That(received, Has.Count.EqualTo(6));
     }
 
+    [Test]
+    public async Task C_CANCEL_during_a_C_GET_stops_its_sub_operations_and_the_association_goes_on()
+    {
+        await using var server = new TestServer();
+        StageRetrieveItems(server, 200, 100);
+        var received = new List<string>();
+        var cancelled = 0;
+        ushort echo = 0;
+        var responses = await StudyGetAsync(server, TransferSyntax.ExplicitVRLittleEndian.Uid, received,
+            afterStore: async (association, context, getId) =>
+            {
+                // After the third instance: the requestor cancels (PS3.7 9.3.3.3), once.
+                if (received.Count == 3 && Interlocked.Exchange(ref cancelled, 1) == 0) await association.SendCancelAsync(context, getId);
+            },
+            afterGet: async association => echo = await TestServer.EchoOnAsync(association));
+        var final = responses[^1].Command;
+        responses.ForEach(r => r.Dispose());
+        Assert.That(final.Status, Is.EqualTo(DimseStatus.Cancel));
+        Assert.That(final.Completed, Is.EqualTo((ushort?)received.Count), "every instance received was counted completed");
+        Assert.That(received, Has.Count.InRange(3, 199), "the sub-operations stopped soon after the cancel");
+        Assert.That((final.Completed ?? 0) + (final.Failed ?? 0) + (final.Warning ?? 0) + (final.Remaining ?? 0), Is.EqualTo(200), "what was not attempted is counted remaining");
+        Assert.That(echo, Is.EqualTo(DimseStatus.Success), "the association goes on after the cancel");
+    }
+
     private sealed class Receiver(List<string> received) : IDimseRequestHandler
     {
+        public Func<DicomAssociation, Task>? AfterStore { get; set; }
+
         public async Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
         {
             var copy = Path.Combine(Path.GetTempPath(), $"tciapacs-got-{Guid.NewGuid():N}.dcm");
             File.Copy(request.DataSetFile!, copy);
             lock (received) received.Add(copy);
             await association.SendAsync(request.Context.Id, DimseCommand.ResponseTo(request.Command, DimseStatus.Success), (byte[]?)null, cancellationToken);
+            if (AfterStore != null) await AfterStore(association);
         }
     }
 }
