@@ -228,6 +228,29 @@ public sealed class AssociationTests
         Assert.That(received, Has.Count.EqualTo(6));
     }
 
+    [TestCase(0)]
+    [TestCase(100)]
+    [TestCase(300_000)]     // more than the 256 KiB read ahead of the send: the rest is streamed when sent
+    [TestCase(2_000_000)]
+    public async Task C_GET_sends_each_stored_data_set_whole_whatever_its_size(int pixelBytes)
+    {
+        await using var server = new TestServer();
+        var source = StageRetrieveItems(server, 3, pixelBytes);
+        var received = new List<string>();
+        var responses = await StudyGetAsync(server, TransferSyntax.ExplicitVRLittleEndian.Uid, received);
+        Assert.That(responses[^1].Command.Status, Is.EqualTo(DimseStatus.Success));
+        responses.ForEach(r => r.Dispose());
+        Assert.That(received, Has.Count.EqualTo(3));
+        foreach (var path in received)
+        {
+            var got = DicomFile.Open(path).Dataset;
+            // The staged files are named after the last component of their SOP Instance UID.
+            var original = DicomFile.Open(Path.Combine(source, got.GetString(DicomTags.SOPInstanceUID)!.Split('.')[^1] + ".dcm")).Dataset;
+            Assert.That(got.GetString(DicomTags.PatientName), Is.EqualTo(original.GetString(DicomTags.PatientName)));
+            Assert.That(got.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(original.GetBytes(DicomTags.PixelData).ToArray()));
+        }
+    }
+
     [Test]
     public async Task C_CANCEL_during_a_C_GET_stops_its_sub_operations_and_the_association_goes_on()
     {

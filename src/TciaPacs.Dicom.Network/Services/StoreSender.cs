@@ -16,8 +16,40 @@ public static class StoreSender
     /// <summary>The status of the C-STORE-RSP, or <see cref="NoContext"/> when no accepted context can carry the file.</summary>
     public static async Task<ushort> SendAsync(DicomAssociation association, RetrieveItem item, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
     {
+        using var prepared = Prepare(association, item);
+        return await SendAsync(association, prepared, moveOriginatorAe, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Opens the file of <paramref name="item"/> and reads its first bytes, ahead of sending it: a retrieval prepares
+    /// the next instance while the peer is still storing the one before. Never throws for the file: what went wrong
+    /// is thrown by <see cref="SendAsync(DicomAssociation, PreparedInstance, string?, ushort?, CancellationToken)"/>,
+    /// in the sub-operation it belongs to.
+    /// </summary>
+    public static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item)
+    {
         var (context, transcode) = ChooseContext(association, item);
-        if (context == null) return NoContext;
+        var prepared = new PreparedInstance(item, context);
+        if (context == null) return prepared;
+        try
+        {
+            if (transcode) prepared.Parsed = DicomFile.Open(item.FilePath);
+            else prepared.ReadAhead(OpenAtDataSet(item));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            prepared.Fail(ex);
+        }
+        return prepared;
+    }
+
+    /// <summary>Sends a prepared instance; the status of the C-STORE-RSP, or <see cref="NoContext"/>. The caller disposes <paramref name="prepared"/>.</summary>
+    public static async Task<ushort> SendAsync(DicomAssociation association, PreparedInstance prepared, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
+    {
+        var item = prepared.Item;
+        if (prepared.Context is not { } context) return NoContext;
+        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be completed.
+        prepared.ThrowIfFailed();
         var request = DimseCommand.Request(CommandField.CStoreRequest, association.NextMessageId(), item.SopClassUid, hasDataSet: true);
         request.AffectedSopInstanceUid = item.SopInstanceUid;
         if (moveOriginatorAe != null)
@@ -25,24 +57,15 @@ public static class StoreSender
             request.MoveOriginatorAeTitle = moveOriginatorAe;
             request.MoveOriginatorMessageId = moveOriginatorMessageId;
         }
-        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be completed.
-        var stored = transcode ? null : OpenAtDataSet(item);
-        try
+        Func<Stream, CancellationToken, Task> write = prepared.Parsed is { } parsed ? WriteTranscoded(parsed, context.AcceptedTransferSyntax!) : prepared.WriteAsStoredAsync;
+        await foreach (var response in association.SendRequestAsync(context.Id, request, write, cancellationToken).ConfigureAwait(false))
         {
-            Func<Stream, CancellationToken, Task> write = stored != null ? WriteAsStored(stored) : WriteTranscoded(DicomFile.Open(item.FilePath), context.AcceptedTransferSyntax!);
-            await foreach (var response in association.SendRequestAsync(context.Id, request, write, cancellationToken).ConfigureAwait(false))
+            using (response)
             {
-                using (response)
-                {
-                    if (!DimseStatus.IsPending(response.Command.Status)) return response.Command.Status;
-                }
+                if (!DimseStatus.IsPending(response.Command.Status)) return response.Command.Status;
             }
-            throw new AssociationAbortedException("no C-STORE-RSP");
         }
-        finally
-        {
-            stored?.Dispose();
-        }
+        throw new AssociationAbortedException("no C-STORE-RSP");
     }
 
     /// <summary>Not a DIMSE status: no accepted presentation context fits the instance (counted as a failed sub-operation).</summary>
@@ -75,24 +98,6 @@ public static class StoreSender
         }
     }
 
-    private static Func<Stream, CancellationToken, Task> WriteAsStored(FileStream file) => async (output, ct) =>
-    {
-        // Synchronous reads: an asynchronous FileStream read is a thread-pool hand-off (a wake-up) on Linux, twice per
-        // instance, while a stored file is usually in the page cache; a read from disk blocks one pool thread for at
-        // most one buffer.
-        var buffer = ArrayPool<byte>.Shared.Rent(256 * 1024);
-        try
-        {
-            int n;
-            while ((n = file.Read(buffer)) > 0)
-                await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    };
-
     private static Func<Stream, CancellationToken, Task> WriteTranscoded(DicomFile file, string transferSyntaxUid) => (output, ct) =>
     {
         // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory.
@@ -100,3 +105,61 @@ public static class StoreSender
         return Task.CompletedTask;
     };
 }
+
+/// <summary>
+/// An instance ready to go by C-STORE (<see cref="StoreSender.Prepare"/>): its presentation context, and either its
+/// file open at the data set with the first bytes already read, or its parsed data set when it must be re-encoded, or
+/// what went wrong.
+/// </summary>
+public sealed class PreparedInstance : IDisposable
+{
+    // Read ahead of the send: a whole instance of up to this size, so that a retrieval of small instances reads each
+    // while the peer stores the previous one; larger ones stream the rest when sent.
+    private const int ReadAheadBytes = 256 * 1024;
+
+    private FileStream? _file;
+    private byte[]? _head;
+    private int _headLength;
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+
+    internal PreparedInstance(RetrieveItem item, PresentationContext? context)
+    {
+        Item = item;
+        Context = context;
+    }
+
+    public RetrieveItem Item { get; }
+    internal PresentationContext? Context { get; }
+    internal DicomFile? Parsed { get; set; }
+
+    internal void ReadAhead(FileStream file)
+    {
+        _file = file;
+        _head = ArrayPool<byte>.Shared.Rent(ReadAheadBytes);
+        // Synchronous: an asynchronous FileStream read is a thread-pool hand-off on Linux, and a stored file is
+        // usually in the page cache; a read from disk blocks one pool thread for at most one buffer.
+        _headLength = file.ReadAtLeast(_head, _head.Length, throwOnEndOfStream: false);
+    }
+
+    internal void Fail(Exception ex) => _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
+
+    internal void ThrowIfFailed() => _failure?.Throw();
+
+    internal async Task WriteAsStoredAsync(Stream output, CancellationToken cancellationToken)
+    {
+        await output.WriteAsync(_head.AsMemory(0, _headLength), cancellationToken).ConfigureAwait(false);
+        if (_headLength < _head!.Length) return;
+        int n;
+        while ((n = _file!.Read(_head)) > 0)
+            await output.WriteAsync(_head.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Dispose()
+    {
+        _file?.Dispose();
+        _file = null;
+        if (_head != null) ArrayPool<byte>.Shared.Return(_head);
+        _head = null;
+    }
+}
+
