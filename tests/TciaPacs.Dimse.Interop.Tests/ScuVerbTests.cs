@@ -69,6 +69,32 @@ public sealed class ScuVerbTests
     }
 
     [Test]
+    public void Store_reencodes_for_an_implicit_VR_only_peer_and_reports_an_unreadable_file_without_stopping()
+    {
+        // Every file must be parsed and re-encoded (storescp +xi accepts implicit VR only), and the next file is read
+        // ahead while the peer stores the one before: a file that fails in that read-ahead is its own failure, and
+        // the files after it still go, on the same association.
+        var input = Folder("input-truncated");
+        foreach (var f in Directory.GetFiles(_files)) File.Copy(f, Path.Combine(input, Path.GetFileName(f)));
+        var inputs = Directory.GetFiles(input).Order(StringComparer.Ordinal).ToList();
+        var victim = inputs[3];
+        var victimUid = DicomFile.Open(victim).Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0');
+        using (var fs = new FileStream(victim, FileMode.Open)) fs.SetLength(fs.Length - 1000); // inside the pixel data
+        var received = Folder("storescp-implicit");
+        var port = ServerProcess.FreePort();
+        using var scp = new DcmtkScp("storescp", ["-aet", "DEST", "+xi", "-od", received, port.ToString(CultureInfo.InvariantCulture)], port);
+
+        var store = Tciapacs.Run("store", "127.0.0.1", scp.PortText, input, "--aec", "DEST");
+
+        Assert.That(store.ExitCode, Is.EqualTo(1), store.StdOut + store.StdErr);
+        Assert.That(store.StdOut, Does.Contain($"{inputs.Count - 1} sent, 1 failed of {inputs.Count} files"), store.StdOut + store.StdErr);
+        Assert.That(store.StdOut, Does.Contain($"failed: {victim}"));
+        var got = Directory.GetFiles(received).Select(f => DicomFile.Open(f)).ToList();
+        Assert.That(got.Select(f => f.TransferSyntax.Uid).Distinct(), Is.EqualTo(new[] { TransferSyntax.ImplicitVRLittleEndian.Uid }));
+        Assert.That(got.Select(f => f.Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0')), Is.EquivalentTo(_originals.Keys.Where(k => k != victimUid)));
+    }
+
+    [Test]
     public void Store_find_get_and_move_against_dcmtk_dcmqrscp()
     {
         var db = Folder("qrdb");

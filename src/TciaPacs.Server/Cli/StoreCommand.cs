@@ -57,23 +57,38 @@ internal static class StoreCommand
         {
             var contexts = DicomClient.Propose(Proposals(batch.Select(b => b.Item)));
             await using var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts), ScuOptions.Association(timeout), cancellationToken: ct);
-            foreach (var (item, size) in batch)
+            // As a retrieval does (DimseServiceProvider): the next file is opened and read while the peer stores this one.
+            PreparedInstance? next = StoreSender.Prepare(client.Association, batch[0].Item);
+            try
             {
-                ushort status;
-                try
+                for (var i = 0; i < batch.Count; i++)
                 {
-                    status = await StoreSender.SendAsync(client.Association, item, null, null, ct);
-                }
-                catch (Exception ex) when (ex is InvalidDataException or DicomParseException or IOException)
-                {
-                    failures.Add($"{item.FilePath}: {ex.Message}");
+                    var (item, size) = batch[i];
+                    using var current = next!;
+                    next = null;
+                    var sending = StoreSender.SendAsync(client.Association, current, null, null, ct);
+                    if (i + 1 < batch.Count) next = StoreSender.Prepare(client.Association, batch[i + 1].Item);
+                    ushort status;
+                    try
+                    {
+                        status = await sending;
+                    }
+                    catch (Exception ex) when (ex is InvalidDataException or DicomParseException or IOException or UnauthorizedAccessException)
+                    {
+                        // What went wrong with this file (kept by Prepare, thrown before its command went out): the association goes on.
+                        failures.Add($"{item.FilePath}: {ex.Message}");
+                        progress.Add(size);
+                        continue;
+                    }
+                    if (status == StoreSender.NoContext) failures.Add($"{item.FilePath}: the peer accepted no presentation context for {DicomUids.Lookup(item.SopClassUid).Name} in {item.TransferSyntaxUid}");
+                    else if (DimseStatus.IsFailure(status)) failures.Add($"{item.FilePath}: C-STORE status {ScuOptions.Status(status)}");
+                    else sent++;
                     progress.Add(size);
-                    continue;
                 }
-                if (status == StoreSender.NoContext) failures.Add($"{item.FilePath}: the peer accepted no presentation context for {DicomUids.Lookup(item.SopClassUid).Name} in {item.TransferSyntaxUid}");
-                else if (DimseStatus.IsFailure(status)) failures.Add($"{item.FilePath}: C-STORE status {ScuOptions.Status(status)}");
-                else sent++;
-                progress.Add(size);
+            }
+            finally
+            {
+                next?.Dispose();
             }
             await client.ReleaseAsync(ct);
         }
