@@ -95,6 +95,57 @@ public sealed class ScuVerbTests
     }
 
     [Test]
+    public void A_large_instance_is_reencoded_for_an_implicit_VR_only_move_destination_and_arrives_whole()
+    {
+        // 24 MB of pixel data each, far more than the sockets buffer. serve runs socket completions inline (its default), so
+        // the sub-operation starts on the I/O thread that read the association's last PDU; the re-encoding writer is
+        // synchronous, and its blocked socket writes there would wait for that very thread and never finish.
+        var input = Folder("large-in");
+        var originals = new Dictionary<string, JsonNode>();
+        // Two instances: the first sub-operation starts on the C-MOVE handler's thread, the second on the I/O thread.
+        for (var i = 1; i <= 2; i++)
+        {
+            var ds = new DicomDataset();
+            ds.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, "1.2.840.10008.5.1.4.1.1.7");
+            ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, $"1.2.826.0.1.3680043.10.544.78.1.1.{i}");
+            ds.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.544.78.1");
+            ds.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.544.78.1.1");
+            ds.AddOrUpdate(DicomTags.PatientID, VR.LO, "LARGE");
+            ds.AddOrUpdate(DicomTags.Modality, VR.CS, "OT");
+            ds.AddOrUpdate(DicomTags.InstanceNumber, VR.IS, i.ToString(CultureInfo.InvariantCulture));
+            ds.AddOrUpdate(DicomTags.Rows, VR.US, (ushort)2048);
+            ds.AddOrUpdate(DicomTags.Columns, VR.US, (ushort)6144);
+            ds.AddOrUpdate(DicomTags.BitsAllocated, VR.US, (ushort)16);
+            var pixels = new byte[2048 * 6144 * 2];
+            new Random(78 + i).NextBytes(pixels);
+            ds.AddOrUpdate(DicomTags.PixelData, VR.OW, pixels);
+            var path = Path.Combine(input, $"large{i}.dcm");
+            new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(path);
+            originals[$"1.2.826.0.1.3680043.10.544.78.1.1.{i}"] = CanonicalTree.FromDataset(DicomFile.Open(path).Dataset);
+        }
+        var moved = Folder("large-moved");
+        var port = ServerProcess.FreePort();
+        using var dest = new DcmtkScp("storescp", ["-aet", "DEST", "+xi", "-od", moved, port.ToString(CultureInfo.InvariantCulture)], port);
+        using var server = new ServerProcess(null, "--peer", $"DEST@127.0.0.1:{dest.Port}");
+        Assert.That(server.Log, Does.Contain("Socket completions inline on the I/O threads: true"));
+        var store = Tciapacs.Run("store", "127.0.0.1", server.PortText, input, "--aec", server.Ae);
+        Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+
+        var move = ExternalTool.Run("dotnet", [Tciapacs.Dll, "move", "127.0.0.1", server.PortText, "--aec", server.Ae, "--dest", "DEST",
+            "StudyInstanceUID=1.2.826.0.1.3680043.10.544.78.1"], TimeSpan.FromSeconds(90));
+
+        Assert.That(move.StdOut, Does.Contain("status 0x0000: 2 completed, 0 failed"), move.StdOut + move.StdErr + server.Log);
+        var received = Directory.GetFiles(moved);
+        Assert.That(received, Has.Length.EqualTo(2));
+        foreach (var f in received)
+        {
+            var got = DicomFile.Open(f);
+            Assert.That(got.TransferSyntax.Uid, Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian.Uid));
+            Assert.That(JsonNode.DeepEquals(CanonicalTree.FromDataset(got.Dataset), originals[got.Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0')]), Is.True, f);
+        }
+    }
+
+    [Test]
     public void Store_find_get_and_move_against_dcmtk_dcmqrscp()
     {
         var db = Folder("qrdb");

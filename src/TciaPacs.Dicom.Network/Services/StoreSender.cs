@@ -98,12 +98,11 @@ public static class StoreSender
         }
     }
 
+    // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory. The
+    // writer is synchronous, so its socket writes block: on a thread-pool thread, never on the thread that runs socket
+    // completions (with inline completions a sub-operation starts there, and a blocked write would wait for itself).
     private static Func<Stream, CancellationToken, Task> WriteTranscoded(DicomFile file, string transferSyntaxUid) => (output, ct) =>
-    {
-        // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory.
-        DicomWriter.WriteDataset(output, file.Dataset, TransferSyntax.Lookup(transferSyntaxUid));
-        return Task.CompletedTask;
-    };
+        Task.Run(() => DicomWriter.WriteDataset(output, file.Dataset, TransferSyntax.Lookup(transferSyntaxUid)), ct);
 }
 
 /// <summary>

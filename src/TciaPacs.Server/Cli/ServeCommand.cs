@@ -41,8 +41,16 @@ internal static class ServeCommand
         return command;
     }
 
+    private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     private static async Task<int> Run(ServerOptions options)
     {
+        // Read once by the runtime, when the process first uses a socket asynchronously: so before the hosts start.
+        // A C-MOVE or C-GET sub-operation then starts on the thread that read the previous one's response, without a
+        // hand-off to the thread pool (docs/benchmarks.md, eighth pass). What runs there must never wait for a socket
+        // of its own: StoreSender re-encodes on the thread pool for that reason.
+        var inlineFromEnvironment = Environment.GetEnvironmentVariable(InlineCompletionsVariable);
+        if (inlineFromEnvironment == null && options.InlineSocketCompletions) Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
         var logs = Path.Combine(options.DataDirectory, "logs");
         Directory.CreateDirectory(logs);
@@ -56,6 +64,8 @@ internal static class ServeCommand
         try
         {
             log.Information("TciaPacs starting: data folder {DataDirectory}", options.DataDirectory);
+            log.Information("Socket completions inline on the I/O threads: {Inline} ({Source})", Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1",
+                inlineFromEnvironment != null ? InlineCompletionsVariable : "InlineSocketCompletions");
             using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(log);
             await using var archive = ArchiveFactory.Open(options, warning => log.Warning("{Warning}", warning), loggers: loggers);
             var report = await archive.Recovery.RecoverAsync(options.Storage.RecoveryParallelism, shutdown.Token);

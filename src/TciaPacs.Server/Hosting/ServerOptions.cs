@@ -15,6 +15,13 @@ internal sealed partial class ServerOptions
     public LoggingSection Logging { get; set; } = new();
     public IndexSection Index { get; set; } = new();
 
+    /// <summary>
+    /// Socket completions run on the runtime's socket I/O threads instead of being handed to a thread-pool thread
+    /// (DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS, process-wide, for the DIMSE and HTTP sockets): one wake-up less
+    /// per received PDU. Set by <c>serve</c> before it opens any socket; the environment variable, when set, wins.
+    /// </summary>
+    public bool InlineSocketCompletions { get; set; } = true;
+
     internal sealed partial class DimseSection
     {
         public string AeTitle { get; set; } = "TCIAPACS";
