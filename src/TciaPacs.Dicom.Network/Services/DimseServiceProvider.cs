@@ -183,56 +183,50 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         var originator = moveOriginatorMessageId != null ? association.CallingAe : null;
         var interval = PendingResponseInterval;
         var lastPending = System.Diagnostics.Stopwatch.StartNew();
-        var next = items.Count > 0 ? StoreSender.Prepare(target, items[0]) : null;
-        try
+        if (items.Count > 0 && await StoppedBeforeAsync(0).ConfigureAwait(false)) return;
+        var done = 0;
+        // A send in progress stops when the requesting association ends.
+        await foreach (var sent in StoreSender.SendEachAsync(target, items, originator, moveOriginatorMessageId, association.Closed).ConfigureAwait(false))
         {
-            for (var i = 0; i < items.Count; i++)
+            var result = sent.Status;
+            if (sent.Error != null)
             {
-                if (cancellationToken.IsCancellationRequested)
-                {
-                    // PS3.4 C.4.2.1.5: after C-CANCEL, the final FE00 response counts what was not attempted as remaining.
-                    await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.Cancel).ConfigureAwait(false);
-                    return;
-                }
-                if (target.Closed.IsCancellationRequested)
-                {
-                    counts.FailRemaining(items, i);
-                    await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.OutOfResourcesSubOperations).ConfigureAwait(false);
-                    return;
-                }
-                using var current = next!;
-                next = null;
-                // The send runs until it waits for the peer's C-STORE-RSP; the next instance is opened and read meanwhile.
-                var sending = SendAsync(association, target, current, originator, moveOriginatorMessageId);
-                if (i + 1 < items.Count) next = StoreSender.Prepare(target, items[i + 1]);
-                var result = await sending.ConfigureAwait(false);
-                if (result == StoreSender.NoContext) Log.LogWarning("{Association}: no accepted presentation context for {Sop} ({Ts})", association, items[i].SopInstanceUid, items[i].TransferSyntaxUid);
-                counts.Record(items[i], result);
-                if (i + 1 < items.Count && lastPending.Elapsed >= interval)
-                {
-                    await RespondPendingAsync(association, request, counts).ConfigureAwait(false);
-                    lastPending.Restart();
-                }
+                // A failure on our side or the peer's is a failed sub-operation (0110).
+                Log.LogWarning("{Association}: sub-operation for {Sop} failed: {Message}", association, sent.Item.SopInstanceUid, sent.Error.Message);
+                result = DimseStatus.ProcessingFailure;
             }
-        }
-        finally
-        {
-            next?.Dispose();
+            else if (result == StoreSender.NoContext)
+            {
+                Log.LogWarning("{Association}: no accepted presentation context for {Sop} ({Ts})", association, sent.Item.SopInstanceUid, sent.Item.TransferSyntaxUid);
+            }
+            counts.Record(sent.Item, result);
+            done++;
+            if (done == items.Count) break;
+            if (lastPending.Elapsed >= interval)
+            {
+                await RespondPendingAsync(association, request, counts).ConfigureAwait(false);
+                lastPending.Restart();
+            }
+            if (await StoppedBeforeAsync(done).ConfigureAwait(false)) return;
         }
         await RespondFinalAsync(association, request, counts, CancellationToken.None).ConfigureAwait(false);
-    }
 
-    /// <summary>One sub-operation of the request on <paramref name="association"/>; a failure on our side or the peer's is a failed sub-operation (0110), logged.</summary>
-    private async Task<ushort> SendAsync(DicomAssociation association, DicomAssociation target, PreparedInstance instance, string? originator, ushort? moveOriginatorMessageId)
-    {
-        try
+        // Before sub-operation i: after C-CANCEL, the final FE00 response counts what was not attempted as remaining
+        // (PS3.4 C.4.2.1.5); with the destination gone, the rest fails.
+        async Task<bool> StoppedBeforeAsync(int i)
         {
-            return await StoreSender.SendAsync(target, instance, originator, moveOriginatorMessageId, association.Closed).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or InvalidDataException or DicomParseException or AssociationAbortedException or OperationCanceledException or UnauthorizedAccessException)
-        {
-            Log.LogWarning("{Association}: sub-operation for {Sop} failed: {Message}", association, instance.Item.SopInstanceUid, ex.Message);
-            return DimseStatus.ProcessingFailure;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.Cancel).ConfigureAwait(false);
+                return true;
+            }
+            if (target.Closed.IsCancellationRequested)
+            {
+                counts.FailRemaining(items, i);
+                await RespondFinalAsync(association, request, counts, CancellationToken.None, DimseStatus.OutOfResourcesSubOperations).ConfigureAwait(false);
+                return true;
+            }
+            return false;
         }
     }
 

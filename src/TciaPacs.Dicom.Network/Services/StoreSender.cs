@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using TciaPacs.Dicom.IO;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Dimse;
@@ -13,20 +14,13 @@ namespace TciaPacs.Dicom.Network.Services;
 /// </summary>
 public static class StoreSender
 {
-    /// <summary>The status of the C-STORE-RSP, or <see cref="NoContext"/> when no accepted context can carry the file.</summary>
-    public static async Task<ushort> SendAsync(DicomAssociation association, RetrieveItem item, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
-    {
-        using var prepared = Prepare(association, item);
-        return await SendAsync(association, prepared, moveOriginatorAe, moveOriginatorMessageId, cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>
     /// Opens the file of <paramref name="item"/> and reads its first bytes, ahead of sending it: a retrieval prepares
     /// the next instance while the peer is still storing the one before. Never throws for the file: what went wrong
     /// is thrown by <see cref="SendAsync(DicomAssociation, PreparedInstance, string?, ushort?, CancellationToken)"/>,
     /// in the sub-operation it belongs to.
     /// </summary>
-    public static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item)
+    private static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item)
     {
         var (context, transcode) = ChooseContext(association, item);
         var prepared = new PreparedInstance(item, context);
@@ -44,7 +38,7 @@ public static class StoreSender
     }
 
     /// <summary>Sends a prepared instance; the status of the C-STORE-RSP, or <see cref="NoContext"/>. The caller disposes <paramref name="prepared"/>.</summary>
-    public static async Task<ushort> SendAsync(DicomAssociation association, PreparedInstance prepared, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
+    private static async Task<ushort> SendAsync(DicomAssociation association, PreparedInstance prepared, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
     {
         var item = prepared.Item;
         if (prepared.Context is not { } context) return NoContext;
@@ -67,6 +61,49 @@ public static class StoreSender
         }
         throw new AssociationAbortedException("no C-STORE-RSP");
     }
+
+    /// <summary>
+    /// Sends <paramref name="items"/> one at a time (no asynchronous operations window), each opened and read while the
+    /// peer stores the one before, and yields each outcome. What failed for one instance, on our side or the peer's
+    /// (<see cref="IsSendFailure"/>), is yielded with it; anything else is thrown. Stopping the iteration stops the
+    /// sending: the instance read ahead is dropped.
+    /// </summary>
+    public static async IAsyncEnumerable<SentInstance> SendEachAsync(DicomAssociation association, IReadOnlyList<RetrieveItem> items, string? moveOriginatorAe,
+        ushort? moveOriginatorMessageId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (items.Count == 0) yield break;
+        PreparedInstance? next = Prepare(association, items[0]);
+        try
+        {
+            for (var i = 0; i < items.Count; i++)
+            {
+                using var current = next!;
+                next = null;
+                // The send runs until it waits for the peer's C-STORE-RSP; the next instance is opened and read meanwhile.
+                var sending = SendAsync(association, current, moveOriginatorAe, moveOriginatorMessageId, cancellationToken);
+                if (i + 1 < items.Count) next = Prepare(association, items[i + 1]);
+                ushort status = 0;
+                Exception? error = null;
+                try
+                {
+                    status = await sending.ConfigureAwait(false);
+                }
+                catch (Exception ex) when (IsSendFailure(ex))
+                {
+                    error = ex;
+                }
+                yield return new SentInstance(items[i], status, error);
+            }
+        }
+        finally
+        {
+            next?.Dispose();
+        }
+    }
+
+    /// <summary>A failure that belongs to one instance's send: its file, its encoding, or the association it went on.</summary>
+    public static bool IsSendFailure(Exception ex) =>
+        ex is IOException or InvalidDataException or DicomParseException or AssociationAbortedException or OperationCanceledException or UnauthorizedAccessException;
 
     /// <summary>Not a DIMSE status: no accepted presentation context fits the instance (counted as a failed sub-operation).</summary>
     public const ushort NoContext = 0xA702;
@@ -105,12 +142,15 @@ public static class StoreSender
         Task.Run(() => DicomWriter.WriteDataset(output, file.Dataset, TransferSyntax.Lookup(transferSyntaxUid)), ct);
 }
 
+/// <summary>What became of one instance sent by <see cref="StoreSender.SendEachAsync"/>: the C-STORE-RSP status (or <see cref="StoreSender.NoContext"/>), or the failure that stopped its send.</summary>
+public readonly record struct SentInstance(RetrieveItem Item, ushort Status, Exception? Error);
+
 /// <summary>
 /// An instance ready to go by C-STORE (<see cref="StoreSender.Prepare"/>): its presentation context, and either its
 /// file open at the data set with the first bytes already read, or its parsed data set when it must be re-encoded, or
 /// what went wrong.
 /// </summary>
-public sealed class PreparedInstance : IDisposable
+internal sealed class PreparedInstance : IDisposable
 {
     // Read ahead of the send: a whole instance of up to this size, so that a retrieval of small instances reads each
     // while the peer stores the previous one; larger ones stream the rest when sent.

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Runtime.ExceptionServices;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.IO;
+using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Client;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Pdus;
@@ -57,38 +59,18 @@ internal static class StoreCommand
         {
             var contexts = DicomClient.Propose(Proposals(batch.Select(b => b.Item)));
             await using var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts), ScuOptions.Association(timeout), cancellationToken: ct);
-            // As a retrieval does (DimseServiceProvider): the next file is opened and read while the peer stores this one.
-            PreparedInstance? next = StoreSender.Prepare(client.Association, batch[0].Item);
-            try
+            // Each file is opened and read while the peer stores the one before, as in a retrieval.
+            var i = 0;
+            await foreach (var outcome in StoreSender.SendEachAsync(client.Association, batch.ConvertAll(b => b.Item), null, null, ct))
             {
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    var (item, size) = batch[i];
-                    using var current = next!;
-                    next = null;
-                    var sending = StoreSender.SendAsync(client.Association, current, null, null, ct);
-                    if (i + 1 < batch.Count) next = StoreSender.Prepare(client.Association, batch[i + 1].Item);
-                    ushort status;
-                    try
-                    {
-                        status = await sending;
-                    }
-                    catch (Exception ex) when (ex is InvalidDataException or DicomParseException or IOException or UnauthorizedAccessException)
-                    {
-                        // What went wrong with this file (kept by Prepare, thrown before its command went out): the association goes on.
-                        failures.Add($"{item.FilePath}: {ex.Message}");
-                        progress.Add(size);
-                        continue;
-                    }
-                    if (status == StoreSender.NoContext) failures.Add($"{item.FilePath}: the peer accepted no presentation context for {DicomUids.Lookup(item.SopClassUid).Name} in {item.TransferSyntaxUid}");
-                    else if (DimseStatus.IsFailure(status)) failures.Add($"{item.FilePath}: C-STORE status {ScuOptions.Status(status)}");
-                    else sent++;
-                    progress.Add(size);
-                }
-            }
-            finally
-            {
-                next?.Dispose();
+                var (item, size) = batch[i++];
+                // A lost association or Ctrl-C ends the command; anything else is this file's failure and the rest still go.
+                if (outcome.Error is AssociationAbortedException or OperationCanceledException) ExceptionDispatchInfo.Throw(outcome.Error);
+                progress.Add(size);
+                if (outcome.Error != null) failures.Add($"{item.FilePath}: {outcome.Error.Message}");
+                else if (outcome.Status == StoreSender.NoContext) failures.Add($"{item.FilePath}: the peer accepted no presentation context for {DicomUids.Lookup(item.SopClassUid).Name} in {item.TransferSyntaxUid}");
+                else if (DimseStatus.IsFailure(outcome.Status)) failures.Add($"{item.FilePath}: C-STORE status {ScuOptions.Status(outcome.Status)}");
+                else sent++;
             }
             await client.ReleaseAsync(ct);
         }
