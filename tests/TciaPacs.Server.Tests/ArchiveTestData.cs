@@ -6,6 +6,13 @@ namespace TciaPacs.Server.Tests;
 /// <summary>Small generated instances (and temporary folders) for the archive command tests.</summary>
 internal static class ArchiveTestData
 {
+    public static int FreePort()
+    {
+        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        l.Start();
+        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
+    }
+
     public static string TempFolder(string prefix)
     {
         var path = Path.Combine(Path.GetTempPath(), $"tciapacs-{prefix}-{Guid.NewGuid():N}"[..40]);

@@ -11,13 +11,6 @@ namespace TciaPacs.Server.Tests;
 /// <summary>The quarantine admin API of the running <c>serve</c>: token required, list, show, release into the archive, delete.</summary>
 public sealed class QuarantineAdminApiTests
 {
-    private static int FreePort()
-    {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
-    }
-
     [Test]
     public async Task Curators_list_show_release_and_delete_quarantined_instances_over_http()
     {
@@ -27,10 +20,10 @@ public sealed class QuarantineAdminApiTests
         const string token = "curator-token-0123456789";
         // The default collection de-identifies and scans: burned-in annotation sends images to quarantine.
         File.WriteAllText(config, $$"""{ "Http": { "Host": "127.0.0.1", "AdminToken": "{{token}}" } }""");
-        var port = FreePort();
+        var port = ArchiveTestData.FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--config", config, "--data", data,
-                     "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dicom-port", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) })
+                     "--http-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--dicom-port", ArchiveTestData.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture) })
             psi.ArgumentList.Add(a);
         using var serve = Process.Start(psi)!;
         var output = serve.StandardOutput.ReadToEndAsync();

@@ -22,6 +22,7 @@ public sealed class ServeCommandTests
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--config", config, "--data", data, "--http-port", "8181" }) psi.ArgumentList.Add(a);
             using var p = Process.Start(psi)!;
+            using var reaper = KillIfRunning(p);
             var stdout = p.StandardOutput.ReadToEndAsync();
             var stderr = p.StandardError.ReadToEndAsync();
             // The console may be block-buffered when redirected; the log file is written event by event.
@@ -34,6 +35,9 @@ public sealed class ServeCommandTests
             var clock = Stopwatch.StartNew();
             while (!Log().Contains("Ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited) Thread.Sleep(200);
             Assert.That(Log(), Does.Contain("Ready"), stderr.IsCompleted ? stderr.Result : "");
+            Assert.That(Log(), Does.Contain($"process id {p.Id}"));
+            // tciapacs.runtimeconfig.json caps the GC's gen0 budget (its default follows the CPU's cache size).
+            Assert.That(Log(), Does.Contain("GC gen0 budget at most 33554432 bytes"));
             var second = Tciapacs.Run("import", config, "--data", data);
             Assert.That(second.ExitCode, Is.EqualTo(2), "one process per data folder");
             Assert.That(second.StdErr, Does.Contain("in use by another process"));
@@ -52,6 +56,49 @@ public sealed class ServeCommandTests
         finally
         {
             Directory.Delete(data, true);
+        }
+    }
+
+    [Test]
+    public void An_operators_DOTNET_GCGen0MaxBudget_wins_over_the_shipped_gen0_budget()
+    {
+        var data = ArchiveTestData.TempFolder("serve-gen0");
+        try
+        {
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--data", data, "--dicom-port", $"{ArchiveTestData.FreePort()}", "--http-port", $"{ArchiveTestData.FreePort()}" }) psi.ArgumentList.Add(a);
+            psi.Environment["DOTNET_GCGen0MaxBudget"] = "0x1000000";
+            using var p = Process.Start(psi)!;
+            using var reaper = KillIfRunning(p);
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            var logFolder = Path.Combine(data, "logs");
+            string Log() => Directory.Exists(logFolder) ? string.Concat(Directory.GetFiles(logFolder, "*.log").Select(f =>
+            {
+                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                return new StreamReader(s).ReadToEnd();
+            })) : "";
+            var clock = Stopwatch.StartNew();
+            while (!Log().Contains("Ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited) Thread.Sleep(200);
+            Assert.That(Log(), Does.Contain("GC gen0 budget at most 16777216 bytes"), stderr.IsCompleted ? stderr.Result : Log());
+            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            Assert.That(p.WaitForExit(TimeSpan.FromSeconds(30)), Is.True);
+            Assert.That(p.ExitCode, Is.Zero, stdout.Result + stderr.Result);
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
+    // A failed assertion must not leave a server holding its ports for the tests after it.
+    private static IDisposable KillIfRunning(Process p) => new Reaper(p);
+
+    private sealed class Reaper(Process p) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (!p.HasExited) p.Kill(entireProcessTree: true);
         }
     }
 

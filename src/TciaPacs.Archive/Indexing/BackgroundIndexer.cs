@@ -19,7 +19,12 @@ public sealed class BackgroundIndexer : IQueryIndex
     private readonly Action<string>? _onWarning;
     private readonly int _commitEvery;
     private int _sinceCommit;
-    private readonly BlockingCollection<Action> _queue = new(new ConcurrentQueue<Action>(), Capacity);
+    private readonly ConcurrentQueue<Action> _queue = new();
+    private readonly SemaphoreSlim _slots = new(Capacity, Capacity);
+    // A kernel-backed event, not a BlockingCollection: its Take spins (sched_yield) each time the queue runs dry, which
+    // with one association storing is after every instance, and that spin took CPU from the stores on a 2-core host.
+    private readonly AutoResetEvent _signal = new(false);
+    private volatile bool _completed;
     private readonly Thread _thread;
     private readonly object _gate = new();
     private long _queued;
@@ -71,24 +76,15 @@ public sealed class BackgroundIndexer : IQueryIndex
 
     private void Enqueue(Action update)
     {
+        // Under the gate, so that Dispose (which sets _disposed under it) never sees an update counted but not queued.
+        // The slot wait blocks only when the queue is full, and the indexer frees a slot before it takes the gate.
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            _slots.Wait();
             _queued++;
-        }
-        try
-        {
-            _queue.Add(update);
-        }
-        catch (InvalidOperationException)
-        {
-            // Closed between the check and the add: count it as done, so that no reader waits for it.
-            lock (_gate)
-            {
-                _done++;
-                Monitor.PulseAll(_gate);
-            }
-            throw new ObjectDisposedException(nameof(BackgroundIndexer));
+            _queue.Enqueue(update);
+            _signal.Set();
         }
     }
 
@@ -104,8 +100,15 @@ public sealed class BackgroundIndexer : IQueryIndex
 
     private void Run()
     {
-        foreach (var update in _queue.GetConsumingEnumerable())
+        while (true)
         {
+            if (!_queue.TryDequeue(out var update))
+            {
+                if (_completed) return;
+                _signal.WaitOne();
+                continue;
+            }
+            _slots.Release();
             try
             {
                 update();
@@ -139,9 +142,12 @@ public sealed class BackgroundIndexer : IQueryIndex
             if (_disposed) return;
             _disposed = true;
         }
-        _queue.CompleteAdding();
+        // Nothing is enqueued once _disposed is set, so the thread drains the queue and stops.
+        _completed = true;
+        _signal.Set();
         _thread.Join();
-        _queue.Dispose();
+        _signal.Dispose();
+        _slots.Dispose();
         _inner.Dispose();
     }
 }

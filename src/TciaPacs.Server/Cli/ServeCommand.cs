@@ -63,9 +63,11 @@ internal static class ServeCommand
         using var shutdown = new ShutdownSignal();
         try
         {
-            log.Information("TciaPacs starting: data folder {DataDirectory}", options.DataDirectory);
+            log.Information("TciaPacs starting: data folder {DataDirectory}, process id {ProcessId}", options.DataDirectory, Environment.ProcessId);
             log.Information("Socket completions inline on the I/O threads: {Inline} ({Source})", Environment.GetEnvironmentVariable(InlineCompletionsVariable) == "1",
                 inlineFromEnvironment != null ? InlineCompletionsVariable : "InlineSocketCompletions");
+            // Set in tciapacs.runtimeconfig.json (System.GC.Gen0MaxBudget) or by DOTNET_GCGen0MaxBudget; as the GC applied it.
+            log.Information("GC gen0 budget at most {Gen0MaxBudget} bytes", GC.GetConfigurationVariables().GetValueOrDefault("GCGen0MaxBudget"));
             using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(log);
             await using var archive = ArchiveFactory.Open(options, warning => log.Warning("{Warning}", warning), loggers: loggers);
             var report = await archive.Recovery.RecoverAsync(options.Storage.RecoveryParallelism, shutdown.Token);
