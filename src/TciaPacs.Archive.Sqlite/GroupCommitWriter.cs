@@ -7,7 +7,9 @@ namespace TciaPacs.Archive.Sqlite;
 /// The single writer connection. Work items queue up; a dedicated thread runs every item waiting into one transaction
 /// (each inside its own savepoint, so one failing item rolls back alone) and commits: with WAL and synchronous=FULL
 /// the commit is durable, and only then is any item's task completed (group commit: one fsync for many stores,
-/// nothing acknowledged before it is durable).
+/// nothing acknowledged before it is durable). A batch whose items all said they need no flush (new instances whose
+/// durable files recovery would adopt) commits with synchronous=NORMAL: written to the WAL, not flushed; WAL frames are
+/// checksummed, so a power loss loses such a commit whole or not at all, never half of it.
 /// </summary>
 internal sealed class GroupCommitWriter : IDisposable
 {
@@ -19,6 +21,7 @@ internal sealed class GroupCommitWriter : IDisposable
     private readonly AutoResetEvent _signal = new(false);
     private volatile bool _completed;
     private readonly Thread _thread;
+    private bool? _flushing;
 
     public GroupCommitWriter(SqliteConnection connection)
     {
@@ -33,10 +36,10 @@ internal sealed class GroupCommitWriter : IDisposable
     /// at once but the transaction holding it commits only after that task succeeds; if it fails, the whole batch rolls
     /// back (a failing disk) and each item fails.
     /// </summary>
-    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work, Task? durableFirst = null)
+    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work, Task? durableFirst = null, bool flush = true)
     {
         if (_completed) return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
-        var item = new WorkItem<T>(work) { DurableFirst = durableFirst };
+        var item = new WorkItem<T>(work) { DurableFirst = durableFirst, Flush = flush };
         _queue.Enqueue(item);
         _signal.Set();
         return item.Task;
@@ -57,6 +60,7 @@ internal sealed class GroupCommitWriter : IDisposable
             while (batch.Count < MaxBatch && _queue.TryDequeue(out var w)) batch.Add(w);
             try
             {
+                SetFlushing(batch.Exists(w => w.Flush));
                 using var tx = _connection.BeginTransaction();
                 foreach (var w in batch)
                 {
@@ -95,6 +99,14 @@ internal sealed class GroupCommitWriter : IDisposable
         }
     }
 
+    // Outside a transaction: the setting applies to the commits after it.
+    private void SetFlushing(bool flush)
+    {
+        if (_flushing == flush) return;
+        Sql.Execute(_connection, null, flush ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+        _flushing = flush;
+    }
+
     /// <summary>Waits for the files of the batch to be durable; the first failure, or null.</summary>
     private static Exception? WaitForDurability(List<WorkItem> batch)
     {
@@ -130,6 +142,7 @@ internal sealed class GroupCommitWriter : IDisposable
     {
         public Exception? Error { get; set; }
         public Task? DurableFirst { get; init; }
+        public bool Flush { get; init; } = true;
         public abstract void Run(SqliteConnection connection, SqliteTransaction tx);
         public abstract void Complete();
         public void MarkUncommitted() => Error ??= new InvalidOperationException("the catalog transaction did not commit");

@@ -5,7 +5,8 @@ namespace TciaPacs.Archive.Sqlite;
 
 /// <summary>
 /// The catalog in SQLite: WAL journal (readers never block the writer, PS: sqlite.org/wal.html), synchronous=FULL so
-/// a commit is durable when it returns, one writer connection behind <see cref="GroupCommitWriter"/>, and a pooled
+/// a commit is durable when it returns (NORMAL for a batch of new instances whose files recovery would adopt: see
+/// <see cref="ICatalog.CommitAsync"/>), one writer connection behind <see cref="GroupCommitWriter"/>, and a pooled
 /// read-only connection per query.
 /// </summary>
 public sealed class SqliteCatalog : ICatalog
@@ -32,8 +33,8 @@ public sealed class SqliteCatalog : ICatalog
     /// <summary>The catalog file of a data folder: <c>DATA/catalog.db</c>.</summary>
     public static SqliteCatalog OpenDataDirectory(string dataDirectory) => new(Path.Combine(dataDirectory, "catalog.db"));
 
-    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default) =>
-        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry), durableFirst);
+    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default, bool recoverableFromFile = false) =>
+        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry), durableFirst, flush: !(recoverableFromFile && durableFirst != null));
 
     public Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default) =>
         _writer.Enqueue((c, tx) => CatalogWrites.RemoveInstance(c, tx, sopInstanceUid));

@@ -11,8 +11,13 @@ public interface ICatalog : IDisposable
     /// race them. With <paramref name="durableFirst"/> (the instance's file being made durable), the record's work may
     /// run meanwhile but its transaction commits only once that task has succeeded; if it fails, nothing is recorded
     /// and the returned task fails with its exception.
+    /// With <paramref name="recoverableFromFile"/>, the caller vouches that the file is durable before the commit and
+    /// that losing the record would lose nothing: recovery adopts a stored file that has no record (a new instance, not
+    /// the replacement of another file). Such a commit is written before it completes, so it survives a killed process,
+    /// but it waits for no device flush of its own: the next flushed commit or checkpoint makes it durable, and after a
+    /// power loss recovery records the file again.
     /// </summary>
-    Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default);
+    Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default, bool recoverableFromFile = false);
 
     /// <summary>Removes an instance (and its series, study and patient when they become empty); false when absent.</summary>
     Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default);

@@ -142,7 +142,8 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         try
         {
             // Fast paths that need no write: the same content is already there, or other content and no overwrite.
-            if (catalog.FindInstance(sop) is { } existing)
+            var existing = catalog.FindInstance(sop);
+            if (existing != null)
             {
                 // Stored before the content hash became XXH128: compare by the stored instance's SHA-256, and record that.
                 if (ContentHash.AlgorithmOf(existing.ContentHash) != ContentHash.AlgorithmOf(staged.ContentHash))
@@ -175,7 +176,9 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
             CommitResult result;
             try
             {
-                result = await catalog.CommitAsync(entry, durable, CancellationToken.None).ConfigureAwait(false);
+                // A new instance's record needs no flush of its own: its file is durable first, and recovery adopts a
+                // stored file without a record. A replacement does: recovery would keep the file it replaced.
+                result = await catalog.CommitAsync(entry, durable, CancellationToken.None, recoverableFromFile: existing == null).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
