@@ -98,6 +98,11 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     {
         await foreach (var message in _requests.Reader.ReadAllAsync().ConfigureAwait(false))
         {
+            // Handlers do synchronous work (a query, a parse). A request waiting in the channel starts here at once, and
+            // when the previous handler's last send completed on a socket I/O thread (inline completions), this loop is
+            // on that thread: move to the thread pool rather than hold up the I/O of other associations. Otherwise no
+            // hop: the channel already hands each request to the pool.
+            if (!Thread.CurrentThread.IsThreadPoolThread) await Task.Yield();
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(_closed.Token);
             _inProgress[message.Command.MessageId] = cts;
             Interlocked.Increment(ref _busy);

@@ -72,7 +72,6 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         if (!Allowed(association, p => p.Query)) throw new DimseException($"{association.CallingAe} may not query", 0x0124);
         var query = Parse(association, sopClassUid, identifier, retrieve: false);
         var levelName = identifier.GetString(DicomTags.QueryRetrieveLevel)?.Trim() ?? "";
-        await Task.Yield();
         foreach (var match in archive.Query.Find(query, cancellationToken))
         {
             var response = match.Response;
