@@ -92,8 +92,7 @@ public sealed class RecoveryTests
         // that (catalog.db without its -wal) while the archive runs, and start on the copy.
         var files = GeneratedData.Write(_input, 34, patients: 1, studies: 2, series: 2, instances: 3);
         await using var t = new TestArchive();
-        foreach (var f in files) Assert.That((await t.StoreAsync(f)).Status, Is.EqualTo(StoreStatus.Success));
-        var before = t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
+        var before = await StoreAllAsync(t, files);
         var copy = Path.Combine(_input, "after-power-loss");
         CopyFolder(Path.Combine(t.DataDirectory, "files"), Path.Combine(copy, "files"));
         File.Copy(Path.Combine(t.DataDirectory, "catalog.db"), Path.Combine(copy, "catalog.db"));
@@ -103,11 +102,21 @@ public sealed class RecoveryTests
         var report = await restarted.Archive.Recovery.RecoverAsync();
         Assert.That(report.FilesAdopted, Is.EqualTo(files.Count), report.ToString());
         Assert.That(report.Problems, Is.Empty);
-        var after = restarted.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
+        var after = Instances(restarted);
         Assert.That(after.Select(i => (i.SopInstanceUid, i.RelativePath, i.ContentHash, i.Size)),
             Is.EqualTo(before.Select(i => (i.SopInstanceUid, i.RelativePath, i.ContentHash, i.Size))));
         Assert.That(RunAll(restarted.Archive), Is.EqualTo(RunAll(t.Archive)));
     }
+
+    /// <summary>Stores every file (each must succeed); the catalog's instances, by SOP Instance UID.</summary>
+    private static async Task<List<TciaPacs.Archive.Catalog.CatalogInstance>> StoreAllAsync(TestArchive t, IEnumerable<string> files)
+    {
+        foreach (var f in files) Assert.That((await t.StoreAsync(f)).Status, Is.EqualTo(StoreStatus.Success));
+        return Instances(t);
+    }
+
+    private static List<TciaPacs.Archive.Catalog.CatalogInstance> Instances(TestArchive t) =>
+        t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
 
     private static void CopyFolder(string from, string to)
     {
@@ -157,8 +166,7 @@ public sealed class RecoveryTests
     {
         var files = GeneratedData.Write(_input, 34, patients: 1, studies: 1, series: 1, instances: 2);
         await using var t = new TestArchive();
-        foreach (var f in files) Assert.That((await t.StoreAsync(f)).Status, Is.EqualTo(StoreStatus.Success));
-        var stored = t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
+        var stored = await StoreAllAsync(t, files);
         var root = Path.Combine(t.DataDirectory, "files");
         foreach (var i in stored)
         {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using NUnit.Framework;
 
 namespace TciaPacs.Server.Tests;
@@ -19,32 +20,15 @@ public sealed class ServeCommandTests
                   "Http": { "Port": 9999 },
                 }
                 """);
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--config", config, "--data", data, "--http-port", "8181" }) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            using var reaper = KillIfRunning(p);
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            // The console may be block-buffered when redirected; the log file is written event by event.
-            var logFolder = Path.Combine(data, "logs");
-            string Log() => Directory.Exists(logFolder) ? string.Concat(Directory.GetFiles(logFolder, "*.log").Select(f =>
-            {
-                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                return new StreamReader(s).ReadToEnd();
-            })) : "";
-            var clock = Stopwatch.StartNew();
-            while (!Log().Contains("Ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited) Thread.Sleep(200);
-            Assert.That(Log(), Does.Contain("Ready"), stderr.IsCompleted ? stderr.Result : "");
-            Assert.That(Log(), Does.Contain($"process id {p.Id}"));
+            using var serve = new Serve(data, null, "--config", config, "--http-port", "8181");
+            Assert.That(serve.WaitReady(), Is.True, serve.StdErrSoFar);
+            Assert.That(serve.Log(), Does.Contain($"process id {serve.Process.Id}"));
             // tciapacs.runtimeconfig.json caps the GC's gen0 budget (its default follows the CPU's cache size).
-            Assert.That(Log(), Does.Contain("GC gen0 budget at most 33554432 bytes"));
+            Assert.That(serve.Log(), Does.Contain("GC gen0 budget at most 33554432 bytes"));
             var second = Tciapacs.Run("import", config, "--data", data);
             Assert.That(second.ExitCode, Is.EqualTo(2), "one process per data folder");
             Assert.That(second.StdErr, Does.Contain("in use by another process"));
-            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-            Assert.That(p.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "stops within 30 s of SIGTERM");
-            Assert.That(p.ExitCode, Is.Zero, stdout.Result + stderr.Result);
-            var all = stdout.Result + stderr.Result;
+            var all = serve.StopWithSigterm();
             // The file's AE title and DIMSE port, the flag's HTTP port over the file's, both services really listening.
             Assert.That(all, Does.Contain("DIMSE listening as AE CFGAE on port 11999").And.Contain("DICOMweb listening on http://").And.Contain(":8181"));
             Assert.That(all, Does.Not.Contain("accept failed"), "a stop is not a listener failure");
@@ -65,40 +49,15 @@ public sealed class ServeCommandTests
         var data = ArchiveTestData.TempFolder("serve-gen0");
         try
         {
-            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--data", data, "--dicom-port", $"{ArchiveTestData.FreePort()}", "--http-port", $"{ArchiveTestData.FreePort()}" }) psi.ArgumentList.Add(a);
-            psi.Environment["DOTNET_GCGen0MaxBudget"] = "0x1000000";
-            using var p = Process.Start(psi)!;
-            using var reaper = KillIfRunning(p);
-            var stdout = p.StandardOutput.ReadToEndAsync();
-            var stderr = p.StandardError.ReadToEndAsync();
-            var logFolder = Path.Combine(data, "logs");
-            string Log() => Directory.Exists(logFolder) ? string.Concat(Directory.GetFiles(logFolder, "*.log").Select(f =>
-            {
-                using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                return new StreamReader(s).ReadToEnd();
-            })) : "";
-            var clock = Stopwatch.StartNew();
-            while (!Log().Contains("Ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(60) && !p.HasExited) Thread.Sleep(200);
-            Assert.That(Log(), Does.Contain("GC gen0 budget at most 16777216 bytes"), stderr.IsCompleted ? stderr.Result : Log());
-            using (var kill = Process.Start("kill", ["-TERM", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-            Assert.That(p.WaitForExit(TimeSpan.FromSeconds(30)), Is.True);
-            Assert.That(p.ExitCode, Is.Zero, stdout.Result + stderr.Result);
+            using var serve = new Serve(data, ("DOTNET_GCGen0MaxBudget", "0x1000000"),
+                "--dicom-port", ArchiveTestData.FreePort().ToString(CultureInfo.InvariantCulture), "--http-port", ArchiveTestData.FreePort().ToString(CultureInfo.InvariantCulture));
+            Assert.That(serve.WaitReady(), Is.True, serve.StdErrSoFar);
+            Assert.That(serve.Log(), Does.Contain("GC gen0 budget at most 16777216 bytes"));
+            serve.StopWithSigterm();
         }
         finally
         {
             Directory.Delete(data, true);
-        }
-    }
-
-    // A failed assertion must not leave a server holding its ports for the tests after it.
-    private static IDisposable KillIfRunning(Process p) => new Reaper(p);
-
-    private sealed class Reaper(Process p) : IDisposable
-    {
-        public void Dispose()
-        {
-            if (!p.HasExited) p.Kill(entireProcessTree: true);
         }
     }
 
@@ -108,5 +67,58 @@ public sealed class ServeCommandTests
         var r = Tciapacs.Run("serve", "--config", "/nonexistent/tciapacs.json", "--data", Path.GetTempPath());
         Assert.That(r.ExitCode, Is.EqualTo(2));
         Assert.That(r.StdErr, Does.Contain("does not exist"));
+    }
+
+    /// <summary>A real <c>tciapacs serve</c> on <paramref name="data"/>; killed on dispose if still running, so that a failed assertion leaves no server holding its ports.</summary>
+    private sealed class Serve : IDisposable
+    {
+        private readonly string _logFolder;
+        private readonly Task<string> _stdout;
+        private readonly Task<string> _stderr;
+
+        public Serve(string data, (string Name, string Value)? environment, params string[] args)
+        {
+            _logFolder = Path.Combine(data, "logs");
+            var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--data", data }.Concat(args)) psi.ArgumentList.Add(a);
+            if (environment is { } e) psi.Environment[e.Name] = e.Value;
+            Process = Process.Start(psi)!;
+            _stdout = Process.StandardOutput.ReadToEndAsync();
+            _stderr = Process.StandardError.ReadToEndAsync();
+        }
+
+        public Process Process { get; }
+
+        public string StdErrSoFar => _stderr.IsCompleted ? _stderr.Result : Log();
+
+        /// <summary>The log file: the console may be block-buffered when redirected; the file is written event by event.</summary>
+        public string Log() => Directory.Exists(_logFolder) ? string.Concat(Directory.GetFiles(_logFolder, "*.log").Select(f =>
+        {
+            using var s = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            return new StreamReader(s).ReadToEnd();
+        })) : "";
+
+        public bool WaitReady()
+        {
+            var clock = Stopwatch.StartNew();
+            while (!Log().Contains("Ready", StringComparison.Ordinal) && clock.Elapsed < TimeSpan.FromSeconds(60) && !Process.HasExited) Thread.Sleep(200);
+            return Log().Contains("Ready", StringComparison.Ordinal);
+        }
+
+        /// <summary>Sends SIGTERM, expects a clean exit within 30 s; all the console output.</summary>
+        public string StopWithSigterm()
+        {
+            using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
+            Assert.That(Process.WaitForExit(TimeSpan.FromSeconds(30)), Is.True, "stops within 30 s of SIGTERM");
+            var all = _stdout.Result + _stderr.Result;
+            Assert.That(Process.ExitCode, Is.Zero, all);
+            return all;
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
     }
 }
