@@ -32,6 +32,29 @@ public sealed class BackgroundIndexerTests
     }
 
     [Test]
+    public void Producers_waiting_for_room_in_a_full_queue_do_not_stall_the_indexer()
+    {
+        // The indexer sits on its first update while eight threads fill the queue (2,048) and then wait for room; once
+        // it goes on, each update it finishes must make room. (Producers that waited for room while holding the lock
+        // the indexer takes after each update stalled it for good.)
+        using var hold = new ManualResetEventSlim(false);
+        var slow = new SlowIndex { Delay = TimeSpan.Zero, Hold = hold };
+        var indexer = new BackgroundIndexer(slow);
+        var producers = Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Factory.StartNew(() =>
+        {
+            for (var i = 0; i < 300; i++) indexer.Index(Instance($"1.7.{t}.{i}"));
+        }, TaskCreationOptions.LongRunning)));
+        Thread.Sleep(500);
+        Assert.That(producers.IsCompleted, Is.False, "2,400 updates do not fit a queue of 2,048 while the indexer is held");
+        hold.Set();
+        // No dispose when stalled: it would wait for the indexer's thread forever.
+        Assert.That(producers.Wait(TimeSpan.FromSeconds(30)), Is.True, "every producer got room");
+        indexer.Commit();
+        Assert.That(slow.CommittedCount, Is.EqualTo(2400));
+        indexer.Dispose();
+    }
+
+    [Test]
     public void It_commits_every_so_many_updates_on_its_own()
     {
         var slow = new SlowIndex { Delay = TimeSpan.Zero };
@@ -76,8 +99,12 @@ public sealed class BackgroundIndexerTests
         public bool Disposed { get; private set; }
         public int Count { get { lock (_sops) return _sops.Count; } }
 
+        /// <summary>When set, each update first waits for it (the indexer stays on its first update until it is set).</summary>
+        public ManualResetEventSlim? Hold { get; init; }
+
         public void Index(IndexedInstance instance)
         {
+            Hold?.Wait();
             if (Delay > TimeSpan.Zero) Thread.Sleep(Delay);
             if (instance.SopInstanceUid == FailOn) throw new InvalidOperationException("disk full");
             lock (_sops) _sops.Add(instance.SopInstanceUid);

@@ -76,12 +76,18 @@ public sealed class BackgroundIndexer : IQueryIndex
 
     private void Enqueue(Action update)
     {
-        // Under the gate, so that Dispose (which sets _disposed under it) never sees an update counted but not queued.
-        // The slot wait blocks only when the queue is full, and the indexer frees a slot before it takes the gate.
+        // A free slot first, outside the gate: the indexer takes the gate after every update, so a producer waiting for
+        // a slot while holding it would wait for itself. The slot wait blocks only while the queue is full.
+        _slots.Wait();
+        // Counted and queued under the gate, so that Dispose (which sets _disposed under it) never sees an update
+        // counted but not queued.
         lock (_gate)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            _slots.Wait();
+            if (_disposed)
+            {
+                _slots.Release();
+                throw new ObjectDisposedException(nameof(BackgroundIndexer));
+            }
             _queued++;
             _queue.Enqueue(update);
             _signal.Set();
@@ -146,8 +152,8 @@ public sealed class BackgroundIndexer : IQueryIndex
         _completed = true;
         _signal.Set();
         _thread.Join();
+        // _slots is not disposed: a producer may still be waiting on it, and a SemaphoreSlim holds no handle unless asked.
         _signal.Dispose();
-        _slots.Dispose();
         _inner.Dispose();
     }
 }
