@@ -33,7 +33,7 @@ public sealed class SqliteCatalog : ICatalog
     /// <summary>The catalog file of a data folder: <c>DATA/catalog.db</c>.</summary>
     public static SqliteCatalog OpenDataDirectory(string dataDirectory) => new(Path.Combine(dataDirectory, "catalog.db"));
 
-    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default, bool recoverableFromFile = false) =>
+    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, bool recoverableFromFile = false, CancellationToken cancellationToken = default) =>
         _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry), durableFirst, flush: !(recoverableFromFile && durableFirst != null));
 
     public Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default) =>

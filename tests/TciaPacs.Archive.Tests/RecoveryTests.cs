@@ -1,3 +1,4 @@
+using TciaPacs.Archive.Catalog;
 using TciaPacs.Dicom;
 using TciaPacs.Archive.Storage;
 using TciaPacs.Archive.Storing;
@@ -109,13 +110,13 @@ public sealed class RecoveryTests
     }
 
     /// <summary>Stores every file (each must succeed); the catalog's instances, by SOP Instance UID.</summary>
-    private static async Task<List<TciaPacs.Archive.Catalog.CatalogInstance>> StoreAllAsync(TestArchive t, IEnumerable<string> files)
+    private static async Task<List<CatalogInstance>> StoreAllAsync(TestArchive t, IEnumerable<string> files)
     {
         foreach (var f in files) Assert.That((await t.StoreAsync(f)).Status, Is.EqualTo(StoreStatus.Success));
         return Instances(t);
     }
 
-    private static List<TciaPacs.Archive.Catalog.CatalogInstance> Instances(TestArchive t) =>
+    private static List<CatalogInstance> Instances(TestArchive t) =>
         t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal).ToList();
 
     private static void CopyFolder(string from, string to)

@@ -17,7 +17,7 @@ public interface ICatalog : IDisposable
     /// but it waits for no device flush of its own: the next flushed commit or checkpoint makes it durable, and after a
     /// power loss recovery records the file again.
     /// </summary>
-    Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, CancellationToken cancellationToken = default, bool recoverableFromFile = false);
+    Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, bool recoverableFromFile = false, CancellationToken cancellationToken = default);
 
     /// <summary>Removes an instance (and its series, study and patient when they become empty); false when absent.</summary>
     Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default);
