@@ -106,10 +106,12 @@ internal static class CatalogReads
 
     public static CatalogInstance? FindInstance(SqliteConnection c, string sopUid)
     {
-        using var cmd = Sql.Command(c, null, InstanceSelect + " WHERE i.sop_uid = $uid", ("$uid", sopUid));
-        using var r = cmd.ExecuteReader();
-        return r.Read() ? ReadInstance(r) : null;
+        CatalogInstance? found = null;
+        Sql.Row(c, null, FindInstanceSql, r => found = ReadInstance(r), ("$uid", sopUid));
+        return found;
     }
+
+    private const string FindInstanceSql = InstanceSelect + " WHERE i.sop_uid = $uid";
 
     public static IEnumerable<CatalogInstance> AllInstances(SqliteConnection c)
     {

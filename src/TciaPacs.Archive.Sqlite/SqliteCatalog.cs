@@ -43,14 +43,16 @@ public sealed class SqliteCatalog : ICatalog
 
     public CatalogInstance? FindInstance(string sopInstanceUid)
     {
-        using var c = OpenRead();
-        return CatalogReads.FindInstance(c, sopInstanceUid);
+        var c = RentLookup();
+        try { return CatalogReads.FindInstance(c, sopInstanceUid); }
+        finally { ReturnLookup(c); }
     }
 
     public string? CheckIdentity(CatalogEntry entry)
     {
-        using var c = OpenRead();
-        return CatalogWrites.IdentityConflict(c, null, entry);
+        var c = RentLookup();
+        try { return CatalogWrites.IdentityConflict(c, null, entry); }
+        finally { ReturnLookup(c); }
     }
 
     public IEnumerable<CatalogEntity> Query(CatalogFilter filter, CancellationToken cancellationToken = default)
@@ -84,8 +86,53 @@ public sealed class SqliteCatalog : ICatalog
         return c;
     }
 
+    // The store path's lookups (two per store) run on read connections kept open with their statements prepared:
+    // preparing them anew was SQLite's parser and planner on every store. A connection between lookups holds no read
+    // transaction (each statement is reset after use), so it never holds back a WAL checkpoint.
+    private const int MaxIdleLookupConnections = 8;
+    private readonly Stack<SqliteConnection> _lookups = new();
+    private bool _disposed;
+
+    private SqliteConnection RentLookup()
+    {
+        lock (_lookups)
+        {
+            if (_lookups.TryPop(out var idle)) return idle;
+        }
+        var c = OpenRead();
+        Sql.CacheStatements(c);
+        return c;
+    }
+
+    private void ReturnLookup(SqliteConnection c)
+    {
+        lock (_lookups)
+        {
+            if (!_disposed && _lookups.Count < MaxIdleLookupConnections)
+            {
+                _lookups.Push(c);
+                return;
+            }
+        }
+        Close(c);
+    }
+
+    private static void Close(SqliteConnection c)
+    {
+        Sql.ReleaseStatements(c);
+        c.Dispose();
+    }
+
     public void Dispose()
     {
+        List<SqliteConnection> idle;
+        lock (_lookups)
+        {
+            _disposed = true;
+            idle = [.. _lookups];
+            _lookups.Clear();
+        }
+        foreach (var connection in idle) Close(connection);
         _writer.Dispose();
         using var c = new SqliteConnection(_readConnectionString);
         SqliteConnection.ClearPool(c);

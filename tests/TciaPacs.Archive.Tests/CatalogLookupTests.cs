@@ -1,0 +1,80 @@
+using Microsoft.Data.Sqlite;
+using TciaPacs.Archive.Catalog;
+using TciaPacs.Archive.Sqlite;
+using TciaPacs.Archive.Storing;
+using TciaPacs.Dicom;
+
+namespace TciaPacs.Archive.Tests;
+
+/// <summary>
+/// The store path's lookups (<see cref="ICatalog.FindInstance"/>, <see cref="ICatalog.CheckIdentity"/>) run on read
+/// connections the catalog keeps open with their statements prepared. Kept connections must still see every commit,
+/// must never hold a read transaction that stops the WAL from being checkpointed, and must close with the catalog.
+/// </summary>
+public sealed class CatalogLookupTests
+{
+    private string _folder = "";
+
+    [SetUp]
+    public void SetUp() => _folder = Path.Combine(Path.GetTempPath(), "tciapacs-lookup-" + Guid.NewGuid().ToString("N")[..12]);
+
+    [TearDown]
+    public void TearDown()
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(_folder)) Directory.Delete(_folder, true);
+    }
+
+    private static CatalogEntry Entry(int study) => Entry(GeneratedData.Instance(study, 0, 0, 0, 0));
+
+    private static CatalogEntry Entry(DicomDataset header)
+    {
+        return EntryFactory.Create(header, StoreRequest.DefaultCollection, TransferSyntax.ExplicitVRLittleEndian, $"x/{header.GetString(DicomTags.SOPInstanceUID)}.dcm", new string('a', 64), 100, DateTimeOffset.UtcNow, replace: false);
+    }
+
+    [Test]
+    public async Task Kept_lookup_connections_see_each_commit_and_never_hold_back_a_checkpoint()
+    {
+        using var catalog = SqliteCatalog.OpenDataDirectory(_folder);
+        for (var i = 0; i < 20; i++)
+        {
+            var entry = Entry(100 + i);
+            // Looked up before (absent), committed, looked up after on whichever kept connection comes next.
+            Parallel.For(0, 8, _ => Assert.That(catalog.FindInstance(entry.SopInstanceUid), Is.Null));
+            Assert.That((await catalog.CommitAsync(entry, Task.CompletedTask)).Outcome, Is.EqualTo(CommitOutcome.Inserted));
+            Parallel.For(0, 8, _ => Assert.That(catalog.FindInstance(entry.SopInstanceUid)?.SopInstanceUid, Is.EqualTo(entry.SopInstanceUid)));
+        }
+        // The same study under another patient is a conflict the kept connections must see too.
+        var other = GeneratedData.Instance(100, 0, 0, 0, 1);
+        other.AddOrUpdate(DicomTags.PatientID, "SOMEONE-ELSE");
+        var conflicting = Entry(other);
+        Assert.That(catalog.CheckIdentity(conflicting), Does.Contain("another Patient ID"));
+
+        // A checkpoint that must wait for every reader: it completes (busy = 0) and empties the WAL.
+        using (var checkpoint = new SqliteConnection($"Data Source={catalog.DatabasePath}"))
+        {
+            checkpoint.Open();
+            using var cmd = checkpoint.CreateCommand();
+            cmd.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            using var r = cmd.ExecuteReader();
+            Assert.That(r.Read(), Is.True);
+            Assert.That(r.GetInt64(0), Is.Zero, "a kept lookup connection held a read transaction");
+        }
+        Assert.That(new FileInfo(catalog.DatabasePath + "-wal").Length, Is.Zero);
+    }
+
+    [Test]
+    public void Disposing_the_catalog_closes_its_kept_connections()
+    {
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("counts open files in /proc/self/fd");
+        var catalog = SqliteCatalog.OpenDataDirectory(_folder);
+        var path = catalog.DatabasePath;
+        Parallel.For(0, 8, i => catalog.FindInstance("1.2.3." + i));
+        Assert.That(OpenHandles(path), Is.GreaterThan(1), "the writer's and the kept lookup connections");
+        catalog.Dispose();
+        Assert.That(OpenHandles(path), Is.Zero);
+    }
+
+    private static int OpenHandles(string databasePath) =>
+        new DirectoryInfo("/proc/self/fd").GetFileSystemInfos().Count(f => f.LinkTarget is { } target && target.StartsWith(databasePath, StringComparison.Ordinal));
+}
