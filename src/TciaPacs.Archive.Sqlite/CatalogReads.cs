@@ -32,45 +32,52 @@ internal static class CatalogReads
                 """,
         };
         var docs = new DocumentCache();
-        using var cmd = Sql.Command(c, null, sql, where.Parameters);
-        using var r = cmd.ExecuteReader();
-        while (r.Read())
+        var cmd = Sql.Rent(c, null, sql, where.Parameters);
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            switch (filter.Level)
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
             {
-                case QueryLevel.Patient:
-                    yield return new CatalogEntity(QueryLevel.Patient, r.GetString(1), "", PatientCounts(c, r.GetInt64(0), scope)) { Patient = Documents.Read(r.GetString(2)) };
-                    break;
-                case QueryLevel.Study:
-                    yield return new CatalogEntity(QueryLevel.Study, r.GetString(3), r.GetString(4), new EntityCounts
-                    {
-                        ModalitiesInStudy = Split(r.GetString(6)),
-                        SopClassesInStudy = Split(r.GetString(7)),
-                        RelatedSeries = r.GetInt32(8),
-                        RelatedInstances = r.GetInt32(9),
-                    }) { Patient = docs.Get('p', r.GetInt64(0), r, 1), Study = Documents.Read(r.GetString(5)) };
-                    break;
-                case QueryLevel.Series:
-                    yield return new CatalogEntity(QueryLevel.Series, r.GetString(5), r.GetString(4), new EntityCounts { RelatedInstances = r.GetInt32(7) })
-                    {
-                        Patient = docs.Get('p', r.GetInt64(0), r, 1),
-                        Study = docs.Get('s', r.GetInt64(2), r, 3),
-                        Series = Documents.Read(r.GetString(6)),
-                    };
-                    break;
-                default:
-                    yield return new CatalogEntity(QueryLevel.Image, r.GetString(7), r.GetString(4), new EntityCounts())
-                    {
-                        Patient = docs.Get('p', r.GetInt64(0), r, 1),
-                        Study = docs.Get('s', r.GetInt64(2), r, 3),
-                        Series = docs.Get('e', r.GetInt64(5), r, 6),
-                        Instance = Documents.Read(r.GetString(8)),
-                        RelativePath = r.GetString(9),
-                        TransferSyntaxUid = r.GetString(10),
-                    };
-                    break;
+                ct.ThrowIfCancellationRequested();
+                switch (filter.Level)
+                {
+                    case QueryLevel.Patient:
+                        yield return new CatalogEntity(QueryLevel.Patient, r.GetString(1), "", PatientCounts(c, r.GetInt64(0), scope)) { Patient = Documents.Read(r.GetString(2)) };
+                        break;
+                    case QueryLevel.Study:
+                        yield return new CatalogEntity(QueryLevel.Study, r.GetString(3), r.GetString(4), new EntityCounts
+                        {
+                            ModalitiesInStudy = Split(r.GetString(6)),
+                            SopClassesInStudy = Split(r.GetString(7)),
+                            RelatedSeries = r.GetInt32(8),
+                            RelatedInstances = r.GetInt32(9),
+                        }) { Patient = docs.Get('p', r.GetInt64(0), r, 1), Study = Documents.Read(r.GetString(5)) };
+                        break;
+                    case QueryLevel.Series:
+                        yield return new CatalogEntity(QueryLevel.Series, r.GetString(5), r.GetString(4), new EntityCounts { RelatedInstances = r.GetInt32(7) })
+                        {
+                            Patient = docs.Get('p', r.GetInt64(0), r, 1),
+                            Study = docs.Get('s', r.GetInt64(2), r, 3),
+                            Series = Documents.Read(r.GetString(6)),
+                        };
+                        break;
+                    default:
+                        yield return new CatalogEntity(QueryLevel.Image, r.GetString(7), r.GetString(4), new EntityCounts())
+                        {
+                            Patient = docs.Get('p', r.GetInt64(0), r, 1),
+                            Study = docs.Get('s', r.GetInt64(2), r, 3),
+                            Series = docs.Get('e', r.GetInt64(5), r, 6),
+                            Instance = Documents.Read(r.GetString(8)),
+                            RelativePath = r.GetString(9),
+                            TransferSyntaxUid = r.GetString(10),
+                        };
+                        break;
+                }
             }
+        }
+        finally
+        {
+            Sql.Return(c, cmd);
         }
     }
 
@@ -83,10 +90,10 @@ internal static class CatalogReads
             var names = scope.Select((v, i) => { parameters.Add(($"$c{i}", v)); return $"$c{i}"; }).ToList();
             filter = $" AND collection IN ({(names.Count == 0 ? "NULL" : string.Join(", ", names))})";
         }
-        using var cmd = Sql.Command(c, null, $"SELECT COUNT(*), COALESCE(SUM(num_series), 0), COALESCE(SUM(num_instances), 0) FROM study WHERE patient_pk = $pk{filter}", [.. parameters]);
-        using var r = cmd.ExecuteReader();
-        r.Read();
-        return new EntityCounts { RelatedStudies = r.GetInt32(0), RelatedSeries = r.GetInt32(1), RelatedInstances = r.GetInt32(2) };
+        var counts = new EntityCounts();
+        Sql.Row(c, null, $"SELECT COUNT(*), COALESCE(SUM(num_series), 0), COALESCE(SUM(num_instances), 0) FROM study WHERE patient_pk = $pk{filter}",
+            r => counts = new EntityCounts { RelatedStudies = r.GetInt32(0), RelatedSeries = r.GetInt32(1), RelatedInstances = r.GetInt32(2) }, [.. parameters]);
+        return counts;
     }
 
     private static string[] Split(string list) => list.Length == 0 ? [] : list.Split('\\');

@@ -31,12 +31,17 @@ internal static class Sql
         return cmd;
     }
 
+    // Queries are built from their filters, so a connection that serves them could see many texts; past this many the
+    // new ones are prepared per use (never evicted: a cached command may be in use by an open reader up the stack).
+    private const int MaxCachedStatements = 64;
+
     /// <summary>A command from the connection's cache when it has one, else a new one; give it back with <see cref="Return"/>.</summary>
-    private static SqliteCommand Rent(SqliteConnection connection, SqliteTransaction? tx, string sql, (string Name, object? Value)[] parameters)
+    public static SqliteCommand Rent(SqliteConnection connection, SqliteTransaction? tx, string sql, (string Name, object? Value)[] parameters)
     {
         if (!Caches.TryGetValue(connection, out var cache)) return Command(connection, tx, sql, parameters);
         if (!cache.TryGetValue(sql, out var cmd))
         {
+            if (cache.Count >= MaxCachedStatements) return Command(connection, tx, sql, parameters);
             cmd = connection.CreateCommand();
             cmd.CommandText = sql;
             cache[sql] = cmd;
@@ -47,7 +52,8 @@ internal static class Sql
         return cmd;
     }
 
-    private static void Return(SqliteConnection connection, SqliteCommand cmd)
+    /// <summary>Gives back a command from <see cref="Rent"/>: kept when cached, else disposed.</summary>
+    public static void Return(SqliteConnection connection, SqliteCommand cmd)
     {
         if (Caches.TryGetValue(connection, out var cache) && cache.TryGetValue(cmd.CommandText, out var cached) && ReferenceEquals(cached, cmd)) return;
         cmd.Dispose();

@@ -57,8 +57,15 @@ public sealed class SqliteCatalog : ICatalog
 
     public IEnumerable<CatalogEntity> Query(CatalogFilter filter, CancellationToken cancellationToken = default)
     {
-        using var c = OpenRead();
-        foreach (var e in CatalogReads.Query(c, filter, cancellationToken)) yield return e;
+        var c = RentLookup();
+        try
+        {
+            foreach (var e in CatalogReads.Query(c, filter, cancellationToken)) yield return e;
+        }
+        finally
+        {
+            ReturnLookup(c);
+        }
     }
 
     public IEnumerable<CatalogInstance> AllInstances()
@@ -86,9 +93,10 @@ public sealed class SqliteCatalog : ICatalog
         return c;
     }
 
-    // The store path's lookups (two per store) run on read connections kept open with their statements prepared:
-    // preparing them anew was SQLite's parser and planner on every store. A connection between lookups holds no read
-    // transaction (each statement is reset after use), so it never holds back a WAL checkpoint.
+    // The store path's lookups (two per store) and queries run on read connections kept open with their statements
+    // prepared: preparing them anew was SQLite's parser and planner on every store and every C-FIND. A connection
+    // between uses holds no read transaction (each statement is reset after use), so it never holds back a WAL
+    // checkpoint. A query enumerated to its end, or disposed, gives its connection back.
     private const int MaxIdleLookupConnections = 8;
     private readonly Stack<SqliteConnection> _lookups = new();
     private bool _disposed;

@@ -75,6 +75,31 @@ public sealed class CatalogLookupTests
         Assert.That(OpenHandles(path), Is.Zero);
     }
 
+    [Test]
+    public void Many_statement_texts_on_a_caching_connection_leave_an_open_reader_intact()
+    {
+        using var c = new SqliteConnection($"Data Source={Path.Combine(Directory.CreateDirectory(_folder).FullName, "t.db")}");
+        c.Open();
+        Sql.CacheStatements(c);
+        Sql.Execute(c, null, "CREATE TABLE t(v INTEGER)");
+        for (var i = 0; i < 10; i++) Sql.Execute(c, null, "INSERT INTO t(v) VALUES($v)", ("$v", i));
+        // An outer reader stays open while 200 other texts are run on the same connection: far past the cache's bound.
+        var outer = Sql.Rent(c, null, "SELECT v FROM t ORDER BY v", []);
+        var seen = new List<long>();
+        using (var r = outer.ExecuteReader())
+        {
+            while (r.Read())
+            {
+                seen.Add(r.GetInt64(0));
+                for (var k = 0; k < 20; k++)
+                    Assert.That(Sql.Scalar(c, null, $"SELECT COUNT(*) + {seen.Count * 100 + k} FROM t"), Is.EqualTo(10L + seen.Count * 100 + k));
+            }
+        }
+        Sql.Return(c, outer);
+        Assert.That(seen, Is.EqualTo(Enumerable.Range(0, 10).Select(i => (long)i)));
+        Sql.ReleaseStatements(c);
+    }
+
     private static int OpenHandles(string databasePath) =>
         new DirectoryInfo("/proc/self/fd").GetFileSystemInfos().Count(f => f.LinkTarget is { } target && target.StartsWith(databasePath, StringComparison.Ordinal));
 }
