@@ -6,8 +6,8 @@ namespace TciaPacs.Archive.Sqlite;
 /// <summary>
 /// The catalog in SQLite: WAL journal (readers never block the writer, PS: sqlite.org/wal.html), synchronous=FULL so
 /// a commit is durable when it returns (NORMAL for a batch of new instances whose files recovery would adopt: see
-/// <see cref="ICatalog.CommitAsync"/>), one writer connection behind <see cref="GroupCommitWriter"/>, and a pooled
-/// read-only connection per query.
+/// <see cref="ICatalog.CommitAsync"/>), one writer connection behind <see cref="GroupCommitWriter"/>, and read-only
+/// connections kept open with their statements prepared for lookups and queries (a pooled one for the rest).
 /// </summary>
 public sealed class SqliteCatalog : ICatalog
 {
