@@ -64,16 +64,17 @@ internal sealed class GroupCommitWriter : IDisposable
                 using var tx = _connection.BeginTransaction();
                 foreach (var w in batch)
                 {
-                    tx.Save("item");
+                    // Through the statement cache: SqliteTransaction.Save and Release prepare their statement anew each time.
+                    Sql.Execute(_connection, tx, "SAVEPOINT item");
                     try
                     {
                         w.Run(_connection, tx);
-                        tx.Release("item");
+                        Sql.Execute(_connection, tx, "RELEASE item");
                     }
                     catch (Exception ex)
                     {
-                        tx.Rollback("item");
-                        tx.Release("item");
+                        Sql.Execute(_connection, tx, "ROLLBACK TO item");
+                        Sql.Execute(_connection, tx, "RELEASE item");
                         w.Error = ex;
                     }
                 }
