@@ -7,7 +7,9 @@
 # dcmtk process is during C-MOVE and C-GET.
 # Usage: bash scripts/bench-dimse.sh [COUNT]   (default 500; needs dcmtk, orthanc, python3-pydicom, python3-numpy)
 # Both servers are long-running: each first ingests a warm-up set of 3 x COUNT instances (WARM=N to change; not
-# timed), so that what is timed is the steady state, not .NET's tiered JIT still compiling. TciaPacs is the ReadyToRun publish we ship, and stores as sent
+# timed), runs the query association once and retrieves the study RETRIEVE_WARMUP times by C-MOVE and by C-GET (default
+# 30) before those are timed, so that what is timed is the steady state, not .NET's tiered JIT still compiling (a method
+# called once per retrieval is recompiled after its 30th call). TciaPacs is the ReadyToRun publish we ship, and stores as sent
 # (de-identification profile None), as Orthanc does; DEID=1 keeps our default (basic profile + PHI scan) instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -112,16 +114,28 @@ bench() { # name aet port pid
   R[$name.mem]=$(peak_kb "$pid")
   echo "  $name: C-FIND..."
   local study; study=$(cat "$WORK/one.study"); local times=()
-  # Within one association: $QUERIES C-FINDs minus one, so that process start and association set-up cancel out.
-  t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK/q/0000.dcm" >/dev/null 2>&1; t1=$(now); local single; single=$(echo "$t1 - $t0" | bc -l)
-  t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm >/dev/null 2>&1; t1=$(now)
-  R[$name.findmean]=$(echo "(($t1 - $t0) - $single) * 1000 / ($QUERIES - 1)" | bc -l)
+  findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm >/dev/null 2>&1; sleep 2  # warm-up, not timed
+  # Within one association: $QUERIES C-FINDs minus one, so that process start and association set-up cancel out. The
+  # median of FIND_RUNS (default 5) such associations: a single one moves with any burst of load on a 2-core host.
+  local single means=()
+  for _ in $(seq "${FIND_RUNS:-5}"); do
+    t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK/q/0000.dcm" >/dev/null 2>&1; t1=$(now); single=$(echo "$t1 - $t0" | bc -l)
+    t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm >/dev/null 2>&1; t1=$(now)
+    means+=("$(echo "(($t1 - $t0) - $single) * 1000 / ($QUERIES - 1)" | bc -l)")
+  done
+  [ -n "${VERBOSE:-}" ] && echo "    C-FIND means (ms): ${means[*]}"
+  R[$name.findmean]=$(printf '%s\n' "${means[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   for _ in $(seq 30); do t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" -k PatientName >/dev/null 2>&1; t1=$(now); times+=("$(echo "($t1 - $t0) * 1000" | bc -l)"); done
   R[$name.find]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "  $name: C-MOVE, C-GET..."
-  # Each retrieval is a fraction of a second: the median of RETRIEVES runs (default 5).
+  echo "  $name: C-MOVE, C-GET (${RETRIEVE_WARMUP:-30} of each first, not timed)..."
+  for _ in $(seq "${RETRIEVE_WARMUP:-30}"); do
+    movescu -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1
+    getscu --ignore -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1
+  done
+  sleep 2
+  # Each retrieval is a fraction of a second: the median of RETRIEVES runs (default 9).
   local moves=() gets=() c0 c1 busy_move=0 busy_get=0 wall_move=0 wall_get=0 TIMEFORMAT='%U %S'
-  for _ in $(seq "${RETRIEVES:-5}"); do
+  for _ in $(seq "${RETRIEVES:-9}"); do
     c0=$(cpu_s "$DEST_PID"); t0=$(now)
     movescu -d -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/move.log" 2>&1
     t1=$(now); c1=$(cpu_s "$DEST_PID")
@@ -136,6 +150,7 @@ bench() { # name aet port pid
   # How busy the receiving dcmtk process was (share of one core; 1.0 means it set the pace).
   R[$name.movebusy]=$(echo "$busy_move / $wall_move" | bc -l)
   R[$name.getbusy]=$(echo "$busy_get / $wall_get" | bc -l)
+  [ -n "${VERBOSE:-}" ] && echo "    moves (MB/s): ${moves[*]}; gets: ${gets[*]}"
   R[$name.move]=$(printf '%s\n' "${moves[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   R[$name.get]=$(printf '%s\n' "${gets[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   R[$name.moved]=$(grep "Completed Suboperations" "$WORK/move.log" | tail -1 | awk '{print $NF}' || true)
@@ -163,7 +178,7 @@ printf '\n%-42s %10s %10s %7s\n' "COUNT=$COUNT ($((BYTES / 1048576)) MB per set)
 row() { printf '%-42s %10.1f %10.1f %7.2f\n' "$1" "$2" "$3" "$(echo "$4" | bc -l)"; }
 row "C-STORE 1 association (inst/s)" "${R[tciapacs.store1]}" "${R[orthanc.store1]}" "${R[tciapacs.store1]} / ${R[orthanc.store1]}"
 row "C-STORE 4 associations (inst/s)" "${R[tciapacs.store4]}" "${R[orthanc.store4]}" "${R[tciapacs.store4]} / ${R[orthanc.store4]}"
-row "C-FIND study, mean in one assoc. (ms)" "${R[tciapacs.findmean]}" "${R[orthanc.findmean]}" "${R[orthanc.findmean]} / ${R[tciapacs.findmean]}"
+row "C-FIND study, per query, one assoc. (us)" "$(echo "${R[tciapacs.findmean]} * 1000" | bc -l)" "$(echo "${R[orthanc.findmean]} * 1000" | bc -l)" "${R[orthanc.findmean]} / ${R[tciapacs.findmean]}"
 row "C-FIND study, p50 findscu process (ms)" "${R[tciapacs.find]}" "${R[orthanc.find]}" "${R[orthanc.find]} / ${R[tciapacs.find]}"
 row "C-MOVE study (MB/s, median)" "${R[tciapacs.move]}" "${R[orthanc.move]}" "${R[tciapacs.move]} / ${R[orthanc.move]}"
 row "C-GET study (MB/s, median)" "${R[tciapacs.get]}" "${R[orthanc.get]}" "${R[tciapacs.get]} / ${R[orthanc.get]}"
