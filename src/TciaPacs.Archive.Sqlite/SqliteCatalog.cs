@@ -43,28 +43,28 @@ public sealed class SqliteCatalog : ICatalog
 
     public CatalogInstance? FindInstance(string sopInstanceUid)
     {
-        var c = RentLookup();
+        var c = RentReader();
         try { return CatalogReads.FindInstance(c, sopInstanceUid); }
-        finally { ReturnLookup(c); }
+        finally { ReturnReader(c); }
     }
 
     public string? CheckIdentity(CatalogEntry entry)
     {
-        var c = RentLookup();
+        var c = RentReader();
         try { return CatalogWrites.IdentityConflict(c, null, entry); }
-        finally { ReturnLookup(c); }
+        finally { ReturnReader(c); }
     }
 
     public IEnumerable<CatalogEntity> Query(CatalogFilter filter, CancellationToken cancellationToken = default)
     {
-        var c = RentLookup();
+        var c = RentReader();
         try
         {
             foreach (var e in CatalogReads.Query(c, filter, cancellationToken)) yield return e;
         }
         finally
         {
-            ReturnLookup(c);
+            ReturnReader(c);
         }
     }
 
@@ -97,28 +97,28 @@ public sealed class SqliteCatalog : ICatalog
     // prepared: preparing them anew was SQLite's parser and planner on every store and every C-FIND. A connection
     // between uses holds no read transaction (each statement is reset after use), so it never holds back a WAL
     // checkpoint. A query enumerated to its end, or disposed, gives its connection back.
-    private const int MaxIdleLookupConnections = 8;
-    private readonly Stack<SqliteConnection> _lookups = new();
+    private const int MaxIdleReaders = 8;
+    private readonly Stack<SqliteConnection> _idleReaders = new();
     private bool _disposed;
 
-    private SqliteConnection RentLookup()
+    private SqliteConnection RentReader()
     {
-        lock (_lookups)
+        lock (_idleReaders)
         {
-            if (_lookups.TryPop(out var idle)) return idle;
+            if (_idleReaders.TryPop(out var idle)) return idle;
         }
         var c = OpenRead();
         Sql.CacheStatements(c);
         return c;
     }
 
-    private void ReturnLookup(SqliteConnection c)
+    private void ReturnReader(SqliteConnection c)
     {
-        lock (_lookups)
+        lock (_idleReaders)
         {
-            if (!_disposed && _lookups.Count < MaxIdleLookupConnections)
+            if (!_disposed && _idleReaders.Count < MaxIdleReaders)
             {
-                _lookups.Push(c);
+                _idleReaders.Push(c);
                 return;
             }
         }
@@ -134,11 +134,11 @@ public sealed class SqliteCatalog : ICatalog
     public void Dispose()
     {
         List<SqliteConnection> idle;
-        lock (_lookups)
+        lock (_idleReaders)
         {
             _disposed = true;
-            idle = [.. _lookups];
-            _lookups.Clear();
+            idle = [.. _idleReaders];
+            _idleReaders.Clear();
         }
         foreach (var connection in idle) Close(connection);
         _writer.Dispose();
