@@ -1,7 +1,6 @@
 using Microsoft.Data.Sqlite;
 using TciaPacs.Archive.Catalog;
 using TciaPacs.Archive.Sqlite;
-using TciaPacs.Archive.Storing;
 using TciaPacs.Dicom;
 
 namespace TciaPacs.Archive.Tests;
@@ -11,34 +10,19 @@ namespace TciaPacs.Archive.Tests;
 /// connections the catalog keeps open with their statements prepared. Kept connections must still see every commit,
 /// must never hold a read transaction that stops the WAL from being checkpointed, and must close with the catalog.
 /// </summary>
-public sealed class CatalogLookupTests
+public sealed class CatalogLookupTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = Path.Combine(Path.GetTempPath(), "tciapacs-lookup-" + Guid.NewGuid().ToString("N")[..12]);
-
+    // Pooled connections keep the database files open; the base class then deletes the folder.
     [TearDown]
-    public void TearDown()
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(_folder)) Directory.Delete(_folder, true);
-    }
-
-    private static CatalogEntry Entry(int study) => Entry(GeneratedData.Instance(study, 0, 0, 0, 0));
-
-    private static CatalogEntry Entry(DicomDataset header)
-    {
-        return EntryFactory.Create(header, StoreRequest.DefaultCollection, TransferSyntax.ExplicitVRLittleEndian, $"x/{header.GetString(DicomTags.SOPInstanceUID)}.dcm", new string('a', 64), 100, DateTimeOffset.UtcNow, replace: false);
-    }
+    public void ClosePooledConnections() => SqliteConnection.ClearAllPools();
 
     [Test]
     public async Task Kept_lookup_connections_see_each_commit_and_never_hold_back_a_checkpoint()
     {
-        using var catalog = SqliteCatalog.OpenDataDirectory(_folder);
+        using var catalog = SqliteCatalog.OpenDataDirectory(Folder);
         for (var i = 0; i < 20; i++)
         {
-            var entry = Entry(100 + i);
+            var entry = GeneratedData.Entry(100 + i);
             // Looked up before (absent), committed, looked up after on whichever kept connection comes next.
             Parallel.For(0, 8, _ => Assert.That(catalog.FindInstance(entry.SopInstanceUid), Is.Null));
             Assert.That((await catalog.CommitAsync(entry, Task.CompletedTask)).Outcome, Is.EqualTo(CommitOutcome.Inserted));
@@ -47,7 +31,7 @@ public sealed class CatalogLookupTests
         // The same study under another patient is a conflict the kept connections must see too.
         var other = GeneratedData.Instance(100, 0, 0, 0, 1);
         other.AddOrUpdate(DicomTags.PatientID, "SOMEONE-ELSE");
-        var conflicting = Entry(other);
+        var conflicting = GeneratedData.Entry(other);
         Assert.That(catalog.CheckIdentity(conflicting), Does.Contain("another Patient ID"));
 
         // A checkpoint that must wait for every reader: it completes (busy = 0) and empties the WAL.
@@ -67,7 +51,7 @@ public sealed class CatalogLookupTests
     public void Disposing_the_catalog_closes_its_kept_connections()
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("counts open files in /proc/self/fd");
-        var catalog = SqliteCatalog.OpenDataDirectory(_folder);
+        var catalog = SqliteCatalog.OpenDataDirectory(Folder);
         var path = catalog.DatabasePath;
         Parallel.For(0, 8, i => catalog.FindInstance("1.2.3." + i));
         Assert.That(OpenHandles(path), Is.GreaterThan(1), "the writer's and the kept lookup connections");
@@ -78,7 +62,7 @@ public sealed class CatalogLookupTests
     [Test]
     public void Many_statement_texts_on_a_caching_connection_leave_an_open_reader_intact()
     {
-        using var c = new SqliteConnection($"Data Source={Path.Combine(Directory.CreateDirectory(_folder).FullName, "t.db")}");
+        using var c = new SqliteConnection($"Data Source={Path.Combine(Directory.CreateDirectory(Folder).FullName, "t.db")}");
         c.Open();
         Sql.CacheStatements(c);
         Sql.Execute(c, null, "CREATE TABLE t(v INTEGER)");

@@ -82,4 +82,12 @@ internal static class GeneratedData
         ds.AddOrUpdate(DicomTags.PixelData, VR.OW, pixels);
         return ds;
     }
+
+    /// <summary>The catalog entry of <paramref name="header"/> (default collection, a made-up file path and hash), for catalog-only tests.</summary>
+    public static Catalog.CatalogEntry Entry(DicomDataset header) =>
+        Storing.EntryFactory.Create(header, Storing.StoreRequest.DefaultCollection, TransferSyntax.ExplicitVRLittleEndian,
+            $"x/{header.GetString(DicomTags.SOPInstanceUID)}.dcm", new string('a', 64), 100, DateTimeOffset.UtcNow, replace: false);
+
+    /// <summary>The catalog entry of the first instance of generated study <paramref name="study"/>.</summary>
+    public static Catalog.CatalogEntry Entry(int study) => Entry(Instance(study, 0, 0, 0, 0));
 }

@@ -7,24 +7,16 @@ namespace TciaPacs.Archive.Tests;
 /// The catalog writer commits many stores in one transaction, each in its own savepoint: a store whose work fails is
 /// undone alone, and the others of its batch still commit.
 /// </summary>
-public sealed class GroupCommitWriterTests
+public sealed class GroupCommitWriterTests : TempFolderTest
 {
-    private string _folder = "";
-
-    [SetUp]
-    public void SetUp() => _folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "tciapacs-writer-" + Guid.NewGuid().ToString("N")[..12])).FullName;
-
+    // Pooled connections keep the database files open; the base class then deletes the folder.
     [TearDown]
-    public void TearDown()
-    {
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_folder, true);
-    }
+    public void ClosePooledConnections() => SqliteConnection.ClearAllPools();
 
     [Test]
     public async Task A_failing_item_is_undone_alone_and_the_rest_of_its_batch_commits()
     {
-        var path = Path.Combine(_folder, "w.db");
+        var path = Path.Combine(Directory.CreateDirectory(Folder).FullName, "w.db");
         var connection = new SqliteConnection($"Data Source={path};Pooling=False");
         connection.Open();
         Sql.Execute(connection, null, "PRAGMA journal_mode = WAL; CREATE TABLE t(v INTEGER UNIQUE)");

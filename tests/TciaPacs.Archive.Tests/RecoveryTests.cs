@@ -5,26 +5,15 @@ using TciaPacs.Archive.Storing;
 
 namespace TciaPacs.Archive.Tests;
 
-public sealed class RecoveryTests
+public sealed class RecoveryTests : TempFolderTest
 {
-    private string _input = "";
-
-    [SetUp]
-    public void SetUp() => _input = Path.Combine(Path.GetTempPath(), "tciapacs-rec-" + Guid.NewGuid().ToString("N")[..12]);
-
-    [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_input)) Directory.Delete(_input, true);
-    }
-
     private static List<List<string>> RunAll(DicomArchive archive) =>
         QueryCases.All().Select(c => archive.Query.Find(c.Query).Select(m => m.Entity.Key + "|" + string.Join("|", m.Response.Select(e => e.Tag + "=" + m.Response.GetString(e)))).ToList()).ToList();
 
     [Test]
     public async Task Rebuild_from_files_alone_gives_the_same_query_results()
     {
-        var files = GeneratedData.Write(_input, QueryCases.Run, instances: 2);
+        var files = GeneratedData.Write(Folder, QueryCases.Run, instances: 2);
         await using var t = new TestArchive();
         foreach (var f in files) await t.StoreAsync(f, "gen");
         var before = RunAll(t.Archive);
@@ -41,7 +30,7 @@ public sealed class RecoveryTests
     [Test]
     public async Task Recovery_removes_temporary_files_adopts_complete_orphans_and_drops_rows_without_files()
     {
-        var files = GeneratedData.Write(_input, 31, patients: 1, studies: 1, series: 2, instances: 3);
+        var files = GeneratedData.Write(Folder, 31, patients: 1, studies: 1, series: 2, instances: 3);
         await using var t = new TestArchive();
         foreach (var f in files) Assert.That((await t.StoreAsync(f)).Status, Is.EqualTo(StoreStatus.Success));
         var instances = t.Archive.Catalog.AllInstances().ToList();
@@ -73,7 +62,7 @@ public sealed class RecoveryTests
     [Test]
     public async Task A_complete_file_without_a_row_is_adopted()
     {
-        var files = GeneratedData.Write(_input, 32, patients: 1, studies: 1, series: 1, instances: 3);
+        var files = GeneratedData.Write(Folder, 32, patients: 1, studies: 1, series: 1, instances: 3);
         await using var t = new TestArchive();
         foreach (var f in files) await t.StoreAsync(f);
         var gone = t.Archive.Catalog.AllInstances().First();
@@ -91,10 +80,10 @@ public sealed class RecoveryTests
         // A new instance's record goes to the catalog's WAL without a flush of its own: its file is durable first. What
         // a power loss can leave is then the files with the catalog as it was before those WAL frames; copy exactly
         // that (catalog.db without its -wal) while the archive runs, and start on the copy.
-        var files = GeneratedData.Write(_input, 34, patients: 1, studies: 2, series: 2, instances: 3);
+        var files = GeneratedData.Write(Folder, 34, patients: 1, studies: 2, series: 2, instances: 3);
         await using var t = new TestArchive();
         var before = await StoreAllAsync(t, files);
-        var copy = Path.Combine(_input, "after-power-loss");
+        var copy = Path.Combine(Folder, "after-power-loss");
         CopyFolder(Path.Combine(t.DataDirectory, "files"), Path.Combine(copy, "files"));
         File.Copy(Path.Combine(t.DataDirectory, "catalog.db"), Path.Combine(copy, "catalog.db"));
 
@@ -132,7 +121,7 @@ public sealed class RecoveryTests
     [Test]
     public async Task A_file_torn_before_it_was_durable_is_removed_not_adopted()
     {
-        var files = GeneratedData.Write(_input, 33, patients: 1, studies: 1, series: 1, instances: 3);
+        var files = GeneratedData.Write(Folder, 33, patients: 1, studies: 1, series: 1, instances: 3);
         await using var t = new TestArchive();
         foreach (var f in files) await t.StoreAsync(f);
         var torn = t.Archive.Catalog.AllInstances().First();
@@ -165,7 +154,7 @@ public sealed class RecoveryTests
     [Test]
     public async Task An_archive_stored_with_SHA256_content_hashes_keeps_finding_duplicates_and_adopting_its_files()
     {
-        var files = GeneratedData.Write(_input, 34, patients: 1, studies: 1, series: 1, instances: 2);
+        var files = GeneratedData.Write(Folder, 34, patients: 1, studies: 1, series: 1, instances: 2);
         await using var t = new TestArchive();
         var stored = await StoreAllAsync(t, files);
         var root = Path.Combine(t.DataDirectory, "files");
@@ -206,7 +195,7 @@ public sealed class RecoveryTests
         Assert.That(again.Status, Is.EqualTo(StoreStatus.SuccessDuplicate), again.Reason);
         var other = DicomFile.Open(files.Single(f => Path.GetFileName(f) == PathOf(legacy[1].SopInstanceUid)));
         other.Dataset.AddOrUpdate(DicomTags.SeriesDescription, "changed");
-        var otherPath = Path.Combine(_input, "other.dcm");
+        var otherPath = Path.Combine(Folder, "other.dcm");
         other.Save(otherPath);
         Assert.That((await t.StoreAsync(otherPath)).Status, Is.EqualTo(StoreStatus.Refused));
         Assert.That(t.Archive.Catalog.AllInstances().OrderBy(i => i.SopInstanceUid, StringComparer.Ordinal), Is.EqualTo(legacy));

@@ -4,23 +4,12 @@ using TciaPacs.Dicom;
 
 namespace TciaPacs.Archive.Tests;
 
-public sealed class StorePipelineTests
+public sealed class StorePipelineTests : TempFolderTest
 {
-    private string _input = "";
-
-    [SetUp]
-    public void SetUp() => _input = Path.Combine(Path.GetTempPath(), "tciapacs-in-" + Guid.NewGuid().ToString("N")[..12]);
-
-    [TearDown]
-    public void TearDown()
-    {
-        if (Directory.Exists(_input)) Directory.Delete(_input, true);
-    }
-
     private string Write(DicomDataset ds, string name, TransferSyntax? ts = null)
     {
-        Directory.CreateDirectory(_input);
-        var path = Path.Combine(_input, name);
+        Directory.CreateDirectory(Folder);
+        var path = Path.Combine(Folder, name);
         new DicomFile(new DicomDataset(), ds, ts ?? TransferSyntax.ExplicitVRLittleEndian).Save(path);
         return path;
     }
@@ -83,9 +72,9 @@ public sealed class StorePipelineTests
     {
         await using var t = new TestArchive();
         var ds = GeneratedData.Instance(1, 0, 0, 0, 0);
-        Directory.CreateDirectory(_input);
-        var a = Path.Combine(_input, "a.dcm");
-        var b = Path.Combine(_input, "b.dcm");
+        Directory.CreateDirectory(Folder);
+        var a = Path.Combine(Folder, "a.dcm");
+        var b = Path.Combine(Folder, "b.dcm");
         var metaA = new DicomDataset();
         metaA.AddOrUpdate(DicomTags.SourceApplicationEntityTitle, "SENDER_A");
         var metaB = new DicomDataset();
@@ -136,8 +125,8 @@ public sealed class StorePipelineTests
     public async Task Unparseable_file_fails_with_reason_and_leaves_nothing()
     {
         await using var t = new TestArchive();
-        Directory.CreateDirectory(_input);
-        var path = Path.Combine(_input, "junk.dcm");
+        Directory.CreateDirectory(Folder);
+        var path = Path.Combine(Folder, "junk.dcm");
         var bytes = new byte[300];
         "DICM"u8.CopyTo(bytes.AsSpan(128));
         bytes[132] = 0x02; bytes[136] = (byte)'U'; bytes[137] = (byte)'L'; bytes[138] = 4; bytes[140] = 0xFF; bytes[141] = 0xFF; bytes[142] = 0xFF;
