@@ -1,4 +1,5 @@
 using TciaPacs.Archive.Query;
+using TciaPacs.Archive.Storage;
 using TciaPacs.Archive.Storing;
 using TciaPacs.Dicom;
 
@@ -65,6 +66,46 @@ public sealed class StorePipelineTests : TempFolderTest
         Assert.That(File.Exists(spool), Is.False);
         Assert.That(t.FileCount, Is.EqualTo(1));
         RecoveryTests.AssertAgree(t);
+    }
+
+    [Test]
+    public async Task A_spool_hashed_by_its_writer_is_named_by_that_hash()
+    {
+        // DIMSE hashes each data set as it spools it (DataSetHashing): the store takes that hash instead of reading
+        // the file again, and must end where it would have ended hashing the file itself.
+        var original = Write(GeneratedData.Instance(6, 0, 0, 0, 0), "hashed.dcm");
+        var hash = await ContentHash.OfFileAsync(original, ContentHashAlgorithm.XxHash128, CancellationToken.None);
+        StoreResult Expected, Given;
+        await using (var t = new TestArchive())
+            Expected = await t.Archive.StoreAsync(StoreRequest.FromSpool(Spool(t, original)));
+        await using (var t = new TestArchive())
+        {
+            Given = await t.Archive.StoreAsync(StoreRequest.FromSpool(Spool(t, original)) with { DataSetHash = hash });
+            Assert.That(t.Archive.Catalog.FindInstance(Given.SopInstanceUid!)!.ContentHash, Is.EqualTo(hash));
+            RecoveryTests.AssertAgree(t);
+        }
+        Assert.That(Given.Status, Is.EqualTo(StoreStatus.Success), Given.Reason);
+        Assert.That(Given.StoredPath, Is.EqualTo(Expected.StoredPath));
+        Assert.That(Given.Size, Is.EqualTo(Expected.Size));
+
+        // Trusted, not checked: a hash given is the one recorded (what makes the spool's second read unnecessary).
+        await using (var t = new TestArchive())
+        {
+            var other = new string('a', 32);
+            var trusted = await t.Archive.StoreAsync(StoreRequest.FromSpool(Spool(t, original)) with { DataSetHash = other });
+            Assert.That(t.Archive.Catalog.FindInstance(trusted.SopInstanceUid!)!.ContentHash, Is.EqualTo(other));
+            Assert.That(trusted.StoredPath, Does.EndWith("-aaaaaaaa.dcm"));
+        }
+    }
+
+    /// <summary>A copy of <paramref name="file"/> where DIMSE and STOW spool: under the data folder, on the file store's file system.</summary>
+    private static string Spool(TestArchive t, string file)
+    {
+        var folder = Path.Combine(t.DataDirectory, "spool");
+        Directory.CreateDirectory(folder);
+        var spool = Path.Combine(folder, Guid.NewGuid().ToString("N") + ".dcm");
+        File.Copy(file, spool);
+        return spool;
     }
 
     [Test]

@@ -63,6 +63,27 @@ public sealed class AssociationTests
     }
 
     [Test]
+    public async Task A_spooled_data_set_is_hashed_as_it_arrives_when_asked()
+    {
+        // Small PDUs: the hash is appended fragment by fragment, and must equal the hash of the data set's bytes whole
+        // (not of the Part 10 header the spool puts in front of them).
+        await using var hashing = new TestServer(new AssociationOptions { MaxPduLength = 4096, DataSetHash = () => new System.IO.Hashing.XxHash128() });
+        await using var plain = new TestServer();
+        var ds = Instance("1.2.3.4.6", 100_001);
+        var sent = Part10.WriteDataSet(ds, TransferSyntax.ExplicitVRLittleEndian.Uid);
+        foreach (var server in new[] { hashing, plain })
+        {
+            await using var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])]);
+            Assert.That(await StoreAsync(client.Association, ds), Is.EqualTo(DimseStatus.Success));
+            await client.ReleaseAsync();
+        }
+        Assert.That(hashing.Provider.DataSetHashes["1.2.3.4.6"], Is.EqualTo(System.IO.Hashing.XxHash128.Hash(sent)));
+        var spooled = File.ReadAllBytes(hashing.Provider.Stored.Single());
+        Assert.That(spooled.AsSpan(spooled.Length - sent.Length).SequenceEqual(sent), Is.True, "the data set follows the spool's header unchanged");
+        Assert.That(plain.Provider.DataSetHashes["1.2.3.4.6"], Is.Null, "no hash unless the association options ask for one");
+    }
+
+    [Test]
     public async Task Negotiation_answers_each_context_and_echoes_roles_and_extended_negotiation()
     {
         await using var server = new TestServer();

@@ -37,6 +37,7 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
     public TimeSpan FindDelay { get; set; }
     public List<RetrieveItem> RetrieveItems { get; } = [];
     public ConcurrentBag<string> Stored { get; } = [];
+    public ConcurrentDictionary<string, byte[]?> DataSetHashes { get; } = new();
     public TimeSpan PendingInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     protected override TimeSpan PendingResponseInterval => PendingInterval;
@@ -46,6 +47,7 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
         var target = Path.Combine(storeFolder, request.Command.AffectedSopInstanceUid + ".dcm");
         File.Copy(request.DataSetFile!, target, overwrite: true);
         Stored.Add(target);
+        DataSetHashes[request.Command.AffectedSopInstanceUid!] = request.DataSetHash;
         return Task.FromResult(new StoreOutcome(DimseStatus.Success));
     }
 

@@ -98,6 +98,9 @@ public sealed class CorpusRoundTripTests
                 return new Sent(f, Uid(h.Dataset, DicomTags.SOPInstanceUID), Uid(h.Dataset, DicomTags.StudyInstanceUID), Uid(h.Dataset, DicomTags.SeriesInstanceUID), h.TransferSyntax.Uid);
             }).ToList();
             Assert.That(byUid.Select(s => s.Sop).ToHashSet(), Is.EquivalentTo(sent.Select(s => s.Sop).ToHashSet()), "every instance acknowledged is stored, and only those");
+            // Each file is named by its content hash, which the association computed while the data set arrived: it must
+            // be the hash of what the file holds, or recovery would take the file for a torn one.
+            Assert.That(byUid.Where(s => !Path.GetFileName(s.File).EndsWith($"-{DataSetHash(s.File)[..8]}.dcm", StringComparison.Ordinal)).Select(s => s.File), Is.Empty);
 
             // C-MOVE, per study, to storescp.
             foreach (var study in byUid.Select(s => s.Study).Distinct())
@@ -177,6 +180,14 @@ public sealed class CorpusRoundTripTests
             if (!JsonNode.DeepEquals(a, e)) return $"got {a?.ToJsonString()} expected {e?.ToJsonString()}";
         }
         return "same";
+    }
+
+    /// <summary>XXH128 (hex) of a stored file's data set: the bytes after its file meta, whose group length the store always writes.</summary>
+    private static string DataSetHash(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var start = 144 + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(140));
+        return Convert.ToHexStringLower(System.IO.Hashing.XxHash128.Hash(bytes.AsSpan(start)));
     }
 
     private static string Uid(DicomDataset ds, DicomTag tag) => ds.GetString(tag)?.Trim('\0', ' ') ?? "";

@@ -130,3 +130,16 @@ internal static class ContentHash
         return hashing.HashHex();
     }
 }
+
+/// <summary>
+/// The content hash files are named and compared by, for a caller that hashes a data set while writing it (a DIMSE
+/// association spooling a C-STORE), so that the store need not read the file again (<see cref="Storing.StoreRequest.DataSetHash"/>).
+/// </summary>
+public static class DataSetHashing
+{
+    /// <summary>A new hasher of the current algorithm (XXH128), to be fed the data set's bytes only: not the preamble or file meta.</summary>
+    public static NonCryptographicHashAlgorithm Create() => new XxHash128();
+
+    /// <summary>The hash of a hasher from <see cref="Create"/> as <see cref="Storing.StoreRequest.DataSetHash"/> takes it.</summary>
+    public static string ToHex(ReadOnlySpan<byte> hash) => Convert.ToHexStringLower(hash);
+}

@@ -133,10 +133,11 @@ public sealed class FileStore : IDisposable
 
     /// <summary>
     /// Stages <paramref name="source"/> by moving it into the series folder (a spool the caller gives up), hashing it
-    /// by reading it once; falls back to a copy when it lives on another file system. Durable as
-    /// <see cref="StageAsync"/> is (fsync here without a barrier).
+    /// by reading it once unless its <paramref name="dataSetHash"/> is given; falls back to a copy when it lives on
+    /// another file system. Durable as <see cref="StageAsync"/> is (fsync here without a barrier).
     /// </summary>
-    public async Task<StagedFile> StageByMoveAsync(string studyUid, string seriesUid, string sopInstanceUid, string collection, string source, CancellationToken cancellationToken)
+    public async Task<StagedFile> StageByMoveAsync(string studyUid, string seriesUid, string sopInstanceUid, string collection, string source, CancellationToken cancellationToken,
+        string? dataSetHash = null)
     {
         if (!SameFileSystem(source))
         {
@@ -151,9 +152,16 @@ public sealed class FileStore : IDisposable
         WriteCollectionMarker(studyUid, collection);
         string hash;
         long size;
-        // Read synchronously: the spool was just written and is in the page cache.
-        using (var input = new FileStream(source, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.SequentialScan))
+        if (dataSetHash != null && _barrier != null)
         {
+            // Hashed by the caller as it wrote the file, and made durable by the barrier: nothing to read.
+            hash = dataSetHash;
+            size = new FileInfo(source).Length;
+        }
+        else
+        {
+            // Read synchronously: the spool was just written and is in the page cache.
+            using var input = new FileStream(source, FileMode.Open, FileAccess.ReadWrite, FileShare.Read, 1, FileOptions.SequentialScan);
             using (var hashing = new ContentHashingStream(Stream.Null))
             {
                 input.CopyTo(hashing, 1 << 16);

@@ -13,17 +13,8 @@ internal static class EntryFactory
     public static CatalogEntry Create(DicomDataset header, string collection, TransferSyntax ts, string relativePath, string hash, long size, DateTimeOffset ingest, bool replace)
     {
         var (patient, study, series, instance) = LevelAttributes.Split(header);
-        var patientId = header.GetString(DicomTags.PatientID) ?? "";
-        return new CatalogEntry
+        return Probe(header, collection, ts) with
         {
-            Collection = collection,
-            PatientId = patientId,
-            PatientKey = PatientKey.Create(patientId, header.GetString(DicomTags.IssuerOfPatientID)),
-            StudyInstanceUid = header.GetString(DicomTags.StudyInstanceUID)!,
-            SeriesInstanceUid = header.GetString(DicomTags.SeriesInstanceUID)!,
-            SopInstanceUid = header.GetString(DicomTags.SOPInstanceUID)!,
-            SopClassUid = header.GetString(DicomTags.SOPClassUID)!,
-            TransferSyntaxUid = ts.Uid,
             RelativePath = relativePath,
             ContentHash = hash,
             Size = size,
@@ -36,7 +27,35 @@ internal static class EntryFactory
         };
     }
 
-    /// <summary>An entry with no file yet, for the identity pre-check.</summary>
-    public static CatalogEntry Probe(DicomDataset header, string collection, TransferSyntax ts) =>
-        Create(header, collection, ts, "", new string('0', 64), 0, DateTimeOffset.UtcNow, false);
+    /// <summary>
+    /// An entry with no file yet, for the identity pre-check: identifiers only. Its level documents are empty: splitting
+    /// the header into them cost as much as the check itself, and <see cref="Create(DicomDataset, string, TransferSyntax, StagedFile, DateTimeOffset, bool)"/>
+    /// does it again.
+    /// </summary>
+    public static CatalogEntry Probe(DicomDataset header, string collection, TransferSyntax ts)
+    {
+        var patientId = header.GetString(DicomTags.PatientID) ?? "";
+        return new CatalogEntry
+        {
+            Collection = collection,
+            PatientId = patientId,
+            PatientKey = PatientKey.Create(patientId, header.GetString(DicomTags.IssuerOfPatientID)),
+            StudyInstanceUid = header.GetString(DicomTags.StudyInstanceUID)!,
+            SeriesInstanceUid = header.GetString(DicomTags.SeriesInstanceUID)!,
+            SopInstanceUid = header.GetString(DicomTags.SOPInstanceUID)!,
+            SopClassUid = header.GetString(DicomTags.SOPClassUID)!,
+            TransferSyntaxUid = ts.Uid,
+            RelativePath = "",
+            ContentHash = "",
+            Size = 0,
+            IngestTime = DateTimeOffset.UtcNow,
+            PatientAttributes = Empty,
+            StudyAttributes = Empty,
+            SeriesAttributes = Empty,
+            InstanceAttributes = Empty,
+        };
+    }
+
+    // Only read, by the identity check: a probe is never recorded.
+    private static readonly DicomDataset Empty = new();
 }

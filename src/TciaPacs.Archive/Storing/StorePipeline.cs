@@ -115,7 +115,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         var series = header.GetString(DicomTags.SeriesInstanceUID)!;
         var sop = header.GetString(DicomTags.SOPInstanceUID)!;
         if (!rewrite && request.MayMoveFile)
-            return files.StageByMoveAsync(study, series, sop, collection, source, ct);
+            return files.StageByMoveAsync(study, series, sop, collection, source, ct, request.DataSetHash);
         if (!rewrite)
         {
             return files.StageAsync(study, series, sop, collection, async (output, token) =>

@@ -18,6 +18,13 @@ public sealed record StoreRequest
     /// </summary>
     public bool MayMoveFile { get; init; }
 
+    /// <summary>
+    /// The content hash of <see cref="FilePath"/>'s data set (<see cref="Storage.DataSetHashing"/>), when the caller
+    /// computed it while writing the file. Trusted: a file moved into the store as it is is named by it without being
+    /// read again. Ignored when the pipeline rewrites the file.
+    /// </summary>
+    public string? DataSetHash { get; init; }
+
     /// <summary>Alternatively a stream holding a Part 10 file; read once, to its end.</summary>
     public Stream? Stream { get; init; }
 

@@ -1,3 +1,5 @@
+using System.IO.Hashing;
+
 namespace TciaPacs.Dicom.Network.Associations;
 
 /// <summary>Limits and timeouts of one association (PS3.8 9.1.5 ARTIM; PS3.8 D.1 maximum PDU length).</summary>
@@ -23,4 +25,11 @@ public sealed record AssociationOptions
 
     /// <summary>Largest A-ASSOCIATE-RQ/AC accepted.</summary>
     public int MaxAssociatePduLength { get; init; } = 1024 * 1024;
+
+    /// <summary>
+    /// When set, each C-STORE data set is hashed by a new instance of this algorithm as it is spooled (the data set's
+    /// bytes as received, not the Part 10 header in front of them), into <see cref="DimseMessage.DataSetHash"/>: a store
+    /// that names or compares files by content then need not read the spool again.
+    /// </summary>
+    public Func<NonCryptographicHashAlgorithm>? DataSetHash { get; init; }
 }

@@ -20,6 +20,9 @@ public sealed class DimseMessage(DimseCommand command, PresentationContext conte
 
     public long DataSetLength { get; internal set; }
 
+    /// <summary>The hash of the spooled data set's bytes, when the association was set up to compute it (<see cref="AssociationOptions.DataSetHash"/>).</summary>
+    public byte[]? DataSetHash { get; internal set; }
+
     /// <summary>Parses the data set (identifiers; for a spooled C-STORE data set, open <see cref="DataSetFile"/>).</summary>
     public DicomDataset? ReadDataSet()
     {

@@ -15,6 +15,7 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
     private byte _contextId;
     private DimseMessage? _pending;
     private Stream? _data;
+    private System.IO.Hashing.NonCryptographicHashAlgorithm? _hash; // of a spooled data set, as it arrives
     private long _dataLength;
 
     /// <summary>Adds one fragment; returns the message it completes, if any.</summary>
@@ -60,6 +61,7 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
             var header = Part10.Header(command.AffectedSopClassUid ?? "", command.AffectedSopInstanceUid ?? "", message.TransferSyntaxUid, association.CallingAe);
             file.Write(header);
             _data = file;
+            _hash = association.DataSetHash?.Invoke();
         }
         else
         {
@@ -76,9 +78,12 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
         if (_data is MemoryStream && _dataLength > association.MaxInMemoryDataSet)
             throw new PduException($"a {_pending.Command.Field} data set longer than {association.MaxInMemoryDataSet} bytes", AbortPdu.InvalidPduParameterValue);
         _data.Write(pdv.Data.Span);
+        _hash?.Append(pdv.Data.Span);
         if (!pdv.IsLast) return null;
         var message = _pending;
         message.DataSetLength = _dataLength;
+        message.DataSetHash = _hash?.GetCurrentHash();
+        _hash = null;
         if (_data is MemoryStream ms) message.DataSetBytes = ms.ToArray();
         else _data.Dispose();
         _data = null;

@@ -59,6 +59,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         {
             // The spool under DATA/tmp is ours to give up: the pipeline moves it into the file store when it keeps it as is.
             FilePath = request.DataSetFile, MayMoveFile = true, Collection = collection, Door = StoreDoor.Dimse, CallingAe = association.CallingAe,
+            DataSetHash = request.DataSetHash is { } hash ? TciaPacs.Archive.Storage.DataSetHashing.ToHex(hash) : null,
         }, CancellationToken.None).ConfigureAwait(false);
         if (result.IsFailure || result.Status == StoreStatus.Refused)
             Log.LogWarning("{Association}: C-STORE {Sop}: {Result}", association, request.Command.AffectedSopInstanceUid, result.ToString());

@@ -52,6 +52,8 @@ internal static class DimseHost
         ArtimTimeout = TimeSpan.FromSeconds(options.Dimse.ArtimTimeoutSeconds),
         IdleTimeout = TimeSpan.FromSeconds(options.Dimse.IdleTimeoutSeconds),
         TempDirectory = SpoolDirectory(options),
+        // Each C-STORE data set is hashed as it arrives: the store names the file by it without reading the spool again.
+        DataSetHash = TciaPacs.Archive.Storage.DataSetHashing.Create,
     };
 
     /// <summary>Verification and Q/R with the native transfer syntaxes; storage with every registered one (stored as received).</summary>
