@@ -34,12 +34,14 @@ internal sealed class GroupCommitWriter : IDisposable
     /// <summary>
     /// Queues <paramref name="work"/>; its result once committed. With <paramref name="durableFirst"/>, the work runs
     /// at once but the transaction holding it commits only after that task succeeds; if it fails, the whole batch rolls
-    /// back (a failing disk) and each item fails.
+    /// back (a failing disk) and each item fails. With <paramref name="resumeOnWriter"/>, the awaiting code resumes on
+    /// this writer's thread once the batch has committed, instead of waiting for a pool thread to wake: only for short
+    /// continuations that never wait on the writer (see <see cref="Catalog.ICatalog.CommitAsync"/>).
     /// </summary>
-    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work, Task? durableFirst = null, bool flush = true)
+    public Task<T> Enqueue<T>(Func<SqliteConnection, SqliteTransaction, T> work, Task? durableFirst = null, bool flush = true, bool resumeOnWriter = false)
     {
         if (_completed) return Task.FromException<T>(new ObjectDisposedException(nameof(GroupCommitWriter)));
-        var item = new WorkItem<T>(work) { DurableFirst = durableFirst, Flush = flush };
+        var item = new WorkItem<T>(work, resumeOnWriter) { DurableFirst = durableFirst, Flush = flush };
         _queue.Enqueue(item);
         _signal.Set();
         return item.Task;
@@ -130,6 +132,9 @@ internal sealed class GroupCommitWriter : IDisposable
 
     public void Dispose()
     {
+        // Joining itself would never return: a clear error instead of a hang for a continuation resumed here (resumeOnWriter).
+        if (Thread.CurrentThread == _thread)
+            throw new InvalidOperationException("the catalog cannot be closed from code that resumed on its writer thread (resumeOnWriter); close it from another thread");
         if (_completed) return;
         _completed = true;
         _signal.Set();
@@ -149,9 +154,9 @@ internal sealed class GroupCommitWriter : IDisposable
         public void MarkUncommitted() => Error ??= new InvalidOperationException("the catalog transaction did not commit");
     }
 
-    private sealed class WorkItem<T>(Func<SqliteConnection, SqliteTransaction, T> work) : WorkItem
+    private sealed class WorkItem<T>(Func<SqliteConnection, SqliteTransaction, T> work, bool resumeOnWriter) : WorkItem
     {
-        private readonly TaskCompletionSource<T> _tcs = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource<T> _tcs = new(resumeOnWriter ? TaskCreationOptions.None : TaskCreationOptions.RunContinuationsAsynchronously);
         private T? _result;
 
         public Task<T> Task => _tcs.Task;

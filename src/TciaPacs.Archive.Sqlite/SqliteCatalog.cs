@@ -33,8 +33,9 @@ public sealed class SqliteCatalog : ICatalog
     /// <summary>The catalog file of a data folder: <c>DATA/catalog.db</c>.</summary>
     public static SqliteCatalog OpenDataDirectory(string dataDirectory) => new(Path.Combine(dataDirectory, "catalog.db"));
 
-    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, bool recoverableFromFile = false, CancellationToken cancellationToken = default) =>
-        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry), durableFirst, flush: !(recoverableFromFile && durableFirst != null));
+    public Task<CommitResult> CommitAsync(CatalogEntry entry, Task? durableFirst = null, bool recoverableFromFile = false, CancellationToken cancellationToken = default,
+        bool resumeOnWriter = false) =>
+        _writer.Enqueue((c, tx) => CatalogWrites.Commit(c, tx, entry), durableFirst, flush: !(recoverableFromFile && durableFirst != null), resumeOnWriter);
 
     public Task<bool> RemoveInstanceAsync(string sopInstanceUid, CancellationToken cancellationToken = default) =>
         _writer.Enqueue((c, tx) => CatalogWrites.RemoveInstance(c, tx, sopInstanceUid));

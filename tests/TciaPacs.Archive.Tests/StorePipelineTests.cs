@@ -98,6 +98,24 @@ public sealed class StorePipelineTests : TempFolderTest
         }
     }
 
+    [Test]
+    public async Task A_store_resumes_on_the_catalog_writer_only_when_asked()
+    {
+        await using var t = new TestArchive();
+        // ConfigureAwait(false): NUnit's synchronization context would otherwise move the test's own continuation.
+        var asked = await t.Archive.StoreAsync(StoreRequest.FromFile(Write(GeneratedData.Instance(7, 0, 0, 0, 0), "a.dcm")) with { ResumeOnCatalogWriter = true }).ConfigureAwait(false);
+        var askedThread = Thread.CurrentThread.Name;
+        // Here, on the writer's own thread, closing the catalog is refused rather than left to wait for itself.
+        Assert.Throws<InvalidOperationException>(() => t.Archive.Catalog.Dispose());
+        var plain = await t.Archive.StoreAsync(StoreRequest.FromFile(Write(GeneratedData.Instance(7, 0, 0, 0, 1), "b.dcm"))).ConfigureAwait(false);
+        var plainThread = Thread.CurrentThread.Name;
+        Assert.That(asked.Status, Is.EqualTo(StoreStatus.Success), asked.Reason);
+        Assert.That(plain.Status, Is.EqualTo(StoreStatus.Success), plain.Reason);
+        Assert.That(askedThread, Is.EqualTo("catalog-writer"));
+        Assert.That(plainThread, Is.Not.EqualTo("catalog-writer"));
+        Assert.That(t.Archive.Catalog.CountInstances(), Is.EqualTo(2));
+    }
+
     /// <summary>A copy of <paramref name="file"/> where DIMSE and STOW spool: under the data folder, on the file store's file system.</summary>
     private static string Spool(TestArchive t, string file)
     {

@@ -178,7 +178,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
             {
                 // A new instance's record needs no flush of its own: its file is durable first, and recovery adopts a
                 // stored file without a record. A replacement does: recovery would keep the file it replaced.
-                result = await catalog.CommitAsync(entry, durable, recoverableFromFile: existing == null, CancellationToken.None).ConfigureAwait(false);
+                result = await catalog.CommitAsync(entry, durable, recoverableFromFile: existing == null, CancellationToken.None, request.ResumeOnCatalogWriter).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {

@@ -25,6 +25,13 @@ public sealed record StoreRequest
     /// </summary>
     public string? DataSetHash { get; init; }
 
+    /// <summary>
+    /// The caller's code after the store is short and never waits for another catalog write: it may resume on the
+    /// catalog's writer thread once the record commits, one thread hand-off less per store (a DIMSE C-STORE's response
+    /// goes out from there). Leave it false when more work follows in the same flow, as in an import loop.
+    /// </summary>
+    public bool ResumeOnCatalogWriter { get; init; }
+
     /// <summary>Alternatively a stream holding a Part 10 file; read once, to its end.</summary>
     public Stream? Stream { get; init; }
 

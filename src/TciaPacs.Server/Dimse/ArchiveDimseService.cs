@@ -60,6 +60,8 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             // The spool under DATA/tmp is ours to give up: the pipeline moves it into the file store when it keeps it as is.
             FilePath = request.DataSetFile, MayMoveFile = true, Collection = collection, Door = StoreDoor.Dimse, CallingAe = association.CallingAe,
             DataSetHash = request.DataSetHash is { } hash ? TciaPacs.Archive.Storage.DataSetHashing.ToHex(hash) : null,
+            // What follows is the C-STORE-RSP, then the association's request loop, which moves to the pool by itself.
+            ResumeOnCatalogWriter = true,
         }, CancellationToken.None).ConfigureAwait(false);
         if (result.IsFailure || result.Status == StoreStatus.Refused)
             Log.LogWarning("{Association}: C-STORE {Sop}: {Result}", association, request.Command.AffectedSopInstanceUid, result.ToString());
