@@ -67,7 +67,7 @@ public sealed class AssociationTests
     {
         // Small PDUs: the hash is appended fragment by fragment, and must equal the hash of the data set's bytes whole
         // (not of the Part 10 header the spool puts in front of them).
-        await using var hashing = new TestServer(new AssociationOptions { MaxPduLength = 4096, DataSetHash = () => new System.IO.Hashing.XxHash128() });
+        await using var hashing = new TestServer(new AssociationOptions { MaxPduLength = 4096, DataSetHash = _ => new System.IO.Hashing.XxHash128() });
         await using var plain = new TestServer();
         var ds = Instance("1.2.3.4.6", 100_001);
         var sent = Part10.WriteDataSet(ds, TransferSyntax.ExplicitVRLittleEndian.Uid);

@@ -27,9 +27,10 @@ public sealed record AssociationOptions
     public int MaxAssociatePduLength { get; init; } = 1024 * 1024;
 
     /// <summary>
-    /// When set, each C-STORE data set is hashed by a new instance of this algorithm as it is spooled (the data set's
-    /// bytes as received, not the Part 10 header in front of them), into <see cref="DimseMessage.DataSetHash"/>: a store
-    /// that names or compares files by content then need not read the spool again.
+    /// When set, each C-STORE data set is hashed as it is spooled by the hasher this returns for its association (the
+    /// data set's bytes as received, not the Part 10 header in front of them), into <see cref="DimseMessage.DataSetHash"/>:
+    /// a store that names or compares files by content then need not read the spool again. Null for an association
+    /// whose data sets the receiver will rewrite anyway (de-identification): no hash, no cost.
     /// </summary>
-    public Func<NonCryptographicHashAlgorithm>? DataSetHash { get; init; }
+    public Func<DicomAssociation, NonCryptographicHashAlgorithm?>? DataSetHash { get; init; }
 }

@@ -9,7 +9,7 @@ public sealed partial class DicomAssociation
 {
     internal string TempDirectory => _options.TempDirectory;
     internal int MaxInMemoryDataSet => _options.MaxInMemoryDataSet;
-    internal Func<System.IO.Hashing.NonCryptographicHashAlgorithm>? DataSetHash => _options.DataSetHash;
+    internal System.IO.Hashing.NonCryptographicHashAlgorithm? NewDataSetHash() => _options.DataSetHash?.Invoke(this);
 
     /// <summary>Data bytes per PDV: the peer's maximum P-DATA-TF length less the PDV item header (PS3.8 9.3.5.1), within our own cap.</summary>
     private int MaxPdvData

@@ -61,7 +61,7 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
             var header = Part10.Header(command.AffectedSopClassUid ?? "", command.AffectedSopInstanceUid ?? "", message.TransferSyntaxUid, association.CallingAe);
             file.Write(header);
             _data = file;
-            _hash = association.DataSetHash?.Invoke();
+            _hash = association.NewDataSetHash();
         }
         else
         {

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using TciaPacs.Archive;
 using TciaPacs.Archive.Query;
+using TciaPacs.Archive.Storage;
 using TciaPacs.Archive.Storing;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.Network.Associations;
@@ -35,6 +36,14 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
     /// <summary>Queries and retrievals through a called AE mapped to a collection see that collection only.</summary>
     private IReadOnlySet<string>? ScopeOf(string calledAe) => calledAe == _dimse.AeTitle ? null : CollectionOf(calledAe) is { } c ? new HashSet<string> { c } : null;
 
+    /// <summary>
+    /// A hasher for the C-STORE data sets of <paramref name="association"/>, computed as they arrive so that the store
+    /// names a file kept as sent without reading it again; none when the called AE's collection de-identifies, since
+    /// every data set is then rewritten and hashed as written.
+    /// </summary>
+    public System.IO.Hashing.NonCryptographicHashAlgorithm? NewDataSetHash(DicomAssociation association) =>
+        CollectionOf(association.CalledAe) is { } collection && !options.Deidentification.For(collection).Deidentifies ? DataSetHashing.Create() : null;
+
     /// <summary>PS3.8 9.3.4: called AE not recognized (reason 7), calling AE not recognized (reason 3).</summary>
     public AssociateReject? Screen(AssociateRequest request)
     {
@@ -59,7 +68,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         {
             // The spool under DATA/tmp is ours to give up: the pipeline moves it into the file store when it keeps it as is.
             FilePath = request.DataSetFile, MayMoveFile = true, Collection = collection, Door = StoreDoor.Dimse, CallingAe = association.CallingAe,
-            DataSetHash = request.DataSetHash is { } hash ? TciaPacs.Archive.Storage.DataSetHashing.ToHex(hash) : null,
+            DataSetHash = request.DataSetHash is { } hash ? DataSetHashing.ToHex(hash) : null,
             // What follows is the C-STORE-RSP, then the association's request loop, which moves to the pool by itself.
             ResumeOnCatalogWriter = true,
         }, CancellationToken.None).ConfigureAwait(false);

@@ -34,7 +34,7 @@ internal static class DimseHost
             Address = IPAddress.Any,
             Port = dimse.Port,
             MaxAssociations = dimse.MaxAssociations,
-            Association = AssociationOptions(options),
+            Association = AssociationOptions(options) with { DataSetHash = service.NewDataSetHash },
             TlsCertificate = dimse.TlsCertificate is { Length: > 0 } path ? X509CertificateLoader.LoadPkcs12FromFile(path, dimse.TlsCertificatePassword) : null,
         }, policy, service.Screen, service, logger);
         log.Information("DIMSE listening as AE {AeTitle} on port {Port}{Tls}: max {Max} associations, max PDU {MaxPdu}; peers: {Peers}",
@@ -52,8 +52,6 @@ internal static class DimseHost
         ArtimTimeout = TimeSpan.FromSeconds(options.Dimse.ArtimTimeoutSeconds),
         IdleTimeout = TimeSpan.FromSeconds(options.Dimse.IdleTimeoutSeconds),
         TempDirectory = SpoolDirectory(options),
-        // Each C-STORE data set is hashed as it arrives: the store names the file by it without reading the spool again.
-        DataSetHash = TciaPacs.Archive.Storage.DataSetHashing.Create,
     };
 
     /// <summary>Verification and Q/R with the native transfer syntaxes; storage with every registered one (stored as received).</summary>
