@@ -49,13 +49,6 @@ public sealed class SqliteCatalog : ICatalog
         finally { ReturnReader(c); }
     }
 
-    public string? CheckIdentity(CatalogEntry entry)
-    {
-        var c = RentReader();
-        try { return CatalogWrites.IdentityConflict(c, null, entry); }
-        finally { ReturnReader(c); }
-    }
-
     public IEnumerable<CatalogEntity> Query(CatalogFilter filter, CancellationToken cancellationToken = default)
     {
         var c = RentReader();

@@ -236,6 +236,8 @@ public sealed class StorePipelineTests : TempFolderTest
         Assert.That(r3.Reason, Does.Contain("collection"));
         Assert.That(t.FileCount, Is.EqualTo(1));
         Assert.That(t.Archive.Catalog.CountInstances(), Is.EqualTo(1));
+        // Refused in the catalog transaction, after their files were written: those files are gone again.
+        RecoveryTests.AssertAgree(t);
     }
 
     [Test]

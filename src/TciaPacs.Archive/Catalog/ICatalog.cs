@@ -31,9 +31,6 @@ public interface ICatalog : IDisposable
 
     CatalogInstance? FindInstance(string sopInstanceUid);
 
-    /// <summary>Why this instance cannot join the stored hierarchy (a study under another patient…), or null. Advisory: <see cref="CommitAsync"/> decides.</summary>
-    string? CheckIdentity(CatalogEntry entry);
-
     /// <summary>Entities matching the filter's pre-filter, in ascending key order, streamed.</summary>
     IEnumerable<CatalogEntity> Query(CatalogFilter filter, CancellationToken cancellationToken = default);
 

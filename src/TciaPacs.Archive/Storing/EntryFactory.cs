@@ -13,27 +13,6 @@ internal static class EntryFactory
     public static CatalogEntry Create(DicomDataset header, string collection, TransferSyntax ts, string relativePath, string hash, long size, DateTimeOffset ingest, bool replace)
     {
         var (patient, study, series, instance) = LevelAttributes.Split(header);
-        return Probe(header, collection, ts) with
-        {
-            RelativePath = relativePath,
-            ContentHash = hash,
-            Size = size,
-            IngestTime = ingest,
-            PatientAttributes = patient,
-            StudyAttributes = study,
-            SeriesAttributes = series,
-            InstanceAttributes = instance,
-            ReplaceExisting = replace,
-        };
-    }
-
-    /// <summary>
-    /// An entry with no file yet, for the identity pre-check: identifiers only. Its level documents are empty: splitting
-    /// the header into them cost as much as the check itself, and <see cref="Create(DicomDataset, string, TransferSyntax, StagedFile, DateTimeOffset, bool)"/>
-    /// does it again.
-    /// </summary>
-    public static CatalogEntry Probe(DicomDataset header, string collection, TransferSyntax ts)
-    {
         var patientId = header.GetString(DicomTags.PatientID) ?? "";
         return new CatalogEntry
         {
@@ -45,17 +24,15 @@ internal static class EntryFactory
             SopInstanceUid = header.GetString(DicomTags.SOPInstanceUID)!,
             SopClassUid = header.GetString(DicomTags.SOPClassUID)!,
             TransferSyntaxUid = ts.Uid,
-            RelativePath = "",
-            ContentHash = "",
-            Size = 0,
-            IngestTime = DateTimeOffset.UtcNow,
-            PatientAttributes = Empty,
-            StudyAttributes = Empty,
-            SeriesAttributes = Empty,
-            InstanceAttributes = Empty,
+            RelativePath = relativePath,
+            ContentHash = hash,
+            Size = size,
+            IngestTime = ingest,
+            PatientAttributes = patient,
+            StudyAttributes = study,
+            SeriesAttributes = series,
+            InstanceAttributes = instance,
+            ReplaceExisting = replace,
         };
     }
-
-    // Only read, by the identity check: a probe is never recorded.
-    private static readonly DicomDataset Empty = new();
 }

@@ -93,9 +93,6 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         if (modified.Count > 0 && InstanceValidator.Validate(header, new DicomDataset()) is { } invalidAfter)
             return Identify(StoreResult.Failure(StoreResult.StatusProcessingFailure, $"after filters: {invalidAfter}"), header);
 
-        if (catalog.CheckIdentity(EntryFactory.Probe(header, request.Collection, file.TransferSyntax)) is { } conflict)
-            return Identify(StoreResult.Failure(StoreResult.StatusProcessingFailure, conflict), header);
-
         var rewrite = modified.Count > 0 || !file.HasPreamble || !file.Meta.Contains(DicomTags.TransferSyntaxUID);
         StagedFile staged;
         try
