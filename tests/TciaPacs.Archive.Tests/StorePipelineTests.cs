@@ -96,6 +96,12 @@ public sealed class StorePipelineTests : TempFolderTest
             Assert.That(t.Archive.Catalog.FindInstance(trusted.SopInstanceUid!)!.ContentHash, Is.EqualTo(other));
             Assert.That(trusted.StoredPath, Does.EndWith("-aaaaaaaa.dcm"));
         }
+        // Not a hash in the store's form: ignored, the file is hashed as it would be without one.
+        await using (var t = new TestArchive())
+        {
+            var malformed = await t.Archive.StoreAsync(StoreRequest.FromSpool(Spool(t, original)) with { DataSetHash = "xyz" });
+            Assert.That(malformed.StoredPath, Is.EqualTo(Expected.StoredPath));
+        }
     }
 
     [Test]

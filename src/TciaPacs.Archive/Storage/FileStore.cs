@@ -152,7 +152,7 @@ public sealed class FileStore : IDisposable
         WriteCollectionMarker(studyUid, collection);
         string hash;
         long size;
-        if (dataSetHash != null && _barrier != null)
+        if (_barrier != null && IsXxHash128Hex(dataSetHash))
         {
             // Hashed by the caller as it wrote the file, and made durable by the barrier: nothing to read.
             hash = dataSetHash;
@@ -174,6 +174,9 @@ public sealed class FileStore : IDisposable
         File.Move(source, temp);
         return new StagedFile(temp, RelativePathOf(studyUid, seriesUid, sopInstanceUid, hash), hash, size);
     }
+
+    // A hint in any other form (not 32 lowercase hex digits) is ignored and the file hashed here: it names the file.
+    private static bool IsXxHash128Hex([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? hash) => hash is { Length: 32 } && !hash.AsSpan().ContainsAnyExcept("0123456789abcdef");
 
     // A rename works within one file system; st_dev is not exposed, so compare the mount the paths resolve to.
     private bool SameFileSystem(string path)

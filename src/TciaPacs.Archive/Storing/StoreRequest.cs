@@ -21,7 +21,7 @@ public sealed record StoreRequest
     /// <summary>
     /// The content hash of <see cref="FilePath"/>'s data set (<see cref="Storage.DataSetHashing"/>), when the caller
     /// computed it while writing the file. Trusted: a file moved into the store as it is is named by it without being
-    /// read again. Ignored when the pipeline rewrites the file.
+    /// read again. Ignored when the pipeline rewrites the file, or when it is not 32 lowercase hex digits.
     /// </summary>
     public string? DataSetHash { get; init; }
 
