@@ -80,12 +80,18 @@ internal sealed class GroupCommitWriter : IDisposable
                         w.Error = ex;
                     }
                 }
+                Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.StatementsRun);
                 if (WaitForDurability(batch) is { } failure)
                 {
                     tx.Rollback();
                     foreach (var w in batch) w.Error ??= failure;
                 }
-                else tx.Commit();
+                else
+                {
+                    Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.CommitStarted);
+                    tx.Commit();
+                    Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.Committed);
+                }
             }
             catch (Exception ex)
             {

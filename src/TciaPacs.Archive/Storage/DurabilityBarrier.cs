@@ -81,8 +81,12 @@ internal sealed partial class DurabilityBarrier : IDisposable
             _waiting = null;
         }
         if (batch == null) return;
-        if (SyncFs(_fd) == 0) batch.SetResult();
-        else batch.SetException(new IOException($"syncfs of the data folder failed (errno {Marshal.GetLastPInvokeError()}); the instance was not stored"));
+        Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.SyncStarted);
+        var rc = SyncFs(_fd);
+        var errno = rc == 0 ? 0 : Marshal.GetLastPInvokeError();
+        Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.SyncEnded);
+        if (rc == 0) batch.SetResult();
+        else batch.SetException(new IOException($"syncfs of the data folder failed (errno {errno}); the instance was not stored"));
     }
 
     public void Dispose()

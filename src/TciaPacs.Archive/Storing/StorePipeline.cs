@@ -2,6 +2,7 @@ using TciaPacs.Archive.Catalog;
 using TciaPacs.Archive.Indexing;
 using TciaPacs.Archive.Storage;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Diagnostics;
 
 namespace TciaPacs.Archive.Storing;
 
@@ -70,6 +71,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         }
 
         var header = file.Dataset;
+        StageTrace.Mark(StageTrace.Parsed, header.GetString(DicomTags.SOPInstanceUID));
         if (InstanceValidator.Validate(header, file.Meta) is { } invalid)
             return Identify(StoreResult.Failure(StoreResult.StatusDataSetDoesNotMatchSopClass, invalid), header);
 
@@ -93,6 +95,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         if (modified.Count > 0 && InstanceValidator.Validate(header, new DicomDataset()) is { } invalidAfter)
             return Identify(StoreResult.Failure(StoreResult.StatusProcessingFailure, $"after filters: {invalidAfter}"), header);
 
+        StageTrace.Mark(StageTrace.Filtered, header.GetString(DicomTags.SOPInstanceUID));
         var rewrite = modified.Count > 0 || !file.HasPreamble || !file.Meta.Contains(DicomTags.TransferSyntaxUID);
         StagedFile staged;
         try
@@ -103,6 +106,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         {
             return Identify(StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}"), header);
         }
+        StageTrace.Mark(StageTrace.Staged, header.GetString(DicomTags.SOPInstanceUID));
         return Identify(await CommitAsync(request, header, file.TransferSyntax, staged, modified, ct).ConfigureAwait(false), header);
     }
 
@@ -157,6 +161,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                 }
             }
 
+            StageTrace.Mark(StageTrace.DuplicateChecked, sop);
             try
             {
                 files.Publish(staged);
@@ -168,6 +173,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
             }
             // The file's sync (shared with concurrent stores) and the catalog's work run at the same time; the catalog
             // commits the record only once the sync has succeeded, so nothing is recorded before its file is durable.
+            StageTrace.Mark(StageTrace.Published, sop);
             var durable = files.MakeDurableAsync();
             var entry = EntryFactory.Create(header, request.Collection, ts, staged, DateTimeOffset.UtcNow, _options.DuplicatePolicy == DuplicatePolicy.Overwrite);
             CommitResult result;
@@ -183,6 +189,7 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
                 return StoreResult.Failure(StoreResult.StatusOutOfResources, durable.IsFaulted ? durable.Exception!.InnerException!.Message : $"cannot record the instance: {ex.Message}");
             }
 
+            StageTrace.Mark(StageTrace.Resumed, sop);
             switch (result.Outcome)
             {
                 case CommitOutcome.Inserted:

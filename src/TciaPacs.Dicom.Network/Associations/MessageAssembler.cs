@@ -1,3 +1,4 @@
+using TciaPacs.Dicom.Diagnostics;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Pdus;
 
@@ -51,6 +52,7 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
         _dataLength = 0;
         if (command.Field == CommandField.CStoreRequest)
         {
+            StageTrace.Mark(StageTrace.CommandDecoded, command.AffectedSopInstanceUid);
             // PS3.7 9.1.1: the data set is the instance; spooled to disk behind a Part 10 header, never held in memory.
             var path = Path.Combine(association.TempDirectory, $"dimse-{Guid.NewGuid():N}.part");
             // Synchronous, unbuffered writes of each fragment: they land in the page cache in microseconds, where an
@@ -84,6 +86,7 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
         message.DataSetLength = _dataLength;
         message.DataSetHash = _hash?.GetCurrentHash();
         _hash = null;
+        if (message.DataSetFile != null) StageTrace.Mark(StageTrace.DataSetComplete, message.Command.AffectedSopInstanceUid);
         if (_data is MemoryStream ms) message.DataSetBytes = ms.ToArray();
         else _data.Dispose();
         _data = null;

@@ -69,6 +69,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         }
         var outcome = await StoreAsync(association, request, cancellationToken).ConfigureAwait(false);
         await RespondAsync(association, request, outcome.Status, outcome.Comment, null, cancellationToken).ConfigureAwait(false);
+        TciaPacs.Dicom.Diagnostics.StageTrace.Mark(TciaPacs.Dicom.Diagnostics.StageTrace.ResponseSent, request.Command.AffectedSopInstanceUid);
     }
 
     /// <summary>C-FIND (PS3.7 9.1.2, PS3.4 C.4.1): one pending response (FF00) per match, then success; C-CANCEL ends it with FE00.</summary>

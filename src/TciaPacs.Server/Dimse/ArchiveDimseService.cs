@@ -5,6 +5,7 @@ using TciaPacs.Archive.Query;
 using TciaPacs.Archive.Storage;
 using TciaPacs.Archive.Storing;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Diagnostics;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Pdus;
@@ -61,6 +62,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
 
     protected override async Task<StoreOutcome> StoreAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
     {
+        StageTrace.Mark(StageTrace.HandlerStarted, request.Command.AffectedSopInstanceUid);
         if (!Allowed(association, p => p.Store)) return new StoreOutcome(0x0124, $"{association.CallingAe} may not store");
         var collection = CollectionOf(association.CalledAe) ?? options.Storage.DefaultCollection;
         // The data set arrived whole: store it even if the association ends meanwhile (the pipeline is atomic either way).
@@ -72,6 +74,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             // What follows is the C-STORE-RSP, then the association's request loop, which moves to the pool by itself.
             ResumeOnCatalogWriter = true,
         }, CancellationToken.None).ConfigureAwait(false);
+        StageTrace.Mark(StageTrace.PipelineReturned, request.Command.AffectedSopInstanceUid);
         if (result.IsFailure || result.Status == StoreStatus.Refused)
             Log.LogWarning("{Association}: C-STORE {Sop}: {Result}", association, request.Command.AffectedSopInstanceUid, result.ToString());
         else
