@@ -31,45 +31,25 @@ dotnet publish src/TciaPacs.Server/TciaPacs.Server.csproj -c Release -r linux-x6
 
 WARM=${WARM:-$((COUNT * 3))}
 echo "generating $WARM + 2 x $COUNT CT instances (256x256x16, one study each) and $QUERIES query files..."
-/usr/bin/python3 - "$WORK" "$COUNT" "$QUERIES" "$WARM" <<'PY'
-import sys, os, numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-work, count, queries, warm = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-def save(ds, path, meta=True):
-    if meta:
-        ds.file_meta = FileMetaDataset(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID; ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-    try:
-        ds.save_as(path, enforce_file_format=meta, implicit_vr=not meta, little_endian=True) if meta else ds.save_as(path, implicit_vr=True, little_endian=True)
-    except TypeError:  # pydicom < 3
-        ds.is_little_endian, ds.is_implicit_VR = True, not meta
-        ds.save_as(path, write_like_original=not meta)
-for name in ("warm", "one", "four"):
-    study, series = generate_uid(), generate_uid()
-    os.makedirs(f"{work}/{name}", exist_ok=True)
-    for i in range(warm if name == "warm" else count):
-        ds = Dataset()
-        ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"; ds.SOPInstanceUID = generate_uid()
-        ds.StudyInstanceUID = study; ds.SeriesInstanceUID = series; ds.PatientID = "BENCH-" + name; ds.PatientName = "Bench^" + name
-        ds.StudyDate = "20240101"; ds.Modality = "CT"; ds.InstanceNumber = i + 1
-        ds.Rows = ds.Columns = 256; ds.BitsAllocated = 16; ds.BitsStored = 12; ds.HighBit = 11; ds.PixelRepresentation = 0
-        ds.SamplesPerPixel = 1; ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.PixelData = np.random.randint(0, 4096, (256, 256), dtype=np.uint16).tobytes()
-        save(ds, f"{work}/{name}/{i:05d}.dcm")
-    print(study, file=open(f"{work}/{name}.study", "w"))
+/usr/bin/python3 scripts/gen-ct.py "$WORK/warm" "$WARM" 4 warm >"$WORK/warm.study"
+/usr/bin/python3 scripts/gen-ct.py "$WORK/one" "$COUNT" 1 one >"$WORK/one.study"
+/usr/bin/python3 scripts/gen-ct.py "$WORK/four" "$COUNT" 4 four >"$WORK/four.study"
 # C-FIND identifiers (what findscu sends, one C-FIND each, all on one association).
+/usr/bin/python3 - "$WORK" "$QUERIES" <<'PY'
+import sys, os
+from pydicom.dataset import Dataset
+work, queries = sys.argv[1], int(sys.argv[2])
 study = open(f"{work}/one.study").read().strip()
 os.makedirs(f"{work}/q", exist_ok=True)
 for i in range(queries):
     q = Dataset(); q.QueryRetrieveLevel = "STUDY"; q.StudyInstanceUID = study; q.PatientName = ""; q.PatientID = ""; q.StudyDate = ""
     q.ModalitiesInStudy = ""; q.NumberOfStudyRelatedInstances = ""
-    save(q, f"{work}/q/{i:04d}.dcm", meta=False)
+    try:
+        q.save_as(f"{work}/q/{i:04d}.dcm", implicit_vr=True, little_endian=True)
+    except TypeError:  # pydicom < 3
+        q.is_little_endian, q.is_implicit_VR = True, True
+        q.save_as(f"{work}/q/{i:04d}.dcm", write_like_original=True)
 PY
-for name in warm four; do
-  mkdir -p "$WORK/$name/0" "$WORK/$name/1" "$WORK/$name/2" "$WORK/$name/3"
-  i=0; for f in "$WORK"/$name/*.dcm; do mv "$f" "$WORK/$name/$((i % 4))/"; i=$((i + 1)); done
-done
 BYTES=$(du -sb "$WORK/one" | cut -f1)
 
 DEST_PORT=$(free_port)

@@ -23,31 +23,8 @@ dotnet publish src/TciaPacs.Server/TciaPacs.Server.csproj -c Release -r linux-x6
   -p:StageTrace=true -o "$WORK/bin" -nologo -v q >/dev/null
 
 echo "generating $WARM + $COUNT CT instances..."
-/usr/bin/python3 - "$WORK" "$COUNT" "$WARM" "$ASSOCIATIONS" <<'PY'
-import sys, os, numpy as np
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
-work, count, warm, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-for name, n in (("warm", warm), ("timed", count)):
-    study, series = generate_uid(), generate_uid()
-    for i in range(n):
-        ds = Dataset()
-        ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.2"; ds.SOPInstanceUID = generate_uid()
-        ds.StudyInstanceUID = study; ds.SeriesInstanceUID = series; ds.PatientID = "TRACE-" + name; ds.PatientName = "Trace^" + name
-        ds.StudyDate = "20240101"; ds.Modality = "CT"; ds.InstanceNumber = i + 1
-        ds.Rows = ds.Columns = 256; ds.BitsAllocated = 16; ds.BitsStored = 12; ds.HighBit = 11; ds.PixelRepresentation = 0
-        ds.SamplesPerPixel = 1; ds.PhotometricInterpretation = "MONOCHROME2"
-        ds.PixelData = np.random.randint(0, 4096, (256, 256), dtype=np.uint16).tobytes()
-        ds.file_meta = FileMetaDataset(); ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-        ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID; ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        folder = f"{work}/{name}/{i % (parts if name == 'timed' else 4)}"
-        os.makedirs(folder, exist_ok=True)
-        try:
-            ds.save_as(f"{folder}/{i:05d}.dcm", enforce_file_format=True, implicit_vr=False, little_endian=True)
-        except TypeError:  # pydicom < 3
-            ds.is_little_endian, ds.is_implicit_VR = True, False
-            ds.save_as(f"{folder}/{i:05d}.dcm", write_like_original=False)
-PY
+/usr/bin/python3 scripts/gen-ct.py "$WORK/warm" "$WARM" 4 warm >/dev/null
+/usr/bin/python3 scripts/gen-ct.py "$WORK/timed" "$COUNT" "$ASSOCIATIONS" timed >/dev/null
 
 echo '{ "Deidentification": { "Default": { "Profile": "None" } }, "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"
 PORT=$(free_port)
@@ -57,10 +34,11 @@ SERVER=$!
 for _ in $(seq 100); do echoscu -aec TCIAPACS 127.0.0.1 "$PORT" >/dev/null 2>&1 && break; sleep 0.2; done
 echo "warm-up: $WARM instances over 4 associations..."
 SENDERS=(); for d in "$WORK"/warm/*/; do storescu -aec TCIAPACS +sd 127.0.0.1 "$PORT" "$d" >/dev/null & SENDERS+=($!); done; wait "${SENDERS[@]}"
-cat "$WORK"/timed/*/*.dcm >/dev/null  # in the page cache: storescu's reads are not what is timed
+find "$WORK/timed" -name "*.dcm" -exec cat {} + >/dev/null  # in the page cache: storescu's reads are not what is timed
 echo "timed: $COUNT instances over $ASSOCIATIONS association(s)..."
 start=$(date +%s%N)
-SENDERS=(); for d in "$WORK"/timed/*/; do storescu -aec TCIAPACS +sd 127.0.0.1 "$PORT" "$d" >/dev/null & SENDERS+=($!); done; wait "${SENDERS[@]}"
+if [ "$ASSOCIATIONS" = 1 ]; then TIMED=("$WORK/timed"); else TIMED=("$WORK"/timed/*/); fi
+SENDERS=(); for d in "${TIMED[@]}"; do storescu -aec TCIAPACS +sd 127.0.0.1 "$PORT" "$d" >/dev/null & SENDERS+=($!); done; wait "${SENDERS[@]}"
 end=$(date +%s%N)
 echo "$((COUNT * 1000000000 / (end - start))) inst/s"
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=
