@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using TciaPacs.Dicom.Diagnostics;
 
 namespace TciaPacs.Archive.Sqlite;
 
@@ -80,7 +81,7 @@ internal sealed class GroupCommitWriter : IDisposable
                         w.Error = ex;
                     }
                 }
-                Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.StatementsRun);
+                StageTrace.Mark(StageTrace.StatementsRun);
                 if (WaitForDurability(batch) is { } failure)
                 {
                     tx.Rollback();
@@ -88,9 +89,9 @@ internal sealed class GroupCommitWriter : IDisposable
                 }
                 else
                 {
-                    Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.CommitStarted);
+                    StageTrace.Mark(StageTrace.CommitStarted);
                     tx.Commit();
-                    Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.Committed);
+                    StageTrace.Mark(StageTrace.Committed);
                 }
             }
             catch (Exception ex)
@@ -136,11 +137,19 @@ internal sealed class GroupCommitWriter : IDisposable
         return null;
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Closing from the writer's own thread would join itself and never return: a clear error instead of a hang, for a
+    /// continuation resumed here (resumeOnWriter). The catalog calls it before it closes anything else.
+    /// </summary>
+    public void ThrowIfOnWriterThread()
     {
-        // Joining itself would never return: a clear error instead of a hang for a continuation resumed here (resumeOnWriter).
         if (Thread.CurrentThread == _thread)
             throw new InvalidOperationException("the catalog cannot be closed from code that resumed on its writer thread (resumeOnWriter); close it from another thread");
+    }
+
+    public void Dispose()
+    {
+        ThrowIfOnWriterThread();
         if (_completed) return;
         _completed = true;
         _signal.Set();

@@ -87,7 +87,7 @@ public sealed class SqliteCatalog : ICatalog
         return c;
     }
 
-    // The store path's lookups (two per store) and queries run on read connections kept open with their statements
+    // The store path's duplicate lookup and the queries run on read connections kept open with their statements
     // prepared: preparing them anew was SQLite's parser and planner on every store and every C-FIND. A connection
     // between uses holds no read transaction (each statement is reset after use), so it never holds back a WAL
     // checkpoint. A query enumerated to its end, or disposed, gives its connection back.
@@ -127,6 +127,8 @@ public sealed class SqliteCatalog : ICatalog
 
     public void Dispose()
     {
+        // First, so that a refused close (from the writer's own thread) leaves the catalog whole.
+        _writer.ThrowIfOnWriterThread();
         List<SqliteConnection> idle;
         lock (_idleReaders)
         {

@@ -45,12 +45,8 @@ public sealed class StorePipelineTests : TempFolderTest
     public async Task A_spooled_file_is_moved_into_the_store_not_copied()
     {
         await using var t = new TestArchive();
-        // DIMSE and STOW spool under the data folder, on the file store's file system.
-        var spoolFolder = Path.Combine(t.DataDirectory, "spool");
-        Directory.CreateDirectory(spoolFolder);
         var original = Write(GeneratedData.Instance(5, 0, 0, 0, 0), "spooled.dcm");
-        var spool = Path.Combine(spoolFolder, "1.dcm");
-        File.Copy(original, spool);
+        var spool = Spool(t, original);
         var inode = Inode(spool);
         var result = await t.Archive.StoreAsync(StoreRequest.FromSpool(spool));
         Assert.That(result.Status, Is.EqualTo(StoreStatus.Success), result.Reason);

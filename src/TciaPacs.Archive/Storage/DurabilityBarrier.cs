@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TciaPacs.Dicom.Diagnostics;
 
 namespace TciaPacs.Archive.Storage;
 
@@ -81,10 +82,10 @@ internal sealed partial class DurabilityBarrier : IDisposable
             _waiting = null;
         }
         if (batch == null) return;
-        Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.SyncStarted);
+        StageTrace.Mark(StageTrace.SyncStarted);
         var rc = SyncFs(_fd);
         var errno = rc == 0 ? 0 : Marshal.GetLastPInvokeError();
-        Dicom.Diagnostics.StageTrace.Mark(Dicom.Diagnostics.StageTrace.SyncEnded);
+        StageTrace.Mark(StageTrace.SyncEnded);
         if (rc == 0) batch.SetResult();
         else batch.SetException(new IOException($"syncfs of the data folder failed (errno {errno}); the instance was not stored"));
     }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
+using TciaPacs.Dicom.Diagnostics;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Client;
 using TciaPacs.Dicom.Network.Dimse;
@@ -69,7 +70,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         }
         var outcome = await StoreAsync(association, request, cancellationToken).ConfigureAwait(false);
         await RespondAsync(association, request, outcome.Status, outcome.Comment, null, cancellationToken).ConfigureAwait(false);
-        TciaPacs.Dicom.Diagnostics.StageTrace.Mark(TciaPacs.Dicom.Diagnostics.StageTrace.ResponseSent, request.Command.AffectedSopInstanceUid);
+        StageTrace.Mark(StageTrace.ResponseSent, request.Command.AffectedSopInstanceUid);
     }
 
     /// <summary>C-FIND (PS3.7 9.1.2, PS3.4 C.4.1): one pending response (FF00) per match, then success; C-CANCEL ends it with FE00.</summary>
