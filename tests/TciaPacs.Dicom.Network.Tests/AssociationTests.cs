@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using NUnit.Framework;
@@ -81,6 +82,30 @@ public sealed class AssociationTests
         var spooled = File.ReadAllBytes(hashing.Provider.Stored.Single());
         Assert.That(spooled.AsSpan(spooled.Length - sent.Length).SequenceEqual(sent), Is.True, "the data set follows the spool's header unchanged");
         Assert.That(plain.Provider.DataSetHashes["1.2.3.4.6"], Is.Null, "no hash unless the association options ask for one");
+    }
+
+    [Test]
+    public async Task A_spool_is_written_back_as_it_arrives_when_asked_and_arrives_unchanged()
+    {
+        // 3 MB in 4 KB PDUs: writeback is started every MiB and at the end. The spool must hold exactly what was sent,
+        // and the option is asked once per C-STORE, for that C-STORE's association.
+        var asked = new ConcurrentQueue<string>();
+        await using var server = new TestServer(new AssociationOptions { MaxPduLength = 4096, SpoolWriteback = a => { asked.Enqueue(a.CalledAe); return true; } });
+        var large = Instance("1.2.3.4.7", 3_000_001);
+        var small = Instance("1.2.3.4.8", 10_001);
+        await using (var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])]))
+        {
+            Assert.That(await StoreAsync(client.Association, large), Is.EqualTo(DimseStatus.Success));
+            Assert.That(await StoreAsync(client.Association, small), Is.EqualTo(DimseStatus.Success));
+            await client.ReleaseAsync();
+        }
+        Assert.That(asked, Has.Count.EqualTo(2));
+        foreach (var (uid, ds) in new[] { ("1.2.3.4.7", large), ("1.2.3.4.8", small) })
+        {
+            var sent = Part10.WriteDataSet(ds, TransferSyntax.ExplicitVRLittleEndian.Uid);
+            var spooled = File.ReadAllBytes(server.Provider.Stored.Single(f => f.EndsWith(uid + ".dcm", StringComparison.Ordinal)));
+            Assert.That(spooled.AsSpan(spooled.Length - sent.Length).SequenceEqual(sent), Is.True, uid);
+        }
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using TciaPacs.Dicom.IO;
 
 namespace TciaPacs.Archive.Storage;
 
@@ -121,6 +122,8 @@ public sealed class FileStore : IDisposable
                 }
                 await fs.FlushAsync(cancellationToken).ConfigureAwait(false);
                 if (_barrier == null) fs.Flush(flushToDisk: true);
+                // The disk starts on the data now, while the store publishes and others join the barrier's syncfs.
+                else Writeback.Start(fs.SafeFileHandle);
             }
             return new StagedFile(temp, RelativePathOf(studyUid, seriesUid, sopInstanceUid, hash), hash, size);
         }
@@ -169,6 +172,7 @@ public sealed class FileStore : IDisposable
                 size = hashing.Length;
             }
             if (_barrier == null) input.Flush(flushToDisk: true);
+            else Writeback.Start(input.SafeFileHandle);
         }
         var temp = Path.Combine(folder, $".{Guid.NewGuid():N}{TempSuffix}");
         File.Move(source, temp);

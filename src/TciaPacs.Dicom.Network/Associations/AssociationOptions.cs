@@ -33,4 +33,12 @@ public sealed record AssociationOptions
     /// whose data sets the receiver will rewrite anyway (de-identification): no hash, no cost.
     /// </summary>
     public Func<DicomAssociation, NonCryptographicHashAlgorithm?>? DataSetHash { get; init; }
+
+    /// <summary>
+    /// When set and true for an association, each C-STORE spool's pages are sent to the disk as they are written
+    /// (<see cref="TciaPacs.Dicom.IO.Writeback"/>): for a receiver that keeps the spool as the stored file and makes it
+    /// durable before answering, the disk then works during the receive instead of after it. False for an association
+    /// whose spools are rewritten and deleted (writing them back would be disk work for nothing).
+    /// </summary>
+    public Func<DicomAssociation, bool>? SpoolWriteback { get; init; }
 }

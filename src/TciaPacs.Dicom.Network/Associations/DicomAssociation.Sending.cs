@@ -11,6 +11,8 @@ public sealed partial class DicomAssociation
     internal int MaxInMemoryDataSet => _options.MaxInMemoryDataSet;
     internal System.IO.Hashing.NonCryptographicHashAlgorithm? NewDataSetHash() => _options.DataSetHash?.Invoke(this);
 
+    internal bool WritesBackSpool() => _options.SpoolWriteback?.Invoke(this) == true;
+
     /// <summary>Data bytes per PDV: the peer's maximum P-DATA-TF length less the PDV item header (PS3.8 9.3.5.1), within our own cap.</summary>
     private int MaxPdvData
     {

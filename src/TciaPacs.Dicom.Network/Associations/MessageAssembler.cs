@@ -1,4 +1,5 @@
 using TciaPacs.Dicom.Diagnostics;
+using TciaPacs.Dicom.IO;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Pdus;
 
@@ -18,6 +19,11 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
     private Stream? _data;
     private System.IO.Hashing.NonCryptographicHashAlgorithm? _hash; // of a spooled data set, as it arrives
     private long _dataLength;
+    // Writeback of a spool the receiver keeps as the stored file: started every WritebackChunk bytes and at the end, so
+    // that the disk writes while the instance is received and checked, and the later durability barrier waits less.
+    private const long WritebackChunk = 1024 * 1024;
+    private bool _writeback;
+    private long _writebackFrom;
 
     /// <summary>Adds one fragment; returns the message it completes, if any.</summary>
     public DimseMessage? Add(Pdv pdv)
@@ -64,6 +70,8 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
             file.Write(header);
             _data = file;
             _hash = association.NewDataSetHash();
+            _writeback = association.WritesBackSpool();
+            _writebackFrom = 0;
         }
         else
         {
@@ -81,6 +89,12 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
             throw new PduException($"a {_pending.Command.Field} data set longer than {association.MaxInMemoryDataSet} bytes", AbortPdu.InvalidPduParameterValue);
         _data.Write(pdv.Data.Span);
         _hash?.Append(pdv.Data.Span);
+        if (_writeback && (pdv.IsLast || _data.Position - _writebackFrom >= WritebackChunk))
+        {
+            var spool = (FileStream)_data;
+            Writeback.Start(spool.SafeFileHandle, _writebackFrom, pdv.IsLast ? 0 : spool.Position - _writebackFrom);
+            _writebackFrom = spool.Position;
+        }
         if (!pdv.IsLast) return null;
         var message = _pending;
         message.DataSetLength = _dataLength;

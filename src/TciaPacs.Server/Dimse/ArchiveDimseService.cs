@@ -43,7 +43,14 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
     /// every data set is then rewritten and hashed as written.
     /// </summary>
     public System.IO.Hashing.NonCryptographicHashAlgorithm? NewDataSetHash(DicomAssociation association) =>
-        CollectionOf(association.CalledAe) is { } collection && !options.Deidentification.For(collection).Deidentifies ? DataSetHashing.Create() : null;
+        KeepsSpool(association) ? DataSetHashing.Create() : null;
+
+    /// <summary>
+    /// Whether the C-STORE spools of <paramref name="association"/> become the stored files (moved, not rewritten): so
+    /// when its called AE's collection stores as sent. Such spools are hashed and written back to disk as they arrive.
+    /// </summary>
+    public bool KeepsSpool(DicomAssociation association) =>
+        CollectionOf(association.CalledAe) is { } collection && !options.Deidentification.For(collection).Deidentifies;
 
     /// <summary>PS3.8 9.3.4: called AE not recognized (reason 7), calling AE not recognized (reason 3).</summary>
     public AssociateReject? Screen(AssociateRequest request)

@@ -34,7 +34,7 @@ internal static class DimseHost
             Address = IPAddress.Any,
             Port = dimse.Port,
             MaxAssociations = dimse.MaxAssociations,
-            Association = AssociationOptions(options) with { DataSetHash = service.NewDataSetHash },
+            Association = AssociationOptions(options) with { DataSetHash = service.NewDataSetHash, SpoolWriteback = service.KeepsSpool },
             TlsCertificate = dimse.TlsCertificate is { Length: > 0 } path ? X509CertificateLoader.LoadPkcs12FromFile(path, dimse.TlsCertificatePassword) : null,
         }, policy, service.Screen, service, logger);
         log.Information("DIMSE listening as AE {AeTitle} on port {Port}{Tls}: max {Max} associations, max PDU {MaxPdu}; peers: {Peers}",
