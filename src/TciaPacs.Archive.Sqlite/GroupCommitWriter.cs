@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using TciaPacs.Dicom.Diagnostics;
+using TciaPacs.Dicom.IO;
 
 namespace TciaPacs.Archive.Sqlite;
 
@@ -23,6 +24,8 @@ internal sealed class GroupCommitWriter : IDisposable
     private volatile bool _completed;
     private readonly Thread _thread;
     private bool? _flushing;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _wal;
+    private bool _noWal;
 
     public GroupCommitWriter(SqliteConnection connection)
     {
@@ -100,12 +103,29 @@ internal sealed class GroupCommitWriter : IDisposable
                 foreach (var w in batch) w.MarkUncommitted();
             }
             foreach (var w in batch) w.Complete();
+            if (_flushing == false) StartWalWriteback();
         }
         // An item enqueued while closing never ran: fail it rather than leave its caller waiting.
         while (_queue.TryDequeue(out var left))
         {
             left.Error = new ObjectDisposedException(nameof(GroupCommitWriter));
             left.Complete();
+        }
+    }
+
+    // A commit with synchronous=NORMAL leaves its WAL frames dirty in the page cache; the durability barrier's next
+    // syncfs (the next store's) would write them first. Started now, the disk writes them while that store arrives.
+    private void StartWalWriteback()
+    {
+        if (_noWal) return;
+        try
+        {
+            _wal ??= File.OpenHandle(_connection.DataSource + "-wal", FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            Writeback.Start(_wal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _noWal = true; // no WAL file beside the data source (in memory, or a link SQLite resolved): nothing to do
         }
     }
 
@@ -156,6 +176,7 @@ internal sealed class GroupCommitWriter : IDisposable
         _thread.Join();
         _signal.Dispose();
         Sql.ReleaseStatements(_connection);
+        _wal?.Dispose();
         _connection.Dispose();
     }
 
