@@ -2,7 +2,8 @@
 """The store's disk pattern with no DICOM work: what this disk allows an import that syncs before it acknowledges.
 
 WRITERS threads each write files of SIZE bytes (random, so nothing compresses) in 80 KiB pieces to a temporary name in
-a series folder (50 files a folder, 4 folders a study, as scripts/bench-import.sh lays out its input), rename them, and
+a series folder (50 files a folder, 4 folders a study, as scripts/bench-import.sh lays out its input), start their
+writeback at once (sync_file_range SYNC_FILE_RANGE_WRITE, as the store does since its twelfth pass), rename them, and
 wait for a syncfs(2) that started after their rename, shared by everyone waiting, as TciaPacs' DurabilityBarrier does.
 There is no parsing, hashing, catalog or index: the figure is a ceiling for `tciapacs import` on this disk.
 
@@ -69,6 +70,8 @@ def write_files():
         with open(temp, "wb") as f:
             for k in range(0, size, 81920):
                 f.write(data[k:k + 81920])
+            f.flush()
+            libc.sync_file_range(f.fileno(), ctypes.c_longlong(0), ctypes.c_longlong(0), ctypes.c_uint(2))
         os.rename(temp, os.path.join(series, "%d.dcm" % i))
         with state:
             need = started + 1  # a sync that starts after this rename
