@@ -109,6 +109,27 @@ public sealed class AssociationTests
     }
 
     [Test]
+    public async Task A_C_STORE_is_handled_on_the_read_loop_only_while_its_association_is_the_servers_only_one()
+    {
+        // Alone, a C-STORE skips the hand-off to a pool thread; beside another association (even an idle one) it
+        // must not hold up the read loop's thread, which may serve the other's I/O.
+        await using var server = new TestServer();
+        await using (var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])]))
+        {
+            Assert.That(await StoreAsync(client.Association, Instance("1.2.3.4.9", 1_000)), Is.EqualTo(DimseStatus.Success));
+            await client.ReleaseAsync();
+        }
+        await using var idle = await server.ConnectAsync([(SopClasses.Verification, [TransferSyntax.ImplicitVRLittleEndian.Uid])]);
+        await using (var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])]))
+        {
+            Assert.That(await StoreAsync(client.Association, Instance("1.2.3.4.10", 1_000)), Is.EqualTo(DimseStatus.Success));
+            await client.ReleaseAsync();
+        }
+        Assert.That(server.Provider.StoredOnReadLoop["1.2.3.4.9"], Is.True, "the only association");
+        Assert.That(server.Provider.StoredOnReadLoop["1.2.3.4.10"], Is.False, "beside another association");
+    }
+
+    [Test]
     public async Task Negotiation_answers_each_context_and_echoes_roles_and_extended_negotiation()
     {
         await using var server = new TestServer();

@@ -38,6 +38,7 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
     public List<RetrieveItem> RetrieveItems { get; } = [];
     public ConcurrentBag<string> Stored { get; } = [];
     public ConcurrentDictionary<string, byte[]?> DataSetHashes { get; } = new();
+    public ConcurrentDictionary<string, bool> StoredOnReadLoop { get; } = new();
     public TimeSpan PendingInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     protected override TimeSpan PendingResponseInterval => PendingInterval;
@@ -48,6 +49,7 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
         File.Copy(request.DataSetFile!, target, overwrite: true);
         Stored.Add(target);
         DataSetHashes[request.Command.AffectedSopInstanceUid!] = request.DataSetHash;
+        StoredOnReadLoop[request.Command.AffectedSopInstanceUid!] = association.OnReadLoop;
         return Task.FromResult(new StoreOutcome(DimseStatus.Success));
     }
 

@@ -122,9 +122,19 @@ public sealed partial class DicomAssociation
                 message.Dispose();
             }
         }
-        else if (!_requests.Writer.TryWrite(message))
+        else
         {
-            message.Dispose();
+            // The channel runs a waiting request loop inside this call (synchronous continuations); it tells that case
+            // apart by this thread (ProcessRequestsAsync).
+            _readLoopThread = Environment.CurrentManagedThreadId;
+            try
+            {
+                if (!_requests.Writer.TryWrite(message)) message.Dispose();
+            }
+            finally
+            {
+                _readLoopThread = 0;
+            }
         }
     }
 }

@@ -139,6 +139,7 @@ public sealed class DicomServer : IAsyncDisposable
             _log.LogInformation("Association {Association} accepted: {Accepted} of {Proposed} presentation contexts, max PDU {MaxPdu}, implementation {Implementation}{Identity}",
                 association, accepted, association.Request.PresentationContexts.Count, association.PeerMaxPduLength,
                 association.Request.UserInformation.ImplementationVersionName ?? association.Request.UserInformation.ImplementationClassUid, identity);
+            association.IsOnlyAssociation = () => Volatile.Read(ref _active) == 1;
             await association.RunAsync(_handler, _stopping.Token).ConfigureAwait(false);
             _log.LogInformation("Association {Association} ended: {Reason}", association, association.EndReason ?? "closed");
         }
