@@ -22,6 +22,18 @@ public sealed class BackgroundIndexerTests
     }
 
     [Test]
+    public void A_few_updates_with_no_read_after_them_still_run_on_their_own()
+    {
+        // The indexer is woken per batch, not per update; fewer than a batch must not wait for a read that may never come.
+        var slow = new SlowIndex { Delay = TimeSpan.Zero };
+        using var indexer = new BackgroundIndexer(slow);
+        for (var i = 0; i < 3; i++) indexer.Index(Instance($"1.8.{i}"));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (slow.Count < 3 && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(10);
+        Assert.That(slow.Count, Is.EqualTo(3));
+    }
+
+    [Test]
     public void Updates_from_many_threads_all_land_and_a_commit_follows_them()
     {
         var slow = new SlowIndex { Delay = TimeSpan.Zero };

@@ -15,6 +15,12 @@ public sealed class BackgroundIndexer : IQueryIndex
 {
     // Bounded: a sender faster than the indexer is slowed down here rather than filling memory with headers.
     private const int Capacity = 2048;
+    // The indexer is not woken for each update: at WakeAt waiting, when something reads the index, or after IdleWake.
+    // Woken per store, it ran beside every store's own work on a 2-core host, and each wake-up cost the storing thread
+    // a cross-CPU signal; in batches it runs less often (four associations: 13 of 16 side-by-side rounds faster). A read
+    // waits for what is queued either way; a batch is at most WakeAt updates, a few milliseconds of indexing.
+    private const int WakeAt = 32;
+    private static readonly TimeSpan IdleWake = TimeSpan.FromMilliseconds(20);
     private readonly IQueryIndex _inner;
     private readonly Action<string>? _onWarning;
     private readonly int _commitEvery;
@@ -90,7 +96,7 @@ public sealed class BackgroundIndexer : IQueryIndex
             }
             _queued++;
             _queue.Enqueue(update);
-            _signal.Set();
+            if (_queued - _done >= WakeAt) _signal.Set();
         }
     }
 
@@ -100,6 +106,7 @@ public sealed class BackgroundIndexer : IQueryIndex
         lock (_gate)
         {
             var target = _queued;
+            if (_done < target) _signal.Set();
             while (_done < target) Monitor.Wait(_gate);
         }
     }
@@ -111,7 +118,7 @@ public sealed class BackgroundIndexer : IQueryIndex
             if (!_queue.TryDequeue(out var update))
             {
                 if (_completed) return;
-                _signal.WaitOne();
+                _signal.WaitOne(IdleWake);
                 continue;
             }
             _slots.Release();
