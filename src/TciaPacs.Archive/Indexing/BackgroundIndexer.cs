@@ -15,7 +15,8 @@ public sealed class BackgroundIndexer : IQueryIndex
 {
     // Bounded: a sender faster than the indexer is slowed down here rather than filling memory with headers.
     private const int Capacity = 2048;
-    // The indexer is not woken for each update: at WakeAt waiting, when something reads the index, or after IdleWake.
+    // The indexer is not woken for each update: at WakeAt waiting, when something reads the index, or IdleWake after
+    // the first update that found it idle (with nothing queued it sleeps until then: no timer ticks in an idle server).
     // Woken per store, it ran beside every store's own work on a 2-core host, and each wake-up cost the storing thread
     // a cross-CPU signal; in batches it runs less often (four associations: 13 of 16 side-by-side rounds faster). A read
     // waits for what is queued either way; a batch is at most WakeAt updates, a few milliseconds of indexing.
@@ -30,6 +31,7 @@ public sealed class BackgroundIndexer : IQueryIndex
     // A kernel-backed event, not a BlockingCollection: its Take spins (sched_yield) each time the queue runs dry, which
     // with one association storing is after every instance, and that spin took CPU from the stores on a 2-core host.
     private readonly AutoResetEvent _signal = new(false);
+    private bool _idle; // the indexer sleeps with nothing queued (under _gate): the next update wakes it
     private volatile bool _completed;
     private readonly Thread _thread;
     private readonly object _gate = new();
@@ -96,7 +98,11 @@ public sealed class BackgroundIndexer : IQueryIndex
             }
             _queued++;
             _queue.Enqueue(update);
-            if (_queued - _done >= WakeAt) _signal.Set();
+            if (_idle || _queued - _done >= WakeAt)
+            {
+                _idle = false;
+                _signal.Set();
+            }
         }
     }
 
@@ -118,7 +124,11 @@ public sealed class BackgroundIndexer : IQueryIndex
             if (!_queue.TryDequeue(out var update))
             {
                 if (_completed) return;
-                _signal.WaitOne(IdleWake);
+                bool idle;
+                lock (_gate) idle = _idle = _queued == _done;
+                // Idle: sleep until the first update (or a read, or the close), then gather a batch for IdleWake.
+                if (idle) _signal.WaitOne();
+                if (!_completed) _signal.WaitOne(IdleWake);
                 continue;
             }
             _slots.Release();

@@ -9,7 +9,7 @@ namespace TciaPacs.Dicom.IO;
 /// left to write. It makes nothing durable by itself (no metadata, no device cache flush). Best effort: a no-op
 /// elsewhere and on any error.
 /// </summary>
-public static partial class Writeback
+public static class Writeback
 {
     private const uint SyncFileRangeWrite = 2;
     private static bool _unavailable = !OperatingSystem.IsLinux();
