@@ -84,7 +84,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         StageTrace.Mark(StageTrace.PipelineReturned, request.Command.AffectedSopInstanceUid);
         if (result.IsFailure || result.Status == StoreStatus.Refused)
             Log.LogWarning("{Association}: C-STORE {Sop}: {Result}", association, request.Command.AffectedSopInstanceUid, result.ToString());
-        else
+        else if (Log.IsEnabled(LogLevel.Debug)) // the result's text is built only when it is logged: once per instance
             Log.LogDebug("{Association}: C-STORE {Sop} into {Collection}: {Result}", association, request.Command.AffectedSopInstanceUid, collection, result.ToString());
         return new StoreOutcome(result.DimseStatus, result.IsFailure || result.Status == StoreStatus.Refused ? result.Reason : null);
     }
