@@ -85,7 +85,7 @@ public sealed class AssociationTests
     }
 
     [Test]
-    public async Task A_spool_is_written_back_as_it_arrives_when_asked_and_arrives_unchanged()
+    public async Task A_spool_is_written_back_as_it_arrives_when_asked_and_arrives_unchanged_and_a_query_after_it_is_answered()
     {
         // 3 MB in 4 KB PDUs: writeback is started every MiB and at the end. The spool must hold exactly what was sent,
         // and the option is asked once per C-STORE, for that C-STORE's association.
@@ -93,10 +93,21 @@ public sealed class AssociationTests
         await using var server = new TestServer(new AssociationOptions { MaxPduLength = 4096, SpoolWriteback = a => { asked.Enqueue(a.CalledAe); return true; } });
         var large = Instance("1.2.3.4.7", 3_000_001);
         var small = Instance("1.2.3.4.8", 10_001);
-        await using (var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid])]))
+        server.Provider.FindResults.Add(small);
+        await using (var client = await server.ConnectAsync([(CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid]), (SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid])]))
         {
             Assert.That(await StoreAsync(client.Association, large), Is.EqualTo(DimseStatus.Success));
             Assert.That(await StoreAsync(client.Association, small), Is.EqualTo(DimseStatus.Success));
+            // A request with an in-memory data set after them (an identifier): nothing of the spools' writeback applies.
+            var pc = client.Association.AcceptedContexts(SopClasses.StudyRootFind).First();
+            var identifier = new DicomDataset();
+            identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "STUDY");
+            var query = Part10.WriteDataSet(identifier, pc.AcceptedTransferSyntax!);
+            var statuses = new List<ushort>();
+            await foreach (var r in client.Association.SendRequestAsync(pc.Id, DimseCommand.Request(CommandField.CFindRequest, client.Association.NextMessageId(), SopClasses.StudyRootFind, true),
+                               (st, ct) => st.WriteAsync(query, ct).AsTask()))
+                using (r) statuses.Add(r.Command.Status);
+            Assert.That(statuses, Is.EqualTo(new[] { DimseStatus.Pending, DimseStatus.Success }));
             await client.ReleaseAsync();
         }
         Assert.That(asked, Has.Count.EqualTo(2));

@@ -56,6 +56,8 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
         if (!command.HasDataSet) return message;
         _pending = message;
         _dataLength = 0;
+        _writeback = false; // a spool's, set below: never carried over to an identifier kept in memory
+        _writebackFrom = 0;
         if (command.Field == CommandField.CStoreRequest)
         {
             StageTrace.Mark(StageTrace.CommandDecoded, command.AffectedSopInstanceUid);
@@ -71,7 +73,6 @@ internal sealed class MessageAssembler(DicomAssociation association) : IDisposab
             _data = file;
             _hash = association.NewDataSetHash();
             _writeback = association.WritesBackSpool();
-            _writebackFrom = 0;
         }
         else
         {
