@@ -246,7 +246,7 @@ public sealed class AssociationTests
     private static async Task<List<DimseMessage>> StudyGetAsync(TestServer server, string transferSyntax, List<string> received,
         Func<DicomAssociation, byte, ushort, Task>? afterStore = null, Func<DicomAssociation, Task>? afterGet = null)
     {
-        var receiver = new Receiver(received);
+        var receiver = new Receiver(received, Directory.CreateDirectory(Path.Combine(server.Folder, "got")).FullName);
         await using var client = await server.ConnectAsync(
             [(SopClasses.StudyRootGet, [transferSyntax]), (CtImage, [transferSyntax]), (SopClasses.Verification, [TransferSyntax.ImplicitVRLittleEndian.Uid])],
             roles: [new RoleSelection(CtImage, false, true)], handler: receiver);
@@ -353,13 +353,14 @@ public sealed class AssociationTests
         Assert.That(echo, Is.EqualTo(DimseStatus.Success), "the association goes on after the cancel");
     }
 
-    private sealed class Receiver(List<string> received) : IDimseRequestHandler
+    /// <summary>Keeps each sub-operation's data set in <paramref name="folder"/> (the test server's, deleted with it).</summary>
+    private sealed class Receiver(List<string> received, string folder) : IDimseRequestHandler
     {
         public Func<DicomAssociation, Task>? AfterStore { get; set; }
 
         public async Task HandleAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
         {
-            var copy = Path.Combine(Path.GetTempPath(), $"tciapacs-got-{Guid.NewGuid():N}.dcm");
+            var copy = Path.Combine(folder, $"{Guid.NewGuid():N}.dcm");
             File.Copy(request.DataSetFile!, copy);
             lock (received) received.Add(copy);
             await association.SendAsync(request.Context.Id, DimseCommand.ResponseTo(request.Command, DimseStatus.Success), (byte[]?)null, cancellationToken);

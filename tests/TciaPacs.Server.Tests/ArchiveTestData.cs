@@ -30,6 +30,8 @@ internal static class ArchiveTestData
     {
         var path = Path.Combine(Path.GetTempPath(), $"tciapacs-as-sent-{Environment.ProcessId}.json");
         File.WriteAllText(path, """{ "Deidentification": { "Default": { "Profile": "None" } } }""");
+        // One per test process; removed with it so that runs leave nothing in the temporary folder.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
         return path;
     });
 
