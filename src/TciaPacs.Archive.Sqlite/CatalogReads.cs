@@ -130,12 +130,12 @@ internal static class CatalogReads
     /// <summary>The files of a study, series or instance from the columns alone (no attribute documents decoded).</summary>
     public static IEnumerable<InstanceFile> InstanceFiles(SqliteConnection c, string studyUid, string? seriesUid, string? sopUid)
     {
-        var sql = "SELECT i.sop_uid, se.series_uid, s.study_uid, i.path, i.transfer_syntax, s.collection " +
+        var sql = "SELECT i.sop_uid, se.series_uid, s.study_uid, i.path, i.transfer_syntax, s.collection, i.sop_class_uid " +
                   "FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study s ON s.pk = i.study_pk WHERE s.study_uid = $study" +
                   (seriesUid != null ? " AND se.series_uid = $series" : "") + (sopUid != null ? " AND i.sop_uid = $sop" : "") + " ORDER BY i.sop_uid";
         using var cmd = Sql.Command(c, null, sql, ("$study", studyUid), ("$series", seriesUid ?? ""), ("$sop", sopUid ?? ""));
         using var r = cmd.ExecuteReader();
-        while (r.Read()) yield return new InstanceFile(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5));
+        while (r.Read()) yield return new InstanceFile(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6));
     }
 
     private const string InstanceSelect = """

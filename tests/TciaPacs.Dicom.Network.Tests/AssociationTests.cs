@@ -306,6 +306,55 @@ public sealed class AssociationTests
         Assert.That(received, Has.Count.EqualTo(6));
     }
 
+    private static readonly byte[] StrayMetaElement = [0x02, 0x00, 0x00, 0x02, (byte)'O', (byte)'B', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4];
+
+    [TestCase(300_000, false)] // file meta information longer than the 256 KiB read ahead of the send
+    [TestCase(262_140, false)] // the data set's first element header only partly in the read ahead
+    [TestCase(262_136, false)] // that header just in it
+    [TestCase(262_144, false)] // the data set begins where the read ahead ends
+    [TestCase(262_140, true)]  // a last meta element whose header is only partly in the read ahead
+    public async Task C_GET_sends_the_data_set_wherever_the_file_meta_information_ends(int dataSetStart, bool straddlingMetaElement)
+    {
+        await using var server = new TestServer();
+        var source = Path.Combine(server.Folder, "source");
+        Directory.CreateDirectory(source);
+        var path = Path.Combine(source, "0.dcm");
+        var original = Instance("1.2.3.0", 1000);
+        void Write(int privateBytes)
+        {
+            var meta = new DicomDataset();
+            meta.AddOrUpdate(DicomTags.PrivateInformationCreatorUID, VR.UI, "1.2.3.4");
+            meta.AddOrUpdate(DicomTags.PrivateInformation, VR.OB, new byte[privateBytes]);
+            new DicomFile(meta, original, TransferSyntax.ExplicitVRLittleEndian).Save(path);
+        }
+        long DataSetOffset() { using var f = File.OpenRead(path); return Part10.LocateDataSet(f)!.Value.Offset; }
+        Write(100_000);
+        Write(100_000 + dataSetStart - (int)DataSetOffset());
+        Assert.That(DataSetOffset(), Is.EqualTo(dataSetStart));
+        if (straddlingMetaElement)
+        {
+            // One more group 0002 element (OB, 4 bytes) where the data set began; our writer never puts one after (0002,0102).
+            var bytes = File.ReadAllBytes(path).ToList();
+            bytes.InsertRange(dataSetStart, StrayMetaElement);
+            File.WriteAllBytes(path, bytes.ToArray());
+            Assert.That(DataSetOffset(), Is.EqualTo(dataSetStart + 16));
+        }
+        server.Provider.RetrieveItems.Add(new RetrieveItem(path, CtImage, "1.2.3.0", TransferSyntax.ExplicitVRLittleEndian.Uid));
+
+        var received = new List<string>();
+        var responses = await StudyGetAsync(server, TransferSyntax.ExplicitVRLittleEndian.Uid, received);
+        Assert.That(responses[^1].Command.Status, Is.EqualTo(DimseStatus.Success));
+        responses.ForEach(r => r.Dispose());
+        Assert.That(received, Has.Count.EqualTo(1));
+        // The receiver's spool is a Part 10 header of its own, then the bytes received; a reader would take a group
+        // 0002 element leading them for meta information, so the bytes are checked.
+        Assert.That(File.ReadAllBytes(received[0]).AsSpan().IndexOf(StrayMetaElement), Is.EqualTo(-1), "no meta information element sent in the data set");
+        var got = DicomFile.Open(received[0]).Dataset;
+        Assert.That(got.Select(e => e.Tag), Is.EqualTo(original.Select(e => e.Tag)));
+        Assert.That(got.GetString(DicomTags.PatientName), Is.EqualTo("Doe^John"));
+        Assert.That(got.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(original.GetBytes(DicomTags.PixelData).ToArray()));
+    }
+
     [TestCase(0)]
     [TestCase(100)]
     [TestCase(300_000)]     // more than the 256 KiB read ahead of the send: the rest is streamed when sent

@@ -16,7 +16,7 @@ public sealed class AccessTests
                   { "AeTitle": "ECHOSCU", "Host": "127.0.0.1", "Port": 104 },
                   { "AeTitle": "FINDONLY", "Host": "127.0.0.1", "Port": 104, "Store": false, "Retrieve": false }
                 ],
-                "CalledAeCollections": { "TRIAL_A": "trial-a" }
+                "CalledAeCollections": { "TRIAL_A": "trial-a", "TRIAL_B": "trial-b" }
               }
             }
             """);
@@ -43,6 +43,24 @@ public sealed class AccessTests
             Assert.That(query.StdOut + query.StdErr, Does.Contain($"{GeneratedStudies.Studies} study result(s)"), "stored into the called AE's collection");
             var find = Tciapacs.Dcmtk("findscu", "-S", "-aet", "FINDONLY", "-aec", "TRIAL_A", "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID");
             Assert.That(ServerProcess.Count(find.StdOut + find.StdErr, "(Pending)"), Is.EqualTo(GeneratedStudies.Studies));
+
+            // A retrieve through a called AE sees that AE's collection only: by study UID (answered from the catalog's
+            // columns) and by patient (through the query engine).
+            int Got(string calledAe, params string[] keys)
+            {
+                var folder = Path.Combine(files, "got-" + Guid.NewGuid().ToString("N"));
+                Directory.CreateDirectory(folder);
+                var get = Tciapacs.Dcmtk("getscu", [keys[0].StartsWith("QueryRetrieveLevel=PATIENT", StringComparison.Ordinal) ? "-P" : "-S", "-aet", "ECHOSCU",
+                    "-aec", calledAe, "-od", folder, "127.0.0.1", server.PortText, .. keys.SelectMany(k => new[] { "-k", k })]);
+                Assert.That(get.ExitCode, Is.Zero, get.StdOut + get.StdErr);
+                return Directory.GetFiles(folder).Length;
+            }
+            var study = $"StudyInstanceUID={GeneratedStudies.StudyUid(0)}";
+            Assert.That(Got("TRIAL_A", "QueryRetrieveLevel=STUDY", study), Is.EqualTo(4));
+            Assert.That(Got("TRIAL_B", "QueryRetrieveLevel=STUDY", study), Is.Zero, "a study of another collection is not retrieved");
+            Assert.That(Got("TRIAL_A", "QueryRetrieveLevel=SERIES", study, $"SeriesInstanceUID={GeneratedStudies.SeriesUid(0, 1)}"), Is.EqualTo(2));
+            Assert.That(Got("TRIAL_A", "QueryRetrieveLevel=PATIENT", "PatientID=P1"), Is.EqualTo(8));
+            Assert.That(Got("TRIAL_B", "QueryRetrieveLevel=PATIENT", "PatientID=P1"), Is.Zero, "a patient's studies of another collection are not retrieved");
         }
         finally
         {

@@ -51,7 +51,8 @@ public interface ICatalog : IDisposable
             var study = e.Study?.GetString(TciaPacs.Dicom.DicomTags.StudyInstanceUID);
             var series = e.Series?.GetString(TciaPacs.Dicom.DicomTags.SeriesInstanceUID);
             if (e.RelativePath == null || study != studyUid || (seriesUid != null && series != seriesUid) || (sopUid != null && e.Key != sopUid)) continue;
-            yield return new InstanceFile(e.Key, series!, study, e.RelativePath, e.TransferSyntaxUid ?? "", e.Collection);
+            yield return new InstanceFile(e.Key, series!, study, e.RelativePath, e.TransferSyntaxUid ?? "", e.Collection,
+                e.Instance?.GetString(TciaPacs.Dicom.DicomTags.SOPClassUID)?.Trim('\0', ' ') ?? "");
         }
     }
 

@@ -20,15 +20,20 @@ public static class StoreSender
     /// is thrown by <see cref="SendAsync(DicomAssociation, PreparedInstance, string?, ushort?, CancellationToken)"/>,
     /// in the sub-operation it belongs to.
     /// </summary>
-    private static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item)
+    private static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item, ref ContextChoice last)
     {
-        var (context, transcode) = ChooseContext(association, item);
-        var prepared = new PreparedInstance(item, context);
-        if (context == null) return prepared;
+        // A retrieval's instances mostly share SOP class and transfer syntax: the previous choice is reused.
+        if (last.SopClassUid != item.SopClassUid || last.TransferSyntaxUid != item.TransferSyntaxUid)
+        {
+            var (c, t) = ChooseContext(association, item);
+            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, t);
+        }
+        var prepared = new PreparedInstance(item, last.Context);
+        if (last.Context == null) return prepared;
         try
         {
-            if (transcode) prepared.Parsed = DicomFile.Open(item.FilePath);
-            else prepared.ReadAhead(OpenAtDataSet(item));
+            if (last.Transcode) prepared.Parsed = DicomFile.Open(item.FilePath);
+            else prepared.ReadAhead(item.FilePath);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -72,7 +77,8 @@ public static class StoreSender
         ushort? moveOriginatorMessageId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (items.Count == 0) yield break;
-        PreparedInstance? next = Prepare(association, items[0]);
+        var choice = default(ContextChoice);
+        PreparedInstance? next = Prepare(association, items[0], ref choice);
         try
         {
             for (var i = 0; i < items.Count; i++)
@@ -81,7 +87,7 @@ public static class StoreSender
                 next = null;
                 // The send runs until it waits for the peer's C-STORE-RSP; the next instance is opened and read meanwhile.
                 var sending = SendAsync(association, current, moveOriginatorAe, moveOriginatorMessageId, cancellationToken);
-                if (i + 1 < items.Count) next = Prepare(association, items[i + 1]);
+                if (i + 1 < items.Count) next = Prepare(association, items[i + 1], ref choice);
                 ushort status = 0;
                 Exception? error = null;
                 try
@@ -118,22 +124,7 @@ public static class StoreSender
         return native == null ? (null, false) : (native, true);
     }
 
-    /// <summary>The file, open and positioned at its data set (after the file meta information).</summary>
-    private static FileStream OpenAtDataSet(RetrieveItem item)
-    {
-        // A small buffer for the meta information's little reads; the data set's large reads bypass it.
-        var file = new FileStream(item.FilePath, FileMode.Open, FileAccess.Read, FileShare.Read, 4096, FileOptions.SequentialScan);
-        try
-        {
-            file.Position = (Part10.LocateDataSet(file) ?? throw new InvalidDataException($"{item.FilePath}: no file meta information")).Offset;
-            return file;
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
-        }
-    }
+    private readonly record struct ContextChoice(string? SopClassUid, string? TransferSyntaxUid, PresentationContext? Context, bool Transcode);
 
     // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory. The
     // writer is synchronous, so its socket writes block: on a thread-pool thread, never on the thread that runs socket
@@ -156,9 +147,12 @@ internal sealed class PreparedInstance : IDisposable
     // while the peer stores the previous one; larger ones stream the rest when sent.
     private const int ReadAheadBytes = 256 * 1024;
 
-    private FileStream? _file;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _file;
+    private long _length;
     private byte[]? _head;
-    private int _headLength;
+    private int _headLength;   // bytes of the file in _head, from its start
+    private int _dataSetStart; // where the data set begins in it (after the file meta information)
+    private long _resumeAt;    // where the reads after the buffer's continue in the file
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
 
     internal PreparedInstance(RetrieveItem item, PresentationContext? context)
@@ -171,13 +165,38 @@ internal sealed class PreparedInstance : IDisposable
     internal PresentationContext? Context { get; }
     internal DicomFile? Parsed { get; set; }
 
-    internal void ReadAhead(FileStream file)
+    /// <summary>
+    /// Opens the file and reads its start, file meta information included, in one read; the data set's offset is
+    /// found in those bytes. (A stream per file cost a 4 KiB buffer, a read for the meta information, one for the
+    /// data and one more that found the end: on a retrieval's critical path, since the peer's C-STORE-RSP waits for
+    /// this to finish on the same thread.)
+    /// </summary>
+    internal void ReadAhead(string path)
     {
-        _file = file;
+        _file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        _length = RandomAccess.GetLength(_file);
         _head = ArrayPool<byte>.Shared.Rent(ReadAheadBytes);
-        // Synchronous: an asynchronous FileStream read is a thread-pool hand-off on Linux, and a stored file is
-        // usually in the page cache; a read from disk blocks one pool thread for at most one buffer.
-        _headLength = file.ReadAtLeast(_head, _head.Length, throwOnEndOfStream: false);
+        // Synchronous: an asynchronous read is a thread-pool hand-off on Linux, and a stored file is usually in the
+        // page cache; a read from disk blocks one pool thread for at most one buffer.
+        var want = (int)Math.Min(_head.Length, _length);
+        while (_headLength < want && RandomAccess.Read(_file, _head.AsSpan(_headLength, want - _headLength), _headLength) is var n and > 0) _headLength += n;
+        using var start = new MemoryStream(_head, 0, _headLength, writable: false);
+        // Exact when the whole file is in the buffer, or when the element after the meta information was (its group
+        // is what ends the meta information).
+        var located = Part10.LocateDataSet(start);
+        if (located is { } l && l.Offset <= _headLength && (_headLength == _length || l.Offset + 8 <= _headLength))
+        {
+            _dataSetStart = (int)l.Offset;
+            _resumeAt = _headLength;
+        }
+        else if (_headLength == _length) throw new InvalidDataException($"{path}: no file meta information, or one longer than the file");
+        else
+        {
+            // Meta information longer than the buffer: found in the file, and the data set read from there.
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            _resumeAt = (Part10.LocateDataSet(file) ?? throw new InvalidDataException($"{path}: no file meta information")).Offset;
+            _headLength = _dataSetStart = 0;
+        }
     }
 
     internal void Fail(Exception ex) => _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
@@ -186,10 +205,9 @@ internal sealed class PreparedInstance : IDisposable
 
     internal async Task WriteAsStoredAsync(Stream output, CancellationToken cancellationToken)
     {
-        await output.WriteAsync(_head.AsMemory(0, _headLength), cancellationToken).ConfigureAwait(false);
-        if (_headLength < _head!.Length) return;
+        await output.WriteAsync(_head.AsMemory(_dataSetStart, _headLength - _dataSetStart), cancellationToken).ConfigureAwait(false);
         int n;
-        while ((n = _file!.Read(_head)) > 0)
+        for (var at = _resumeAt; at < _length && (n = RandomAccess.Read(_file!, _head, at)) > 0; at += n)
             await output.WriteAsync(_head.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
     }
 

@@ -109,6 +109,19 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         if (!Allowed(association, p => p.Retrieve)) throw new DimseException($"{association.CallingAe} may not retrieve", 0x0124);
         var query = Parse(association, sopClassUid, identifier, retrieve: true);
         var items = new List<RetrieveItem>();
+        if (ByUids(query) is { } uids)
+        {
+            // The usual retrieve (one study, series or instance by its UIDs): the catalog's columns answer it without
+            // decoding an attribute document per instance, which took 6 ms before the first sub-operation of a
+            // 500-instance study.
+            foreach (var f in archive.Catalog.InstanceFiles(uids.Study, uids.Series, uids.Sop))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (query.Collections == null || query.Collections.Contains(f.Collection))
+                    items.Add(new RetrieveItem(archive.Files.FullPath(f.RelativePath), f.SopClassUid, f.SopInstanceUid, f.TransferSyntaxUid));
+            }
+            return Task.FromResult<IReadOnlyList<RetrieveItem>>(items);
+        }
         foreach (var match in archive.Query.Find(query, cancellationToken))
         {
             var entity = match.Entity;
