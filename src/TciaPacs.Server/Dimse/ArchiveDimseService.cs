@@ -132,6 +132,24 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         return Task.FromResult<IReadOnlyList<RetrieveItem>>(items);
     }
 
+    /// <summary>
+    /// The study, series and instance UIDs of a retrieve that names each by a single value, down from the study, and
+    /// nothing else; null for any other (a patient, UID lists), which the query engine resolves.
+    /// </summary>
+    private static (string Study, string? Series, string? Sop)? ByUids(DicomQuery query)
+    {
+        string? study = null, series = null, sop = null;
+        foreach (var k in query.Keys)
+        {
+            if (k.Kind != MatchKind.SingleValue) return null;
+            if (k.Tag == DicomTags.StudyInstanceUID) study = k.Value;
+            else if (k.Tag == DicomTags.SeriesInstanceUID) series = k.Value;
+            else if (k.Tag == DicomTags.SOPInstanceUID) sop = k.Value;
+            else return null;
+        }
+        return study == null ? null : (study, series, sop);
+    }
+
     protected override MoveDestination? FindMoveDestination(DicomAssociation association, string aeTitle) =>
         Peer(aeTitle) is { } p ? new MoveDestination(p.AeTitle, p.Host, p.Port) : null;
 
