@@ -55,6 +55,7 @@ public sealed partial class DicomAssociation
         }
         finally
         {
+            Interlocked.Exchange(ref _lastSendTimestamp, System.Diagnostics.Stopwatch.GetTimestamp());
             _writeLock.Release();
         }
         Touch();

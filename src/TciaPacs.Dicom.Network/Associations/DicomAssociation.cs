@@ -29,6 +29,8 @@ public sealed partial class DicomAssociation : IAsyncDisposable
     private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastActivity;
+    private readonly ReplyPoll? _replyPoll;
+    private long _lastSendTimestamp; // Stopwatch ticks when the last message went out: the start of a reply's poll window
     private int _busy;
     private int _messageId;
     private int _closing;
@@ -44,6 +46,7 @@ public sealed partial class DicomAssociation : IAsyncDisposable
         Accepted = accepted;
         Remote = remote;
         PeerMaxPduLength = isRequestor ? accepted.UserInformation.MaxPduLength : request.UserInformation.MaxPduLength;
+        if (options.ReplyPollWindow > TimeSpan.Zero && ReplyPoll.PlainSocketOf(stream) is { } socket) _replyPoll = new ReplyPoll(socket, options.ReplyPollWindow);
         State = AssociationState.Sta6Established;
     }
 

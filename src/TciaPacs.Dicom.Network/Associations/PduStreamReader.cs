@@ -18,6 +18,9 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
     private readonly byte[] _received = new byte[ReceiveBufferSize];
     private int _start, _end;   // unread bytes: _received[_start.._end]
 
+    /// <summary>Called before each receive that may block (an association polls there for a reply due soon, <see cref="ReplyPoll"/>).</summary>
+    public Action? BeforeReceive { get; set; }
+
     /// <summary>A PDU whose body is rented: return it with <see cref="Return"/>.</summary>
     public readonly record struct RawPdu(PduType Type, byte[] Buffer, int Length)
     {
@@ -38,6 +41,7 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
         }
         while (_end < count)
         {
+            BeforeReceive?.Invoke();
             var n = await stream.ReadAsync(_received.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (n == 0) return false;
             _end += n;
@@ -73,7 +77,11 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
             var buffered = (int)Math.Min(length, _end - _start);
             _received.AsSpan(_start, buffered).CopyTo(buffer);
             _start += buffered;
-            if (buffered < length) await stream.ReadExactlyAsync(buffer.AsMemory(buffered, (int)length - buffered), cancellationToken).ConfigureAwait(false);
+            if (buffered < length)
+            {
+                BeforeReceive?.Invoke();
+                await stream.ReadExactlyAsync(buffer.AsMemory(buffered, (int)length - buffered), cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {

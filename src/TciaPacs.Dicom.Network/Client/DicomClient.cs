@@ -59,6 +59,8 @@ public static class DicomClient
 /// <summary>A stream that also disposes the TcpClient it came from.</summary>
 internal sealed class OwningStream(Stream inner, IDisposable owner) : Stream
 {
+    public Stream Inner => inner;
+
     public override bool CanRead => inner.CanRead;
     public override bool CanSeek => false;
     public override bool CanWrite => inner.CanWrite;

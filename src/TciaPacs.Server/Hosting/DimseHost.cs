@@ -52,6 +52,7 @@ internal static class DimseHost
         ArtimTimeout = TimeSpan.FromSeconds(options.Dimse.ArtimTimeoutSeconds),
         IdleTimeout = TimeSpan.FromSeconds(options.Dimse.IdleTimeoutSeconds),
         TempDirectory = SpoolDirectory(options),
+        ReplyPollWindow = TimeSpan.FromMicroseconds(Math.Max(0, options.Dimse.ReplyPollMicroseconds)),
     };
 
     /// <summary>Verification and Q/R with the native transfer syntaxes; storage with every registered one (stored as received).</summary>

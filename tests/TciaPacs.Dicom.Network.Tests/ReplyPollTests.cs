@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using NUnit.Framework;
+using TciaPacs.Dicom.Network.Associations;
+
+namespace TciaPacs.Dicom.Network.Tests;
+
+/// <summary>The poll for a reply due soon (<see cref="ReplyPoll"/>): it ends when a byte comes, at its deadline, or never starts.</summary>
+public class ReplyPollTests
+{
+    private Socket _reader = null!, _writer = null!;
+
+    [SetUp]
+    public void Connect()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        _writer = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        _writer.Connect(listener.LocalEndPoint!);
+        _reader = listener.Accept();
+    }
+
+    [TearDown]
+    public void Close()
+    {
+        _reader.Dispose();
+        _writer.Dispose();
+    }
+
+    [Test]
+    public async Task Ends_as_soon_as_a_byte_is_readable()
+    {
+        var poll = new ReplyPoll(_reader, TimeSpan.FromSeconds(30), new PollGate());
+        var clock = Stopwatch.StartNew();
+        var waiting = Task.Run(() => poll.Wait(Stopwatch.GetTimestamp()));
+        await Task.Delay(100);
+        Assert.That(waiting.IsCompleted, Is.False, "no byte yet: still polling");
+        _writer.Send([0x04]);
+        Assert.That(await waiting.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "a byte ends the poll long before its 30 s window");
+    }
+
+    [Test]
+    public void Gives_up_at_the_end_of_the_window()
+    {
+        var poll = new ReplyPoll(_reader, TimeSpan.FromMilliseconds(80), new PollGate());
+        var clock = Stopwatch.StartNew();
+        Assert.That(poll.Wait(Stopwatch.GetTimestamp()), Is.False);
+        Assert.That(clock.Elapsed, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(79)));
+    }
+
+    [Test]
+    public void Does_not_poll_once_the_window_has_passed()
+    {
+        var poll = new ReplyPoll(_reader, TimeSpan.FromSeconds(1), new PollGate());
+        var clock = Stopwatch.StartNew();
+        Assert.That(poll.Wait(Stopwatch.GetTimestamp() - 2 * Stopwatch.Frequency), Is.False);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromMilliseconds(500)));
+        Assert.That(poll.IsOff, Is.False, "a window that passed before the poll is not a miss");
+    }
+
+    [Test]
+    public void Stops_polling_for_a_peer_whose_replies_keep_missing_the_window()
+    {
+        var poll = new ReplyPoll(_reader, TimeSpan.FromMilliseconds(5), new PollGate());
+        for (var i = 0; i < ReplyPoll.MissesBeforeOff - 1; i++) Assert.That(poll.Wait(Stopwatch.GetTimestamp()), Is.False);
+        Assert.That(poll.IsOff, Is.False);
+        _writer.Send([0x04]);
+        Assert.That(poll.Wait(Stopwatch.GetTimestamp()), Is.True, "a reply in time resets the count");
+        _reader.Receive(new byte[1]);
+        for (var i = 0; i < ReplyPoll.MissesBeforeOff; i++) poll.Wait(Stopwatch.GetTimestamp());
+        Assert.That(poll.IsOff, Is.True);
+
+        var longWindow = new ReplyPoll(_reader, TimeSpan.FromSeconds(30), new PollGate());
+        for (var i = 0; i < ReplyPoll.MissesBeforeOff; i++) longWindow.Wait(Stopwatch.GetTimestamp() - 30 * Stopwatch.Frequency + Stopwatch.Frequency / 200);
+        Assert.That(longWindow.IsOff, Is.True);
+        var clock = Stopwatch.StartNew();
+        Assert.That(longWindow.Wait(Stopwatch.GetTimestamp()), Is.False);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "once off, a 30 s window is not polled");
+    }
+
+    [Test]
+    public async Task One_poller_at_a_time_per_gate()
+    {
+        var gate = new PollGate();
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var first = new ReplyPoll(_reader, TimeSpan.FromSeconds(30), gate);
+        var polling = Task.Run(() => first.Wait(Stopwatch.GetTimestamp()));
+        await Task.Delay(100);
+        Assert.That(polling.IsCompleted, Is.False);
+
+        var second = new ReplyPoll(_writer, TimeSpan.FromSeconds(30), gate);
+        var clock = Stopwatch.StartNew();
+        Assert.That(second.Wait(Stopwatch.GetTimestamp()), Is.False, "the gate is held: the second reader blocks at once instead");
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+        Assert.That(second.IsOff, Is.False, "a closed gate is not a miss");
+
+        _writer.Send([0x04]);
+        Assert.That(await polling.WaitAsync(TimeSpan.FromSeconds(10)), Is.True);
+        Assert.That(gate.TryEnter(), Is.True, "the gate opens when the poll ends");
+    }
+
+    [Test]
+    public void Ends_when_the_socket_is_closed_under_it()
+    {
+        var poll = new ReplyPoll(_reader, TimeSpan.FromSeconds(30), new PollGate());
+        var waiting = Task.Run(() => poll.Wait(Stopwatch.GetTimestamp()));
+        Thread.Sleep(50);
+        _reader.Dispose();
+        Assert.That(waiting.Wait(TimeSpan.FromSeconds(10)), Is.True, "the poll ends");
+        Assert.That(waiting.Result, Is.False);
+    }
+
+    [Test]
+    public void Polls_plain_tcp_only()
+    {
+        using var network = new NetworkStream(_reader, ownsSocket: false);
+        Assert.That(ReplyPoll.PlainSocketOf(network), Is.SameAs(_reader));
+        using var ssl = new System.Net.Security.SslStream(new NetworkStream(_writer, ownsSocket: false));
+        Assert.That(ReplyPoll.PlainSocketOf(ssl), Is.Null, "TLS: readable bytes need not make a record");
+        Assert.That(ReplyPoll.PlainSocketOf(new MemoryStream()), Is.Null);
+    }
+}
