@@ -84,6 +84,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         }
         var sop = request.Command.AffectedSopClassUid ?? request.Context.AbstractSyntax;
         var count = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         try
         {
             await foreach (var match in FindAsync(association, sop, identifier, cancellationToken).ConfigureAwait(false))
@@ -105,13 +106,14 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
             await RespondAsync(association, request, ex.Status, ex.Message, null, CancellationToken.None).ConfigureAwait(false);
             return;
         }
-        Log.LogInformation("{Association}: C-FIND {Sop}: {Count} matches", association, DicomUids.Lookup(sop).Name, count);
+        Log.LogInformation("{Association}: C-FIND {Sop}: {Count} matches in {Elapsed:F1} ms", association, DicomUids.Lookup(sop).Name, count, clock.Elapsed.TotalMilliseconds);
         await RespondAsync(association, request, DimseStatus.Success, null, null, CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>C-MOVE (PS3.7 9.1.4, PS3.4 C.4.2): sub-operations as C-STORE SCU on a new association to the Move Destination.</summary>
     protected virtual async Task OnCMoveRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var destinationAe = request.Command.MoveDestination ?? "";
         if (FindMoveDestination(association, destinationAe) is not { } destination)
         {
@@ -134,6 +136,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         {
             var rq = new AssociateRequest { CalledAe = destination.AeTitle, CallingAe = association.CalledAe, PresentationContexts = contexts };
             sub = await DicomClient.ConnectAsync(destination.Host, destination.Port, rq, SubAssociationOptions, log: Log, cancellationToken: cancellationToken).ConfigureAwait(false);
+            Log.LogDebug("{Association}: C-MOVE: {Count} instances resolved and {Destination} associated in {Elapsed:F1} ms", association, items.Count, destination.AeTitle, clock.Elapsed.TotalMilliseconds);
         }
         catch (Exception ex) when (ex is AssociationRejectedException or AssociationAbortedException or IOException or System.Net.Sockets.SocketException or OperationCanceledException)
         {
@@ -147,16 +150,17 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
             await RunSubOperationsAsync(association, request, sub.Association, items, counts, request.Command.MessageId, cancellationToken).ConfigureAwait(false);
             if (!sub.Association.Closed.IsCancellationRequested) await sub.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        Log.LogInformation("{Association}: C-MOVE to {Destination}: {Counts}", association, destination.AeTitle, counts);
+        Log.LogInformation("{Association}: C-MOVE to {Destination}: {Counts} in {Elapsed:F1} ms", association, destination.AeTitle, counts, clock.Elapsed.TotalMilliseconds);
     }
 
     /// <summary>C-GET (PS3.7 9.1.3, PS3.4 C.4.3): sub-operations as C-STORE on this association, the requestor in the SCP role.</summary>
     protected virtual async Task OnCGetRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         if (await ResolveAsync(association, request, cancellationToken).ConfigureAwait(false) is not { } items) return;
         var counts = new SubOperations(items.Count);
         await RunSubOperationsAsync(association, request, association, items, counts, null, cancellationToken).ConfigureAwait(false);
-        Log.LogInformation("{Association}: C-GET: {Counts}", association, counts);
+        Log.LogInformation("{Association}: C-GET: {Counts} in {Elapsed:F1} ms", association, counts, clock.Elapsed.TotalMilliseconds);
     }
 
     private async Task<IReadOnlyList<RetrieveItem>?> ResolveAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
