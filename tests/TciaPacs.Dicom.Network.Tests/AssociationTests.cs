@@ -287,6 +287,19 @@ public sealed class AssociationTests
         Assert.That(got.Dataset.GetString(DicomTags.PatientName), Is.EqualTo("Doe^John"));
     }
 
+    [Test]
+    public async Task A_retrieval_polls_for_its_responses()
+    {
+        await using var server = new TestServer();
+        StageRetrieveItems(server, 40, 1000);
+        var before = ReplyPoll.Counts.Polls;
+        var received = new List<string>();
+        var responses = await StudyGetAsync(server, TransferSyntax.ExplicitVRLittleEndian.Uid, received);
+        Assert.That(responses[^1].Command.Status, Is.EqualTo(DimseStatus.Success));
+        Assert.That(received, Has.Count.EqualTo(40));
+        Assert.That(ReplyPoll.Counts.Polls - before, Is.GreaterThan(0), "the sub-operations' responses were polled for");
+    }
+
     [TestCase(0, 5)]
     [TestCase(3_600_000, 0)]
     public async Task C_GET_pending_responses_come_at_most_once_per_interval_and_count_down(int intervalMs, int expectedPending)

@@ -114,6 +114,100 @@ public class ReplyPollTests
     }
 
     [Test]
+    public void Worth_polling_only_while_the_window_is_open_and_nothing_is_readable()
+    {
+        var poll = new ReplyPoll(_reader, TimeSpan.FromSeconds(30), new PollGate());
+        Assert.That(poll.IsWorthPolling(Stopwatch.GetTimestamp()), Is.True);
+        Assert.That(poll.IsWorthPolling(Stopwatch.GetTimestamp() - 31 * Stopwatch.Frequency), Is.False, "the window has passed");
+        _writer.Send([0x04]);
+        var clock = Stopwatch.StartNew();
+        while (_reader.Available == 0 && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(1);
+        Assert.That(poll.IsWorthPolling(Stopwatch.GetTimestamp()), Is.False, "a byte is readable already");
+        _reader.Dispose();
+        Assert.That(poll.IsWorthPolling(Stopwatch.GetTimestamp()), Is.False, "the socket is gone");
+    }
+
+    [Test]
+    public void A_reader_outside_the_thread_pool_lets_a_receive_wait_at_least_every_MaxHold_however_well_it_polls()
+    {
+        // The peer answers each PDU the reader has read with the next one, 50 µs later; the reader awaits a reply all
+        // the time, with a 30 s window, so every poll would succeed. On a thread outside the pool (a socket I/O thread,
+        // with inline completions), the reader must still let a receive wait now and then, so that the thread serves
+        // other connections.
+        var counting = new CountingStream(new NetworkStream(_reader, ownsSocket: false));
+        var reader = new PduStreamReader(counting, new AssociationOptions())
+        {
+            ReplyPoll = new ReplyPoll(_reader, TimeSpan.FromSeconds(30), new PollGate()),
+            ReplyDueSince = () => Stopwatch.GetTimestamp(),
+        };
+        const int count = 2000;
+        var read = 0;
+        using var stop = new CancellationTokenSource();
+        var peer = new Thread(() =>
+        {
+            byte[] pdu = [0x04, 0, 0, 0, 0, 6, 0, 0, 0, 2, 1, 3];
+            for (var i = 0; i < count && !stop.IsCancellationRequested; i++)
+            {
+                while (Volatile.Read(ref read) < i && !stop.IsCancellationRequested) Thread.Yield();
+                var at = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 20_000;
+                while (Stopwatch.GetTimestamp() < at) Thread.Yield();
+                _writer.Send(pdu);
+            }
+        }) { IsBackground = true };
+        var polls = ReplyPoll.Counts.Polls;
+        var clock = Stopwatch.StartNew();
+        Exception? failure = null;
+        var loop = new Thread(() =>
+        {
+            try
+            {
+                while (read < count)
+                {
+                    reader.ReadAsync(CancellationToken.None).GetAwaiter().GetResult()!.Value.Return();
+                    Interlocked.Increment(ref read);
+                }
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+        }) { IsBackground = true };
+        peer.Start();
+        loop.Start();
+        var done = loop.Join(TimeSpan.FromSeconds(60));
+        stop.Cancel();
+        Assert.That(done && failure == null, Is.True, $"read {read} of {count}: {failure}");
+        var elapsedMs = clock.Elapsed.TotalMilliseconds;
+        TestContext.Progress.WriteLine($"{counting.Waited} receives waited, {ReplyPoll.Counts.Polls - polls} polls, in {elapsedMs:F0} ms");
+        Assert.That(ReplyPoll.Counts.Polls - polls, Is.GreaterThan(count / 10), "the reader polled");
+        // About one in every MaxHold and a wake-up; a tenth of that leaves room for a loaded machine. Without the bound: none.
+        Assert.That(counting.Waited, Is.GreaterThanOrEqualTo(Math.Max(5, (int)(elapsedMs / PduStreamReader.MaxHold.TotalMilliseconds / 10))),
+            $"{counting.Waited} receives waited in {elapsedMs:F0} ms");
+    }
+
+    /// <summary>Counts the receives that could not complete at once.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public int Waited;
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var receiving = inner.ReadAsync(buffer, cancellationToken);
+            if (!receiving.IsCompleted) Interlocked.Increment(ref Waited);
+            return receiving;
+        }
+        public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Test]
     public void Polls_plain_tcp_only()
     {
         using var network = new NetworkStream(_reader, ownsSocket: false);

@@ -12,12 +12,10 @@ public sealed partial class DicomAssociation
     private async Task ReadLoopAsync()
     {
         _reader ??= new PduStreamReader(_stream, _options);
-        if (_replyPoll is { } poll) _reader.BeforeReceive = () =>
-        {
-            // Only while a request of ours awaits its response: a reply is then due (a C-STORE-RSP within a few tenths
-            // of a millisecond); a peer's next request may be minutes away.
-            if (!_awaiting.IsEmpty) poll.Wait(Interlocked.Read(ref _lastSendTimestamp));
-        };
+        _reader.ReplyPoll = _replyPoll;
+        // Only while a request of ours awaits its response: a reply is then due (a C-STORE-RSP within a few tenths of a
+        // millisecond); a peer's next request may be minutes away.
+        _reader.ReplyDueSince = () => _awaiting.IsEmpty ? null : Interlocked.Read(ref _lastSendTimestamp);
         var assembler = new MessageAssembler(this);
         try
         {

@@ -18,8 +18,37 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
     private readonly byte[] _received = new byte[ReceiveBufferSize];
     private int _start, _end;   // unread bytes: _received[_start.._end]
 
-    /// <summary>Called before each receive that may block (an association polls there for a reply due soon, <see cref="ReplyPoll"/>).</summary>
-    public Action? BeforeReceive { get; set; }
+    /// <summary>Polls for a reply due soon before a receive that may block (<see cref="ReplyPoll"/>); null: never.</summary>
+    public ReplyPoll? ReplyPoll { get; set; }
+
+    /// <summary>When a reply is awaited, when the last message went out (<see cref="System.Diagnostics.Stopwatch"/> ticks: the poll window's start); else null.</summary>
+    public Func<long?>? ReplyDueSince { get; set; }
+
+    // A read loop whose polls keep succeeding never waits, so it keeps the thread it runs on. Outside the thread pool
+    // that is a socket I/O thread (inline completions), where every other connection's I/O completes: such a loop
+    // stops polling MaxHold after its last receive that waited, so that its next receive waits and frees the thread.
+    // (Moving to a pool thread instead was slower: each reply then also woke the idle socket I/O thread, for nothing.)
+    internal static readonly TimeSpan MaxHold = TimeSpan.FromMilliseconds(1);
+    private static readonly long MaxHoldTicks = (long)(MaxHold.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+    private long _resumedAt; // when a receive that waited last completed (Stopwatch ticks)
+
+    private void PollForReply()
+    {
+        if (ReplyPoll is not { } poll || ReplyDueSince?.Invoke() is not { } sentAt || !poll.IsWorthPolling(sentAt)) return;
+        if (!Thread.CurrentThread.IsThreadPoolThread && System.Diagnostics.Stopwatch.GetTimestamp() - _resumedAt >= MaxHoldTicks) return;
+        poll.Wait(sentAt);
+    }
+
+    /// <summary>One receive, after a poll for a reply due soon; notes when a receive had to wait (see <see cref="MaxHold"/>).</summary>
+    private async ValueTask<int> ReceiveAsync(Memory<byte> into, CancellationToken cancellationToken)
+    {
+        PollForReply();
+        var receiving = stream.ReadAsync(into, cancellationToken);
+        if (receiving.IsCompleted) return receiving.GetAwaiter().GetResult();
+        var n = await receiving.ConfigureAwait(false);
+        _resumedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        return n;
+    }
 
     /// <summary>A PDU whose body is rented: return it with <see cref="Return"/>.</summary>
     public readonly record struct RawPdu(PduType Type, byte[] Buffer, int Length)
@@ -41,8 +70,7 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
         }
         while (_end < count)
         {
-            BeforeReceive?.Invoke();
-            var n = await stream.ReadAsync(_received.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            var n = await ReceiveAsync(_received.AsMemory(_end), cancellationToken).ConfigureAwait(false);
             if (n == 0) return false;
             _end += n;
         }
@@ -77,10 +105,11 @@ internal sealed class PduStreamReader(Stream stream, AssociationOptions options)
             var buffered = (int)Math.Min(length, _end - _start);
             _received.AsSpan(_start, buffered).CopyTo(buffer);
             _start += buffered;
-            if (buffered < length)
+            for (var got = buffered; got < length;)
             {
-                BeforeReceive?.Invoke();
-                await stream.ReadExactlyAsync(buffer.AsMemory(buffered, (int)length - buffered), cancellationToken).ConfigureAwait(false);
+                var n = await ReceiveAsync(buffer.AsMemory(got, (int)length - got), cancellationToken).ConfigureAwait(false);
+                if (n == 0) throw new EndOfStreamException($"the connection closed inside a {pduType} PDU ({got} of {length} bytes)");
+                got += n;
             }
         }
         catch

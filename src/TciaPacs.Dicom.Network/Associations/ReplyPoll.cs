@@ -8,7 +8,8 @@ namespace TciaPacs.Dicom.Network.Associations;
 /// A retrieval's sub-operations go one at a time (no asynchronous operations window), and the peer's C-STORE-RSP
 /// comes 0.1–0.3 ms after each C-STORE. A reader that blocks is woken by the kernel when it comes; on a virtual machine
 /// whose idle vCPUs halt, that wake-up is paid on every sub-operation (a loopback ping-pong here: 65 µs blocking, 22 µs
-/// polling). The poller yields its CPU between polls, so a peer scheduled on the same CPU still runs.
+/// polling). The poller yields its CPU between polls, so a peer scheduled on the same CPU still runs. On a socket I/O
+/// thread a reader polls for at most <see cref="PduStreamReader.MaxHold"/> after its last receive that waited.
 /// Bounded three ways: the caller polls only while a request of ours awaits its response; one poller at a time per
 /// <see cref="PollGate"/> (it holds a socket I/O thread that other connections' completions may need); and polling
 /// stops for good on a connection whose replies missed the window <see cref="MissesBeforeOff"/> times in a row
@@ -22,8 +23,27 @@ internal sealed class ReplyPoll(Socket socket, TimeSpan window, PollGate? gate =
     private readonly PollGate _gate = gate ?? PollGate.Process;
     private int _misses;
 
+    private static long s_polls, s_pollsOffThreadPool;
+
+    /// <summary>Polls begun in this process, and those of them on a thread outside the thread pool (diagnostics, tests).</summary>
+    internal static (long Polls, long OffThreadPool) Counts => (Interlocked.Read(ref s_polls), Interlocked.Read(ref s_pollsOffThreadPool));
+
     /// <summary>Whether this connection's replies missed the window too often to poll for them again.</summary>
     public bool IsOff => _misses >= MissesBeforeOff;
+
+    /// <summary>Whether a poll from now could help: polling is on, the window that began at <paramref name="sentAt"/> is still open, and nothing is readable yet.</summary>
+    public bool IsWorthPolling(long sentAt)
+    {
+        if (IsOff || Stopwatch.GetTimestamp() >= sentAt + _windowTicks) return false;
+        try
+        {
+            return socket.Available == 0;
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            return false;
+        }
+    }
 
     /// <summary>
     /// Polls until a byte is readable, or until the window that began at <paramref name="sentAt"/> (a
@@ -36,6 +56,8 @@ internal sealed class ReplyPoll(Socket socket, TimeSpan window, PollGate? gate =
         var deadline = sentAt + _windowTicks;
         if (Stopwatch.GetTimestamp() >= deadline) return false;
         if (!_gate.TryEnter()) return false;
+        Interlocked.Increment(ref s_polls);
+        if (!Thread.CurrentThread.IsThreadPoolThread) Interlocked.Increment(ref s_pollsOffThreadPool);
         try
         {
             while (socket.Available == 0)
