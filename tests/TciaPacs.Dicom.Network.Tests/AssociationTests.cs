@@ -292,12 +292,12 @@ public sealed class AssociationTests
     {
         await using var server = new TestServer();
         StageRetrieveItems(server, 40, 1000);
-        var before = ReplyPoll.Counts.Polls;
+        var before = ReplyPoll.Polls;
         var received = new List<string>();
         var responses = await StudyGetAsync(server, TransferSyntax.ExplicitVRLittleEndian.Uid, received);
         Assert.That(responses[^1].Command.Status, Is.EqualTo(DimseStatus.Success));
         Assert.That(received, Has.Count.EqualTo(40));
-        Assert.That(ReplyPoll.Counts.Polls - before, Is.GreaterThan(0), "the sub-operations' responses were polled for");
+        Assert.That(ReplyPoll.Polls - before, Is.GreaterThan(0), "the sub-operations' responses were polled for");
     }
 
     [TestCase(0, 5)]

@@ -23,10 +23,10 @@ internal sealed class ReplyPoll(Socket socket, TimeSpan window, PollGate? gate =
     private readonly PollGate _gate = gate ?? PollGate.Process;
     private int _misses;
 
-    private static long s_polls, s_pollsOffThreadPool;
+    private static long s_polls;
 
-    /// <summary>Polls begun in this process, and those of them on a thread outside the thread pool (diagnostics, tests).</summary>
-    internal static (long Polls, long OffThreadPool) Counts => (Interlocked.Read(ref s_polls), Interlocked.Read(ref s_pollsOffThreadPool));
+    /// <summary>Polls begun in this process (diagnostics, tests).</summary>
+    internal static long Polls => Interlocked.Read(ref s_polls);
 
     /// <summary>Whether this connection's replies missed the window too often to poll for them again.</summary>
     public bool IsOff => _misses >= MissesBeforeOff;
@@ -57,7 +57,6 @@ internal sealed class ReplyPoll(Socket socket, TimeSpan window, PollGate? gate =
         if (Stopwatch.GetTimestamp() >= deadline) return false;
         if (!_gate.TryEnter()) return false;
         Interlocked.Increment(ref s_polls);
-        if (!Thread.CurrentThread.IsThreadPoolThread) Interlocked.Increment(ref s_pollsOffThreadPool);
         try
         {
             while (socket.Available == 0)
