@@ -74,6 +74,12 @@ public sealed class SqliteCatalog : ICatalog
         foreach (var i in CatalogReads.InstanceFiles(c, studyUid, seriesUid, sopUid)) yield return i;
     }
 
+    public string? PatientIdOfStudy(string studyUid)
+    {
+        using var c = OpenRead();
+        return Sql.Scalar(c, null, "SELECT p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = $study", ("$study", studyUid)) as string;
+    }
+
     public long CountInstances()
     {
         using var c = OpenRead();

@@ -42,6 +42,20 @@ public sealed class CatalogLookupTests : TempFolderTest
     }
 
     [Test]
+    public async Task A_studys_Patient_ID_comes_from_its_patient_row()
+    {
+        using var catalog = SqliteCatalog.OpenDataDirectory(Folder);
+        var one = GeneratedData.Instance(7, 1, 0, 0, 0);
+        var several = GeneratedData.Instance(7, 2, 1, 0, 0);
+        several.AddOrUpdate(DicomTags.PatientID, VR.LO, "ID-A", "ID-B");
+        foreach (var header in new[] { one, several })
+            Assert.That((await catalog.CommitAsync(GeneratedData.Entry(header), Task.CompletedTask)).Outcome, Is.EqualTo(CommitOutcome.Inserted));
+        Assert.That(catalog.PatientIdOfStudy(one.GetString(DicomTags.StudyInstanceUID)!), Is.EqualTo("GEN7-1"));
+        Assert.That(catalog.PatientIdOfStudy(several.GetString(DicomTags.StudyInstanceUID)!), Is.EqualTo("ID-A\\ID-B"), "all values, as the query engine matches them");
+        Assert.That(catalog.PatientIdOfStudy("1.2.3.404"), Is.Null);
+    }
+
+    [Test]
     public void Disposing_the_catalog_closes_its_kept_connections()
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("counts open files in /proc/self/fd");

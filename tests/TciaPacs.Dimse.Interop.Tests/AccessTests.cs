@@ -45,12 +45,15 @@ public sealed class AccessTests
             Assert.That(ServerProcess.Count(find.StdOut + find.StdErr, "(Pending)"), Is.EqualTo(GeneratedStudies.Studies));
 
             // A retrieve through a called AE sees that AE's collection only: by study UID (answered from the catalog's
-            // columns) and by patient (through the query engine).
-            int Got(string calledAe, params string[] keys)
+            // columns) and by patient (through the query engine). Patient Root names the patient with the study (also
+            // answered from the columns): the study must be that patient's.
+            int Got(string calledAe, params string[] keys) =>
+                GotFrom(keys[0].StartsWith("QueryRetrieveLevel=PATIENT", StringComparison.Ordinal) ? "-P" : "-S", calledAe, keys);
+            int GotFrom(string root, string calledAe, params string[] keys)
             {
                 var folder = Path.Combine(files, "got-" + Guid.NewGuid().ToString("N"));
                 Directory.CreateDirectory(folder);
-                var get = Tciapacs.Dcmtk("getscu", [keys[0].StartsWith("QueryRetrieveLevel=PATIENT", StringComparison.Ordinal) ? "-P" : "-S", "-aet", "ECHOSCU",
+                var get = Tciapacs.Dcmtk("getscu", [root, "-aet", "ECHOSCU",
                     "-aec", calledAe, "-od", folder, "127.0.0.1", server.PortText, .. keys.SelectMany(k => new[] { "-k", k })]);
                 Assert.That(get.ExitCode, Is.Zero, get.StdOut + get.StdErr);
                 return Directory.GetFiles(folder).Length;
@@ -61,6 +64,11 @@ public sealed class AccessTests
             Assert.That(Got("TRIAL_A", "QueryRetrieveLevel=SERIES", study, $"SeriesInstanceUID={GeneratedStudies.SeriesUid(0, 1)}"), Is.EqualTo(2));
             Assert.That(Got("TRIAL_A", "QueryRetrieveLevel=PATIENT", "PatientID=P1"), Is.EqualTo(8));
             Assert.That(Got("TRIAL_B", "QueryRetrieveLevel=PATIENT", "PatientID=P1"), Is.Zero, "a patient's studies of another collection are not retrieved");
+            Assert.That(GotFrom("-P", "TRIAL_A", "QueryRetrieveLevel=STUDY", "PatientID=P1", study), Is.EqualTo(4));
+            Assert.That(GotFrom("-P", "TRIAL_A", "QueryRetrieveLevel=STUDY", "PatientID=P2", study), Is.Zero, "the study is not P2's");
+            Assert.That(GotFrom("-P", "TRIAL_A", "QueryRetrieveLevel=SERIES", "PatientID=P1", study, $"SeriesInstanceUID={GeneratedStudies.SeriesUid(0, 1)}"), Is.EqualTo(2));
+            Assert.That(GotFrom("-P", "TRIAL_B", "QueryRetrieveLevel=STUDY", "PatientID=P1", study), Is.Zero, "a study of another collection is not retrieved");
+            Assert.That(GotFrom("-S", "TRIAL_A", "QueryRetrieveLevel=STUDY", "PatientID=P1", study), Is.EqualTo(4), "Study Root with a Patient ID, as some requestors send");
         }
         finally
         {

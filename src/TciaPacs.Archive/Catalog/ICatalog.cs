@@ -56,5 +56,18 @@ public interface ICatalog : IDisposable
         }
     }
 
+    /// <summary>
+    /// The Patient ID of a study's patient as stored (all its values, backslash-separated, if it has several), or null
+    /// when the study is not in the catalog: a retrieve that names a patient and a study checks the one against the
+    /// other with it. This default goes through <see cref="Query"/>; adapters answer from their columns.
+    /// </summary>
+    string? PatientIdOfStudy(string studyUid)
+    {
+        var keys = new List<TciaPacs.Archive.Query.QueryKey> { TciaPacs.Archive.Query.QueryKey.Create(TciaPacs.Dicom.DicomTags.StudyInstanceUID, TciaPacs.Dicom.VR.UI, studyUid) };
+        foreach (var e in Query(new CatalogFilter(TciaPacs.Archive.Query.QueryLevel.Study) { MatchingKeys = keys }))
+            if (e.Key == studyUid) return string.Join('\\', e.Patient.GetStrings(TciaPacs.Dicom.DicomTags.PatientID));
+        return null;
+    }
+
     long CountInstances();
 }
