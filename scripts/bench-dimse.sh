@@ -11,6 +11,9 @@
 # 30) before those are timed, so that what is timed is the steady state, not .NET's tiered JIT still compiling (a method
 # called once per retrieval is recompiled after its 30th call). TciaPacs is the ReadyToRun publish we ship, and stores as sent
 # (de-identification profile None), as Orthanc does; DEID=1 keeps our default (basic profile + PHI scan) instead.
+# The two servers are timed turn about, so that a host whose speed drifts during the run (this VM's does, by ±30 %)
+# weighs on both alike: each C-STORE rate is over two sets stored in the order TciaPacs, Orthanc, Orthanc, TciaPacs
+# (a linear drift cancels out), and each round of the timed retrievals runs both, the first one alternating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 COUNT=${1:-500}
@@ -30,10 +33,12 @@ dotnet publish src/TciaPacs.Server/TciaPacs.Server.csproj -c Release -r linux-x6
   -o "$WORK/bin" -nologo -v q >/dev/null
 
 WARM=${WARM:-$((COUNT * 3))}
-echo "generating $WARM + 2 x $COUNT CT instances (256x256x16, one study each) and $QUERIES query files..."
+echo "generating $WARM + 4 x $COUNT CT instances (256x256x16, one study each) and $QUERIES query files..."
 /usr/bin/python3 scripts/gen-ct.py "$WORK/warm" "$WARM" 4 warm >"$WORK/warm.study"
 /usr/bin/python3 scripts/gen-ct.py "$WORK/one" "$COUNT" 1 one >"$WORK/one.study"
+/usr/bin/python3 scripts/gen-ct.py "$WORK/one-b" "$COUNT" 1 oneb >"$WORK/one-b.study"
 /usr/bin/python3 scripts/gen-ct.py "$WORK/four" "$COUNT" 4 four >"$WORK/four.study"
+/usr/bin/python3 scripts/gen-ct.py "$WORK/four-b" "$COUNT" 4 fourb >"$WORK/four-b.study"
 # C-FIND identifiers (what findscu sends, one C-FIND each, all on one association).
 /usr/bin/python3 - "$WORK" "$QUERIES" <<'PY'
 import sys, os
@@ -82,62 +87,94 @@ store4() { # aet port dir
   local four=(); for d in 0 1 2 3; do storescu -aec "$1" +sd 127.0.0.1 "$2" "$3/$d" >/dev/null & four+=($!); done; wait "${four[@]}"
 }
 declare -A R
-bench() { # name aet port pid
-  local name=$1 aet=$2 port=$3 pid=$4 t0 t1
+SERVERS=(tciapacs orthanc)
+declare -A AET=([tciapacs]=TCIAPACS [orthanc]=ORTHANC) PORT=([tciapacs]=$TP_PORT [orthanc]=$OR_PORT) PID=([tciapacs]=$TP_PID [orthanc]=$OR_PID)
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# Seconds a command took; its output is dropped, and its failure fails the assignment it is in (and the script).
+timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>&1 || { echo "failed: $*" >&2; return 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
+store1() { storescu -aec "$1" +sd 127.0.0.1 "$2" "$3"; }
+
+for name in "${SERVERS[@]}"; do
   echo "  $name: warm-up ($WARM instances, 4 associations)..."
-  store4 "$aet" "$port" "$WORK/warm"
-  echo "  $name: C-STORE..."
-  t0=$(now); storescu -aec "$aet" +sd 127.0.0.1 "$port" "$WORK/one" >/dev/null; t1=$(now)
-  R[$name.store1]=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
-  t0=$(now); store4 "$aet" "$port" "$WORK/four"; t1=$(now)
-  R[$name.store4]=$(echo "$COUNT / ($t1 - $t0)" | bc -l)
-  R[$name.mem]=$(peak_kb "$pid")
+  store4 "${AET[$name]}" "${PORT[$name]}" "$WORK/warm"
+done
+
+# C-STORE, turn about: TciaPacs, Orthanc on the first set, Orthanc, TciaPacs on the second.
+echo "  C-STORE, one association (TciaPacs, Orthanc, Orthanc, TciaPacs)..."
+declare -A T
+T[tciapacs.a]=$(timed store1 TCIAPACS "$TP_PORT" "$WORK/one"); T[orthanc.a]=$(timed store1 ORTHANC "$OR_PORT" "$WORK/one")
+T[orthanc.b]=$(timed store1 ORTHANC "$OR_PORT" "$WORK/one-b"); T[tciapacs.b]=$(timed store1 TCIAPACS "$TP_PORT" "$WORK/one-b")
+for name in "${SERVERS[@]}"; do R[$name.store1]=$(echo "2 * $COUNT / (${T[$name.a]} + ${T[$name.b]})" | bc -l); done
+echo "  C-STORE, four associations (TciaPacs, Orthanc, Orthanc, TciaPacs)..."
+T[tciapacs.a]=$(timed store4 TCIAPACS "$TP_PORT" "$WORK/four"); T[orthanc.a]=$(timed store4 ORTHANC "$OR_PORT" "$WORK/four")
+T[orthanc.b]=$(timed store4 ORTHANC "$OR_PORT" "$WORK/four-b"); T[tciapacs.b]=$(timed store4 TCIAPACS "$TP_PORT" "$WORK/four-b")
+for name in "${SERVERS[@]}"; do
+  R[$name.store4]=$(echo "2 * $COUNT / (${T[$name.a]} + ${T[$name.b]})" | bc -l)
+  R[$name.mem]=$(peak_kb "${PID[$name]}")
+done
+
+study=$(cat "$WORK/one.study")
+for name in "${SERVERS[@]}"; do
+  aet=${AET[$name]}; port=${PORT[$name]}
   echo "  $name: C-FIND..."
-  local study; study=$(cat "$WORK/one.study"); local times=()
+  times=()
   findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm >/dev/null 2>&1; sleep 2  # warm-up, not timed
   # Within one association: $QUERIES C-FINDs minus one, so that process start and association set-up cancel out. The
   # median of FIND_RUNS (default 5) such associations: a single one moves with any burst of load on a 2-core host.
-  local single means=()
+  means=()
   for _ in $(seq "${FIND_RUNS:-5}"); do
-    t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK/q/0000.dcm" >/dev/null 2>&1; t1=$(now); single=$(echo "$t1 - $t0" | bc -l)
-    t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm >/dev/null 2>&1; t1=$(now)
-    means+=("$(echo "(($t1 - $t0) - $single) * 1000 / ($QUERIES - 1)" | bc -l)")
+    single=$(timed findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK/q/0000.dcm")
+    all=$(timed findscu -S -aec "$aet" 127.0.0.1 "$port" "$WORK"/q/*.dcm)
+    means+=("$(echo "($all - $single) * 1000 / ($QUERIES - 1)" | bc -l)")
   done
   [ -n "${VERBOSE:-}" ] && echo "    C-FIND means (ms): ${means[*]}"
-  R[$name.findmean]=$(printf '%s\n' "${means[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  for _ in $(seq 30); do t0=$(now); findscu -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" -k PatientName >/dev/null 2>&1; t1=$(now); times+=("$(echo "($t1 - $t0) * 1000" | bc -l)"); done
-  R[$name.find]=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  R[$name.findmean]=$(printf '%s\n' "${means[@]}" | median)
+  for _ in $(seq 30); do
+    one=$(timed findscu -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" -k PatientName)
+    times+=("$(echo "$one * 1000" | bc -l)")
+  done
+  R[$name.find]=$(printf '%s\n' "${times[@]}" | median)
+done
+
+for name in "${SERVERS[@]}"; do
   echo "  $name: C-MOVE, C-GET (${RETRIEVE_WARMUP:-30} of each first, not timed)..."
   for _ in $(seq "${RETRIEVE_WARMUP:-30}"); do
-    movescu -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1
-    getscu --ignore -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1
+    movescu -S -aec "${AET[$name]}" -aem BENCHDEST 127.0.0.1 "${PORT[$name]}" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1
+    getscu --ignore -S -aec "${AET[$name]}" 127.0.0.1 "${PORT[$name]}" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >/dev/null 2>&1
   done
-  sleep 2
-  # Each retrieval is a fraction of a second: the median of RETRIEVES runs (default 9).
-  local moves=() gets=() c0 c1 busy_move=0 busy_get=0 wall_move=0 wall_get=0 TIMEFORMAT='%U %S'
-  for _ in $(seq "${RETRIEVES:-9}"); do
-    c0=$(cpu_s "$DEST_PID"); t0=$(now)
-    movescu -d -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/move.log" 2>&1
-    t1=$(now); c1=$(cpu_s "$DEST_PID")
-    moves+=("$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l)")
-    busy_move=$(echo "$busy_move + $c1 - $c0" | bc -l); wall_move=$(echo "$wall_move + $t1 - $t0" | bc -l)
-    t0=$(now)
-    { time getscu -v --ignore -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/get.log" 2>&1; } 2>"$WORK/get.time"
-    t1=$(now)
-    gets+=("$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l)")
-    busy_get=$(echo "$busy_get + $(awk '{print $1 + $2}' "$WORK/get.time")" | bc -l); wall_get=$(echo "$wall_get + $t1 - $t0" | bc -l)
-  done
-  # How busy the receiving dcmtk process was (share of one core; 1.0 means it set the pace).
-  R[$name.movebusy]=$(echo "$busy_move / $wall_move" | bc -l)
-  R[$name.getbusy]=$(echo "$busy_get / $wall_get" | bc -l)
-  [ -n "${VERBOSE:-}" ] && echo "    moves (MB/s): ${moves[*]}; gets: ${gets[*]}"
-  R[$name.move]=$(printf '%s\n' "${moves[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  R[$name.get]=$(printf '%s\n' "${gets[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  R[$name.moved]=$(grep "Completed Suboperations" "$WORK/move.log" | tail -1 | awk '{print $NF}' || true)
-  R[$name.got]=$(grep -c "Received C-STORE Request" "$WORK/get.log" || true)
+done
+sleep 2
+
+# Each retrieval is a fraction of a second: the median of RETRIEVES rounds (default 9), each round a C-MOVE and a C-GET
+# from each server, the server going first alternating.
+echo "  C-MOVE, C-GET: ${RETRIEVES:-9} rounds, the two servers turn about..."
+declare -A MOVES GETS BUSY_MOVE BUSY_GET WALL_MOVE WALL_GET
+retrieve() { # name
+  local name=$1 aet=${AET[$1]} port=${PORT[$1]} c0 c1 t0 t1 TIMEFORMAT='%U %S'
+  c0=$(cpu_s "$DEST_PID"); t0=$(now)
+  movescu -d -S -aec "$aet" -aem BENCHDEST 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/move-$name.log" 2>&1
+  t1=$(now); c1=$(cpu_s "$DEST_PID")
+  MOVES[$name]+="$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l) "
+  BUSY_MOVE[$name]=$(echo "${BUSY_MOVE[$name]:-0} + $c1 - $c0" | bc -l); WALL_MOVE[$name]=$(echo "${WALL_MOVE[$name]:-0} + $t1 - $t0" | bc -l)
+  t0=$(now)
+  { time getscu -v --ignore -S -aec "$aet" 127.0.0.1 "$port" -k QueryRetrieveLevel=STUDY -k StudyInstanceUID="$study" >"$WORK/get-$name.log" 2>&1; } 2>"$WORK/get.time"
+  t1=$(now)
+  GETS[$name]+="$(echo "$BYTES / 1048576 / ($t1 - $t0)" | bc -l) "
+  BUSY_GET[$name]=$(echo "${BUSY_GET[$name]:-0} + $(awk '{print $1 + $2}' "$WORK/get.time")" | bc -l); WALL_GET[$name]=$(echo "${WALL_GET[$name]:-0} + $t1 - $t0" | bc -l)
 }
-bench tciapacs TCIAPACS "$TP_PORT" "$TP_PID"
-bench orthanc ORTHANC "$OR_PORT" "$OR_PID"
+for round in $(seq "${RETRIEVES:-9}"); do
+  if [ $((round % 2)) = 1 ]; then retrieve tciapacs; retrieve orthanc; else retrieve orthanc; retrieve tciapacs; fi
+done
+for name in "${SERVERS[@]}"; do
+  # How busy the receiving dcmtk process was (share of one core; 1.0 means it set the pace).
+  R[$name.movebusy]=$(echo "${BUSY_MOVE[$name]} / ${WALL_MOVE[$name]}" | bc -l)
+  R[$name.getbusy]=$(echo "${BUSY_GET[$name]} / ${WALL_GET[$name]}" | bc -l)
+  [ -n "${VERBOSE:-}" ] && echo "    $name moves (MB/s): ${MOVES[$name]}; gets: ${GETS[$name]}"
+  R[$name.move]=$(printf '%s\n' ${MOVES[$name]} | median)
+  R[$name.get]=$(printf '%s\n' ${GETS[$name]} | median)
+  R[$name.moved]=$(grep "Completed Suboperations" "$WORK/move-$name.log" | tail -1 | awk '{print $NF}' || true)
+  R[$name.got]=$(grep -c "Received C-STORE Request" "$WORK/get-$name.log" || true)
+done
 
 # Bounds measured in this run, to read the ratios against: what no server could beat here.
 #  - a null server: storescu into storescp --ignore (no storage at all), one and four associations;
