@@ -180,8 +180,9 @@ public class ReplyPollTests
         var elapsedMs = clock.Elapsed.TotalMilliseconds;
         TestContext.Progress.WriteLine($"{counting.Waited} receives waited, {ReplyPoll.Polls - polls} polls, in {elapsedMs:F0} ms");
         Assert.That(ReplyPoll.Polls - polls, Is.GreaterThan(count / 10), "the reader polled");
-        // About one in every MaxHold and a wake-up; a tenth of that leaves room for a loaded machine. Without the bound: none.
-        Assert.That(counting.Waited, Is.GreaterThanOrEqualTo(Math.Max(5, (int)(elapsedMs / PduStreamReader.MaxHold.TotalMilliseconds / 10))),
+        // About one in every MaxHold and a wake-up (129-232 in 153-586 ms here); without the bound, none. A handful is
+        // asked, so that a loaded machine, where each wait lasts longer, still passes.
+        Assert.That(counting.Waited, Is.GreaterThanOrEqualTo(5),
             $"{counting.Waited} receives waited in {elapsedMs:F0} ms");
     }
 
