@@ -99,15 +99,18 @@ for name in "${SERVERS[@]}"; do
   store4 "${AET[$name]}" "${PORT[$name]}" "$WORK/warm"
 done
 
-# C-STORE, turn about: TciaPacs, Orthanc on the first set, Orthanc, TciaPacs on the second.
+# C-STORE, turn about: TciaPacs, Orthanc on the first set, Orthanc, TciaPacs on the second. A pause before each run lets
+# the server before it finish what a store leaves running (our query index takes its last updates after the last
+# response), so that neither is timed while the other still works.
+settled() { sleep "${SETTLE:-2}"; timed "$@"; }
 echo "  C-STORE, one association (TciaPacs, Orthanc, Orthanc, TciaPacs)..."
 declare -A T
-T[tciapacs.a]=$(timed store1 TCIAPACS "$TP_PORT" "$WORK/one"); T[orthanc.a]=$(timed store1 ORTHANC "$OR_PORT" "$WORK/one")
-T[orthanc.b]=$(timed store1 ORTHANC "$OR_PORT" "$WORK/one-b"); T[tciapacs.b]=$(timed store1 TCIAPACS "$TP_PORT" "$WORK/one-b")
+T[tciapacs.a]=$(settled store1 TCIAPACS "$TP_PORT" "$WORK/one"); T[orthanc.a]=$(settled store1 ORTHANC "$OR_PORT" "$WORK/one")
+T[orthanc.b]=$(settled store1 ORTHANC "$OR_PORT" "$WORK/one-b"); T[tciapacs.b]=$(settled store1 TCIAPACS "$TP_PORT" "$WORK/one-b")
 for name in "${SERVERS[@]}"; do R[$name.store1]=$(echo "2 * $COUNT / (${T[$name.a]} + ${T[$name.b]})" | bc -l); done
 echo "  C-STORE, four associations (TciaPacs, Orthanc, Orthanc, TciaPacs)..."
-T[tciapacs.a]=$(timed store4 TCIAPACS "$TP_PORT" "$WORK/four"); T[orthanc.a]=$(timed store4 ORTHANC "$OR_PORT" "$WORK/four")
-T[orthanc.b]=$(timed store4 ORTHANC "$OR_PORT" "$WORK/four-b"); T[tciapacs.b]=$(timed store4 TCIAPACS "$TP_PORT" "$WORK/four-b")
+T[tciapacs.a]=$(settled store4 TCIAPACS "$TP_PORT" "$WORK/four"); T[orthanc.a]=$(settled store4 ORTHANC "$OR_PORT" "$WORK/four")
+T[orthanc.b]=$(settled store4 ORTHANC "$OR_PORT" "$WORK/four-b"); T[tciapacs.b]=$(settled store4 TCIAPACS "$TP_PORT" "$WORK/four-b")
 for name in "${SERVERS[@]}"; do
   R[$name.store4]=$(echo "2 * $COUNT / (${T[$name.a]} + ${T[$name.b]})" | bc -l)
   R[$name.mem]=$(peak_kb "${PID[$name]}")
