@@ -15,7 +15,7 @@ public sealed partial class DicomAssociation
         _reader.ReplyPoll = _replyPoll;
         // Only while a request of ours awaits its response: a reply is then due (a C-STORE-RSP within a few tenths of a
         // millisecond); a peer's next request may be minutes away.
-        _reader.ReplyDueSince = () => _awaiting.IsEmpty ? null : Interlocked.Read(ref _lastSendTimestamp);
+        _reader.ReplyDueSince = () => Volatile.Read(ref _requestsAwaitingResponse) == 0 ? null : Interlocked.Read(ref _lastSendTimestamp);
         var assembler = new MessageAssembler(this);
         try
         {

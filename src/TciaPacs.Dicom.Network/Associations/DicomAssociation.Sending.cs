@@ -78,6 +78,7 @@ public sealed partial class DicomAssociation
         // waits, which is at latest its wait for the next response.
         var channel = Channel.CreateUnbounded<DimseMessage>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         _awaiting[request.MessageId] = channel;
+        Interlocked.Increment(ref _requestsAwaitingResponse);
         try
         {
             await SendAsync(contextId, request, writeDataSet, cancellationToken).ConfigureAwait(false);
@@ -100,6 +101,7 @@ public sealed partial class DicomAssociation
         finally
         {
             _awaiting.TryRemove(request.MessageId, out _);
+            Interlocked.Decrement(ref _requestsAwaitingResponse);
         }
     }
 
