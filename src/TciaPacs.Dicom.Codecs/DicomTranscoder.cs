@@ -30,8 +30,32 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         return new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble };
     }
 
+    /// <summary>
+    /// Writes the Part 10 file at <paramref name="sourcePath"/> as a new file at <paramref name="destinationPath"/> in
+    /// <paramref name="target"/>, pixel data decoded or encoded with the registry's codecs where the change of syntax
+    /// needs it; other large values are copied from the source file as they are written. Not flushed to disk: for
+    /// copies made to be sent. On failure the caller deletes what was written.
+    /// </summary>
+    public void TranscodeFile(string sourcePath, TransferSyntax target, string destinationPath)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        var file = DicomFile.Open(sourcePath);
+        // Decoded frames are produced as the writer reads them: one frame in memory, whatever the instance's size.
+        var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true) : file.Dataset;
+        var meta = file.Meta.Clone();
+        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
+        using var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble }.Save(stream, target);
+    }
+
     /// <summary>A copy of <paramref name="dataset"/>, encoded as <paramref name="source"/>, with its pixel data as <paramref name="target"/> needs.</summary>
-    public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target)
+    public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target) => Transcode(dataset, source, target, streamDecoded: false);
+
+    /// <param name="streamDecoded">
+    /// Decoded pixel data is decoded when read (<see cref="DecodedFramesBuffer"/>), for a caller that writes it at once:
+    /// a corrupt frame then throws from the write. Otherwise every frame is decoded here, and a corrupt one throws here.
+    /// </param>
+    private DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target, bool streamDecoded)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(source);
@@ -54,7 +78,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
 
         if (decoder != null && encoder == null)
         {
-            copy.Add(Decode((DicomFragmentSequence)pixelData, copy, decoder, info));
+            copy.Add(Decode((DicomFragmentSequence)pixelData, copy, decoder, info, streamDecoded));
             RemoveOffsetTables(copy);
             SetAttributes(copy, info, nativeInfo);
             return copy;
@@ -74,12 +98,18 @@ public sealed class DicomTranscoder(CodecRegistry registry)
     private static string Describe(PixelDataInfo i) =>
         $"{i.Rows}x{i.Columns} pixel data with {i.SamplesPerPixel} sample(s) of {i.BitsAllocated} bits allocated ({i.PhotometricInterpretation})";
 
-    /// <summary>Decodes every frame straight into the new native value: the only full-size copy made.</summary>
-    private static DicomElement Decode(DicomFragmentSequence pixelData, DicomDataset dataset, IPixelCodec decoder, PixelDataInfo info)
+    /// <summary>
+    /// The new native value: decoded when read (<paramref name="streamDecoded"/>), else every frame decoded now straight
+    /// into it, the only full-size copy made.
+    /// </summary>
+    private static DicomElement Decode(DicomFragmentSequence pixelData, DicomDataset dataset, IPixelCodec decoder, PixelDataInfo info, bool streamDecoded)
     {
         var frames = EncapsulatedFrames.FromDataset(dataset);
         CheckFrameCount(frames, info);
         var decoded = decoder.GetDecodedInfo(info);
+        // Native pixel data is OW above 8 bits allocated, else OB (PS3.5 8.1.2, A.1 c).
+        var vr = decoded.BitsAllocated > 8 ? VR.OW : VR.OB;
+        if (streamDecoded) return new DicomElement(pixelData.Tag, vr, new DecodedFramesBuffer(frames, decoder, info, decoded.FrameSize));
         var total = decoded.TotalSize;
         if (total > Array.MaxLength)
             throw new DicomCodecException($"Decoded pixel data of {total} bytes is larger than an array holds; spooling it to disk is not supported yet.");
@@ -87,8 +117,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         var frameSize = (int)decoded.FrameSize;
         for (var f = 0; f < frames.Count; f++)
             DecodeFrame(decoder, frames, f, info, native.AsSpan(f * frameSize, frameSize));
-        // Native pixel data is OW above 8 bits allocated, else OB (PS3.5 8.1.2, A.1 c).
-        return new DicomElement(pixelData.Tag, decoded.BitsAllocated > 8 ? VR.OW : VR.OB, new MemoryBuffer(native));
+        return new DicomElement(pixelData.Tag, vr, new MemoryBuffer(native));
     }
 
     private static IEnumerable<ReadOnlyMemory<byte>> DecodeOneByOne(EncapsulatedFrames frames, IPixelCodec decoder, PixelDataInfo info)

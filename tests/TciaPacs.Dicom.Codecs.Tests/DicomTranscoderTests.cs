@@ -106,6 +106,79 @@ public sealed class DicomTranscoderTests
     }
 
     [Test]
+    public void TranscodeFileWritesWhatTranscodeGivesForEveryCorpusRleFile()
+    {
+        var folder = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
+        try
+        {
+            var files = Corpus.Entries.Where(e => e.TransferSyntax.StartsWith(TransferSyntax.RLELossless.Uid + " ", StringComparison.Ordinal)).ToList();
+            Assert.That(files, Has.Count.GreaterThanOrEqualTo(8));
+            var decoded = 0;
+            foreach (var entry in files)
+            {
+                DicomFile eager;
+                try { eager = Transcoder.Transcode(DicomFile.Open(entry.FullPath), TransferSyntax.ExplicitVRLittleEndian); }
+                catch (Exception ex) when (ex is DicomParseException or DicomCodecException) { continue; } // unreadable or undecodable: both ways alike, below
+                var path = Path.Combine(folder, $"{decoded++}.dcm");
+                Transcoder.TranscodeFile(entry.FullPath, TransferSyntax.ExplicitVRLittleEndian, path);
+                var expected = new MemoryStream();
+                eager.Save(expected, TransferSyntax.ExplicitVRLittleEndian);
+                Assert.That(File.ReadAllBytes(path), Is.EqualTo(expected.ToArray()), entry.Path);
+            }
+            Assert.That(decoded, Is.GreaterThanOrEqualTo(8));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Test]
+    public void TranscodeFileHoldsOneDecodedFrameAtATime()
+    {
+        // 40 frames of 512 x 512 x 16 bits: 20 MiB decoded, a few hundred KiB encoded.
+        var info = TestImages.Info(512, 512, 16, frames: 40);
+        var rle = Transcoder.Transcode(TestImages.NativeFile(info, GeneratedImage.Make(info.TotalSize, "runs", 11)), TransferSyntax.RLELossless);
+        var folder = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
+        try
+        {
+            var source = Path.Combine(folder, "rle.dcm");
+            rle.Save(source);
+            var target = Path.Combine(folder, "native.dcm");
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, target);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.That(allocated, Is.LessThan(info.TotalSize / 4), $"{allocated} bytes allocated to write {info.TotalSize} decoded bytes");
+            Assert.That(TestImages.NativePixels(DicomFile.Open(target)), Is.EqualTo(TestImages.NativePixels(Transcoder.Transcode(rle, TransferSyntax.ExplicitVRLittleEndian))));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Test]
+    public void TranscodeFileThrowsForACorruptFrameWhenItReachesIt()
+    {
+        var info = TestImages.Info(4, 4, 8, frames: 2);
+        var rle = Transcoder.Transcode(TestImages.NativeFile(info, GeneratedImage.Make(info.TotalSize, "random", 5)), TransferSyntax.RLELossless);
+        var pixelData = (DicomFragmentSequence)rle.Dataset.Get(DicomTags.PixelData)!;
+        pixelData.Fragments[1] = new MemoryBuffer(pixelData.Fragments[1].GetBytes()[..70]);
+        var folder = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
+        try
+        {
+            var source = Path.Combine(folder, "rle.dcm");
+            rle.Save(source);
+            var e = Assert.Throws<DicomCodecException>(() => Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, Path.Combine(folder, "native.dcm")))!;
+            Assert.That(e.Message, Does.StartWith("Frame 2 of 2").And.Contain("truncated"));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Test]
     public void InfoReadsTheImagePixelModule()
     {
         var info = PixelDataInfo.FromDataset(DicomFile.Open(Corpus.PathOf("transfer-syntax/rle/SC_rgb_rle_32bit_2frame.dcm")).Dataset);

@@ -49,4 +49,10 @@ public sealed record AssociationOptions
     /// whose spools are rewritten and deleted (writing them back would be disk work for nothing).
     /// </summary>
     public Func<DicomAssociation, bool>? SpoolWriteback { get; init; }
+
+    /// <summary>
+    /// Decodes compressed pixel data when a peer we send to (C-MOVE, C-GET, an SCU's C-STORE) accepted none of an
+    /// instance's stored transfer syntax but a native one; null: such an instance's sub-operation fails.
+    /// </summary>
+    public Services.IPixelDataDecoder? PixelDataDecoder { get; init; }
 }

@@ -8,6 +8,7 @@ namespace TciaPacs.Dicom.Network.Associations;
 public sealed partial class DicomAssociation
 {
     internal string TempDirectory => _options.TempDirectory;
+    internal Services.IPixelDataDecoder? PixelDataDecoder => _options.PixelDataDecoder;
     internal int MaxInMemoryDataSet => _options.MaxInMemoryDataSet;
     internal System.IO.Hashing.NonCryptographicHashAlgorithm? NewDataSetHash() => _options.DataSetHash?.Invoke(this);
 

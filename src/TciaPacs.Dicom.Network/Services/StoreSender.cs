@@ -10,7 +10,8 @@ namespace TciaPacs.Dicom.Network.Services;
 /// <summary>
 /// Sends Part 10 files by C-STORE (PS3.4 B.2, PS3.7 9.1.1) on an established association: the data set bytes as
 /// stored when a context with the file's transfer syntax was accepted (streamed from the file, never loaded), else
-/// re-encoded into an accepted native transfer syntax when the file's is native too.
+/// re-encoded into an accepted native transfer syntax when the file's is native too, or decoded into one by the
+/// association's <see cref="IPixelDataDecoder"/> when the file's is a compressed syntax it decodes.
 /// </summary>
 public static class StoreSender
 {
@@ -25,14 +26,17 @@ public static class StoreSender
         // A retrieval's instances mostly share SOP class and transfer syntax: the previous choice is reused.
         if (last.SopClassUid != item.SopClassUid || last.TransferSyntaxUid != item.TransferSyntaxUid)
         {
-            var (c, t) = ChooseContext(association, item);
-            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, t);
+            var (c, m) = ChooseContext(association, item);
+            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m);
         }
         var prepared = new PreparedInstance(item, last.Context);
         if (last.Context == null) return prepared;
         try
         {
-            if (last.Transcode) prepared.Parsed = DicomFile.Open(item.FilePath);
+            // A decode is left to the send, which runs it on the thread pool: it is CPU work, and this may run on a
+            // socket I/O thread.
+            if (last.Mode == SendMode.Decode) prepared.Decoder = association.PixelDataDecoder;
+            else if (last.Mode == SendMode.ReEncode) prepared.Parsed = DicomFile.Open(item.FilePath);
             else prepared.ReadAhead(item.FilePath);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -47,7 +51,14 @@ public static class StoreSender
     {
         var item = prepared.Item;
         if (prepared.Context is not { } context) return NoContext;
-        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be completed.
+        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be
+        // completed. A decode therefore writes the whole decoded file first (a corrupt frame found halfway through the
+        // message could only be answered by aborting the association).
+        if (prepared.Decoder is { } decoder)
+        {
+            var temp = association.TempDirectory;
+            await Task.Run(() => prepared.Decode(decoder, temp, context.AcceptedTransferSyntax!), cancellationToken).ConfigureAwait(false);
+        }
         prepared.ThrowIfFailed();
         var request = DimseCommand.Request(CommandField.CStoreRequest, association.NextMessageId(), item.SopClassUid, hasDataSet: true);
         request.AffectedSopInstanceUid = item.SopInstanceUid;
@@ -114,23 +125,40 @@ public static class StoreSender
     /// <summary>Not a DIMSE status: no accepted presentation context fits the instance (counted as a failed sub-operation).</summary>
     public const ushort NoContext = 0xA702;
 
-    public static (PresentationContext? Context, bool Transcode) ChooseContext(DicomAssociation association, RetrieveItem item)
+    /// <summary>
+    /// The accepted context an instance goes on, and how: as stored when its syntax was accepted; else in an accepted
+    /// native syntax, re-encoded from a native one or decoded from a compressed one the association's decoder handles
+    /// (Explicit VR Little Endian when accepted: it keeps every VR). No context: the sub-operation fails.
+    /// </summary>
+    public static (PresentationContext? Context, SendMode Mode) ChooseContext(DicomAssociation association, RetrieveItem item)
     {
         var contexts = association.AcceptedContexts(item.SopClassUid).ToList();
-        if (contexts.FirstOrDefault(c => c.AcceptedTransferSyntax == item.TransferSyntaxUid) is { } exact) return (exact, false);
-        var stored = TransferSyntax.Lookup(item.TransferSyntaxUid);
-        if (stored.IsEncapsulated) return (null, false);
-        var native = contexts.FirstOrDefault(c => !TransferSyntax.Lookup(c.AcceptedTransferSyntax!).IsEncapsulated);
-        return native == null ? (null, false) : (native, true);
+        if (contexts.FirstOrDefault(c => c.AcceptedTransferSyntax == item.TransferSyntaxUid) is { } exact) return (exact, SendMode.AsStored);
+        var natives = contexts.Where(c => !TransferSyntax.Lookup(c.AcceptedTransferSyntax!).IsEncapsulated).ToList();
+        if (natives.Count == 0) return (null, SendMode.AsStored);
+        if (!TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated) return (natives[0], SendMode.ReEncode);
+        if (association.PixelDataDecoder?.CanDecode(item.TransferSyntaxUid) != true) return (null, SendMode.AsStored);
+        return (natives.FirstOrDefault(c => c.AcceptedTransferSyntax == TransferSyntax.ExplicitVRLittleEndian.Uid) ?? natives[0], SendMode.Decode);
     }
 
-    private readonly record struct ContextChoice(string? SopClassUid, string? TransferSyntaxUid, PresentationContext? Context, bool Transcode);
+    private readonly record struct ContextChoice(string? SopClassUid, string? TransferSyntaxUid, PresentationContext? Context, SendMode Mode);
 
     // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory. The
     // writer is synchronous, so its socket writes block: on a thread-pool thread, never on the thread that runs socket
     // completions (with inline completions a sub-operation starts there, and a blocked write would wait for itself).
     private static Func<Stream, CancellationToken, Task> WriteTranscoded(DicomFile file, string transferSyntaxUid) => (output, ct) =>
         Task.Run(() => DicomWriter.WriteDataset(output, file.Dataset, TransferSyntax.Lookup(transferSyntaxUid)), ct);
+}
+
+/// <summary>How <see cref="StoreSender"/> sends an instance on its chosen context.</summary>
+public enum SendMode
+{
+    /// <summary>The data set's bytes as stored.</summary>
+    AsStored,
+    /// <summary>Parsed and written again in another native transfer syntax.</summary>
+    ReEncode,
+    /// <summary>Its compressed pixel data decoded (<see cref="IPixelDataDecoder"/>) into a native transfer syntax.</summary>
+    Decode,
 }
 
 /// <summary>What became of one instance sent by <see cref="StoreSender.SendEachAsync"/>: the C-STORE-RSP status (or <see cref="StoreSender.NoContext"/>), or the failure that stopped its send.</summary>
@@ -154,6 +182,7 @@ internal sealed class PreparedInstance : IDisposable
     private int _dataSetStart; // where the data set begins in it (after the file meta information)
     private long _resumeAt;    // where the reads after the buffer's continue in the file
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
+    private string? _decodedPath; // the decoded copy, deleted on dispose
 
     internal PreparedInstance(RetrieveItem item, PresentationContext? context)
     {
@@ -164,6 +193,30 @@ internal sealed class PreparedInstance : IDisposable
     public RetrieveItem Item { get; }
     internal PresentationContext? Context { get; }
     internal DicomFile? Parsed { get; set; }
+    internal IPixelDataDecoder? Decoder { get; set; }
+
+    /// <summary>
+    /// Decodes the instance into a file of the native <paramref name="transferSyntaxUid"/> in <paramref name="folder"/>
+    /// and reads ahead from it, or records why it could not. Named <c>*.part</c> like the spool files beside it, so
+    /// that a server's start-up removes any a crash left behind.
+    /// </summary>
+    internal void Decode(IPixelDataDecoder decoder, string folder, string transferSyntaxUid)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            _decodedPath = Path.Combine(folder, $"decoded-{Guid.NewGuid():N}.part");
+            decoder.Decode(Item.FilePath, transferSyntaxUid, _decodedPath);
+            ReadAhead(_decodedPath);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            var stored = TransferSyntax.Lookup(Item.TransferSyntaxUid);
+            Fail(ex is IOException or UnauthorizedAccessException
+                ? ex
+                : new InvalidDataException($"{Item.FilePath}: its {stored.Name} pixel data could not be decoded: {ex.Message}", ex));
+        }
+    }
 
     /// <summary>
     /// Opens the file and reads its start, file meta information included, in one read; the data set's offset is
@@ -217,6 +270,12 @@ internal sealed class PreparedInstance : IDisposable
         _file = null;
         if (_head != null) ArrayPool<byte>.Shared.Return(_head);
         _head = null;
+        if (_decodedPath != null)
+        {
+            try { File.Delete(_decodedPath); }
+            catch (IOException) { } // removed at the next start with the other *.part files
+            _decodedPath = null;
+        }
     }
 }
 

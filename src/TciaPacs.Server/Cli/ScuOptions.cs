@@ -19,7 +19,12 @@ internal static class ScuOptions
     public static Option<string> Root() => new("--root") { Description = "Information model: study (Study Root) or patient (Patient Root)", DefaultValueFactory = _ => "study" };
     public static Argument<string[]> Keys() => new("keys") { Arity = ArgumentArity.ZeroOrMore, Description = "KEY=VALUE (keyword or tag; empty value: return key)" };
 
-    public static AssociationOptions Association(int timeoutSeconds) => new() { ArtimTimeout = TimeSpan.FromSeconds(timeoutSeconds), IdleTimeout = TimeSpan.FromSeconds(Math.Max(timeoutSeconds, 60)) };
+    public static AssociationOptions Association(int timeoutSeconds) => new()
+    {
+        ArtimTimeout = TimeSpan.FromSeconds(timeoutSeconds), IdleTimeout = TimeSpan.FromSeconds(Math.Max(timeoutSeconds, 60)),
+        // `store` decodes what it can for a peer that accepts only native syntaxes (into the system's temporary folder).
+        PixelDataDecoder = Dimse.CodecPixelDataDecoder.Instance,
+    };
 
     public static AssociateRequest Request(string calling, string called, IEnumerable<PresentationContext> contexts, IEnumerable<RoleSelection>? roles = null) => new()
     {

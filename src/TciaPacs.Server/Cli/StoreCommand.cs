@@ -80,17 +80,23 @@ internal static class StoreCommand
         return failures.Count == 0 ? 0 : 1;
     }
 
-    /// <summary>Per SOP class: the stored transfer syntax of each file, and for native ones explicit/implicit VR little endian as fallbacks.</summary>
+    /// <summary>
+    /// Per SOP class: the stored transfer syntax of each file, and explicit/implicit VR little endian as fallbacks for
+    /// native ones and for those our codecs decode (RLE Lossless).
+    /// </summary>
     public static IEnumerable<(string, IReadOnlyList<string>)> Proposals(IEnumerable<RetrieveItem> items)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in items)
         {
             if (seen.Add(item.SopClassUid + "|" + item.TransferSyntaxUid)) yield return (item.SopClassUid, [item.TransferSyntaxUid]);
-            if (!TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated && seen.Add(item.SopClassUid + "|native"))
+            if (HasNativeFallback(item) && seen.Add(item.SopClassUid + "|native"))
                 yield return (item.SopClassUid, [TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid]);
         }
     }
+
+    private static bool HasNativeFallback(RetrieveItem item) =>
+        !TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated || Dimse.CodecPixelDataDecoder.Instance.CanDecode(item.TransferSyntaxUid);
 
     /// <summary>Files in groups that need at most <see cref="MaxContexts"/> presentation contexts (PS3.8 allows 128 per association).</summary>
     private static IEnumerable<List<(RetrieveItem Item, long Size)>> Batches(List<(RetrieveItem Item, long Size)> items)
@@ -100,7 +106,7 @@ internal static class StoreCommand
         foreach (var entry in items.OrderBy(i => i.Item.SopClassUid, StringComparer.Ordinal))
         {
             var needed = new List<string> { entry.Item.SopClassUid + "|" + entry.Item.TransferSyntaxUid };
-            if (!TransferSyntax.Lookup(entry.Item.TransferSyntaxUid).IsEncapsulated) needed.Add(entry.Item.SopClassUid + "|native");
+            if (HasNativeFallback(entry.Item)) needed.Add(entry.Item.SopClassUid + "|native");
             if (keys.Count + needed.Count(k => !keys.Contains(k)) > MaxContexts && batch.Count > 0)
             {
                 yield return batch;

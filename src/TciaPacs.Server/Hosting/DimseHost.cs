@@ -53,6 +53,7 @@ internal static class DimseHost
         IdleTimeout = TimeSpan.FromSeconds(options.Dimse.IdleTimeoutSeconds),
         TempDirectory = SpoolDirectory(options),
         ReplyPollWindow = TimeSpan.FromMicroseconds(Math.Max(0, options.Dimse.ReplyPollMicroseconds)),
+        PixelDataDecoder = Dimse.CodecPixelDataDecoder.Instance,
     };
 
     /// <summary>Verification and Q/R with the native transfer syntaxes; storage with every registered one (stored as received).</summary>

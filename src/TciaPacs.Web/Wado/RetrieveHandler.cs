@@ -93,12 +93,6 @@ internal sealed class RetrieveHandler(DicomWebService service)
     }
 
     /// <summary>Writes the file at <paramref name="path"/> in <paramref name="targetUid"/> to <paramref name="destination"/>; large values are copied from the source file.</summary>
-    public static void Transcode(string path, string targetUid, string destination)
-    {
-        var file = DicomFile.Open(path);
-        var target = TransferSyntax.Lookup(targetUid);
-        var result = file.TransferSyntax.IsEncapsulated ? Transcoder.Transcode(file, target) : file;
-        using var stream = new FileStream(destination, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-        result.Save(stream, target);
-    }
+    public static void Transcode(string path, string targetUid, string destination) =>
+        Transcoder.TranscodeFile(path, TransferSyntax.Lookup(targetUid), destination);
 }

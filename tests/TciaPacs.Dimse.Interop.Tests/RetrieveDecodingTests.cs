@@ -1,0 +1,114 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.IO;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Dimse.Interop.Tests;
+
+/// <summary>
+/// Instances stored in RLE Lossless reach peers that accept only native transfer syntaxes (dcmtk's storescp and
+/// getscu with their default proposals) decoded, equal to dcmtk's own decoding (dcmdrle); one whose pixel data cannot
+/// be decoded fails its sub-operation alone, named in the final response, and the others still go.
+/// </summary>
+public sealed class RetrieveDecodingTests
+{
+    private const string CorruptSop = "1.2.826.0.1.3680043.10.544.79.1";
+
+    [Test]
+    public void RLE_instances_reach_native_only_peers_decoded_by_C_MOVE_C_GET_and_the_store_verb()
+    {
+        var work = ServerProcess.TempFolder("rle");
+        try
+        {
+            var rle = Corpus.Entries.Where(e => e.DcmtkParses && e.TransferSyntax.StartsWith(TransferSyntax.RLELossless.Uid + " ", StringComparison.Ordinal)).ToList();
+            Assert.That(rle, Has.Count.GreaterThanOrEqualTo(8), "the corpus's RLE Lossless files");
+            var corrupt = WriteCorrupt(Corpus.Entries.First(e => e.Path.EndsWith("MR_small_RLE.dcm", StringComparison.Ordinal)).FullPath, Path.Combine(work, "corrupt.dcm"));
+
+            string Folder(string name) => Directory.CreateDirectory(Path.Combine(work, name)).FullName;
+            var moved = Folder("moved");
+            var got = Folder("got");
+            var sentByVerb = Folder("sent");
+            var destPort = ServerProcess.FreePort();
+            // No transfer syntax option: storescp accepts the uncompressed syntaxes only.
+            using var storescp = new DcmtkScp("storescp", ["-aet", "DEST", "-od", moved, destPort.ToString(CultureInfo.InvariantCulture)], destPort);
+            using var server = new ServerProcess(null, "--peer", $"DEST@127.0.0.1:{destPort}");
+
+            foreach (var path in rle.Select(e => e.FullPath).Append(corrupt))
+                Tciapacs.Dcmtk("storescu", "-xr", "-aec", server.Ae, "127.0.0.1", server.PortText, path);
+            // What the archive holds in RLE (files sharing a SOP Instance UID are stored once).
+            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
+                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
+                .Where(s => s.Header.TransferSyntax.Uid == TransferSyntax.RLELossless.Uid)
+                .ToDictionary(s => Uid(s.Header.Dataset, DicomTags.SOPInstanceUID), s => (s.File, s.Header.Dataset));
+            Assert.That(stored.Keys, Does.Contain(CorruptSop));
+            Assert.That(stored, Has.Count.GreaterThanOrEqualTo(6));
+
+            // dcmtk's decoding of each stored file is the reference.
+            var reference = new Dictionary<string, JsonArray>();
+            foreach (var (sop, (file, _)) in stored.Where(s => s.Key != CorruptSop))
+            {
+                var decoded = Path.Combine(work, $"dcmdrle-{sop}.dcm");
+                var r = Tciapacs.Dcmtk("dcmdrle", file, decoded);
+                Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+                reference[sop] = CanonicalTree.FromDataset(DicomFile.Open(decoded).Dataset);
+            }
+
+            foreach (var study in stored.Values.Select(s => Uid(s.Dataset, DicomTags.StudyInstanceUID)).Distinct())
+                Tciapacs.Dcmtk("movescu", "-S", "-aec", server.Ae, "-aem", "DEST", "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={study}");
+            foreach (var (sop, (_, ds)) in stored)
+                Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
+                    "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
+            // Our store verb decodes for such a peer too (the corrupt file is reported, the others sent).
+            var verbPort = ServerProcess.FreePort();
+            using (new DcmtkScp("storescp", ["-aet", "NATIVE", "-od", sentByVerb, verbPort.ToString(CultureInfo.InvariantCulture)], verbPort))
+            {
+                var store = Tciapacs.Run(["store", "127.0.0.1", verbPort.ToString(CultureInfo.InvariantCulture), "--aec", "NATIVE", .. stored.Values.Select(s => s.File)]);
+                Assert.That(store.ExitCode, Is.EqualTo(1), store.StdOut + store.StdErr);
+                Assert.That(store.StdOut + store.StdErr, Does.Contain("could not be decoded"));
+            }
+
+            var log = server.Log;
+            var differences = new List<string>();
+            foreach (var (folder, how) in new[] { (moved, "C-MOVE"), (got, "C-GET"), (sentByVerb, "tciapacs store") })
+            {
+                var files = Directory.GetFiles(folder);
+                foreach (var (sop, expected) in reference)
+                {
+                    var f = files.SingleOrDefault(x => x.EndsWith("." + sop, StringComparison.Ordinal));
+                    if (f == null) { differences.Add($"{how}: {sop} did not arrive"); continue; }
+                    var received = DicomFile.Open(f);
+                    if (received.TransferSyntax.Uid != TransferSyntax.ExplicitVRLittleEndian.Uid) differences.Add($"{how}: {sop} arrived in {received.TransferSyntax.Uid}");
+                    differences.AddRange(CanonicalTree.Compare(CanonicalTree.FromDataset(received.Dataset), expected).Select(d => $"{how}: {sop}: {d}"));
+                }
+                Assert.That(files.Where(x => x.EndsWith("." + CorruptSop, StringComparison.Ordinal)), Is.Empty, how + ": the corrupt instance is not sent");
+            }
+            Assert.That(differences, Is.Empty);
+            // The corrupt instance shares its study with MR_small_RLE: that C-MOVE completed one and failed one.
+            Assert.That(log, Does.Contain($"{CorruptSop}").And.Contain("could not be decoded"));
+            Assert.That(log, Does.Contain("C-MOVE to DEST: 1 completed, 1 failed"));
+            Assert.That(Directory.GetFiles(Path.Combine(server.Data, "tmp", "dimse")), Is.Empty, "no decoded copy left");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    /// <summary>A copy of an RLE file under a new SOP Instance UID (same study) whose one frame's RLE header is wrong.</summary>
+    private static string WriteCorrupt(string source, string path)
+    {
+        var file = DicomFile.Open(source);
+        var ds = file.Dataset.Clone();
+        ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, CorruptSop);
+        var frame = new byte[128];
+        frame[0] = 1; // one segment, where 16-bit samples need two (PS3.5 G.2)
+        frame[4] = 64;
+        ds.Add(new DicomFragmentSequence(DicomTags.PixelData, VR.OB, DicomBuffer.Empty, [new MemoryBuffer(frame)]));
+        new DicomFile(new DicomDataset(), ds, TransferSyntax.RLELossless).Save(path);
+        return path;
+    }
+
+    private static string Uid(DicomDataset ds, DicomTag tag) => ds.GetString(tag)?.Trim('\0', ' ') ?? "";
+}
