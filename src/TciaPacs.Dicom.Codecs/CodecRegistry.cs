@@ -19,8 +19,11 @@ public sealed class CodecRegistry
         _codecs = map.ToFrozenDictionary(StringComparer.Ordinal);
     }
 
-    /// <summary>The built-in managed codecs: RLE Lossless (PS3.5 Annex G).</summary>
-    public static CodecRegistry Default { get; } = new([new RleCodec()]);
+    /// <summary>
+    /// The built-in managed codecs: RLE Lossless (PS3.5 Annex G) both ways; JPEG Baseline, Extended, Lossless and
+    /// Lossless SV1 (PS3.5 A.4.1) for decoding.
+    /// </summary>
+    public static CodecRegistry Default { get; } = new([new RleCodec(), .. Jpeg.JpegCodec.All]);
 
     public IReadOnlyCollection<IPixelCodec> Codecs => _codecs.Values;
 

@@ -41,7 +41,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         ArgumentNullException.ThrowIfNull(target);
         var file = DicomFile.Open(sourcePath);
         // Decoded frames are produced as the writer reads them: one frame in memory, whatever the instance's size.
-        var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true) : file.Dataset;
+        var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true, nested: false) : file.Dataset;
         var meta = file.Meta.Clone();
         meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
         using var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
@@ -49,18 +49,22 @@ public sealed class DicomTranscoder(CodecRegistry registry)
     }
 
     /// <summary>A copy of <paramref name="dataset"/>, encoded as <paramref name="source"/>, with its pixel data as <paramref name="target"/> needs.</summary>
-    public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target) => Transcode(dataset, source, target, streamDecoded: false);
+    public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target) => Transcode(dataset, source, target, streamDecoded: false, nested: false);
 
     /// <param name="streamDecoded">
     /// Decoded pixel data is decoded when read (<see cref="DecodedFramesBuffer"/>), for a caller that writes it at once:
     /// a corrupt frame then throws from the write. Otherwise every frame is decoded here, and a corrupt one throws here.
     /// </param>
-    private DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target, bool streamDecoded)
+    /// <param name="nested">An item's data set (an icon image), decoded for its parent's sake.</param>
+    private DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target, bool streamDecoded, bool nested)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(target);
         var copy = dataset.Clone();
+        // Pixel data in items (an Icon Image Sequence's) is in the file's syntax too: a native syntax cannot hold it
+        // encapsulated, so it is decoded as well, as dcmdjpeg does.
+        if (!target.IsEncapsulated) DecodeNested(copy, source, target);
         var pixelData = copy.Get(DicomTags.PixelData);
         // The element says whether the pixel data is encapsulated, whatever the transfer syntax claims.
         var encapsulated = pixelData is DicomFragmentSequence;
@@ -81,6 +85,9 @@ public sealed class DicomTranscoder(CodecRegistry registry)
             copy.Add(Decode((DicomFragmentSequence)pixelData, copy, decoder, info, streamDecoded));
             RemoveOffsetTables(copy);
             SetAttributes(copy, info, nativeInfo);
+            // Decoded, the data no longer says it went through lossy compression: the attribute must (PS3.3
+            // C.7.6.1.1.5), as dcmtk's dcmdjpeg sets it.
+            if (source.IsLossy && !nested) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01");
             return copy;
         }
 
@@ -93,6 +100,29 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         SetAttributes(copy, info, encodedInfo);
         if (target.IsLossy) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01"); // PS3.3 C.7.6.1.1.5
         return copy;
+    }
+
+    private void DecodeNested(DicomDataset dataset, TransferSyntax source, TransferSyntax target)
+    {
+        foreach (var sq in dataset.OfType<DicomSequence>().ToList())
+        {
+            var changed = false;
+            var items = new List<DicomDataset>(sq.Items.Count);
+            foreach (var item in sq.Items)
+            {
+                if (item.Get(DicomTags.PixelData) is DicomFragmentSequence)
+                {
+                    items.Add(Transcode(item, source, target, streamDecoded: false, nested: true));
+                    changed = true;
+                }
+                else
+                {
+                    DecodeNested(item, source, target);
+                    items.Add(item);
+                }
+            }
+            if (changed) dataset.Add(new DicomSequence(sq.Tag, items));
+        }
     }
 
     private static string Describe(PixelDataInfo i) =>

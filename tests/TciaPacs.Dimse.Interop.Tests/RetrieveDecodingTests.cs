@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
 using TciaPacs.Dicom.IO;
 using TciaPacs.Testing;
 
@@ -95,6 +96,86 @@ public sealed class RetrieveDecodingTests
             Directory.Delete(work, true);
         }
     }
+
+    [Test]
+    public void JPEG_instances_reach_a_native_only_getscu_decoded_as_dcmdjpeg_decodes_them()
+    {
+        // storescu's option proposing each JPEG syntax; getscu's default proposes the uncompressed ones only.
+        var flags = new Dictionary<string, string> { ["1.2.840.10008.1.2.4.50"] = "-xy", ["1.2.840.10008.1.2.4.51"] = "-xx", ["1.2.840.10008.1.2.4.70"] = "-xs" };
+        var work = ServerProcess.TempFolder("jpeg");
+        try
+        {
+            var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
+            using var server = new ServerProcess();
+            // Whole-slide edge tiles narrower than their frame are placed differently by dcmtk (JpegCodecTests covers them).
+            var sent = Corpus.Entries.Where(e => e.DcmtkParses && !e.Path.EndsWith("multiframe.dcm", StringComparison.Ordinal)
+                && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))).ToList();
+            foreach (var e in sent)
+                Tciapacs.Dcmtk("storescu", flags[e.TransferSyntax.Split(' ')[0]], "-aec", server.Ae, "127.0.0.1", server.PortText, e.FullPath);
+            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
+                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
+                .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
+                .ToList();
+            Assert.That(stored.Select(s => s.Header.TransferSyntax.Uid).Distinct().Count(), Is.EqualTo(3), "baseline, extended and lossless instances stored");
+            Assert.That(stored, Has.Count.GreaterThanOrEqualTo(15));
+
+            var differences = new List<string>();
+            var lossless = 0;
+            foreach (var (file, header) in stored)
+            {
+                var ds = header.Dataset;
+                var sop = Uid(ds, DicomTags.SOPInstanceUID);
+                var reference = Path.Combine(work, $"dcmdjpeg-{sop}.dcm");
+                var r = Tciapacs.Dcmtk("dcmdjpeg", file, reference);
+                if (r.ExitCode != 0) continue; // dcmtk cannot decode it: no reference
+                Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
+                    "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
+                var received = Directory.GetFiles(got).SingleOrDefault(x => x.EndsWith("." + sop, StringComparison.Ordinal));
+                if (received == null)
+                {
+                    // getscu's default proposals name the common storage SOP classes only.
+                    if (!server.Log.Contains($"no accepted presentation context for {sop}", StringComparison.Ordinal)) differences.Add($"{sop} ({header.TransferSyntax.Uid}) did not arrive");
+                    continue;
+                }
+                var ours = DicomFile.Open(received);
+                var theirs = DicomFile.Open(reference);
+                if (ours.TransferSyntax.Uid != TransferSyntax.ExplicitVRLittleEndian.Uid) differences.Add($"{sop} arrived in {ours.TransferSyntax.Uid}");
+                // The stream decides (a file labelled lossless may hold a baseline stream); the attributes follow the label.
+                var isLossy = JpegStream.IsLossy(EncapsulatedFrames.FromDataset(DicomFile.Open(file).Dataset).GetFrame(0).Span);
+                // Every attribute as dcmtk leaves it; the pixels equal for a lossless instance, within the rounding of
+                // two IDCT implementations for a lossy one.
+                differences.AddRange(CanonicalTree.Compare(CanonicalTree.FromDataset(ours.Dataset), CanonicalTree.FromDataset(theirs.Dataset))
+                    // File meta elements a sender left inside the data set stay there in dcmdjpeg's file; a DIMSE data set
+                    // never carries them (PS3.10 7.1), as CorpusRoundTripTests checks.
+                    // dcmdjpeg writes an item's 8-bit pixel data (an icon) as OW, we as OB, as at the top level: both are
+                    // Explicit VR Little Endian's choices for 8 bits allocated (PS3.5 A.2).
+                    .Where(d => (!isLossy || !d.StartsWith("/7FE00010", StringComparison.Ordinal)) && !d.StartsWith("/0002", StringComparison.Ordinal)
+                        && !d.EndsWith("/7FE00010: VR OB here, OW there", StringComparison.Ordinal))
+                    .Select(d => $"{sop}: {d}"));
+                var a = ours.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+                var b = theirs.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+                if (a.Length != b.Length) differences.Add($"{sop}: {a.Length} pixel bytes, dcmdjpeg {b.Length}");
+                else if (isLossy)
+                {
+                    var step = PixelDataInfo(ours.Dataset);
+                    var worst = 0;
+                    for (var i = 0; i + step <= a.Length; i += step)
+                        worst = Math.Max(worst, Math.Abs((step == 1 ? a[i] : a[i] | a[i + 1] << 8) - (step == 1 ? b[i] : b[i] | b[i + 1] << 8)));
+                    if (worst > 3) differences.Add($"{sop}: a sample differs by {worst} from dcmdjpeg's");
+                }
+                else lossless++;
+            }
+            Assert.That(differences, Is.Empty);
+            Assert.That(lossless, Is.GreaterThanOrEqualTo(8));
+            Assert.That(Directory.GetFiles(Path.Combine(server.Data, "tmp", "dimse")), Is.Empty, "no decoded copy left");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    private static int PixelDataInfo(DicomDataset ds) => (ds.GetInt(DicomTags.BitsAllocated) ?? 8) > 8 ? 2 : 1;
 
     /// <summary>A copy of an RLE file under a new SOP Instance UID (same study) whose one frame's RLE header is wrong.</summary>
     private static string WriteCorrupt(string source, string path)

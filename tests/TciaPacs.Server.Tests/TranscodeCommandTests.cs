@@ -61,10 +61,35 @@ public sealed class TranscodeCommandTests
     public void Compressed_syntax_without_codec_is_a_clear_error_and_writes_nothing()
     {
         var output = Path.Combine(_temp, "q.dcm");
-        var r = Tciapacs.Run("transcode", Corpus.PathOf("transfer-syntax/jpeg-baseline/SC_rgb_jpeg_dcmtk.dcm"), output, "-t", "ExplicitVRLittleEndian");
+        var r = Tciapacs.Run("transcode", Corpus.PathOf("encapsulated/CT1_UNC.not_fragmented_bot_jpeg_ls.80.dcm"), output, "-t", "ExplicitVRLittleEndian");
         Assert.That(r.ExitCode, Is.Not.Zero);
-        Assert.That(r.StdErr, Does.Contain("No codec").And.Contain("1.2.840.10008.1.2.4.50"));
+        Assert.That(r.StdErr, Does.Contain("No codec").And.Contain("1.2.840.10008.1.2.4.80"));
         Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void JPEG_Lossless_is_decoded_as_dcmdjpeg_decodes_it_and_a_corrupt_stream_is_a_clear_error()
+    {
+        var source = Corpus.PathOf("transfer-syntax/jpeg-lossless-sv1/CT-JPEGLosslessSV1.dcm");
+        var output = Path.Combine(_temp, "decoded.dcm");
+        var r = Tciapacs.Run("transcode", source, output, "-t", "ExplicitVRLittleEndian");
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        var theirs = Path.Combine(_temp, "dcmdjpeg.dcm");
+        Assert.That(ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [source, theirs]).ExitCode, Is.Zero);
+        Assert.That(DicomFile.Open(output).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(DicomFile.Open(theirs).Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+
+        // The same file with its JPEG stream cut in half.
+        var file = DicomFile.Open(source);
+        var pixels = (DicomFragmentSequence)file.Dataset.Get(DicomTags.PixelData)!;
+        var frame = pixels.Fragments[0].GetBytes().ToArray();
+        pixels.Fragments[0] = new TciaPacs.Dicom.IO.MemoryBuffer(frame[..(frame.Length / 2 & ~1)]);
+        var cut = Path.Combine(_temp, "cut.dcm");
+        file.Save(cut);
+        var bad = Path.Combine(_temp, "bad.dcm");
+        r = Tciapacs.Run("transcode", cut, bad, "-t", "ExplicitVRLittleEndian");
+        Assert.That(r.ExitCode, Is.EqualTo(1));
+        Assert.That(r.StdErr, Does.Contain("lossless JPEG stream is corrupt"));
+        Assert.That(File.Exists(bad), Is.False);
     }
 
     [Test]

@@ -18,6 +18,8 @@ public sealed class WadoTests : WebServerFixture
     private const string Sop = Series + ".1";
     private static readonly string Rle = Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm");
     private static readonly string Jpeg = Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm");
+    // JPEG-LS: no decoder yet, the case of a syntax we cannot produce native data from.
+    private static readonly string JpegLs = Path.Combine(Corpus.Root, "encapsulated/CT1_UNC.not_fragmented_bot_jpeg_ls.80.dcm");
     private byte[] _native = [];
 
     private string InstanceUrl(DicomDataset ds) =>
@@ -29,7 +31,7 @@ public sealed class WadoTests : WebServerFixture
     public async Task Store()
     {
         _native = MakeInstance(Study, Series, Sop, frames: 3);
-        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg)]);
+        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg), await File.ReadAllBytesAsync(JpegLs)]);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
@@ -72,12 +74,17 @@ public sealed class WadoTests : WebServerFixture
         var asStored = await Parts(url, "multipart/related; type=\"application/dicom\"; transfer-syntax=*");
         Assert.That(asStored[0].Body, Is.EqualTo(await File.ReadAllBytesAsync(Rle)));
 
-        var jpeg = InstanceUrl(Open(Jpeg).Dataset);
-        Assert.That(await Status(jpeg, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG decoder");
+        var jpegFile = Open(Jpeg);
+        var jpegDecoded = DicomFile.Read(new MemoryStream((await Parts(InstanceUrl(jpegFile.Dataset), "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"))[0].Body));
+        Assert.That(jpegDecoded.TransferSyntax.Uid, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid));
+        Assert.That(jpegDecoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(),
+            Is.EqualTo(new DicomTranscoder().Transcode(jpegFile, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+        var jpeg = InstanceUrl(Open(JpegLs).Dataset);
+        Assert.That(await Status(jpeg, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG-LS decoder");
         Assert.That(await Status($"{Base}/studies/{Study}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG encoder");
         Assert.That(await Status($"{Base}/studies/{Study}", "image/png"), Is.EqualTo(HttpStatusCode.NotAcceptable));
         var fallback = await Parts(jpeg, "multipart/related; type=\"application/dicom\"");
-        Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.50"), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
+        Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.80"), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
     }
 
     [Test]
@@ -123,7 +130,9 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(image[0].Headers["Content-Type"], Does.StartWith("image/jpeg"));
         Assert.That(image[0].Body, Is.EqualTo(EncapsulatedFrames.FromDataset(jpeg.Dataset).GetFrame(0).ToArray()));
         Assert.That(image[0].Body[..2], Is.EqualTo(new byte[] { 0xFF, 0xD8 }));
-        Assert.That(await Status(jpegUrl, "multipart/related; type=\"application/octet-stream\""), Is.EqualTo(HttpStatusCode.NotAcceptable));
+        var native = await Parts(jpegUrl, "multipart/related; type=\"application/octet-stream\"");
+        Assert.That(native[0].Body, Is.EqualTo(new DicomTranscoder().Transcode(jpeg, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()[..native[0].Body.Length]));
+        Assert.That(await Status(InstanceUrl(Open(JpegLs).Dataset) + "/frames/1", "multipart/related; type=\"application/octet-stream\""), Is.EqualTo(HttpStatusCode.NotAcceptable));
     }
 
     [Test]

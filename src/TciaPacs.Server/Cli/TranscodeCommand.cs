@@ -37,7 +37,7 @@ internal static class TranscodeCommand
             errors.WriteLine($"error: {input}: at byte {ex.Offset}: {ex.Reason}");
             return 1;
         }
-        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or IOException)
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or IOException or TciaPacs.Dicom.Codecs.DicomCodecException)
         {
             errors.WriteLine($"error: {input}: {ex.Message}");
             return 1;

@@ -1,0 +1,226 @@
+using System.Buffers;
+using JpegLibrary;
+
+namespace TciaPacs.Dicom.Codecs.Jpeg;
+
+/// <summary>
+/// Decodes the JPEG transfer syntaxes of PS3.5 A.4.1 (ISO 10918-1 in PS3.5 8.2.1): Baseline (4.50) and Extended 12-bit
+/// (4.51) with the managed JpegLibrary package, Lossless Process 14 (4.57) and its Selection Value 1 (4.70) with
+/// <see cref="LosslessJpegDecoder"/>. Encoding is not offered. Each frame is one JPEG stream. Samples keep the JPEG precision's bit pattern in Bits Allocated (8 or 16,
+/// little endian), as dcmtk's dcmdjpeg writes them; the native data is colour-by-pixel (Planar Configuration 0). A
+/// lossy frame with a YBR photometric interpretation is converted to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2),
+/// as dcmtk and Orthanc do by default; a lossless one keeps its components and its photometric interpretation.
+/// </summary>
+public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
+{
+    /// <summary>The four JPEG transfer syntaxes this codec decodes.</summary>
+    public static IReadOnlyList<JpegCodec> All { get; } =
+    [
+        new(TransferSyntax.JPEGBaseline8Bit),
+        new(TransferSyntax.Lookup("1.2.840.10008.1.2.4.51")),
+        new(TransferSyntax.JPEGLossless),
+        new(TransferSyntax.JPEGLosslessSV1),
+    ];
+
+    public TransferSyntax TransferSyntax { get; } = transferSyntax ?? throw new ArgumentNullException(nameof(transferSyntax));
+
+    private bool Lossy => TransferSyntax.IsLossy;
+
+    public bool CanDecode(PixelDataInfo info) =>
+        info.Rows > 0 && info.Columns > 0 && info.SamplesPerPixel is 1 or 3 && info.BitsAllocated is 8 or 16 && info.FrameSize <= Array.MaxLength;
+
+    public bool CanEncode(PixelDataInfo info) => false;
+
+    public PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.SamplesPerPixel != 3) return encoded;
+        var photometric = encoded.PhotometricInterpretation;
+        if (Lossy && photometric.StartsWith("YBR", StringComparison.Ordinal)) photometric = "RGB";
+        // Subsampled chroma is upsampled by the decoder: the native form holds every sample.
+        else if (photometric is "YBR_FULL_422" or "YBR_PARTIAL_422" or "YBR_PARTIAL_420") photometric = "YBR_FULL";
+        return encoded with { PhotometricInterpretation = photometric, PlanarConfiguration = 0 };
+    }
+
+    public PixelDataInfo GetEncodedInfo(PixelDataInfo native) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
+
+    public byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
+
+    public void DecodeFrame(ReadOnlySpan<byte> encodedFrame, PixelDataInfo info, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        if (!CanDecode(info))
+            throw new DicomCodecException($"{TransferSyntax.Name} frames of {info.SamplesPerPixel} samples of {info.BitsAllocated} bits allocated are not supported.");
+        var frameSize = (int)info.FrameSize;
+        if (destination.Length < frameSize)
+            throw new ArgumentException($"The destination holds {destination.Length} bytes; a frame needs {frameSize}.", nameof(destination));
+
+        // Both decoders read from an array; the frame is copied in.
+        var input = ArrayPool<byte>.Shared.Rent(encodedFrame.Length);
+        try
+        {
+            encodedFrame.CopyTo(input);
+            var length = TrimmedLength(encodedFrame);
+            // The stream's own frame marker decides, not the transfer syntax: files labelled lossless that hold a
+            // baseline stream exist, and dcmtk decodes them.
+            var planes = FrameMarker(input.AsSpan(0, length)) == 0xC3
+                ? DecodeLossless(input, length, info)
+                : DecodeDct(input, length, info);
+            destination[..frameSize].Clear();
+            // The transfer syntax decides the colour conversion, as it decides GetDecodedInfo's attributes.
+            planes.WriteTo(destination, info, convertYbr: Lossy && info.SamplesPerPixel == 3 && info.PhotometricInterpretation.StartsWith("YBR", StringComparison.Ordinal));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(input);
+        }
+    }
+
+    /// <summary>The frame without the padding after its EOI marker (fragments have even length, PS3.5 A.4).</summary>
+    private static int TrimmedLength(ReadOnlySpan<byte> frame)
+    {
+        var n = frame.Length;
+        while (n > 2 && frame[n - 1] == 0 && !(frame[n - 2] == 0xFF && frame[n - 1] == 0xD9)) n--;
+        return n;
+    }
+
+    /// <summary>The second byte of the stream's first SOFn marker (C0 baseline, C1 extended, C3 lossless, ...), or 0.</summary>
+    private static int FrameMarker(ReadOnlySpan<byte> jpeg)
+    {
+        var at = 2;
+        while (at + 4 <= jpeg.Length)
+        {
+            if (jpeg[at] != 0xFF) return 0;
+            var marker = jpeg[at + 1];
+            if (marker == 0xFF) { at++; continue; }
+            if (marker is >= 0xC0 and <= 0xCF and not (0xC4 or 0xC8 or 0xCC)) return marker;
+            if (marker is 0xD8 or (>= 0xD0 and <= 0xD7) or 0x01) { at += 2; continue; }
+            at += 2 + (jpeg[at + 2] << 8 | jpeg[at + 3]);
+        }
+        return 0;
+    }
+
+    private static Planes DecodeLossless(byte[] input, int length, PixelDataInfo info)
+    {
+        LosslessJpegDecoder decoded;
+        try
+        {
+            decoded = LosslessJpegDecoder.Decode(input, length, d =>
+            {
+                Check(d.Width, d.Height, d.Components, d.Precision, info);
+                return true;
+            });
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException)
+        {
+            throw new DicomCodecException($"The lossless JPEG stream is corrupt: {e.Message}", e);
+        }
+        var planes = new int[decoded.Components][];
+        for (var c = 0; c < planes.Length; c++)
+            planes[c] = decoded.Samples(c) is { Length: > 0 } plane ? plane : throw new DicomCodecException($"The lossless JPEG stream has no scan for component {c + 1}.");
+        return new Planes(planes, decoded.Width, decoded.Height, decoded.Precision);
+    }
+
+    private Planes DecodeDct(byte[] input, int length, PixelDataInfo info)
+    {
+        var decoder = new JpegDecoder();
+        decoder.SetInput(input.AsMemory(0, length));
+        try
+        {
+            decoder.Identify();
+            Check(decoder.Width, decoder.Height, decoder.NumberOfComponents, decoder.Precision, info);
+            var writer = new PlaneWriter(decoder.Width, decoder.Height, decoder.NumberOfComponents);
+            decoder.SetOutputWriter(writer);
+            decoder.Decode();
+            var max = (1 << decoder.Precision) - 1;
+            for (var c = 0; c < writer.Planes.Length; c++)
+            {
+                // JpegLibrary repeats subsampled chroma; libjpeg, and so dcmtk, interpolates it ("fancy upsampling").
+                var h = decoder.GetMaximumHorizontalSampling() / decoder.GetHorizontalSampling(c);
+                var v = decoder.GetMaximumVerticalSampling() / decoder.GetVerticalSampling(c);
+                if (h == 2 && v is 1 or 2) FancyUpsampling.Apply(writer.Planes[c], decoder.Width, decoder.Height, v);
+                foreach (ref var sample in writer.Planes[c].AsSpan()) sample = Math.Clamp(sample, 0, max);
+            }
+            return new Planes(writer.Planes, decoder.Width, decoder.Height, decoder.Precision);
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or DicomCodecException))
+        {
+            // JpegLibrary reports malformed streams with several exception types (a missing table can surface as a null
+            // reference, a cut stream as an index out of range): every one is this frame's corruption.
+            throw new DicomCodecException($"The {TransferSyntax.Name} frame could not be decoded: {e.Message}", e);
+        }
+    }
+
+    private static void Check(int width, int height, int components, int precision, PixelDataInfo info)
+    {
+        // A smaller image goes in the frame's top-left corner: the edge tiles of some whole-slide encoders are cut to
+        // the slide (dcmtk packs such a tile's rows at the frame's start instead).
+        if (width > info.Columns || height > info.Rows || width == 0 || height == 0)
+            throw new DicomCodecException($"The JPEG frame is {width}x{height}; the data set says {info.Columns}x{info.Rows} (Columns x Rows).");
+        if (components != info.SamplesPerPixel)
+            throw new DicomCodecException($"The JPEG frame has {components} components; Samples per Pixel is {info.SamplesPerPixel}.");
+        if (precision > info.BitsAllocated || precision < 2)
+            throw new DicomCodecException($"The JPEG frame has {precision}-bit samples; Bits Allocated is {info.BitsAllocated}.");
+    }
+
+    /// <summary>A decoded image: one full-resolution plane per component, samples within the precision.</summary>
+    private sealed record Planes(int[][] Samples, int Width, int Height, int Precision)
+    {
+        /// <summary>Writes the image colour-by-pixel into the frame's top-left corner, in 1 or 2 bytes per sample.</summary>
+        public void WriteTo(Span<byte> frame, PixelDataInfo info, bool convertYbr)
+        {
+            var bytes = info.BitsAllocated == 8 ? 1 : 2;
+            var max = (1 << Precision) - 1;
+            var n = Samples.Length;
+            Span<int> pixel = stackalloc int[n];
+            for (var y = 0; y < Height; y++)
+            {
+                var at = y * info.Columns * n * bytes;
+                for (var x = 0; x < Width; x++)
+                {
+                    var i = y * Width + x;
+                    for (var c = 0; c < n; c++) pixel[c] = Samples[c][i] & max;
+                    if (convertYbr) YbrToRgb(pixel, max);
+                    for (var c = 0; c < n; c++, at += bytes)
+                    {
+                        frame[at] = (byte)pixel[c];
+                        if (bytes == 2) frame[at + 1] = (byte)(pixel[c] >> 8);
+                    }
+                }
+            }
+        }
+
+        /// <summary>
+        /// JFIF's full-range YCbCr to RGB (ITU-T T.871; PS3.3 C.7.6.3.1.2 YBR_FULL) in libjpeg's 16-bit fixed point
+        /// (jdcolor.c), so that the result is dcmtk's to the last bit.
+        /// </summary>
+        private static void YbrToRgb(Span<int> p, int max)
+        {
+            const int OneHalf = 1 << 15;
+            static long Fix(double x) => (long)(x * 65536 + 0.5);
+            var half = (max + 1) / 2;
+            long y = p[0], cb = p[1] - half, cr = p[2] - half;
+            p[0] = (int)Math.Clamp(y + ((Fix(1.40200) * cr + OneHalf) >> 16), 0, max);
+            p[1] = (int)Math.Clamp(y + ((-Fix(0.34414) * cb - Fix(0.71414) * cr + OneHalf) >> 16), 0, max);
+            p[2] = (int)Math.Clamp(y + ((Fix(1.77200) * cb + OneHalf) >> 16), 0, max);
+        }
+    }
+
+    /// <summary>Collects JpegLibrary's 8x8 blocks into full-resolution planes (it repeats subsampled components).</summary>
+    private sealed class PlaneWriter(int width, int height, int components) : JpegBlockOutputWriter
+    {
+        public int[][] Planes { get; } = Enumerable.Range(0, components).Select(_ => new int[width * height]).ToArray();
+
+        public override void WriteBlock(ref short blockRef, int componentIndex, int x, int y)
+        {
+            if ((uint)componentIndex >= (uint)components) throw new InvalidDataException($"JPEG component {componentIndex + 1} is beyond the frame's {components}.");
+            var plane = Planes[componentIndex];
+            var rows = Math.Min(8, height - y);
+            var columns = Math.Min(8, width - x);
+            var block = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref blockRef, 64);
+            for (var r = 0; r < rows; r++)
+                for (var c = 0; c < columns; c++)
+                    plane[(y + r) * width + x + c] = block[r * 8 + c];
+        }
+    }
+}
