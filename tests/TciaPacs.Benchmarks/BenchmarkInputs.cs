@@ -22,6 +22,9 @@ public static class BenchmarkInputs
 
     public static IEnumerable<string> Names => [CtSmall, Ct512];
 
+    /// <summary>A corpus file by its path in the corpus (MANIFEST.tsv's first column).</summary>
+    public static string CorpusPath(string relative) => Path.Combine(CorpusRoot.Value, relative);
+
     /// <summary>Path of a Part 10 file holding the named input (a synthesised 512x512 CT goes to the temp folder).</summary>
     public static string PathOf(string name) => name switch
     {

@@ -168,20 +168,22 @@ internal sealed class LosslessJpegDecoder
         var initial = 1 << (Precision - pointTransform - 1);
         var total = (long)Width * Height;
         long intervalStart = 0;
+        var intervalRow = 0;
         var left = _restartInterval;
-        for (long p = 0; p < total; p++)
+        var (x, y) = (0, 0);
+        for (long p = 0; p < total; p++, x++)
         {
+            if (x == Width) (x, y) = (0, y + 1);
             if (_restartInterval > 0 && left == 0)
             {
                 bits.Restart();
                 left = _restartInterval;
                 intervalStart = p;
+                intervalRow = y;
             }
-            var y = (int)(p / Width);
-            var x = (int)(p - (long)y * Width);
             // H.1.2.1: 2^(P-Pt-1) for the first sample of the scan and of each restart interval; Ra on the first line of
             // either; Rb at the start of every other line; the selected predictor elsewhere.
-            var firstLine = y == intervalStart / Width;
+            var firstLine = y == intervalRow;
             for (var j = 0; j < ns; j++)
             {
                 var plane = _samples[components[j]];
@@ -230,6 +232,8 @@ internal sealed class LosslessJpegDecoder
         private readonly int[] _valPtr = new int[17];
         private readonly int[] _minCode = new int[17];
         private readonly byte[] _values;
+        // Codes of up to 8 bits by their first 8 bits: length << 8 | value, or 0 for a longer code.
+        private readonly ushort[] _fast = new ushort[256];
 
         public HuffmanTable(ReadOnlySpan<byte> counts, ReadOnlySpan<byte> values)
         {
@@ -245,10 +249,20 @@ internal sealed class LosslessJpegDecoder
                 code <<= 1;
             }
             _maxCode[17] = int.MaxValue;
+            for (int l = 1, c = 0, v = 0; l <= 8; l++, c <<= 1)
+                for (var n = 0; n < counts[l - 1] && v < _values.Length; n++, c++, v++)
+                    for (var fill = 0; fill < 1 << (8 - l); fill++)
+                        if ((c << (8 - l) | fill) < 256) _fast[c << (8 - l) | fill] = (ushort)(l << 8 | _values[v]);
         }
 
         public int Decode(ref BitReader bits)
         {
+            var entry = _fast[bits.Peek8()];
+            if (entry != 0)
+            {
+                bits.Skip(entry >> 8);
+                return entry & 0xFF;
+            }
             var code = bits.Bit();
             for (var l = 1; l <= 16; l++)
             {
@@ -279,6 +293,18 @@ internal sealed class LosslessJpegDecoder
                 _buffer = _buffer << 8 | b;
                 _count += 8;
             }
+        }
+
+        public int Peek8()
+        {
+            if (_count < 8) Fill();
+            return (int)(_buffer >> (_count - 8)) & 0xFF;
+        }
+
+        public void Skip(int n)
+        {
+            _count -= n;
+            if (_count < _padding) Overrun = true;
         }
 
         public int Bit()

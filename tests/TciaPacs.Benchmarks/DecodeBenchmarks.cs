@@ -1,0 +1,48 @@
+using BenchmarkDotNet.Attributes;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
+
+namespace TciaPacs.Benchmarks;
+
+/// <summary>
+/// Decoding one frame of a corpus instance into a reused buffer: what a C-MOVE/C-GET to a native-only peer, a WADO-RS
+/// retrieve in Explicit VR Little Endian or a rendering pays per frame (scripts/bench-decode.sh times dcmtk's decoders
+/// on the same files for comparison).
+/// </summary>
+[MemoryDiagnoser]
+public class DecodeBenchmarks
+{
+    private byte[] _frame = [];
+    private byte[] _output = [];
+    private PixelDataInfo _info = null!;
+    private IPixelCodec _codec = null!;
+
+    /// <summary>The corpus files measured: 512x512 16-bit CT in JPEG Lossless SV1 and RLE, 636x434 RGB JPEG Baseline 4:2:2, a 2394x3062 mammogram in JPEG Lossless.</summary>
+    public static IEnumerable<string> Inputs =>
+    [
+        "transfer-syntax/jpeg-lossless-sv1/CT-JPEGLosslessSV1.dcm",
+        "encapsulated/D_CLUNIE_CT1_RLE_FRAGS.dcm",
+        "transfer-syntax/jpeg-baseline/GH538-jpeg1.dcm",
+        "edge-cases/pixel/GH133.dcm",
+    ];
+
+    [ParamsSource(nameof(Inputs))]
+    public string Input { get; set; } = "";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var file = DicomFile.Open(BenchmarkInputs.CorpusPath(Input));
+        _info = PixelDataInfo.FromDataset(file.Dataset);
+        _codec = CodecRegistry.Default.Get(file.TransferSyntax);
+        _frame = EncapsulatedFrames.FromDataset(file.Dataset).GetFrame(0).ToArray();
+        _output = new byte[_codec.GetDecodedInfo(_info).FrameSize];
+    }
+
+    [Benchmark]
+    public int DecodeFrame()
+    {
+        _codec.DecodeFrame(_frame, _info, _output);
+        return _output[^1];
+    }
+}
