@@ -5,7 +5,7 @@ using TciaPacs.Testing;
 namespace TciaPacs.Dicom.Codecs.Tests;
 
 [TestFixture]
-public sealed class DicomTranscoderTests
+public sealed class DicomTranscoderTests : TempFolderTests
 {
     private static readonly DicomTranscoder Transcoder = new();
 
@@ -108,29 +108,21 @@ public sealed class DicomTranscoderTests
     [Test]
     public void TranscodeFileWritesWhatTranscodeGivesForEveryCorpusRleFile()
     {
-        var folder = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
-        try
+        var files = Corpus.Entries.Where(e => e.TransferSyntax.StartsWith(TransferSyntax.RLELossless.Uid + " ", StringComparison.Ordinal)).ToList();
+        Assert.That(files, Has.Count.GreaterThanOrEqualTo(8));
+        var decoded = 0;
+        foreach (var entry in files)
         {
-            var files = Corpus.Entries.Where(e => e.TransferSyntax.StartsWith(TransferSyntax.RLELossless.Uid + " ", StringComparison.Ordinal)).ToList();
-            Assert.That(files, Has.Count.GreaterThanOrEqualTo(8));
-            var decoded = 0;
-            foreach (var entry in files)
-            {
-                DicomFile eager;
-                try { eager = Transcoder.Transcode(DicomFile.Open(entry.FullPath), TransferSyntax.ExplicitVRLittleEndian); }
-                catch (Exception ex) when (ex is DicomParseException or DicomCodecException) { continue; } // unreadable or undecodable: both ways alike, below
-                var path = Path.Combine(folder, $"{decoded++}.dcm");
-                Transcoder.TranscodeFile(entry.FullPath, TransferSyntax.ExplicitVRLittleEndian, path);
-                var expected = new MemoryStream();
-                eager.Save(expected, TransferSyntax.ExplicitVRLittleEndian);
-                Assert.That(File.ReadAllBytes(path), Is.EqualTo(expected.ToArray()), entry.Path);
-            }
-            Assert.That(decoded, Is.GreaterThanOrEqualTo(8));
+            DicomFile eager;
+            try { eager = Transcoder.Transcode(DicomFile.Open(entry.FullPath), TransferSyntax.ExplicitVRLittleEndian); }
+            catch (Exception ex) when (ex is DicomParseException or DicomCodecException) { continue; } // unreadable or undecodable: both ways alike, below
+            var path = Path.Combine(Temp, $"{decoded++}.dcm");
+            Transcoder.TranscodeFile(entry.FullPath, TransferSyntax.ExplicitVRLittleEndian, path);
+            var expected = new MemoryStream();
+            eager.Save(expected, TransferSyntax.ExplicitVRLittleEndian);
+            Assert.That(File.ReadAllBytes(path), Is.EqualTo(expected.ToArray()), entry.Path);
         }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        Assert.That(decoded, Is.GreaterThanOrEqualTo(8));
     }
 
     [Test]
@@ -139,22 +131,14 @@ public sealed class DicomTranscoderTests
         // 40 frames of 512 x 512 x 16 bits: 20 MiB decoded, a few hundred KiB encoded.
         var info = TestImages.Info(512, 512, 16, frames: 40);
         var rle = Transcoder.Transcode(TestImages.NativeFile(info, GeneratedImage.Make(info.TotalSize, "runs", 11)), TransferSyntax.RLELossless);
-        var folder = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
-        try
-        {
-            var source = Path.Combine(folder, "rle.dcm");
-            rle.Save(source);
-            var target = Path.Combine(folder, "native.dcm");
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, target);
-            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.That(allocated, Is.LessThan(info.TotalSize / 4), $"{allocated} bytes allocated to write {info.TotalSize} decoded bytes");
-            Assert.That(TestImages.NativePixels(DicomFile.Open(target)), Is.EqualTo(TestImages.NativePixels(Transcoder.Transcode(rle, TransferSyntax.ExplicitVRLittleEndian))));
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        var source = Path.Combine(Temp, "rle.dcm");
+        rle.Save(source);
+        var target = Path.Combine(Temp, "native.dcm");
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, target);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.That(allocated, Is.LessThan(info.TotalSize / 4), $"{allocated} bytes allocated to write {info.TotalSize} decoded bytes");
+        Assert.That(TestImages.NativePixels(DicomFile.Open(target)), Is.EqualTo(TestImages.NativePixels(Transcoder.Transcode(rle, TransferSyntax.ExplicitVRLittleEndian))));
     }
 
     [Test]
@@ -164,18 +148,10 @@ public sealed class DicomTranscoderTests
         var rle = Transcoder.Transcode(TestImages.NativeFile(info, GeneratedImage.Make(info.TotalSize, "random", 5)), TransferSyntax.RLELossless);
         var pixelData = (DicomFragmentSequence)rle.Dataset.Get(DicomTags.PixelData)!;
         pixelData.Fragments[1] = new MemoryBuffer(pixelData.Fragments[1].GetBytes()[..70]);
-        var folder = Directory.CreateTempSubdirectory("tciapacs-transcode-").FullName;
-        try
-        {
-            var source = Path.Combine(folder, "rle.dcm");
-            rle.Save(source);
-            var e = Assert.Throws<DicomCodecException>(() => Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, Path.Combine(folder, "native.dcm")))!;
-            Assert.That(e.Message, Does.StartWith("Frame 2 of 2").And.Contain("truncated"));
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        var source = Path.Combine(Temp, "rle.dcm");
+        rle.Save(source);
+        var e = Assert.Throws<DicomCodecException>(() => Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, Path.Combine(Temp, "native.dcm")))!;
+        Assert.That(e.Message, Does.StartWith("Frame 2 of 2").And.Contain("truncated"));
     }
 
     [Test]

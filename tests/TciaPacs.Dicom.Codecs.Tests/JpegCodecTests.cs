@@ -10,7 +10,7 @@ namespace TciaPacs.Dicom.Codecs.Tests;
 /// within the rounding of two IDCT implementations; corrupt streams give a <see cref="DicomCodecException"/>.
 /// </summary>
 [TestFixture]
-public sealed class JpegCodecTests
+public sealed class JpegCodecTests : TempFolderTests
 {
     private static readonly DicomTranscoder Transcoder = new();
 
@@ -22,64 +22,56 @@ public sealed class JpegCodecTests
     public void Decodes_as_dcmtk_does(string path)
     {
         var source = Corpus.PathOf(path);
-        var folder = Directory.CreateTempSubdirectory("tciapacs-jpeg-").FullName;
-        try
+        var theirs = Path.Combine(Temp, "dcmdjpeg.dcm");
+        var dcmtk = ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [source, theirs]);
+        DicomFile file;
+        try { file = DicomFile.Open(source); }
+        catch (DicomParseException)
         {
-            var theirs = Path.Combine(folder, "dcmdjpeg.dcm");
-            var dcmtk = ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [source, theirs]);
-            DicomFile file;
-            try { file = DicomFile.Open(source); }
-            catch (DicomParseException)
-            {
-                Assert.That(dcmtk.ExitCode, Is.Not.Zero, "dcmtk reads a file we cannot");
-                return;
-            }
-            if (file.Dataset.Get(DicomTags.PixelData) == null) return; // nothing to decode (a header-only corpus file)
-            var ours = Path.Combine(folder, "ours.dcm");
-            if (dcmtk.ExitCode != 0)
-            {
-                // dcmtk cannot decode it (e.g. it cannot parse the file): ours decodes it or says why, nothing else.
-                try { Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, ours); }
-                catch (DicomCodecException) { }
-                return;
-            }
-            Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, ours);
-            var a = DicomFile.Open(ours).Dataset;
-            var b = DicomFile.Open(theirs).Dataset;
-            Assert.That(a.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo(b.GetString(DicomTags.PhotometricInterpretation)));
-            Assert.That(a.GetInt(DicomTags.PlanarConfiguration), Is.EqualTo(b.GetInt(DicomTags.PlanarConfiguration)));
-            var info = PixelDataInfo.FromDataset(b);
-            var pa = a.GetBytes(DicomTags.PixelData).ToArray();
-            var pb = b.GetBytes(DicomTags.PixelData).ToArray();
-            Assert.That(pa, Has.Length.EqualTo(pb.Length));
-            var frames = EncapsulatedFrames.FromDataset(file.Dataset);
-            var lossless = true;
-            for (var f = 0; f < info.NumberOfFrames; f++)
-            {
-                var (width, height, lossy) = JpegStream.Header(frames.GetFrame(f).Span);
-                lossless &= !lossy;
-                var frame = (int)info.FrameSize;
-                var ourFrame = pa.AsSpan(f * frame, frame);
-                var theirFrame = pb.AsSpan(f * frame, frame);
-                var pixelBytes = info.SamplesPerPixel * info.BytesAllocated;
-                if (width == info.Columns)
-                {
-                    Compare(ourFrame, theirFrame, info, lossy, $"frame {f + 1}");
-                    continue;
-                }
-                // A tile narrower than the frame: ours in the top-left corner, dcmtk's rows packed at the start.
-                var ourRows = new byte[height * width * pixelBytes];
-                for (var row = 0; row < height; row++)
-                    ourFrame.Slice(row * info.Columns * pixelBytes, width * pixelBytes).CopyTo(ourRows.AsSpan(row * width * pixelBytes));
-                Compare(ourRows, theirFrame[..ourRows.Length], info, lossy, $"frame {f + 1} ({width}x{height})");
-                Assert.That(ourFrame[(width * pixelBytes)..(info.Columns * pixelBytes)].ToArray(), Is.All.Zero, "the rest of the frame is left black");
-            }
-            TestContext.Out.WriteLine(lossless ? "lossless: equal" : "lossy: within 3");
+            Assert.That(dcmtk.ExitCode, Is.Not.Zero, "dcmtk reads a file we cannot");
+            return;
         }
-        finally
+        if (file.Dataset.Get(DicomTags.PixelData) == null) return; // nothing to decode (a header-only corpus file)
+        var ours = Path.Combine(Temp, "ours.dcm");
+        if (dcmtk.ExitCode != 0)
         {
-            Directory.Delete(folder, true);
+            // dcmtk cannot decode it (e.g. it cannot parse the file): ours decodes it or says why, nothing else.
+            try { Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, ours); }
+            catch (DicomCodecException) { }
+            return;
         }
+        Transcoder.TranscodeFile(source, TransferSyntax.ExplicitVRLittleEndian, ours);
+        var a = DicomFile.Open(ours).Dataset;
+        var b = DicomFile.Open(theirs).Dataset;
+        Assert.That(a.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo(b.GetString(DicomTags.PhotometricInterpretation)));
+        Assert.That(a.GetInt(DicomTags.PlanarConfiguration), Is.EqualTo(b.GetInt(DicomTags.PlanarConfiguration)));
+        var info = PixelDataInfo.FromDataset(b);
+        var pa = a.GetBytes(DicomTags.PixelData).ToArray();
+        var pb = b.GetBytes(DicomTags.PixelData).ToArray();
+        Assert.That(pa, Has.Length.EqualTo(pb.Length));
+        var frames = EncapsulatedFrames.FromDataset(file.Dataset);
+        var lossless = true;
+        for (var f = 0; f < info.NumberOfFrames; f++)
+        {
+            var (width, height, lossy) = JpegStream.Header(frames.GetFrame(f).Span);
+            lossless &= !lossy;
+            var frame = (int)info.FrameSize;
+            var ourFrame = pa.AsSpan(f * frame, frame);
+            var theirFrame = pb.AsSpan(f * frame, frame);
+            var pixelBytes = info.SamplesPerPixel * info.BytesAllocated;
+            if (width == info.Columns)
+            {
+                Compare(ourFrame, theirFrame, info, lossy, $"frame {f + 1}");
+                continue;
+            }
+            // A tile narrower than the frame: ours in the top-left corner, dcmtk's rows packed at the start.
+            var ourRows = new byte[height * width * pixelBytes];
+            for (var row = 0; row < height; row++)
+                ourFrame.Slice(row * info.Columns * pixelBytes, width * pixelBytes).CopyTo(ourRows.AsSpan(row * width * pixelBytes));
+            Compare(ourRows, theirFrame[..ourRows.Length], info, lossy, $"frame {f + 1} ({width}x{height})");
+            Assert.That(ourFrame[(width * pixelBytes)..(info.Columns * pixelBytes)].ToArray(), Is.All.Zero, "the rest of the frame is left black");
+        }
+        TestContext.Out.WriteLine(lossless ? "lossless: equal" : "lossy: within 3");
     }
 
     /// <summary>Lossless: equal. Lossy: each sample within 3 of dcmtk's, and on average within 0.05.</summary>
@@ -143,19 +135,11 @@ public sealed class JpegCodecTests
         Assert.That(All(decoded.Dataset).OfType<DicomFragmentSequence>(), Is.Empty);
         var icons = All(decoded.Dataset).OfType<DicomSequence>().SelectMany(sq => sq.Items).Where(i => i.Contains(DicomTags.PixelData)).ToList();
         Assert.That(icons, Is.Not.Empty);
-        var folder = Directory.CreateTempSubdirectory("tciapacs-jpeg-").FullName;
-        try
-        {
-            var theirs = Path.Combine(folder, "dcmdjpeg.dcm");
-            Assert.That(ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [source, theirs]).ExitCode, Is.Zero);
-            var theirIcons = All(DicomFile.Open(theirs).Dataset).OfType<DicomSequence>().SelectMany(sq => sq.Items).Where(i => i.Contains(DicomTags.PixelData)).ToList();
-            Assert.That(icons.Select(i => i.GetBytes(DicomTags.PixelData).ToArray()), Is.EqualTo(theirIcons.Select(i => i.GetBytes(DicomTags.PixelData).ToArray())));
-            Assert.That(icons.All(i => !i.Contains(DicomTags.LossyImageCompression)), Is.True, "an item is not marked");
-        }
-        finally
-        {
-            Directory.Delete(folder, true);
-        }
+        var theirs = Path.Combine(Temp, "dcmdjpeg.dcm");
+        Assert.That(ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [source, theirs]).ExitCode, Is.Zero);
+        var theirIcons = All(DicomFile.Open(theirs).Dataset).OfType<DicomSequence>().SelectMany(sq => sq.Items).Where(i => i.Contains(DicomTags.PixelData)).ToList();
+        Assert.That(icons.Select(i => i.GetBytes(DicomTags.PixelData).ToArray()), Is.EqualTo(theirIcons.Select(i => i.GetBytes(DicomTags.PixelData).ToArray())));
+        Assert.That(icons.All(i => !i.Contains(DicomTags.LossyImageCompression)), Is.True, "an item is not marked");
     }
 
     [Test]

@@ -28,6 +28,7 @@ internal sealed class LosslessJpegDecoder
     public int Components => _ids.Length;
     private byte[] _ids = [];
     private int[][] _samples = [];
+    private bool[] _scanned = [];
 
     /// <summary>Reads the frame header and every scan of <paramref name="data"/>[0..<paramref name="length"/>).</summary>
     public static LosslessJpegDecoder Decode(byte[] data, int length, Func<LosslessJpegDecoder, bool> accept)
@@ -41,7 +42,7 @@ internal sealed class LosslessJpegDecoder
     /// The decoded samples of component <paramref name="index"/> (in frame order), row by row; the caller keeps the
     /// precision's low bits.
     /// </summary>
-    public int[] Samples(int index) => _samples[index];
+    public int[] Samples(int index) => _scanned.Length > index && _scanned[index] ? _samples[index] : [];
 
     private void Run(Func<LosslessJpegDecoder, bool> accept)
     {
@@ -141,6 +142,7 @@ internal sealed class LosslessJpegDecoder
     {
         if (_samples.Length == _ids.Length) return;
         _samples = new int[_ids.Length][];
+        _scanned = new bool[_ids.Length];
         for (var i = 0; i < _ids.Length; i++) _samples[i] = new int[checked(Width * Height)];
     }
 
@@ -157,6 +159,7 @@ internal sealed class LosslessJpegDecoder
             var index = Array.IndexOf(_ids, s[1 + 2 * j]);
             if (index < 0) throw Corrupt($"a scan names component {s[1 + 2 * j]}, which the frame does not have");
             components[j] = index;
+            _scanned[index] = true;
             tables[j] = _tables[s[2 + 2 * j] >> 4] ?? throw Corrupt($"a scan uses Huffman table {s[2 + 2 * j] >> 4}, which is not defined");
         }
         int predictor = s[1 + 2 * ns];
