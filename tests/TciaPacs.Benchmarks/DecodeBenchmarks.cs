@@ -17,13 +17,14 @@ public class DecodeBenchmarks
     private PixelDataInfo _info = null!;
     private IPixelCodec _codec = null!;
 
-    /// <summary>The corpus files measured: 512x512 16-bit CT in JPEG Lossless SV1 and RLE, 636x434 RGB JPEG Baseline 4:2:2, a 2394x3062 mammogram in JPEG Lossless.</summary>
+    /// <summary>The corpus files measured: 512x512 16-bit CT in JPEG Lossless SV1 and RLE, 636x434 RGB JPEG Baseline 4:2:2, a 2394x3062 mammogram in JPEG Lossless, 512x512 CT in JPEG-LS.</summary>
     public static IEnumerable<string> Inputs =>
     [
         "transfer-syntax/jpeg-lossless-sv1/CT-JPEGLosslessSV1.dcm",
         "encapsulated/D_CLUNIE_CT1_RLE_FRAGS.dcm",
         "transfer-syntax/jpeg-baseline/GH538-jpeg1.dcm",
         "edge-cases/pixel/GH133.dcm",
+        "encapsulated/CT1_UNC.not_fragmented_bot_jpeg_ls.80.dcm",
     ];
 
     [ParamsSource(nameof(Inputs))]
