@@ -173,6 +173,9 @@ internal sealed class JpegLsDecoder
         // Run interruption contexts (A.7.2): index 0 for RItype 0, 1 for RItype 1.
         private readonly int[] _ra = new int[2], _rn = new int[2], _rnn = new int[2];
         private readonly int[] _runIndex;
+        // Quantize(d) for every gradient -range*(2 NEAR+1)..: read per sample three times.
+        private readonly sbyte[] _quantized;
+        private readonly int _quantizedOffset;
         private BitReader _bits;
 
         public ScanDecoder(JpegLsDecoder frame, int[] components, int near, int ilv)
@@ -195,6 +198,9 @@ internal sealed class JpegLsDecoder
             var bpp = Math.Max(2, Log2Ceiling(_maxVal + 1));
             _limit = 2 * (bpp + Math.Max(8, bpp));
             _runIndex = new int[components.Length];
+            _quantizedOffset = _maxVal + 1;
+            _quantized = new sbyte[2 * _quantizedOffset + 1];
+            for (var d = -_quantizedOffset; d <= _quantizedOffset; d++) _quantized[d + _quantizedOffset] = (sbyte)QuantizeSlow(d);
             ResetContexts();
         }
 
@@ -354,7 +360,9 @@ internal sealed class JpegLsDecoder
 
         private static int Context(int q1, int q2, int q3) => (q1 * 9 + q2) * 9 + q3;
 
-        private int Quantize(int d)
+        private int Quantize(int d) => _quantized[d + _quantizedOffset];
+
+        private int QuantizeSlow(int d)
         {
             if (d <= -_t3) return -4;
             if (d <= -_t2) return -3;
@@ -571,9 +579,20 @@ internal sealed class JpegLsDecoder
             var zeros = 0;
             while (true)
             {
-                if (_count < 1) Fill();
-                if (Bit() == 1) return zeros;
-                if (++zeros > limit || Overrun) throw Corrupt("a Golomb code is longer than its limit");
+                if (_count < 32) Fill();
+                // The buffer's unread bits, first one at the top: their leading zeros are the code's.
+                var window = _buffer << (64 - _count);
+                var lead = System.Numerics.BitOperations.LeadingZeroCount(window);
+                if (lead < _count)
+                {
+                    zeros += lead;
+                    Consume(lead + 1);
+                    if (zeros > limit || Overrun) throw Corrupt("a Golomb code is longer than its limit");
+                    return zeros;
+                }
+                zeros += _count;
+                Consume(_count);
+                if (zeros > limit || Overrun) throw Corrupt("a Golomb code is longer than its limit");
             }
         }
 
