@@ -1,4 +1,3 @@
-using System.Buffers;
 using JpegLibrary;
 
 namespace TciaPacs.Dicom.Codecs.Jpeg;
@@ -11,7 +10,7 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// lossy frame with a YBR photometric interpretation is converted to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2),
 /// as dcmtk and Orthanc do by default; a lossless one keeps its components and its photometric interpretation.
 /// </summary>
-public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
+public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
 {
     /// <summary>The four JPEG transfer syntaxes this codec decodes.</summary>
     public static IReadOnlyList<JpegCodec> All { get; } =
@@ -22,16 +21,13 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
         new(TransferSyntax.JPEGLosslessSV1),
     ];
 
-    public TransferSyntax TransferSyntax { get; } = transferSyntax ?? throw new ArgumentNullException(nameof(transferSyntax));
+    private protected override string StreamName => "JPEG";
 
     private bool Lossy => TransferSyntax.IsLossy;
 
-    public bool CanDecode(PixelDataInfo info) =>
-        info.Rows > 0 && info.Columns > 0 && info.SamplesPerPixel is 1 or 3 && info.BitsAllocated is 8 or 16 && info.FrameSize <= Array.MaxLength;
+    public override bool CanDecode(PixelDataInfo info) => info.SamplesPerPixel is 1 or 3 && base.CanDecode(info);
 
-    public bool CanEncode(PixelDataInfo info) => false;
-
-    public PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
+    public override PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
     {
         ArgumentNullException.ThrowIfNull(encoded);
         if (encoded.SamplesPerPixel != 3) return encoded;
@@ -42,47 +38,14 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
         return encoded with { PhotometricInterpretation = photometric, PlanarConfiguration = 0 };
     }
 
-    public PixelDataInfo GetEncodedInfo(PixelDataInfo native) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
+    // The stream's own frame marker decides, not the transfer syntax: files labelled lossless that hold a baseline
+    // stream exist, and dcmtk decodes them.
+    private protected override DecodedImage Decode(byte[] input, int length, PixelDataInfo info) =>
+        FrameMarker(input.AsSpan(0, length)) == 0xC3 ? DecodeLossless(input, length, info) : DecodeDct(input, length, info);
 
-    public byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
-
-    public void DecodeFrame(ReadOnlySpan<byte> encodedFrame, PixelDataInfo info, Span<byte> destination)
-    {
-        ArgumentNullException.ThrowIfNull(info);
-        if (!CanDecode(info))
-            throw new DicomCodecException($"{TransferSyntax.Name} frames of {info.SamplesPerPixel} samples of {info.BitsAllocated} bits allocated are not supported.");
-        var frameSize = (int)info.FrameSize;
-        if (destination.Length < frameSize)
-            throw new ArgumentException($"The destination holds {destination.Length} bytes; a frame needs {frameSize}.", nameof(destination));
-
-        // Both decoders read from an array; the frame is copied in.
-        var input = ArrayPool<byte>.Shared.Rent(encodedFrame.Length);
-        try
-        {
-            encodedFrame.CopyTo(input);
-            var length = TrimmedLength(encodedFrame);
-            // The stream's own frame marker decides, not the transfer syntax: files labelled lossless that hold a
-            // baseline stream exist, and dcmtk decodes them.
-            var planes = FrameMarker(input.AsSpan(0, length)) == 0xC3
-                ? DecodeLossless(input, length, info)
-                : DecodeDct(input, length, info);
-            destination[..frameSize].Clear();
-            // The transfer syntax decides the colour conversion, as it decides GetDecodedInfo's attributes.
-            planes.WriteTo(destination, info, convertYbr: Lossy && info.SamplesPerPixel == 3 && info.PhotometricInterpretation.StartsWith("YBR", StringComparison.Ordinal));
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(input);
-        }
-    }
-
-    /// <summary>The frame without the padding after its EOI marker (fragments have even length, PS3.5 A.4).</summary>
-    private static int TrimmedLength(ReadOnlySpan<byte> frame)
-    {
-        var n = frame.Length;
-        while (n > 2 && frame[n - 1] == 0 && !(frame[n - 2] == 0xFF && frame[n - 1] == 0xD9)) n--;
-        return n;
-    }
+    // The transfer syntax decides the colour conversion, as it decides GetDecodedInfo's attributes.
+    private protected override bool ConvertsYbrToRgb(PixelDataInfo info) =>
+        Lossy && info.SamplesPerPixel == 3 && info.PhotometricInterpretation.StartsWith("YBR", StringComparison.Ordinal);
 
     /// <summary>The second byte of the stream's first SOFn marker (C0 baseline, C1 extended, C3 lossless, ...), or 0.</summary>
     private static int FrameMarker(ReadOnlySpan<byte> jpeg)
@@ -100,7 +63,7 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
         return 0;
     }
 
-    private static Planes DecodeLossless(byte[] input, int length, PixelDataInfo info)
+    private DecodedImage DecodeLossless(byte[] input, int length, PixelDataInfo info)
     {
         LosslessJpegDecoder decoded;
         try
@@ -118,10 +81,10 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
         var planes = new int[decoded.Components][];
         for (var c = 0; c < planes.Length; c++)
             planes[c] = decoded.Samples(c) is { Length: > 0 } plane ? plane : throw new DicomCodecException($"The lossless JPEG stream has no scan for component {c + 1}.");
-        return new Planes(planes, decoded.Width, decoded.Height, decoded.Precision);
+        return new DecodedImage(planes, decoded.Width, decoded.Height, decoded.Precision);
     }
 
-    private Planes DecodeDct(byte[] input, int length, PixelDataInfo info)
+    private DecodedImage DecodeDct(byte[] input, int length, PixelDataInfo info)
     {
         var decoder = new JpegDecoder();
         decoder.SetInput(input.AsMemory(0, length));
@@ -141,68 +104,13 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : IPixelCodec
                 if (h == 2 && v is 1 or 2) FancyUpsampling.Apply(writer.Planes[c], decoder.Width, decoder.Height, v);
                 foreach (ref var sample in writer.Planes[c].AsSpan()) sample = Math.Clamp(sample, 0, max);
             }
-            return new Planes(writer.Planes, decoder.Width, decoder.Height, decoder.Precision);
+            return new DecodedImage(writer.Planes, decoder.Width, decoder.Height, decoder.Precision);
         }
         catch (Exception e) when (e is not (OutOfMemoryException or DicomCodecException))
         {
             // JpegLibrary reports malformed streams with several exception types (a missing table can surface as a null
             // reference, a cut stream as an index out of range): every one is this frame's corruption.
             throw new DicomCodecException($"The {TransferSyntax.Name} frame could not be decoded: {e.Message}", e);
-        }
-    }
-
-    private static void Check(int width, int height, int components, int precision, PixelDataInfo info)
-    {
-        // A smaller image goes in the frame's top-left corner: the edge tiles of some whole-slide encoders are cut to
-        // the slide (dcmtk packs such a tile's rows at the frame's start instead).
-        if (width > info.Columns || height > info.Rows || width == 0 || height == 0)
-            throw new DicomCodecException($"The JPEG frame is {width}x{height}; the data set says {info.Columns}x{info.Rows} (Columns x Rows).");
-        if (components != info.SamplesPerPixel)
-            throw new DicomCodecException($"The JPEG frame has {components} components; Samples per Pixel is {info.SamplesPerPixel}.");
-        if (precision > info.BitsAllocated || precision < 2)
-            throw new DicomCodecException($"The JPEG frame has {precision}-bit samples; Bits Allocated is {info.BitsAllocated}.");
-    }
-
-    /// <summary>A decoded image: one full-resolution plane per component, samples within the precision.</summary>
-    private sealed record Planes(int[][] Samples, int Width, int Height, int Precision)
-    {
-        /// <summary>Writes the image colour-by-pixel into the frame's top-left corner, in 1 or 2 bytes per sample.</summary>
-        public void WriteTo(Span<byte> frame, PixelDataInfo info, bool convertYbr)
-        {
-            var bytes = info.BitsAllocated == 8 ? 1 : 2;
-            var max = (1 << Precision) - 1;
-            var n = Samples.Length;
-            Span<int> pixel = stackalloc int[n];
-            for (var y = 0; y < Height; y++)
-            {
-                var at = y * info.Columns * n * bytes;
-                for (var x = 0; x < Width; x++)
-                {
-                    var i = y * Width + x;
-                    for (var c = 0; c < n; c++) pixel[c] = Samples[c][i] & max;
-                    if (convertYbr) YbrToRgb(pixel, max);
-                    for (var c = 0; c < n; c++, at += bytes)
-                    {
-                        frame[at] = (byte)pixel[c];
-                        if (bytes == 2) frame[at + 1] = (byte)(pixel[c] >> 8);
-                    }
-                }
-            }
-        }
-
-        /// <summary>
-        /// JFIF's full-range YCbCr to RGB (ITU-T T.871; PS3.3 C.7.6.3.1.2 YBR_FULL) in libjpeg's 16-bit fixed point
-        /// (jdcolor.c), so that the result is dcmtk's to the last bit.
-        /// </summary>
-        private static void YbrToRgb(Span<int> p, int max)
-        {
-            const int OneHalf = 1 << 15;
-            static long Fix(double x) => (long)(x * 65536 + 0.5);
-            var half = (max + 1) / 2;
-            long y = p[0], cb = p[1] - half, cr = p[2] - half;
-            p[0] = (int)Math.Clamp(y + ((Fix(1.40200) * cr + OneHalf) >> 16), 0, max);
-            p[1] = (int)Math.Clamp(y + ((-Fix(0.34414) * cb - Fix(0.71414) * cr + OneHalf) >> 16), 0, max);
-            p[2] = (int)Math.Clamp(y + ((Fix(1.77200) * cb + OneHalf) >> 16), 0, max);
         }
     }
 

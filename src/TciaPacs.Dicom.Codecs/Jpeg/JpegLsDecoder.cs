@@ -99,33 +99,12 @@ internal sealed class JpegLsDecoder
         }
     }
 
-    private ReadOnlySpan<byte> Segment()
-    {
-        if (_at + 2 > _length) throw Corrupt("a marker segment is cut off");
-        var length = BinaryPrimitives.ReadUInt16BigEndian(_data.AsSpan(_at));
-        if (length < 2 || _at + length > _length) throw Corrupt($"a marker segment's length ({length}) runs past the stream's end");
-        var body = _data.AsSpan(_at + 2, length - 2);
-        _at += length;
-        return body;
-    }
+    private ReadOnlySpan<byte> Segment() => DecodeOnlyCodec.Segment(_data, ref _at, _length, "JPEG-LS");
 
     private void ReadFrameHeader(ReadOnlySpan<byte> s)
     {
-        if (s.Length < 6) throw Corrupt("its frame header is cut off");
-        Precision = s[0];
-        Height = BinaryPrimitives.ReadUInt16BigEndian(s[1..]);
-        Width = BinaryPrimitives.ReadUInt16BigEndian(s[3..]);
-        int n = s[5];
-        if (Precision is < 2 or > 16) throw Corrupt($"its sample precision is {Precision} bits (2 to 16 allowed)");
+        (Precision, Height, Width, _ids) = DecodeOnlyCodec.FrameHeader(s, "JPEG-LS");
         if (Width == 0 || Height == 0) throw new DicomCodecException("The JPEG-LS stream gives its size in an LSE oversize segment, which is not supported.");
-        if (n == 0 || s.Length < 6 + 3 * n) throw Corrupt("its frame header is invalid");
-        _ids = new byte[n];
-        for (var i = 0; i < n; i++)
-        {
-            _ids[i] = s[6 + 3 * i];
-            if (s[7 + 3 * i] != 0x11)
-                throw new DicomCodecException($"The JPEG-LS stream subsamples component {i + 1}, which is not supported.");
-        }
     }
 
     private void ReadPresetParameters(ReadOnlySpan<byte> s)

@@ -90,15 +90,7 @@ internal sealed class LosslessJpegDecoder
         return _data[_at++];
     }
 
-    private ReadOnlySpan<byte> Segment()
-    {
-        if (_at + 2 > Length) throw Corrupt("a marker segment is cut off");
-        var length = BinaryPrimitives.ReadUInt16BigEndian(_data.AsSpan(_at));
-        if (length < 2 || _at + length > Length) throw Corrupt($"a marker segment's length ({length}) runs past the stream's end");
-        var body = _data.AsSpan(_at + 2, length - 2);
-        _at += length;
-        return body;
-    }
+    private ReadOnlySpan<byte> Segment() => DecodeOnlyCodec.Segment(_data, ref _at, Length, "lossless JPEG");
 
     private void ReadHuffmanTables()
     {
@@ -120,21 +112,9 @@ internal sealed class LosslessJpegDecoder
 
     private void ReadFrameHeader(ReadOnlySpan<byte> s)
     {
-        if (s.Length < 6) throw Corrupt("its frame header is cut off");
-        Precision = s[0];
-        Height = BinaryPrimitives.ReadUInt16BigEndian(s[1..]);
-        Width = BinaryPrimitives.ReadUInt16BigEndian(s[3..]);
-        int n = s[5];
-        if (Precision is < 2 or > 16) throw Corrupt($"its sample precision is {Precision} bits (2 to 16 allowed)");
+        (Precision, Height, Width, _ids) = DecodeOnlyCodec.FrameHeader(s, "lossless JPEG");
         if (Height == 0) throw new DicomCodecException("The lossless JPEG stream defines its number of lines by a DNL marker, which is not supported.");
-        if (Width == 0 || n == 0 || s.Length < 6 + 3 * n) throw Corrupt("its frame header is invalid");
-        _ids = new byte[n];
-        for (var i = 0; i < n; i++)
-        {
-            _ids[i] = s[6 + 3 * i];
-            if (s[7 + 3 * i] != 0x11)
-                throw new DicomCodecException($"The lossless JPEG stream subsamples component {i + 1} (sampling factors {s[7 + 3 * i] >> 4}x{s[7 + 3 * i] & 15}), which is not supported.");
-        }
+        if (Width == 0) throw Corrupt("its frame header gives 0 samples per line");
     }
 
     /// <summary>Allocates the sample planes, once the caller has accepted the frame's size.</summary>
