@@ -5,10 +5,11 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// <summary>
 /// Decodes the JPEG transfer syntaxes of PS3.5 A.4.1 (ISO 10918-1 in PS3.5 8.2.1): Baseline (4.50) and Extended 12-bit
 /// (4.51) with the managed JpegLibrary package, Lossless Process 14 (4.57) and its Selection Value 1 (4.70) with
-/// <see cref="LosslessJpegDecoder"/>. Encoding is not offered. Each frame is one JPEG stream. Samples keep the JPEG precision's bit pattern in Bits Allocated (8 or 16,
-/// little endian), as dcmtk's dcmdjpeg writes them; the native data is colour-by-pixel (Planar Configuration 0). A
-/// lossy frame with a YBR photometric interpretation is converted to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2),
-/// as dcmtk and Orthanc do by default; a lossless one keeps its components and its photometric interpretation.
+/// <see cref="LosslessJpegDecoder"/>. Encoding is not offered. Each frame is one JPEG stream. Samples keep the JPEG
+/// precision's bit pattern in Bits Allocated (8 or 16, little endian), as dcmtk's dcmdjpeg writes them; the native
+/// data is colour-by-pixel (Planar Configuration 0). A lossy frame with a YBR photometric interpretation is converted
+/// to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2), as dcmtk and Orthanc do by default; a lossless one keeps its
+/// components and its photometric interpretation.
 /// </summary>
 public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
 {
@@ -33,8 +34,8 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(t
         if (encoded.SamplesPerPixel != 3) return encoded;
         var photometric = encoded.PhotometricInterpretation;
         if (Lossy && photometric.StartsWith("YBR", StringComparison.Ordinal)) photometric = "RGB";
-        // Subsampled chroma is upsampled by the decoder: the native form holds every sample.
-        else if (photometric is "YBR_FULL_422" or "YBR_PARTIAL_422" or "YBR_PARTIAL_420") photometric = "YBR_FULL";
+        // Subsampled chroma would be upsampled: the native form holds every sample.
+        else if (photometric == "YBR_FULL_422") photometric = "YBR_FULL";
         return encoded with { PhotometricInterpretation = photometric, PlanarConfiguration = 0 };
     }
 
