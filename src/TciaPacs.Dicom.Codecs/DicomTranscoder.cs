@@ -12,6 +12,9 @@ public sealed class DicomTranscoder(CodecRegistry registry)
 {
     public DicomTranscoder() : this(CodecRegistry.Default) { }
 
+    /// <summary>A transcoder over <see cref="CodecRegistry.Default"/>, shared: transcoders hold no state of their own.</summary>
+    public static DicomTranscoder Default { get; } = new(CodecRegistry.Default);
+
     public CodecRegistry Registry { get; } = registry ?? throw new ArgumentNullException(nameof(registry));
 
     /// <summary>

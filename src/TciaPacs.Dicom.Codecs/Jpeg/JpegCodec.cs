@@ -69,11 +69,7 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(t
         LosslessJpegDecoder decoded;
         try
         {
-            decoded = LosslessJpegDecoder.Decode(input, length, d =>
-            {
-                Check(d.Width, d.Height, d.Components, d.Precision, info);
-                return true;
-            });
+            decoded = LosslessJpegDecoder.Decode(input, length, d => Check(d.Width, d.Height, d.Components, d.Precision, info));
         }
         catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException)
         {

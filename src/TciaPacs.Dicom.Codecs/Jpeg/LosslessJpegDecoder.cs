@@ -31,7 +31,7 @@ internal sealed class LosslessJpegDecoder
     private bool[] _scanned = [];
 
     /// <summary>Reads the frame header and every scan of <paramref name="data"/>[0..<paramref name="length"/>).</summary>
-    public static LosslessJpegDecoder Decode(byte[] data, int length, Func<LosslessJpegDecoder, bool> accept)
+    public static LosslessJpegDecoder Decode(byte[] data, int length, Action<LosslessJpegDecoder> accept)
     {
         var d = new LosslessJpegDecoder(data, length);
         d.Run(accept);
@@ -44,7 +44,7 @@ internal sealed class LosslessJpegDecoder
     /// </summary>
     public int[] Samples(int index) => _scanned.Length > index && _scanned[index] ? _samples[index] : [];
 
-    private void Run(Func<LosslessJpegDecoder, bool> accept)
+    private void Run(Action<LosslessJpegDecoder> accept)
     {
         if (Length < 4 || _data[0] != 0xFF || _data[1] != 0xD8) throw Corrupt("it does not start with an SOI marker");
         _at = 2;
@@ -67,7 +67,7 @@ internal sealed class LosslessJpegDecoder
                     if (frameSeen) throw Corrupt("it has two frame headers");
                     ReadFrameHeader(Segment());
                     frameSeen = true;
-                    if (!accept(this)) return;
+                    accept(this);
                     break;
                 case 0xDA:
                     if (!frameSeen) throw Corrupt("a scan comes before the frame header");

@@ -28,7 +28,7 @@ internal static class TranscodeCommand
         try
         {
             var file = DicomFile.Open(input);
-            var result = Transcoding.Transcode(file, target);
+            var result = TciaPacs.Dicom.Codecs.DicomTranscoder.Default.Transcode(file, target);
             result.Save(output, target);
             return 0;
         }

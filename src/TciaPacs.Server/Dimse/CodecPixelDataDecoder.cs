@@ -6,23 +6,21 @@ namespace TciaPacs.Server.Dimse;
 
 /// <summary>
 /// Decodes pixel data for peers that accept only native transfer syntaxes (C-MOVE, C-GET, <c>tciapacs store</c>), with
-/// the codecs of <see cref="CodecRegistry.Default"/> (RLE Lossless today), as WADO-RS does for an Accept it names.
+/// the codecs of <see cref="CodecRegistry.Default"/> (RLE Lossless, JPEG, JPEG-LS), as WADO-RS does for an Accept it names.
 /// </summary>
 internal sealed class CodecPixelDataDecoder : IPixelDataDecoder
 {
-    public static CodecPixelDataDecoder Instance { get; } = new(CodecRegistry.Default);
+    public static CodecPixelDataDecoder Instance { get; } = new();
 
-    private readonly DicomTranscoder _transcoder;
-
-    public CodecPixelDataDecoder(CodecRegistry registry) => _transcoder = new DicomTranscoder(registry);
+    private static DicomTranscoder Transcoder => DicomTranscoder.Default;
 
     public bool CanDecode(string transferSyntaxUid) =>
-        TransferSyntax.Lookup(transferSyntaxUid) is { IsEncapsulated: true } ts && _transcoder.Registry.TryGet(ts, out _);
+        TransferSyntax.Lookup(transferSyntaxUid) is { IsEncapsulated: true } ts && Transcoder.Registry.TryGet(ts, out _);
 
     public void Decode(string sourcePath, string targetTransferSyntaxUid, string destinationPath)
     {
         var target = TransferSyntax.Lookup(targetTransferSyntaxUid);
         if (target.IsEncapsulated) throw new ArgumentException($"{target.Name} is not a native transfer syntax.", nameof(targetTransferSyntaxUid));
-        _transcoder.TranscodeFile(sourcePath, target, destinationPath);
+        Transcoder.TranscodeFile(sourcePath, target, destinationPath);
     }
 }

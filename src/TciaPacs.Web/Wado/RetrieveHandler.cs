@@ -12,7 +12,7 @@ namespace TciaPacs.Web.Wado;
 /// </summary>
 internal sealed class RetrieveHandler(DicomWebService service)
 {
-    private static readonly DicomTranscoder Transcoder = new(CodecRegistry.Default);
+    private static DicomTranscoder Transcoder => DicomTranscoder.Default;
 
     public async Task HandleAsync(HttpContext context)
     {
