@@ -23,7 +23,7 @@ public sealed class CodecRegistry
     /// The built-in managed codecs: RLE Lossless (PS3.5 Annex G) both ways; JPEG Baseline, Extended, Lossless and
     /// Lossless SV1 (PS3.5 A.4.1), JPEG-LS Lossless and Near-Lossless (A.4.3) for decoding.
     /// </summary>
-    public static CodecRegistry Default { get; } = new([new RleCodec(), .. Jpeg.JpegCodec.All, .. Jpeg.JpegLsCodec.All]);
+    public static CodecRegistry Default { get; } = new([new RleCodec(), .. Jpeg.JpegCodec.All, .. Jpeg.JpegLsCodec.All, .. Jpeg2000.Jpeg2000Codec.All]);
 
     public IReadOnlyCollection<IPixelCodec> Codecs => _codecs.Values;
 

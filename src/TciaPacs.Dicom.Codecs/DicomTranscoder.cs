@@ -37,7 +37,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
     /// Writes the Part 10 file at <paramref name="sourcePath"/> as a new file at <paramref name="destinationPath"/> in
     /// <paramref name="target"/>, pixel data decoded or encoded with the registry's codecs where the change of syntax
     /// needs it; other large values are copied from the source file as they are written. Not flushed to disk: for
-    /// copies made to be sent. On failure the caller deletes what was written.
+    /// copies made to be sent. On failure nothing is left at <paramref name="destinationPath"/>.
     /// </summary>
     public void TranscodeFile(string sourcePath, TransferSyntax target, string destinationPath)
     {
@@ -47,8 +47,17 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true, nested: false) : file.Dataset;
         var meta = file.Meta.Clone();
         meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
-        using var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-        new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble }.Save(stream, target);
+        var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        try
+        {
+            using (stream) new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble }.Save(stream, target);
+        }
+        catch
+        {
+            // A frame that fails to decode mid-write leaves no half-written file behind.
+            File.Delete(destinationPath);
+            throw;
+        }
     }
 
     /// <summary>A copy of <paramref name="dataset"/>, encoded as <paramref name="source"/>, with its pixel data as <paramref name="target"/> needs.</summary>

@@ -181,6 +181,73 @@ public sealed class RetrieveDecodingTests
         }
     }
 
+    [Test]
+    public void JPEG_2000_instances_reach_a_native_only_getscu_decoded_as_GDCM_decodes_them()
+    {
+        var flags = new Dictionary<string, string> { ["1.2.840.10008.1.2.4.90"] = "-xv", ["1.2.840.10008.1.2.4.91"] = "-xw" };
+        var work = ServerProcess.TempFolder("j2k");
+        try
+        {
+            var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
+            using var server = new ServerProcess();
+            var sent = Corpus.Entries.Where(e => e.DcmtkParses && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))).ToList();
+            foreach (var e in sent)
+                Tciapacs.Dcmtk("storescu", flags[e.TransferSyntax.Split(' ')[0]], "-aec", server.Ae, "127.0.0.1", server.PortText, e.FullPath);
+            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
+                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
+                .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
+                .ToList();
+            Assert.That(stored.Select(s => s.Header.TransferSyntax.Uid).Distinct().Count(), Is.EqualTo(2), "instances of both syntaxes stored");
+            Assert.That(stored, Has.Count.GreaterThanOrEqualTo(14));
+
+            var differences = new List<string>();
+            int exact = 0, arrived = 0;
+            foreach (var (file, header) in stored)
+            {
+                var ds = header.Dataset;
+                var sop = Uid(ds, DicomTags.SOPInstanceUID);
+                var reference = Path.Combine(work, $"reference-{sop}.dcm");
+                var r = ExternalTool.Run(ExternalTool.Require("gdcmconv"), ["--raw", file, reference]);
+                if (r.ExitCode != 0) continue; // GDCM cannot decode it: no reference
+                Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
+                    "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
+                var received = Directory.GetFiles(got).SingleOrDefault(x => x.EndsWith("." + sop, StringComparison.Ordinal));
+                if (received == null)
+                {
+                    // getscu's default proposals name the common storage SOP classes only.
+                    if (!server.Log.Contains($"no accepted presentation context for {sop}", StringComparison.Ordinal)) differences.Add($"{sop} ({header.TransferSyntax.Uid}) did not arrive");
+                    continue;
+                }
+                arrived++;
+                var ours = DicomFile.Open(received);
+                var theirs = DicomFile.Open(reference);
+                if (ours.TransferSyntax.Uid != TransferSyntax.ExplicitVRLittleEndian.Uid) differences.Add($"{sop} arrived in {ours.TransferSyntax.Uid}");
+                if (ours.Dataset.GetString(DicomTags.PhotometricInterpretation) != theirs.Dataset.GetString(DicomTags.PhotometricInterpretation))
+                    differences.Add($"{sop}: {ours.Dataset.GetString(DicomTags.PhotometricInterpretation)}, GDCM {theirs.Dataset.GetString(DicomTags.PhotometricInterpretation)}");
+                var reversible = Jpeg2000Stream.IsReversible(EncapsulatedFrames.FromDataset(DicomFile.Open(file).Dataset).GetFrame(0).Span);
+                var a = ours.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+                var b = theirs.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+                if (a.Length != b.Length) { differences.Add($"{sop}: {a.Length} pixel bytes, GDCM {b.Length}"); continue; }
+                var step = PixelDataInfo(ours.Dataset);
+                var mask = (1 << (int)(ours.Dataset.GetInt(DicomTags.BitsStored) ?? 8 * step)) - 1;
+                var worst = 0;
+                for (var i = 0; i + step <= a.Length; i += step)
+                    worst = Math.Max(worst, Math.Abs(((step == 1 ? a[i] : a[i] | a[i + 1] << 8) & mask) - ((step == 1 ? b[i] : b[i] | b[i + 1] << 8) & mask)));
+                if (worst > (reversible ? 0 : 1)) differences.Add($"{sop}: a sample differs by {worst} from GDCM's ({(reversible ? "reversible" : "irreversible")} stream)");
+                if (reversible && worst == 0) exact++;
+            }
+            TestContext.Out.WriteLine($"{stored.Count} stored, {arrived} arrived decoded, {exact} reversible ones equal to GDCM's");
+            Assert.That(differences, Is.Empty);
+            Assert.That(arrived, Is.GreaterThanOrEqualTo(10));
+            Assert.That(exact, Is.GreaterThanOrEqualTo(6));
+            Assert.That(Directory.GetFiles(Path.Combine(server.Data, "tmp", "dimse")), Is.Empty, "no decoded copy left");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
     private static int PixelDataInfo(DicomDataset ds) => (ds.GetInt(DicomTags.BitsAllocated) ?? 8) > 8 ? 2 : 1;
 
     /// <summary>A copy of an RLE file under a new SOP Instance UID (same study) whose one frame's RLE header is wrong.</summary>

@@ -4,6 +4,7 @@ using NUnit.Framework;
 using TciaPacs.Archive;
 using TciaPacs.Archive.Sqlite;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.IO;
 
 namespace TciaPacs.Web.Tests;
 
@@ -19,6 +20,25 @@ public abstract class WebServerFixture
     protected HttpClient Http { get; private set; } = null!;
     protected string Base => $"http://127.0.0.1:{Server.Port}/dicom-web";
     protected string TempDirectory => Path.Combine(DataDirectory, "tmp", "web");
+
+    /// <summary>
+    /// An instance in a syntax no codec here decodes (HTJ2K Lossless): the corpus file, given the study and series UIDs
+    /// it lacks so that the archive takes it.
+    /// </summary>
+    protected static DicomFile Undecodable()
+    {
+        var file = DicomFile.Open(Path.Combine(TciaPacs.Testing.Corpus.Root, "transfer-syntax/htj2k/HTJ2KLossless_08_RGB.dcm"), new DicomReadOptions { LargeValueThreshold = long.MaxValue });
+        file.Dataset.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.548.201");
+        file.Dataset.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.548.201.1");
+        return file;
+    }
+
+    protected static byte[] Bytes(DicomFile file)
+    {
+        using var stream = new MemoryStream();
+        file.Save(stream, file.TransferSyntax);
+        return stream.ToArray();
+    }
 
     [OneTimeSetUp]
     public async Task StartServer()

@@ -1,0 +1,266 @@
+namespace TciaPacs.Dicom.Codecs.Jpeg2000;
+
+/// <summary>
+/// Tier-1 of T.800 (Annex D): the three coding passes of one code-block's bit-planes, with the MQ decoder or, for
+/// bypassed passes, raw bits. Magnitudes are kept with one fractional bit: a coefficient that becomes significant at
+/// bit-plane p is set to the middle of its interval (1.5 * 2^p), and each refinement halves the interval. A fully
+/// decoded reversible coefficient is then the magnitude shifted right by one; a truncated one keeps the middle of what
+/// is known, as OpenJPEG reconstructs.
+/// </summary>
+internal sealed class CodeBlockDecoder
+{
+    // Code-block style flags (A.6.1, Table A.19).
+    public const int Bypass = 1, ResetContexts = 2, TerminateAll = 4, VerticallyCausal = 8, SegmentationSymbols = 32;
+
+    private const int UniformContext = 18, RunLengthContext = 17;
+
+    // Per-sample flags: the eight neighbours' significance, four neighbours' signs, then the sample's own state.
+    private const int NW = 1, N = 2, NE = 4, W = 8, E = 16, SW = 32, S = 64, SE = 128;
+    private const int NNeg = 256, WNeg = 512, ENeg = 1024, SNeg = 2048;
+    private const int Sig = 1 << 12, Visited = 1 << 13, Refined = 1 << 14, Neg = 1 << 15;
+    private const int BelowMask = ~(SW | S | SE | SNeg);
+
+    // Table D.1 by neighbour pattern, for LL and LH (vertically high-pass), HL (horizontally high-pass) and HH.
+    private static readonly byte[][] SignificanceContexts = BuildSignificanceContexts();
+
+    // Table D.3 by the four neighbours' significance and signs: context in the low bits, the XOR bit at 0x80.
+    private static readonly byte[] SignContexts = BuildSignContexts();
+
+    private readonly byte[] _contexts = new byte[19];
+    private int[] _flags = [];
+    private int[] _magnitude = [];
+    private int _width, _height, _stride;
+    private MqDecoder _mq;
+    private RawBitReader _raw;
+
+    public int Width => _width;
+    public int Height => _height;
+
+    /// <summary>Magnitude (with one fractional bit) of the coefficient at (x, y).</summary>
+    public int Magnitude(int x, int y) => _magnitude[y * _width + x];
+
+    public bool IsNegative(int x, int y) => (_flags[(y + 1) * _stride + x + 1] & Neg) != 0;
+
+    /// <summary>
+    /// Decodes <paramref name="passes"/> coding passes from the top bit-plane <paramref name="topPlane"/> down, the
+    /// passes split into codeword segments: segment i is <paramref name="data"/>[starts[i]..ends[i]) and holds
+    /// passesPerSegment[i] passes. Orientation: 0 LL, 1 HL, 2 LH, 3 HH.
+    /// </summary>
+    public void Decode(int width, int height, int orientation, int style, int topPlane, byte[] data,
+        ReadOnlySpan<int> starts, ReadOnlySpan<int> ends, ReadOnlySpan<int> passesPerSegment)
+    {
+        _width = width;
+        _height = height;
+        _stride = width + 2;
+        var size = _stride * (height + 2);
+        if (_flags.Length < size) _flags = new int[size];
+        else Array.Clear(_flags, 0, size);
+        if (_magnitude.Length < width * height) _magnitude = new int[width * height];
+        else Array.Clear(_magnitude, 0, width * height);
+        ResetAllContexts();
+
+        var lut = SignificanceContexts[orientation switch { 1 => 1, 3 => 2, _ => 0 }];
+        var causal = (style & VerticallyCausal) != 0;
+        var pass = 0;
+        for (var segment = 0; segment < starts.Length; segment++)
+        {
+            var raw = false;
+            var segmentStarted = false;
+            for (var k = 0; k < passesPerSegment[segment]; k++, pass++)
+            {
+                var type = pass == 0 ? 2 : (pass - 1) % 3; // 0 significance propagation, 1 refinement, 2 cleanup
+                var plane = topPlane - (pass + 2) / 3;
+                if (plane < 0) return; // more passes than bit-planes: nothing left to refine
+                if (!segmentStarted)
+                {
+                    raw = (style & Bypass) != 0 && pass >= 10 && type != 2;
+                    if (raw) _raw.Start(data, starts[segment], ends[segment]);
+                    else _mq.Start(data, starts[segment], ends[segment]);
+                    segmentStarted = true;
+                }
+                switch (type)
+                {
+                    case 0: SignificancePass(plane, lut, causal, raw); break;
+                    case 1: RefinementPass(plane, causal, raw); break;
+                    default:
+                        CleanupPass(plane, lut, causal);
+                        if ((style & SegmentationSymbols) != 0)
+                            for (var i = 0; i < 4; i++) _mq.Decode(ref _contexts[UniformContext]);
+                        break;
+                }
+                if ((style & ResetContexts) != 0) ResetAllContexts();
+            }
+        }
+    }
+
+    private void ResetAllContexts()
+    {
+        Array.Clear(_contexts);
+        _contexts[0] = 4 << 1;
+        _contexts[RunLengthContext] = 3 << 1;
+        _contexts[UniformContext] = 46 << 1;
+    }
+
+    private int Neighbourhood(int f, int row, bool causal) => causal && (row & 3) == 3 ? f & BelowMask : f;
+
+    private void SignificancePass(int plane, byte[] lut, bool causal, bool raw)
+    {
+        var one = 3 << plane;
+        for (var y0 = 0; y0 < _height; y0 += 4)
+        {
+            var y1 = Math.Min(y0 + 4, _height);
+            for (var x = 0; x < _width; x++)
+            {
+                for (var y = y0; y < y1; y++)
+                {
+                    var i = (y + 1) * _stride + x + 1;
+                    var f = Neighbourhood(_flags[i], y, causal);
+                    if ((f & Sig) != 0 || (f & 0xFF) == 0) continue;
+                    var bit = raw ? _raw.Read() : _mq.Decode(ref _contexts[lut[f & 0xFF]]);
+                    if (bit != 0) BecomeSignificant(x, y, i, f, one, raw);
+                    _flags[i] |= Visited;
+                }
+            }
+        }
+    }
+
+    private void RefinementPass(int plane, bool causal, bool raw)
+    {
+        var half = 1 << plane;
+        for (var y0 = 0; y0 < _height; y0 += 4)
+        {
+            var y1 = Math.Min(y0 + 4, _height);
+            for (var x = 0; x < _width; x++)
+            {
+                for (var y = y0; y < y1; y++)
+                {
+                    var i = (y + 1) * _stride + x + 1;
+                    var f = _flags[i];
+                    if ((f & (Sig | Visited)) != Sig) continue;
+                    int bit;
+                    if (raw) bit = _raw.Read();
+                    else
+                    {
+                        var context = (f & Refined) != 0 ? 16 : (Neighbourhood(f, y, causal) & 0xFF) != 0 ? 15 : 14;
+                        bit = _mq.Decode(ref _contexts[context]);
+                    }
+                    _magnitude[y * _width + x] += bit != 0 ? half : -half;
+                    _flags[i] = f | Refined;
+                }
+            }
+        }
+    }
+
+    private void CleanupPass(int plane, byte[] lut, bool causal)
+    {
+        var one = 3 << plane;
+        for (var y0 = 0; y0 < _height; y0 += 4)
+        {
+            var y1 = Math.Min(y0 + 4, _height);
+            for (var x = 0; x < _width; x++)
+            {
+                var y = y0;
+                if (y1 - y0 == 4 && RunCandidate(x, y0, causal))
+                {
+                    // Run-length mode (D.3.4): one decision says whether any of the four becomes significant.
+                    if (_mq.Decode(ref _contexts[RunLengthContext]) == 0) continue;
+                    var r = _mq.Decode(ref _contexts[UniformContext]) << 1;
+                    r |= _mq.Decode(ref _contexts[UniformContext]);
+                    y = y0 + r;
+                    var at = (y + 1) * _stride + x + 1;
+                    BecomeSignificant(x, y, at, Neighbourhood(_flags[at], y, causal), one, false);
+                    y++;
+                }
+                for (; y < y1; y++)
+                {
+                    var i = (y + 1) * _stride + x + 1;
+                    var f = Neighbourhood(_flags[i], y, causal);
+                    if ((f & (Sig | Visited)) == 0 && _mq.Decode(ref _contexts[lut[f & 0xFF]]) != 0)
+                        BecomeSignificant(x, y, i, f, one, false);
+                }
+            }
+        }
+        // A new bit-plane starts: no sample has been visited in it.
+        for (var y = 0; y < _height; y++)
+        {
+            var row = (y + 1) * _stride + 1;
+            for (var x = 0; x < _width; x++) _flags[row + x] &= ~Visited;
+        }
+    }
+
+    private bool RunCandidate(int x, int y0, bool causal)
+    {
+        for (var y = y0; y < y0 + 4; y++)
+        {
+            var f = Neighbourhood(_flags[(y + 1) * _stride + x + 1], y, causal);
+            if ((f & (Sig | Visited | 0xFF)) != 0) return false;
+        }
+        return true;
+    }
+
+    private void BecomeSignificant(int x, int y, int i, int f, int value, bool raw)
+    {
+        int negative;
+        if (raw) negative = _raw.Read();
+        else
+        {
+            var index = (f >> 1 & 1) | (f >> 6 & 1) << 1 | (f >> 3 & 1) << 2 | (f >> 4 & 1) << 3
+                | (f >> 8 & 1) << 4 | (f >> 11 & 1) << 5 | (f >> 9 & 1) << 6 | (f >> 10 & 1) << 7;
+            var sc = SignContexts[index];
+            negative = _mq.Decode(ref _contexts[sc & 0x7F]) ^ (sc >> 7);
+        }
+        _magnitude[y * _width + x] = value;
+        _flags[i] |= Sig | (negative != 0 ? Neg : 0);
+        // Tell the eight neighbours (the border of the flag array absorbs those outside the block).
+        var up = i - _stride;
+        var down = i + _stride;
+        _flags[up - 1] |= SE;
+        _flags[up] |= S | (negative != 0 ? SNeg : 0);
+        _flags[up + 1] |= SW;
+        _flags[i - 1] |= E | (negative != 0 ? ENeg : 0);
+        _flags[i + 1] |= W | (negative != 0 ? WNeg : 0);
+        _flags[down - 1] |= NE;
+        _flags[down] |= N | (negative != 0 ? NNeg : 0);
+        _flags[down + 1] |= NW;
+    }
+
+    private static byte[][] BuildSignificanceContexts()
+    {
+        var tables = new byte[3][];
+        for (var t = 0; t < 3; t++) tables[t] = new byte[256];
+        for (var f = 0; f < 256; f++)
+        {
+            var h = (f >> 3 & 1) + (f >> 4 & 1);
+            var v = (f >> 1 & 1) + (f >> 6 & 1);
+            var d = (f & 1) + (f >> 2 & 1) + (f >> 5 & 1) + (f >> 7 & 1);
+            tables[0][f] = LowHigh(h, v, d);
+            tables[1][f] = LowHigh(v, h, d);
+            var hv = h + v;
+            tables[2][f] = (byte)(d >= 3 ? 8 : d == 2 ? (hv >= 1 ? 7 : 6) : d == 1 ? (hv >= 2 ? 5 : hv == 1 ? 4 : 3) : hv >= 2 ? 2 : hv);
+        }
+        return tables;
+
+        static byte LowHigh(int h, int v, int d) => (byte)(h == 2 ? 8
+            : h == 1 ? (v >= 1 ? 7 : d >= 1 ? 6 : 5)
+            : v == 2 ? 4 : v == 1 ? 3 : d >= 2 ? 2 : d);
+    }
+
+    private static byte[] BuildSignContexts()
+    {
+        var table = new byte[256];
+        for (var index = 0; index < 256; index++)
+        {
+            static int Contribution(int significant, int negative) => significant == 0 ? 0 : negative != 0 ? -1 : 1;
+            var v = Math.Clamp(Contribution(index & 1, index >> 4 & 1) + Contribution(index >> 1 & 1, index >> 5 & 1), -1, 1);
+            var h = Math.Clamp(Contribution(index >> 2 & 1, index >> 6 & 1) + Contribution(index >> 3 & 1, index >> 7 & 1), -1, 1);
+            var (context, xor) = (h, v) switch
+            {
+                (1, 1) => (13, 0), (1, 0) => (12, 0), (1, -1) => (11, 0),
+                (0, 1) => (10, 0), (0, 0) => (9, 0), (0, -1) => (10, 1),
+                (-1, 1) => (11, 1), (-1, 0) => (12, 1), _ => (13, 1),
+            };
+            table[index] = (byte)(context | xor << 7);
+        }
+        return table;
+    }
+}

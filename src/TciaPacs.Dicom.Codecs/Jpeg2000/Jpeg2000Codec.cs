@@ -1,0 +1,36 @@
+using TciaPacs.Dicom.Codecs.Jpeg;
+
+namespace TciaPacs.Dicom.Codecs.Jpeg2000;
+
+/// <summary>
+/// Decodes JPEG 2000 Image Compression (Lossless Only, 1.2.840.10008.1.2.4.90, and 4.91) frames (PS3.5 A.4.4, 8.2.4)
+/// with <see cref="Jpeg2000Decoder"/>. Encoding is not offered. Samples are written in Bits Allocated (8 or 16 bits,
+/// little endian), colour-by-pixel. YBR_RCT and YBR_ICT become RGB, since the stream's component transform is undone
+/// (PS3.5 8.2.4), as dcmtk's and GDCM's decoders label them.
+/// </summary>
+public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
+{
+    public static IReadOnlyList<Jpeg2000Codec> All { get; } = [new(TransferSyntax.JPEG2000Lossless), new(TransferSyntax.JPEG2000)];
+
+    private protected override string StreamName => "JPEG 2000";
+
+    public override PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        if (encoded.SamplesPerPixel == 1) return encoded;
+        var photometric = encoded.PhotometricInterpretation is "YBR_RCT" or "YBR_ICT" ? "RGB" : encoded.PhotometricInterpretation;
+        return encoded with { PhotometricInterpretation = photometric, PlanarConfiguration = 0 };
+    }
+
+    private protected override DecodedImage Decode(byte[] input, int length, PixelDataInfo info)
+    {
+        try
+        {
+            return Jpeg2000Decoder.Decode(input, length, (width, height, components, precision) => Check(width, height, components, precision, info));
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException)
+        {
+            throw new DicomCodecException($"The JPEG 2000 stream is corrupt: {e.Message}", e);
+        }
+    }
+}
