@@ -17,7 +17,11 @@ public class DecodeBenchmarks
     private PixelDataInfo _info = null!;
     private IPixelCodec _codec = null!;
 
-    /// <summary>The corpus files measured: 512x512 16-bit CT in JPEG Lossless SV1 and RLE, 636x434 RGB JPEG Baseline 4:2:2, a 2394x3062 mammogram in JPEG Lossless, 512x512 CT in JPEG-LS.</summary>
+    /// <summary>
+    /// The corpus files measured: 512x512 16-bit CT in JPEG Lossless SV1 and RLE, 636x434 RGB JPEG Baseline 4:2:2, a
+    /// 2394x3062 mammogram in JPEG Lossless, 512x512 CT in JPEG-LS; in JPEG 2000, 512x512 CT reversible and
+    /// irreversible, 640x480 RGB ultrasound reversible (RCT), a 2048x2500 NM image reversible.
+    /// </summary>
     public static IEnumerable<string> Inputs =>
     [
         "transfer-syntax/jpeg-lossless-sv1/CT-JPEGLosslessSV1.dcm",
@@ -25,6 +29,10 @@ public class DecodeBenchmarks
         "transfer-syntax/jpeg-baseline/GH538-jpeg1.dcm",
         "edge-cases/pixel/GH133.dcm",
         "encapsulated/CT1_UNC.not_fragmented_bot_jpeg_ls.80.dcm",
+        "edge-cases/vr/explicit_VR-UN.dcm",
+        "transfer-syntax/jpeg2000/CT1_J2KI",
+        "transfer-syntax/jpeg2000-lossless/US1_J2KR.dcm",
+        "large/NM_Kakadu44_SOTmarkerincons.dcm",
     ];
 
     [ParamsSource(nameof(Inputs))]

@@ -2,6 +2,7 @@ using System.Net;
 using NUnit.Framework;
 using SkiaSharp;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
 using TciaPacs.Testing;
 
 namespace TciaPacs.Web.Tests;
@@ -14,6 +15,29 @@ public sealed class RenderedTests : WebServerFixture
     private const string Sop = Series + ".1";
     private string Instance => $"{Base}/studies/{Study}/series/{Series}/instances/{Sop}";
     private byte[] _file = [];
+    private const string ColourJ2k = "transfer-syntax/jpeg2000-lossless/US1_J2KR.dcm"; // YBR_RCT, reversible
+
+    [Test]
+    public async Task Jpeg_2000_colour_renders_as_its_decoded_RGB()
+    {
+        var file = DicomFile.Open(Path.Combine(Corpus.Root, ColourJ2k));
+        var ds = file.Dataset;
+        var (response, image) = await Image($"{Base}/studies/{ds.GetString(DicomTags.StudyInstanceUID)}/series/{ds.GetString(DicomTags.SeriesInstanceUID)}/instances/{ds.GetString(DicomTags.SOPInstanceUID)}/rendered", "image/png");
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        int columns = (int)ds.GetInt(DicomTags.Columns)!, rows = (int)ds.GetInt(DicomTags.Rows)!;
+        Assert.That((image!.Width, image.Height), Is.EqualTo((columns, rows)));
+        var rgb = DicomTranscoder.Default.Transcode(file, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        var mismatches = 0;
+        for (var y = 0; y < rows; y += 7)
+            for (var x = 0; x < columns; x += 5)
+            {
+                var p = image.GetPixel(x, y);
+                var at = (y * columns + x) * 3;
+                if (p.Red != rgb[at] || p.Green != rgb[at + 1] || p.Blue != rgb[at + 2]) mismatches++;
+            }
+        Assert.That(mismatches, Is.Zero, "PNG pixels are the decoded RGB samples");
+        Assert.That(rgb.Distinct().Count(), Is.GreaterThan(64), "an image, not a constant");
+    }
 
     [OneTimeSetUp]
     public async Task Store()
@@ -21,8 +45,9 @@ public sealed class RenderedTests : WebServerFixture
         _file = MakeInstance(Study, Series, Sop, frames: 2);
         var rle = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm"));
         var jpeg = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm"));
-        var j2k = Bytes(Undecodable()); // HTJ2K: no decoder
-        Assert.That((await StowAsync([_file, rle, jpeg, j2k])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var htj2k = Bytes(Undecodable()); // HTJ2K: no decoder
+        var j2k = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, ColourJ2k));
+        Assert.That((await StowAsync([_file, rle, jpeg, htj2k, j2k])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     private async Task<(HttpResponseMessage, SKBitmap?)> Image(string url, string? accept = null)

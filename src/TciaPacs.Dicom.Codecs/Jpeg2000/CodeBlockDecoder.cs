@@ -37,7 +37,7 @@ internal sealed class CodeBlockDecoder
     public int Height => _height;
 
     /// <summary>Magnitude (with one fractional bit) of the coefficient at (x, y).</summary>
-    public int Magnitude(int x, int y) => _magnitude[y * _width + x];
+    public int Magnitude(int x, int y) => _magnitude[(y + 1) * _stride + x + 1];
 
     public bool IsNegative(int x, int y) => (_flags[(y + 1) * _stride + x + 1] & Neg) != 0;
 
@@ -55,8 +55,8 @@ internal sealed class CodeBlockDecoder
         var size = _stride * (height + 2);
         if (_flags.Length < size) _flags = new int[size];
         else Array.Clear(_flags, 0, size);
-        if (_magnitude.Length < width * height) _magnitude = new int[width * height];
-        else Array.Clear(_magnitude, 0, width * height);
+        if (_magnitude.Length < size) _magnitude = new int[size];
+        else Array.Clear(_magnitude, 0, size);
         ResetAllContexts();
 
         var lut = SignificanceContexts[orientation switch { 1 => 1, 3 => 2, _ => 0 }];
@@ -101,24 +101,27 @@ internal sealed class CodeBlockDecoder
         _contexts[UniformContext] = 46 << 1;
     }
 
-    private int Neighbourhood(int f, int row, bool causal) => causal && (row & 3) == 3 ? f & BelowMask : f;
+    // The passes scan stripes of four rows, column by column (D.3); i is a sample's index in the padded arrays, and
+    // the fourth row of a stripe ignores the stripe below when the code-block is vertically causal (D.7).
 
     private void SignificancePass(int plane, byte[] lut, bool causal, bool raw)
     {
-        var one = 3 << plane;
-        for (var y0 = 0; y0 < _height; y0 += 4)
+        int one = 3 << plane, width = _width, height = _height, stride = _stride;
+        var flags = _flags;
+        for (var y0 = 0; y0 < height; y0 += 4)
         {
-            var y1 = Math.Min(y0 + 4, _height);
-            for (var x = 0; x < _width; x++)
+            int rows = Math.Min(4, height - y0), start = (y0 + 1) * stride + 1;
+            for (var x = 0; x < width; x++)
             {
-                for (var y = y0; y < y1; y++)
+                if (rows == 4 && SkipsColumn(flags, start + x, stride)) continue;
+                for (int k = 0, i = start + x; k < rows; k++, i += stride)
                 {
-                    var i = (y + 1) * _stride + x + 1;
-                    var f = Neighbourhood(_flags[i], y, causal);
+                    var f = flags[i];
+                    if (k == 3 && causal) f &= BelowMask;
                     if ((f & Sig) != 0 || (f & 0xFF) == 0) continue;
                     var bit = raw ? _raw.Read() : _mq.Decode(ref _contexts[lut[f & 0xFF]]);
-                    if (bit != 0) BecomeSignificant(x, y, i, f, one, raw);
-                    _flags[i] |= Visited;
+                    if (bit != 0) BecomeSignificant(i, f, one, raw);
+                    flags[i] |= Visited;
                 }
             }
         }
@@ -126,26 +129,30 @@ internal sealed class CodeBlockDecoder
 
     private void RefinementPass(int plane, bool causal, bool raw)
     {
-        var half = 1 << plane;
-        for (var y0 = 0; y0 < _height; y0 += 4)
+        int half = 1 << plane, width = _width, height = _height, stride = _stride;
+        var flags = _flags;
+        var magnitude = _magnitude;
+        for (var y0 = 0; y0 < height; y0 += 4)
         {
-            var y1 = Math.Min(y0 + 4, _height);
-            for (var x = 0; x < _width; x++)
+            int rows = Math.Min(4, height - y0), start = (y0 + 1) * stride + 1;
+            for (var x = 0; x < width; x++)
             {
-                for (var y = y0; y < y1; y++)
+                var top = start + x;
+                // Nothing to refine in a column without a significant sample.
+                if (rows == 4 && ((flags[top] | flags[top + stride] | flags[top + 2 * stride] | flags[top + 3 * stride]) & Sig) == 0) continue;
+                for (int k = 0, i = top; k < rows; k++, i += stride)
                 {
-                    var i = (y + 1) * _stride + x + 1;
-                    var f = _flags[i];
+                    var f = flags[i];
                     if ((f & (Sig | Visited)) != Sig) continue;
                     int bit;
                     if (raw) bit = _raw.Read();
                     else
                     {
-                        var context = (f & Refined) != 0 ? 16 : (Neighbourhood(f, y, causal) & 0xFF) != 0 ? 15 : 14;
-                        bit = _mq.Decode(ref _contexts[context]);
+                        var neighbours = k == 3 && causal ? f & BelowMask & 0xFF : f & 0xFF;
+                        bit = _mq.Decode(ref _contexts[(f & Refined) != 0 ? 16 : neighbours != 0 ? 15 : 14]);
                     }
-                    _magnitude[y * _width + x] += bit != 0 ? half : -half;
-                    _flags[i] = f | Refined;
+                    magnitude[i] += bit != 0 ? half : -half;
+                    flags[i] = f | Refined;
                 }
             }
         }
@@ -153,52 +160,57 @@ internal sealed class CodeBlockDecoder
 
     private void CleanupPass(int plane, byte[] lut, bool causal)
     {
-        var one = 3 << plane;
-        for (var y0 = 0; y0 < _height; y0 += 4)
+        int one = 3 << plane, width = _width, height = _height, stride = _stride;
+        var flags = _flags;
+        for (var y0 = 0; y0 < height; y0 += 4)
         {
-            var y1 = Math.Min(y0 + 4, _height);
-            for (var x = 0; x < _width; x++)
+            int rows = Math.Min(4, height - y0), start = (y0 + 1) * stride + 1;
+            for (var x = 0; x < width; x++)
             {
-                var y = y0;
-                if (y1 - y0 == 4 && RunCandidate(x, y0, causal))
+                var top = start + x;
+                var k = 0;
+                if (rows == 4 && (flags[top] & flags[top + stride] & flags[top + 2 * stride] & flags[top + 3 * stride] & Sig) != 0)
+                {
+                    // All four significant: nothing to code, only the visits of this bit-plane to forget.
+                    for (int r = 0, i = top; r < 4; r++, i += stride) flags[i] &= ~Visited;
+                    continue;
+                }
+                if (rows == 4 && ((flags[top] | flags[top + stride] | flags[top + 2 * stride]
+                    | (causal ? flags[top + 3 * stride] & BelowMask : flags[top + 3 * stride])) & (Sig | Visited | 0xFF)) == 0)
                 {
                     // Run-length mode (D.3.4): one decision says whether any of the four becomes significant.
                     if (_mq.Decode(ref _contexts[RunLengthContext]) == 0) continue;
-                    var r = _mq.Decode(ref _contexts[UniformContext]) << 1;
-                    r |= _mq.Decode(ref _contexts[UniformContext]);
-                    y = y0 + r;
-                    var at = (y + 1) * _stride + x + 1;
-                    BecomeSignificant(x, y, at, Neighbourhood(_flags[at], y, causal), one, false);
-                    y++;
+                    k = _mq.Decode(ref _contexts[UniformContext]) << 1;
+                    k |= _mq.Decode(ref _contexts[UniformContext]);
+                    var at = top + k * stride;
+                    var g = flags[at];
+                    BecomeSignificant(at, k == 3 && causal ? g & BelowMask : g, one, false);
+                    k++;
                 }
-                for (; y < y1; y++)
+                for (var i = top + k * stride; k < rows; k++, i += stride)
                 {
-                    var i = (y + 1) * _stride + x + 1;
-                    var f = Neighbourhood(_flags[i], y, causal);
+                    var f = flags[i];
+                    if (k == 3 && causal) f &= BelowMask;
                     if ((f & (Sig | Visited)) == 0 && _mq.Decode(ref _contexts[lut[f & 0xFF]]) != 0)
-                        BecomeSignificant(x, y, i, f, one, false);
+                        BecomeSignificant(i, f, one, false);
                 }
+                // A new bit-plane starts after this pass: no sample has been visited in it.
+                for (int r = 0, i = top; r < rows; r++, i += stride) flags[i] &= ~Visited;
             }
         }
-        // A new bit-plane starts: no sample has been visited in it.
-        for (var y = 0; y < _height; y++)
-        {
-            var row = (y + 1) * _stride + 1;
-            for (var x = 0; x < _width; x++) _flags[row + x] &= ~Visited;
-        }
     }
 
-    private bool RunCandidate(int x, int y0, bool causal)
+    /// <summary>
+    /// Whether a significance propagation pass has nothing to do in a full stripe column: all four samples significant,
+    /// or none significant and none with a significant neighbour (the causal mask only removes neighbours).
+    /// </summary>
+    private static bool SkipsColumn(int[] flags, int top, int stride)
     {
-        for (var y = y0; y < y0 + 4; y++)
-        {
-            var f = Neighbourhood(_flags[(y + 1) * _stride + x + 1], y, causal);
-            if ((f & (Sig | Visited | 0xFF)) != 0) return false;
-        }
-        return true;
+        int a = flags[top], b = flags[top + stride], c = flags[top + 2 * stride], d = flags[top + 3 * stride];
+        return (a & b & c & d & Sig) != 0 || ((a | b | c | d) & (Sig | 0xFF)) == 0;
     }
 
-    private void BecomeSignificant(int x, int y, int i, int f, int value, bool raw)
+    private void BecomeSignificant(int i, int f, int value, bool raw)
     {
         int negative;
         if (raw) negative = _raw.Read();
@@ -209,19 +221,20 @@ internal sealed class CodeBlockDecoder
             var sc = SignContexts[index];
             negative = _mq.Decode(ref _contexts[sc & 0x7F]) ^ (sc >> 7);
         }
-        _magnitude[y * _width + x] = value;
-        _flags[i] |= Sig | (negative != 0 ? Neg : 0);
+        _magnitude[i] = value;
+        var flags = _flags;
+        flags[i] |= Sig | (negative != 0 ? Neg : 0);
         // Tell the eight neighbours (the border of the flag array absorbs those outside the block).
         var up = i - _stride;
         var down = i + _stride;
-        _flags[up - 1] |= SE;
-        _flags[up] |= S | (negative != 0 ? SNeg : 0);
-        _flags[up + 1] |= SW;
-        _flags[i - 1] |= E | (negative != 0 ? ENeg : 0);
-        _flags[i + 1] |= W | (negative != 0 ? WNeg : 0);
-        _flags[down - 1] |= NE;
-        _flags[down] |= N | (negative != 0 ? NNeg : 0);
-        _flags[down + 1] |= NW;
+        flags[up - 1] |= SE;
+        flags[up] |= S | (negative != 0 ? SNeg : 0);
+        flags[up + 1] |= SW;
+        flags[i - 1] |= E | (negative != 0 ? ENeg : 0);
+        flags[i + 1] |= W | (negative != 0 ? WNeg : 0);
+        flags[down - 1] |= NE;
+        flags[down] |= N | (negative != 0 ? NNeg : 0);
+        flags[down + 1] |= NW;
     }
 
     private static byte[][] BuildSignificanceContexts()

@@ -28,12 +28,7 @@ internal static class InverseWavelet
             Lift53(line, w, x0 & 1);
             for (var x = 0; x < w; x++) c[y * stride + x] = line[Pad + x];
         }
-        for (var x = 0; x < w; x++)
-        {
-            Interleave(c, x, stride, h, y0 & 1, line);
-            Lift53(line, h, y0 & 1);
-            for (var y = 0; y < h; y++) c[y * stride + x] = line[Pad + y];
-        }
+        Columns53(c, stride, w, h, y0 & 1);
     }
 
     public static void Irreversible(float[] c, int stride, int x0, int x1, int y0, int y1)
@@ -47,11 +42,93 @@ internal static class InverseWavelet
             Lift97(line, w, x0 & 1);
             for (var x = 0; x < w; x++) c[y * stride + x] = line[Pad + x];
         }
-        for (var x = 0; x < w; x++)
+        Columns97(c, stride, w, h, y0 & 1);
+    }
+
+    // The columns are undone a strip of them at a time, whole rows of the strip per lifting step: the same arithmetic
+    // as one column at a time, in the order memory holds the coefficients.
+    private const int Strip = 32;
+
+    private static void RowsOfStrip<T>(T[] c, int stride, int x, int width, int h, int parity, T[] rows)
+    {
+        var lows = parity == 0 ? (h + 1) / 2 : h / 2;
+        var source = new int[h];
+        for (int k = 0, low = 0, high = lows; k < h; k++)
+            source[k] = ((k + parity) & 1) == 0 ? low++ : high++;
+        for (var k = 0; k < h; k++) Array.Copy(c, source[k] * stride + x, rows, (Pad + k) * Strip, width);
+        if (h > 1)
         {
-            Interleave(c, x, stride, h, y0 & 1, line);
-            Lift97(line, h, y0 & 1);
-            for (var y = 0; y < h; y++) c[y * stride + x] = line[Pad + y];
+            var period = 2 * (h - 1);
+            for (var k = 1; k <= Pad; k++)
+            {
+                Array.Copy(rows, (Pad + Mirror(-k, h, period)) * Strip, rows, (Pad - k) * Strip, width);
+                Array.Copy(rows, (Pad + Mirror(h - 1 + k, h, period)) * Strip, rows, (Pad + h - 1 + k) * Strip, width);
+            }
+        }
+    }
+
+    private static void Columns53(int[] c, int stride, int w, int h, int parity)
+    {
+        var rows = new int[(h + 2 * Pad) * Strip];
+        for (var x = 0; x < w; x += Strip)
+        {
+            var width = Math.Min(Strip, w - x);
+            RowsOfStrip(c, stride, x, width, h, parity, rows);
+            if (h == 1)
+            {
+                if (parity == 1) for (var i = 0; i < width; i++) rows[Pad * Strip + i] /= 2;
+            }
+            else
+            {
+                for (var k = FirstOfParity(-1, parity, 0); k <= h; k += 2)
+                {
+                    int at = (Pad + k) * Strip, above = at - Strip, below = at + Strip;
+                    for (var i = 0; i < width; i++) rows[at + i] -= (rows[above + i] + rows[below + i] + 2) >> 2;
+                }
+                for (var k = FirstOfParity(0, parity, 1); k < h; k += 2)
+                {
+                    int at = (Pad + k) * Strip, above = at - Strip, below = at + Strip;
+                    for (var i = 0; i < width; i++) rows[at + i] += (rows[above + i] + rows[below + i]) >> 1;
+                }
+            }
+            for (var k = 0; k < h; k++) Array.Copy(rows, (Pad + k) * Strip, c, k * stride + x, width);
+        }
+    }
+
+    private static void Columns97(float[] c, int stride, int w, int h, int parity)
+    {
+        var rows = new float[(h + 2 * Pad) * Strip];
+        for (var x = 0; x < w; x += Strip)
+        {
+            var width = Math.Min(Strip, w - x);
+            RowsOfStrip(c, stride, x, width, h, parity, rows);
+            if (h == 1)
+            {
+                if (parity == 1) for (var i = 0; i < width; i++) rows[Pad * Strip + i] /= 2;
+            }
+            else
+            {
+                for (var k = -Pad; k < h + Pad; k++)
+                {
+                    var factor = ((k + parity) & 1) == 0 ? K : InverseK;
+                    var at = (Pad + k) * Strip;
+                    for (var i = 0; i < width; i++) rows[at + i] *= factor;
+                }
+                Step(rows, width, FirstOfParity(-3, parity, 0), h + 2, Delta);
+                Step(rows, width, FirstOfParity(-2, parity, 1), h + 1, Gamma);
+                Step(rows, width, FirstOfParity(-1, parity, 0), h, Beta);
+                Step(rows, width, FirstOfParity(0, parity, 1), h - 1, Alpha);
+            }
+            for (var k = 0; k < h; k++) Array.Copy(rows, (Pad + k) * Strip, c, k * stride + x, width);
+        }
+
+        static void Step(float[] rows, int width, int from, int to, float factor)
+        {
+            for (var k = from; k <= to; k += 2)
+            {
+                int at = (Pad + k) * Strip, above = at - Strip, below = at + Strip;
+                for (var i = 0; i < width; i++) rows[at + i] -= factor * (rows[above + i] + rows[below + i]);
+            }
         }
     }
 

@@ -65,39 +65,53 @@ internal struct MqDecoder
         }
     }
 
+    // The table by context value (state index times two plus the MPS): Qe in the low 16 bits, the context value after
+    // an MPS in the next 8, after an LPS (its swap of the MPS included) in the top 8. One load per decision.
+    private static readonly uint[] States = BuildStates();
+
+    private static uint[] BuildStates()
+    {
+        var states = new uint[2 * Qe.Length];
+        for (var i = 0; i < Qe.Length; i++)
+            for (var mps = 0; mps < 2; mps++)
+            {
+                var afterMps = (uint)(NextMps[i] << 1 | mps);
+                var afterLps = (uint)(NextLps[i] << 1 | (Switch[i] == 1 ? 1 - mps : mps));
+                states[i << 1 | mps] = Qe[i] | afterMps << 16 | afterLps << 24;
+            }
+        return states;
+    }
+
     /// <summary>DECODE (C.3.2) of one decision in context <paramref name="cx"/>: state index in bits 1.., MPS in bit 0.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public int Decode(ref byte cx)
     {
-        int index = cx >> 1, mps = cx & 1;
-        uint qe = Qe[index];
+        var state = States[cx];
+        var qe = state & 0xFFFF;
+        var mps = cx & 1;
         _a -= qe;
         int d;
         if ((_c >> 16) < qe)
         {
             // The LPS sub-interval, with the conditional exchange.
-            if (_a < qe) { d = mps; index = NextMps[index]; }
-            else
-            {
-                d = 1 - mps;
-                if (Switch[index] == 1) mps = d;
-                index = NextLps[index];
-            }
+            if (_a < qe) { d = mps; cx = (byte)(state >> 16); }
+            else { d = 1 - mps; cx = (byte)(state >> 24); }
             _a = qe;
         }
         else
         {
             _c -= qe << 16;
             if ((_a & 0x8000) != 0) return mps;
-            if (_a < qe)
-            {
-                d = 1 - mps;
-                if (Switch[index] == 1) mps = d;
-                index = NextLps[index];
-            }
-            else { d = mps; index = NextMps[index]; }
+            if (_a < qe) { d = 1 - mps; cx = (byte)(state >> 24); }
+            else { d = mps; cx = (byte)(state >> 16); }
         }
-        cx = (byte)(index << 1 | mps);
-        // RENORMD
+        Renormalize();
+        return d;
+    }
+
+    // RENORMD (C.3.3)
+    private void Renormalize()
+    {
         do
         {
             if (_ct == 0) ByteIn();
@@ -106,7 +120,6 @@ internal struct MqDecoder
             _ct--;
         }
         while ((_a & 0x8000) == 0);
-        return d;
     }
 }
 
