@@ -131,7 +131,22 @@ public sealed class Jpeg2000CodecTests : TempFolderTests
         };
         var codec = new Jpeg2000Codec(options.Contains("-I", StringComparison.Ordinal) ? TransferSyntax.JPEG2000 : TransferSyntax.JPEG2000Lossless);
         var frame = new byte[info.FrameSize];
-        codec.DecodeFrame(File.ReadAllBytes(stream), info, frame);
+        var codestream = File.ReadAllBytes(stream);
+        codec.DecodeFrame(codestream, info, frame);
+        // Damaged copies of this stream, whose options reach the paths the corpus files do not (raw passes, POC, ROI,
+        // SOP/EPH, tile-parts): a DicomCodecException or an image, nothing else, nothing written past the frame.
+        var damagedFrame = new byte[info.FrameSize + 16];
+        for (var i = 0; i < 60; i++)
+        {
+            var damaged = (byte[])codestream.Clone();
+            if (i % 3 == 0) damaged = damaged[..random.Next(2, damaged.Length)];
+            else
+                for (var k = 0; k < 1 + i % 4; k++) damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
+            damagedFrame.AsSpan(damagedFrame.Length - 16).Fill(0xA5);
+            try { codec.DecodeFrame(damaged, info, damagedFrame); }
+            catch (DicomCodecException) { }
+            Assert.That(damagedFrame[^16..], Is.All.EqualTo(0xA5), "nothing written past the frame");
+        }
         var ours = new int[components, rows * columns];
         for (var i = 0; i < rows * columns; i++)
             for (var c = 0; c < components; c++)

@@ -12,7 +12,7 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 /// </summary>
 internal static class Jpeg2000Decoder
 {
-    private const string Corrupt = "The JPEG 2000 stream is corrupt: ";
+    internal const string Corrupt = "The JPEG 2000 stream is corrupt: ", Truncated = "The JPEG 2000 stream is truncated: ";
 
     /// <summary>
     /// Decodes the codestream in <paramref name="data"/>[0..<paramref name="length"/>). <paramref name="accept"/> sees
@@ -37,7 +37,7 @@ internal static class Jpeg2000Decoder
         var tier1 = new CodeBlockDecoder();
         for (var t = 0; t < stream.Tiles.Length; t++)
         {
-            var tile = stream.Tiles[t] ?? throw new DicomCodecException($"The JPEG 2000 stream is truncated: tile {t} is missing.");
+            var tile = stream.Tiles[t] ?? throw new DicomCodecException(Truncated + $"tile {t} is missing.");
             new TileDecoder(stream, t, tile, tier1).Decode(planes, width);
         }
         return new DecodedImage(planes, width, height, precision);

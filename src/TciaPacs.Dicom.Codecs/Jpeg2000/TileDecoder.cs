@@ -9,8 +9,6 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 /// </summary>
 internal sealed class TileDecoder
 {
-    private const string Truncated = "The JPEG 2000 stream is truncated: ";
-
     private readonly Header _header;
     private readonly int _index;
     private readonly TileComponent[] _components;
@@ -210,8 +208,6 @@ internal sealed class TileDecoder
             _position += length;
         }
     }
-
-    private const string Corrupt = "The JPEG 2000 stream is corrupt: ";
 
     // B.10.6, Table B.4.
     private static int PassCount(ref PacketBitReader bits)
@@ -468,7 +464,7 @@ internal sealed class TileComponent
     {
         if (q.Style == 1) return (Math.Max(0, q.Exponents[0] - levels + decomposition), q.Mantissas[0]); // derived (E-5)
         if (band >= q.Exponents.Length)
-            throw new DicomCodecException($"The JPEG 2000 stream is corrupt: its quantization marker segment gives {q.Exponents.Length} step sizes; sub-band {band} needs one.");
+            throw new DicomCodecException(Corrupt + $"its quantization marker segment gives {q.Exponents.Length} step sizes; sub-band {band} needs one.");
         return (q.Exponents[band], q.Mantissas[band]);
     }
 
@@ -490,7 +486,7 @@ internal sealed class TileComponent
                 {
                     if (block.Passes == 0) continue;
                     var top = band.MagnitudeBits + _roiShift - block.ZeroPlanes - 1;
-                    if (top < 0) throw new DicomCodecException($"The JPEG 2000 stream is corrupt: a code-block has {block.ZeroPlanes} missing bit-planes of {band.MagnitudeBits}.");
+                    if (top < 0) throw new DicomCodecException(Corrupt + $"a code-block has {block.ZeroPlanes} missing bit-planes of {band.MagnitudeBits}.");
                     if (top > 29) throw new DicomCodecException($"The JPEG 2000 stream has coefficients of {top + 1} bit-planes; at most 30 are supported.");
                     DecodeBlock(tier1, data, band, block, top);
                 }

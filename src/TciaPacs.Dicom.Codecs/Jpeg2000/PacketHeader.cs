@@ -61,7 +61,7 @@ internal sealed class TagTree
     {
         var threshold = 1;
         while (!Decode(ref bits, x, y, threshold))
-            if (++threshold > limit) throw new DicomCodecException($"The JPEG 2000 stream is corrupt: a tag tree value exceeds {limit}.");
+            if (++threshold > limit) throw new DicomCodecException(Jpeg2000Decoder.Corrupt + $"a tag tree value exceeds {limit}.");
         return threshold - 1;
     }
 }
@@ -85,7 +85,7 @@ internal struct PacketBitReader(byte[] data, int position, int end)
         {
             if (_bits == 0)
             {
-                if (_position >= end) throw new DicomCodecException("The JPEG 2000 stream is truncated: a packet header runs past the tile's data.");
+                if (_position >= end) throw new DicomCodecException(Jpeg2000Decoder.Truncated + "a packet header runs past the tile's data.");
                 _bits = _byte == 0xFF ? 7 : 8;
                 _byte = data[_position++];
             }
