@@ -34,11 +34,10 @@ internal static class Jpeg2000Decoder
 
         var planes = new int[siz.Components.Length][];
         for (var c = 0; c < planes.Length; c++) planes[c] = new int[(long)width * height];
-        var tier1 = new CodeBlockDecoder();
         for (var t = 0; t < stream.Tiles.Length; t++)
         {
             var tile = stream.Tiles[t] ?? throw new DicomCodecException(Truncated + $"tile {t} is missing.");
-            new TileDecoder(stream, t, tile, tier1).Decode(planes, width);
+            new TileDecoder(stream, t, tile).Decode(planes, width);
         }
         return new DecodedImage(planes, width, height, precision);
     }

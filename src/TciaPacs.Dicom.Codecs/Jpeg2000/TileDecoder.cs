@@ -16,15 +16,13 @@ internal sealed class TileDecoder
     private readonly bool _mct, _sop, _eph;
     private readonly List<ProgressionChange> _pocs;
     private readonly byte[] _data;
-    private readonly CodeBlockDecoder _tier1;
     private readonly int _x0, _y0, _x1, _y1;
     private int _position;
 
-    public TileDecoder(Header header, int index, TileParts parts, CodeBlockDecoder tier1)
+    public TileDecoder(Header header, int index, TileParts parts)
     {
         _header = header;
         _index = index;
-        _tier1 = tier1;
         var size = header.Size;
         var main = header.Main;
         var tile = parts.Markers;
@@ -64,7 +62,7 @@ internal sealed class TileDecoder
     {
         foreach (var (layer, resolution, component, precinct) in Packets())
             ReadPacket(layer, _components[component], resolution, precinct);
-        foreach (var component in _components) component.Reconstruct(_tier1, _data);
+        foreach (var component in _components) component.Reconstruct(_data);
         Output(planes, width);
     }
 
@@ -474,12 +472,15 @@ internal sealed class TileComponent
         Integers = null;
     }
 
+    [ThreadStatic] private static CodeBlockDecoder? t_tier1;
+
     /// <summary>Tier-1 of every code-block, dequantization into the coefficient array, then the inverse wavelet transform.</summary>
-    public void Reconstruct(CodeBlockDecoder tier1, byte[] data)
+    public void Reconstruct(byte[] data)
     {
         var count = Width * Height;
         if (Style.Reversible) Integers = new int[count];
         else Floats = new float[count];
+        var blocks = new List<(Band Band, CodeBlock Block, int Top)>();
         foreach (var resolution in Resolutions)
             foreach (var band in resolution.Bands)
                 foreach (var block in band.Blocks)
@@ -488,8 +489,27 @@ internal sealed class TileComponent
                     var top = band.MagnitudeBits + _roiShift - block.ZeroPlanes - 1;
                     if (top < 0) throw new DicomCodecException(Corrupt + $"a code-block has {block.ZeroPlanes} missing bit-planes of {band.MagnitudeBits}.");
                     if (top > 29) throw new DicomCodecException($"The JPEG 2000 stream has coefficients of {top + 1} bit-planes; at most 30 are supported.");
-                    DecodeBlock(tier1, data, band, block, top);
+                    blocks.Add((band, block, top));
                 }
+        // Code-blocks are independent and write disjoint parts of the coefficient array: tier-1, nine tenths of a
+        // reversible frame's time, runs on every core (one CodeBlockDecoder per thread).
+        if (blocks.Count < 16)
+            foreach (var (band, block, top) in blocks) DecodeBlock(t_tier1 ??= new CodeBlockDecoder(), data, band, block, top);
+        else
+        {
+            try
+            {
+                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, blocks.Count, 8), range =>
+                {
+                    var tier1 = t_tier1 ??= new CodeBlockDecoder();
+                    for (var i = range.Item1; i < range.Item2; i++) DecodeBlock(tier1, data, blocks[i].Band, blocks[i].Block, blocks[i].Top);
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
         for (var r = 1; r < Resolutions.Length; r++)
         {
             var res = Resolutions[r];
