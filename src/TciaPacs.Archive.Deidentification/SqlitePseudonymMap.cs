@@ -88,6 +88,19 @@ public sealed class SqlitePseudonymMap : IPseudonymMap, IDisposable
         }
     }
 
+    /// <summary>The replacement a UID received in <paramref name="collection"/> (storage commitment of the UIDs a site sent).</summary>
+    public string? FindReplacementUid(string collection, string original)
+    {
+        lock (_lock)
+        {
+            using var find = _db.CreateCommand();
+            find.CommandText = "SELECT replacement FROM uids WHERE collection = $c AND original = $o";
+            find.Parameters.AddWithValue("$c", collection);
+            find.Parameters.AddWithValue("$o", original);
+            return find.ExecuteScalar() as string;
+        }
+    }
+
     /// <summary>The original UID behind a replacement (re-identification by authorised staff).</summary>
     public string? FindOriginalUid(string collection, string replacement)
     {

@@ -121,7 +121,7 @@ internal static class Tciapacs
     public static ExternalTool.Result Dcmtk(string tool, params string[] args) => ExternalTool.Run(ExternalTool.Require(tool), args, TimeSpan.FromMinutes(3));
 }
 
-/// <summary>A background dcmtk SCP (storescp, dcmqrscp) on a free port, killed on dispose.</summary>
+/// <summary>A background DICOM SCP (dcmtk's storescp, dcmqrscp; Orthanc) on a free port, killed on dispose.</summary>
 internal sealed class DcmtkScp : IDisposable
 {
     private readonly Process _process;

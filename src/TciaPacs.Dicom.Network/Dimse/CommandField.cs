@@ -1,6 +1,6 @@
 namespace TciaPacs.Dicom.Network.Dimse;
 
-/// <summary>Command Field (0000,0100) values of the DIMSE-C services (PS3.7 E.1, Table E.1-1).</summary>
+/// <summary>Command Field (0000,0100) values of the DIMSE-C services and the DIMSE-N ones Storage Commitment uses (PS3.7 E.1, Table E.1-1; E.2, Table E.2-1).</summary>
 public enum CommandField : ushort
 {
     CStoreRequest = 0x0001,
@@ -14,4 +14,8 @@ public enum CommandField : ushort
     CEchoRequest = 0x0030,
     CEchoResponse = 0x8030,
     CCancelRequest = 0x0FFF,
+    NEventReportRequest = 0x0100,
+    NEventReportResponse = 0x8100,
+    NActionRequest = 0x0130,
+    NActionResponse = 0x8130,
 }

@@ -33,6 +33,10 @@ public sealed class DimseCommand
 
     public string? AffectedSopClassUid { get => Text(DicomTags.AffectedSOPClassUID); set => SetText(DicomTags.AffectedSOPClassUID, VR.UI, value); }
     public string? AffectedSopInstanceUid { get => Text(DicomTags.AffectedSOPInstanceUID); set => SetText(DicomTags.AffectedSOPInstanceUID, VR.UI, value); }
+    public string? RequestedSopClassUid { get => Text(DicomTags.RequestedSOPClassUID); set => SetText(DicomTags.RequestedSOPClassUID, VR.UI, value); }
+    public string? RequestedSopInstanceUid { get => Text(DicomTags.RequestedSOPInstanceUID); set => SetText(DicomTags.RequestedSOPInstanceUID, VR.UI, value); }
+    public ushort? ActionTypeId { get => UShort(DicomTags.ActionTypeID); set => SetOptional(DicomTags.ActionTypeID, value); }
+    public ushort? EventTypeId { get => UShort(DicomTags.EventTypeID); set => SetOptional(DicomTags.EventTypeID, value); }
     public string? MoveDestination { get => Text(DicomTags.MoveDestination); set => SetText(DicomTags.MoveDestination, VR.AE, value); }
     public string? MoveOriginatorAeTitle { get => Text(DicomTags.MoveOriginatorApplicationEntityTitle); set => SetText(DicomTags.MoveOriginatorApplicationEntityTitle, VR.AE, value); }
     public ushort? MoveOriginatorMessageId { get => UShort(DicomTags.MoveOriginatorMessageID); set { if (value is { } v) SetUShort(DicomTags.MoveOriginatorMessageID, v); } }
@@ -57,6 +61,18 @@ public sealed class DimseCommand
         var c = new DimseCommand((CommandField)((ushort)request.Field | 0x8000)) { MessageIdBeingRespondedTo = request.MessageId, Status = status, HasDataSet = hasDataSet };
         if (request.AffectedSopClassUid is { } sop) c.AffectedSopClassUid = sop;
         if (request.Field == CommandField.CStoreRequest && request.AffectedSopInstanceUid is { } inst) c.AffectedSopInstanceUid = inst;
+        // N-ACTION-RSP names the instance acted on and the action (PS3.7 10.1.4.1.3); N-EVENT-REPORT-RSP the event's.
+        if (request.Field == CommandField.NActionRequest)
+        {
+            c.AffectedSopClassUid = request.RequestedSopClassUid;
+            c.AffectedSopInstanceUid = request.RequestedSopInstanceUid;
+            c.ActionTypeId = request.ActionTypeId;
+        }
+        if (request.Field == CommandField.NEventReportRequest)
+        {
+            c.AffectedSopInstanceUid = request.AffectedSopInstanceUid;
+            c.EventTypeId = request.EventTypeId;
+        }
         return c;
     }
 

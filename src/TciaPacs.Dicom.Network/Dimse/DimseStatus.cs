@@ -19,6 +19,10 @@ public static class DimseStatus
     public const ushort UnableToProcess = 0xC000;
     public const ushort ProcessingFailure = 0x0110;
     public const ushort NoSuchSopClass = 0x0118;
+    public const ushort NoSuchSopInstance = 0x0112;
+    public const ushort NoSuchActionType = 0x0123;
+    public const ushort MissingAttribute = 0x0120;
+    public const ushort ClassInstanceConflict = 0x0119;
     public const ushort SopClassNotSupported = 0x0122;
     public const ushort UnrecognizedOperation = 0x0211;
     public const ushort DuplicateInvocation = 0x0210;

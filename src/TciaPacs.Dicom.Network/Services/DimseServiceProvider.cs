@@ -36,6 +36,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         CommandField.CFindRequest => OnCFindRequestAsync(association, request, cancellationToken),
         CommandField.CMoveRequest => OnCMoveRequestAsync(association, request, cancellationToken),
         CommandField.CGetRequest => OnCGetRequestAsync(association, request, cancellationToken),
+        CommandField.NActionRequest => OnNActionRequestAsync(association, request, cancellationToken),
         _ => RespondAsync(association, request, DimseStatus.UnrecognizedOperation, $"{request.Command.Field} is not supported", null, cancellationToken),
     };
 
@@ -55,6 +56,10 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
     protected virtual MoveDestination? FindMoveDestination(DicomAssociation association, string aeTitle) => null;
 
     // ---- DIMSE events ----
+
+    /// <summary>N-ACTION (PS3.7 10.1.4): not provided unless a subclass provides Storage Commitment.</summary>
+    protected virtual Task OnNActionRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken) =>
+        RespondAsync(association, request, DimseStatus.NoSuchSopClass, "N-ACTION is not provided", null, cancellationToken);
 
     /// <summary>C-ECHO (PS3.7 9.1.5, PS3.4 A.4).</summary>
     protected virtual Task OnCEchoRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken) =>

@@ -4,6 +4,9 @@ namespace TciaPacs.Dicom.Network.Services;
 public static class SopClasses
 {
     public const string Verification = "1.2.840.10008.1.1";
+
+    /// <summary>Storage Commitment Push Model SOP Class and its well-known instance (PS3.4 J.3).</summary>
+    public const string StorageCommitmentPushModel = "1.2.840.10008.1.20.1", StorageCommitmentPushModelInstance = "1.2.840.10008.1.20.1.1";
     public const string PatientRootFind = "1.2.840.10008.5.1.4.1.2.1.1";
     public const string PatientRootMove = "1.2.840.10008.5.1.4.1.2.1.2";
     public const string PatientRootGet = "1.2.840.10008.5.1.4.1.2.1.3";

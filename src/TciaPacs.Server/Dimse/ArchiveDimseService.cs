@@ -64,6 +64,57 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
 
     private ServerOptions.DimsePeer? Peer(string ae) => _dimse.Peers.FirstOrDefault(p => p.AeTitle == ae);
 
+    private StorageCommitment? _commitment;
+
+    /// <summary>
+    /// Storage Commitment Push Model (PS3.4 J.3.2): the N-ACTION-RQ is checked and answered here; the instances are
+    /// looked up and the N-EVENT-REPORT sent to the calling AE, a known peer, on a new association in the background.
+    /// </summary>
+    protected override async Task OnNActionRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
+    {
+        var command = request.Command;
+        (ushort Status, string Comment)? refusal =
+            command.RequestedSopClassUid != SopClasses.StorageCommitmentPushModel ? (DimseStatus.NoSuchSopClass, $"N-ACTION on {command.RequestedSopClassUid} is not provided")
+            : command.RequestedSopInstanceUid != SopClasses.StorageCommitmentPushModelInstance ? (DimseStatus.NoSuchSopInstance, $"the Storage Commitment instance is {SopClasses.StorageCommitmentPushModelInstance}")
+            : command.ActionTypeId != 1 ? (DimseStatus.NoSuchActionType, $"action type {command.ActionTypeId} (1 requests storage commitment)")
+            : !Allowed(association, p => p.Store) ? ((ushort)0x0124, $"{association.CallingAe} may not store, so may not ask for commitment")
+            : Peer(association.CallingAe) == null ? (DimseStatus.ProcessingFailure, $"{association.CallingAe} is not a known peer: the report needs its host and port (serve --peer {association.CallingAe}@HOST:PORT)")
+            : null;
+        DicomDataset? data = null;
+        if (refusal == null)
+        {
+            try { data = request.ReadDataSet(); }
+            catch (DicomParseException ex) { refusal = (DimseStatus.ProcessingFailure, $"the request's data set cannot be parsed: {ex.Reason}"); }
+        }
+        var parsed = data == null ? null : StorageCommitment.Parse(data);
+        if (refusal == null && parsed == null) refusal = (DimseStatus.MissingAttribute, "Transaction UID (0008,1195) or Referenced SOP Sequence (0008,1199) is missing or incomplete");
+        if (refusal is { } r)
+        {
+            Log.LogWarning("{Association}: storage commitment refused ({Status:X4}): {Reason}", association, r.Status, r.Comment);
+            await RespondAsync(association, request, r.Status, r.Comment, null, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        var (transactionUid, references) = parsed!.Value;
+        await RespondAsync(association, request, DimseStatus.Success, null, null, cancellationToken).ConfigureAwait(false);
+        Log.LogInformation("{Association}: storage commitment {TransactionUid} requested for {Count} instances", association, transactionUid, references.Count);
+        var peer = Peer(association.CallingAe)!;
+        var collection = CollectionOf(association.CalledAe) ?? options.Storage.DefaultCollection;
+        var ourAe = association.CalledAe;
+        var commitment = _commitment ??= new StorageCommitment(archive, options, Log);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var (committed, failed) = commitment.Check(collection, references);
+                await commitment.ReportAsync(ourAe, peer, transactionUid, committed, failed, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Log.LogError(ex, "Storage commitment {TransactionUid}: {Message}", transactionUid, ex.Message);
+            }
+        });
+    }
+
     private bool Allowed(DicomAssociation association, Func<ServerOptions.DimsePeer, bool> permission) =>
         _dimse.AcceptAnyCaller || (Peer(association.CallingAe) is { } p && permission(p));
 

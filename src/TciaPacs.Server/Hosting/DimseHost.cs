@@ -67,7 +67,7 @@ internal static class DimseHost
             TransferSyntaxPreference = options.Dimse.TransferSyntaxPreference.Select(ResolveTransferSyntax).ToList(),
             TransferSyntaxesFor = uid =>
             {
-                if (uid == SopClasses.Verification || queryRetrieve.Contains(uid)) return native;
+                if (uid == SopClasses.Verification || uid == SopClasses.StorageCommitmentPushModel || queryRetrieve.Contains(uid)) return native;
                 if (SopClasses.Storage.Contains(uid)) return accepted;
                 // A private SOP class (not in the registry) can only be stored.
                 if (options.Dimse.AcceptUnknownSopClasses && DicomUids.Find(uid) == null && DicomUids.IsValid(uid)) return accepted;

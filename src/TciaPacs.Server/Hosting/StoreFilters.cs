@@ -20,7 +20,7 @@ internal static class StoreFilters
     {
         var section = options.Deidentification;
         var dataDirectory = options.DataDirectory;
-        var map = new Lazy<SqlitePseudonymMap>(() => Maps.GetOrAdd(Path.GetFullPath(dataDirectory), d => SqlitePseudonymMap.OpenDataDirectory(d)));
+        var map = new Lazy<SqlitePseudonymMap>(() => PseudonymMap(dataDirectory));
         var policies = new ConcurrentDictionary<string, CollectionPolicy>(StringComparer.Ordinal);
         CollectionPolicy Policy(string collection) => policies.GetOrAdd(collection, c => Build(section.For(c), c, dataDirectory, map));
         var journal = new DeidentificationJournal();
@@ -29,6 +29,10 @@ internal static class StoreFilters
 
     // One map per data folder and process: SQLite serialises its writers anyway.
     private static readonly ConcurrentDictionary<string, SqlitePseudonymMap> Maps = new(StringComparer.Ordinal);
+
+    /// <summary>The data folder's pseudonym map, shared by the de-identification filters and storage commitment.</summary>
+    public static SqlitePseudonymMap PseudonymMap(string dataDirectory) =>
+        Maps.GetOrAdd(Path.GetFullPath(dataDirectory), d => SqlitePseudonymMap.OpenDataDirectory(d));
 
     private static CollectionPolicy Build(ServerOptions.CollectionDeidentification c, string collection, string dataDirectory, Lazy<SqlitePseudonymMap> map)
     {

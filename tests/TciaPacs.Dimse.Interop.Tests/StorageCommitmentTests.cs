@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Dimse.Interop.Tests;
+
+/// <summary>
+/// Storage Commitment Push Model with a real requester: Debian's Orthanc, which sends the N-ACTION-RQ through its REST
+/// API (<c>POST /modalities/{id}/storage-commitment</c>) and receives our N-EVENT-REPORT-RQ on an association we open to
+/// it, then shows the report (<c>GET /storage-commitment/{transaction}</c>). The instances are stored first by dcmtk's
+/// storescu into the default collection, which de-identifies: the commitment is asked for the UIDs the site sent.
+/// </summary>
+[TestFixture]
+public sealed class StorageCommitmentTests
+{
+    private const string Mr = "modality/MR/emri_small.dcm", Knee = "large/MOVEKNEE.dcm";
+
+    [Test]
+    public async Task Orthanc_asks_for_commitment_and_gets_each_instance_s_answer()
+    {
+        var orthancDicomPort = ServerProcess.FreePort();
+        // The default collection de-identifies, as the server's defaults have it.
+        using var server = new ServerProcess("""{ "Deidentification": {} }""", "--peer", $"ORTHANC@127.0.0.1:{orthancDicomPort}");
+        using var orthanc = Orthanc(server, orthancDicomPort, out var http);
+        foreach (var file in new[] { Mr, Knee })
+            Assert.That(Tciapacs.Dcmtk("storescu", "-aec", server.Ae, "127.0.0.1", server.PortText, Corpus.PathOf(file)).ExitCode, Is.Zero);
+        var (mrClass, mrUid) = Identity(Mr);
+        var (kneeClass, kneeUid) = Identity(Knee);
+        Assert.That(Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories).Select(f => DicomFile.Open(f).Dataset.GetString(DicomTags.SOPInstanceUID)),
+            Does.Not.Contain(mrUid), "stored under a pseudonym: the commitment must find it through the pseudonym map");
+
+        var report = await CommitAsync(http, [(mrClass, mrUid), (kneeClass, kneeUid), ("1.2.840.10008.5.1.4.1.1.2", mrUid), (mrClass, "1.2.826.0.1.3680043.10.548.999.1")]);
+        Assert.That(report["Status"]!.GetValue<string>(), Is.EqualTo("Failure"), "event type 2: some instances are not committed");
+        Assert.That(report["Success"]!.AsArray().Select(s => s!["SOPInstanceUID"]!.GetValue<string>()), Is.EquivalentTo(new[] { mrUid, kneeUid }));
+        var failures = report["Failures"]!.AsArray().Select(f => (f!["SOPInstanceUID"]!.GetValue<string>(), f["FailureReason"]!.GetValue<int>())).ToList();
+        Assert.That(failures, Is.EquivalentTo(new[] { (mrUid, 0x0119), ("1.2.826.0.1.3680043.10.548.999.1", 0x0112) }), "class/instance conflict; no such object instance");
+
+        report = await CommitAsync(http, [(mrClass, mrUid), (kneeClass, kneeUid)]);
+        Assert.That(report["Status"]!.GetValue<string>(), Is.EqualTo("Success"), "event type 1: all committed");
+        Assert.That(server.WaitForLog("reported to ORTHANC: 2 committed, 0 failed (event type 1)"), Is.True, server.Log);
+    }
+
+    [Test]
+    public async Task A_requester_we_cannot_call_back_is_refused_with_the_reason()
+    {
+        var orthancDicomPort = ServerProcess.FreePort();
+        using var server = new ServerProcess(); // Orthanc is not among the known peers
+        using var orthanc = Orthanc(server, orthancDicomPort, out var http);
+        var (mrClass, mrUid) = Identity(Mr);
+        using var response = await http.PostAsJsonAsync("/modalities/tcia/storage-commitment", Request([(mrClass, mrUid)]));
+        Assert.That(response.IsSuccessStatusCode, Is.False, "Orthanc reports the failed N-ACTION");
+        Assert.That(server.WaitForLog("storage commitment refused (0110)"), Is.True, server.Log);
+        Assert.That(server.Log, Does.Contain("ORTHANC is not a known peer"));
+    }
+
+    private static (string Class, string Instance) Identity(string path)
+    {
+        var ds = DicomFile.Open(Corpus.PathOf(path), Dicom.IO.DicomReadOptions.HeaderOnly).Dataset;
+        return (ds.GetString(DicomTags.SOPClassUID)!.Trim('\0', ' '), ds.GetString(DicomTags.SOPInstanceUID)!.Trim('\0', ' '));
+    }
+
+    private static JsonObject Request(IEnumerable<(string Class, string Instance)> instances) => new()
+    {
+        ["DicomInstances"] = new JsonArray(instances.Select(i => (JsonNode)new JsonObject { ["SOPClassUID"] = i.Class, ["SOPInstanceUID"] = i.Instance }).ToArray()),
+    };
+
+    /// <summary>Asks Orthanc to request commitment from us, then waits for our report to reach it.</summary>
+    private static async Task<JsonObject> CommitAsync(HttpClient http, IEnumerable<(string Class, string Instance)> instances)
+    {
+        using var response = await http.PostAsJsonAsync("/modalities/tcia/storage-commitment", Request(instances));
+        Assert.That(response.IsSuccessStatusCode, Is.True, await response.Content.ReadAsStringAsync());
+        var path = (await response.Content.ReadFromJsonAsync<JsonObject>())!["Path"]!.GetValue<string>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var report = (await http.GetFromJsonAsync<JsonObject>(path))!;
+            if (report["Status"]!.GetValue<string>() != "Pending") return report;
+            Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(30)), "no N-EVENT-REPORT reached Orthanc");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Orthanc with our server as modality "tcia", on free ports, its storage in the server's test folder.</summary>
+    private static DcmtkScp Orthanc(ServerProcess server, int dicomPort, out HttpClient http)
+    {
+        var httpPort = ServerProcess.FreePort();
+        var folder = Directory.CreateDirectory(Path.Combine(server.Folder, "orthanc")).FullName;
+        var config = Path.Combine(folder, "orthanc.json");
+        File.WriteAllText(config, new JsonObject
+        {
+            ["Name"] = "commitment-test", ["StorageDirectory"] = folder, ["IndexDirectory"] = folder, ["DicomAet"] = "ORTHANC",
+            ["DicomPort"] = dicomPort, ["HttpPort"] = httpPort, ["RemoteAccessAllowed"] = false, ["AuthenticationEnabled"] = false,
+            ["DicomModalities"] = new JsonObject { ["tcia"] = new JsonArray("TCIAPACS", "127.0.0.1", server.Port) },
+        }.ToJsonString());
+        var orthanc = new DcmtkScp("Orthanc", [config], dicomPort);
+        http = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{httpPort}")), Timeout = TimeSpan.FromSeconds(60) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                if (http.GetAsync("/system").GetAwaiter().GetResult().IsSuccessStatusCode) return orthanc;
+            }
+            catch (HttpRequestException) { }
+            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new InvalidOperationException("Orthanc's REST API did not come up");
+            Thread.Sleep(100);
+        }
+    }
+}
