@@ -192,29 +192,7 @@ public sealed class JpegCodecTests : TempFolderTests
     [TestCase("transfer-syntax/jpeg-ls-lossless/MR_small_jpeg_ls_lossless.dcm")]
     [TestCase("transfer-syntax/jpeg-ls-near-lossless/SC_rgb_jls_lossy_sample.dcm")]
     [TestCase("transfer-syntax/jpeg-ls-near-lossless/SC_rgb_jls_lossy_line.dcm")]
-    public void Damaged_frames_decode_or_throw_DicomCodecException(string path)
-    {
-        var file = DicomFile.Open(Corpus.PathOf(path));
-        var info = PixelDataInfo.FromDataset(file.Dataset);
-        CodecRegistry.Default.TryGet(file.TransferSyntax, out var codec);
-        var frame = EncapsulatedFrames.FromDataset(file.Dataset).GetFrame(0).ToArray();
-        var destination = new byte[codec.GetDecodedInfo(info).FrameSize + 16];
-        var random = new Random(20261207);
-        var others = new List<string>();
-        for (var i = 0; i < 300; i++)
-        {
-            var damaged = (byte[])frame.Clone();
-            if (i % 3 == 0) damaged = damaged[..random.Next(2, damaged.Length)]; // cut short
-            else
-                for (var k = 0; k < 1 + i % 5; k++) damaged[random.Next(damaged.Length)] = (byte)random.Next(256);
-            destination.AsSpan(destination.Length - 16).Fill(0xA5);
-            try { codec.DecodeFrame(damaged, info, destination); }
-            catch (DicomCodecException) { }
-            catch (Exception e) { others.Add($"{i}: {e.GetType().Name}: {e.Message}"); }
-            Assert.That(destination[^16..], Is.All.EqualTo(0xA5), "nothing written past the frame");
-        }
-        Assert.That(others, Is.Empty);
-    }
+    public void Damaged_frames_decode_or_throw_DicomCodecException(string path) => DamagedFrames.CheckCorpusFile(path);
 
     [Test]
     public void Pixel_data_in_items_is_decoded_too()

@@ -112,14 +112,7 @@ public sealed class RetrieveDecodingTests
             var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
             using var server = new ServerProcess();
             // Whole-slide edge tiles narrower than their frame are placed differently by dcmtk (JpegCodecTests covers them).
-            var sent = Corpus.Entries.Where(e => e.DcmtkParses && !e.Path.EndsWith("multiframe.dcm", StringComparison.Ordinal)
-                && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))).ToList();
-            foreach (var e in sent)
-                Tciapacs.Dcmtk("storescu", flags[e.TransferSyntax.Split(' ')[0]], "-aec", server.Ae, "127.0.0.1", server.PortText, e.FullPath);
-            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
-                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
-                .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
-                .ToList();
+            var stored = StoreCorpusFiles(server, flags, e => !e.Path.EndsWith("multiframe.dcm", StringComparison.Ordinal));
             Assert.That(stored.Select(s => s.Header.TransferSyntax.Uid).Distinct().Count(), Is.EqualTo(5), "instances of each syntax stored");
             Assert.That(stored, Has.Count.GreaterThanOrEqualTo(25));
 
@@ -190,13 +183,7 @@ public sealed class RetrieveDecodingTests
         {
             var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
             using var server = new ServerProcess();
-            var sent = Corpus.Entries.Where(e => e.DcmtkParses && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))).ToList();
-            foreach (var e in sent)
-                Tciapacs.Dcmtk("storescu", flags[e.TransferSyntax.Split(' ')[0]], "-aec", server.Ae, "127.0.0.1", server.PortText, e.FullPath);
-            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
-                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
-                .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
-                .ToList();
+            var stored = StoreCorpusFiles(server, flags, _ => true);
             Assert.That(stored.Select(s => s.Header.TransferSyntax.Uid).Distinct().Count(), Is.EqualTo(2), "instances of both syntaxes stored");
             Assert.That(stored, Has.Count.GreaterThanOrEqualTo(14));
 
@@ -246,6 +233,20 @@ public sealed class RetrieveDecodingTests
         {
             Directory.Delete(work, true);
         }
+    }
+
+    /// <summary>
+    /// Sends the corpus files of the syntaxes in <paramref name="flags"/> (storescu's option proposing each) that dcmtk
+    /// parses and <paramref name="include"/> admits, in their own syntax; returns the stored files of those syntaxes.
+    /// </summary>
+    private static List<(string File, DicomFile Header)> StoreCorpusFiles(ServerProcess server, Dictionary<string, string> flags, Func<Corpus.Entry, bool> include)
+    {
+        foreach (var e in Corpus.Entries.Where(e => e.DcmtkParses && include(e) && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))))
+            Tciapacs.Dcmtk("storescu", flags[e.TransferSyntax.Split(' ')[0]], "-aec", server.Ae, "127.0.0.1", server.PortText, e.FullPath);
+        return Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
+            .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
+            .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
+            .ToList();
     }
 
     private static int PixelDataInfo(DicomDataset ds) => (ds.GetInt(DicomTags.BitsAllocated) ?? 8) > 8 ? 2 : 1;
