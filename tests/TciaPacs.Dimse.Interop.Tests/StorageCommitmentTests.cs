@@ -11,12 +11,14 @@ namespace TciaPacs.Dimse.Interop.Tests;
 /// Storage Commitment Push Model with a real requester: Debian's Orthanc, which sends the N-ACTION-RQ through its REST
 /// API (<c>POST /modalities/{id}/storage-commitment</c>) and receives our N-EVENT-REPORT-RQ on an association we open to
 /// it, then shows the report (<c>GET /storage-commitment/{transaction}</c>). The instances are stored first by dcmtk's
-/// storescu into the default collection, which de-identifies: the commitment is asked for the UIDs the site sent.
+/// storescu into the default collection, which de-identifies (and quarantines what its PHI scan flags): the commitment
+/// is asked for the UIDs the site sent.
 /// </summary>
 [TestFixture]
 public sealed class StorageCommitmentTests
 {
     private const string Mr = "modality/MR/emri_small.dcm", Knee = "large/MOVEKNEE.dcm";
+    private const string SecondaryCapture = "charset/chrFren.dcm"; // a secondary capture: the PHI scan quarantines it
 
     [Test]
     public async Task Orthanc_asks_for_commitment_and_gets_each_instance_s_answer()
@@ -25,16 +27,18 @@ public sealed class StorageCommitmentTests
         // The default collection de-identifies, as the server's defaults have it.
         using var server = new ServerProcess("""{ "Deidentification": {} }""", "--peer", $"ORTHANC@127.0.0.1:{orthancDicomPort}");
         using var orthanc = Orthanc(server, orthancDicomPort, out var http);
-        foreach (var file in new[] { Mr, Knee })
+        foreach (var file in new[] { Mr, Knee, SecondaryCapture })
             Assert.That(Tciapacs.Dcmtk("storescu", "-aec", server.Ae, "127.0.0.1", server.PortText, Corpus.PathOf(file)).ExitCode, Is.Zero);
         var (mrClass, mrUid) = Identity(Mr);
         var (kneeClass, kneeUid) = Identity(Knee);
+        var (scClass, scUid) = Identity(SecondaryCapture);
+        Assert.That(Directory.GetFiles(Path.Combine(server.Data, "quarantine"), "*.dcm"), Is.Not.Empty, "the secondary capture is held in quarantine");
         Assert.That(Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories).Select(f => DicomFile.Open(f).Dataset.GetString(DicomTags.SOPInstanceUID)),
             Does.Not.Contain(mrUid), "stored under a pseudonym: the commitment must find it through the pseudonym map");
 
-        var report = await CommitAsync(http, [(mrClass, mrUid), (kneeClass, kneeUid), ("1.2.840.10008.5.1.4.1.1.2", mrUid), (mrClass, "1.2.826.0.1.3680043.10.548.999.1")]);
+        var report = await CommitAsync(http, [(mrClass, mrUid), (kneeClass, kneeUid), (scClass, scUid), ("1.2.840.10008.5.1.4.1.1.2", mrUid), (mrClass, "1.2.826.0.1.3680043.10.548.999.1")]);
         Assert.That(report["Status"]!.GetValue<string>(), Is.EqualTo("Failure"), "event type 2: some instances are not committed");
-        Assert.That(report["Success"]!.AsArray().Select(s => s!["SOPInstanceUID"]!.GetValue<string>()), Is.EquivalentTo(new[] { mrUid, kneeUid }));
+        Assert.That(report["Success"]!.AsArray().Select(s => s!["SOPInstanceUID"]!.GetValue<string>()), Is.EquivalentTo(new[] { mrUid, kneeUid, scUid }), "held in quarantine counts: the archive has it");
         var failures = report["Failures"]!.AsArray().Select(f => (f!["SOPInstanceUID"]!.GetValue<string>(), f["FailureReason"]!.GetValue<int>())).ToList();
         Assert.That(failures, Is.EquivalentTo(new[] { (mrUid, 0x0119), ("1.2.826.0.1.3680043.10.548.999.1", 0x0112) }), "class/instance conflict; no such object instance");
 

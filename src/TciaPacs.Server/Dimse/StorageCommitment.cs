@@ -17,8 +17,8 @@ namespace TciaPacs.Server.Dimse;
 /// the archive holds a list of instances; it is answered at once, and the result goes back in an N-EVENT-REPORT-RQ on a
 /// new association to the requesting AE (a known peer), in which we take the SCP role by role selection (J.3.3), as
 /// Orthanc and dcm4chee do. An instance counts as committed when it is in the catalog under its own UID or under the
-/// pseudonym de-identification gave it in the called AE's collection, or in quarantine (held, not public); every
-/// acknowledged C-STORE is already durable, so nothing is waited for.
+/// pseudonym de-identification gave it in the called AE's collection, or in quarantine (held, not public), with the SOP
+/// class named; every acknowledged C-STORE is already durable, so nothing is waited for.
 /// </summary>
 internal sealed class StorageCommitment(DicomArchive archive, ServerOptions options, ILogger log)
 {
@@ -54,17 +54,16 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
             try
             {
                 var replacement = options.Deidentification.For(collection).Deidentifies ? map.FindReplacementUid(collection, reference.SopInstanceUid) : null;
-                var stored = archive.Catalog.FindInstance(reference.SopInstanceUid) ?? (replacement != null ? archive.Catalog.FindInstance(replacement) : null);
-                if (stored != null)
+                var path = StoredPath(reference.SopInstanceUid) ?? (replacement != null ? StoredPath(replacement) : null);
+                if (path == null)
                 {
-                    // The stored SOP class must be the one named (J.3.2.1.1.3: class/instance conflict otherwise).
-                    var header = DicomFile.Open(Path.Combine(archive.Files.Root, stored.RelativePath), DicomReadOptions.HeaderOnly);
-                    var cls = header.Dataset.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ');
-                    if (cls == reference.SopClassUid) committed.Add(reference);
-                    else failed.Add((reference, ClassInstanceConflict));
+                    failed.Add((reference, NoSuchObjectInstance));
+                    continue;
                 }
-                else if (Quarantined(reference.SopInstanceUid) || (replacement != null && Quarantined(replacement))) committed.Add(reference);
-                else failed.Add((reference, NoSuchObjectInstance));
+                // The stored SOP class must be the one named (J.3.2.1.1.3: class/instance conflict otherwise).
+                var cls = DicomFile.Open(path, DicomReadOptions.HeaderOnly).Dataset.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ');
+                if (cls == reference.SopClassUid) committed.Add(reference);
+                else failed.Add((reference, ClassInstanceConflict));
             }
             catch (Exception ex) when (ex is IOException or DicomParseException or UnauthorizedAccessException)
             {
@@ -75,8 +74,13 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
         return (committed, failed);
     }
 
-    private bool Quarantined(string sopInstanceUid) =>
-        File.Exists(Path.Combine(archive.Files.QuarantineRoot, FileStore.HashUid(sopInstanceUid) + FileStore.FileSuffix));
+    /// <summary>The file of an instance in the catalog, or held in quarantine; null when the archive does not have it.</summary>
+    private string? StoredPath(string sopInstanceUid)
+    {
+        if (archive.Catalog.FindInstance(sopInstanceUid) is { } stored) return Path.Combine(archive.Files.Root, stored.RelativePath);
+        var quarantined = Path.Combine(archive.Files.QuarantineRoot, FileStore.HashUid(sopInstanceUid) + FileStore.FileSuffix);
+        return File.Exists(quarantined) ? quarantined : null;
+    }
 
     /// <summary>
     /// Sends the result to <paramref name="peer"/> in an N-EVENT-REPORT-RQ: event type 1 when every instance is
