@@ -20,6 +20,7 @@ public static class Program
             QuarantineCommand.Create(),
             EchoCommand.Create(),
             StoreCommand.Create(),
+            CommitCommand.Create(),
             QueryRetrieveCommands.Find(),
             QueryRetrieveCommands.Move(),
             QueryRetrieveCommands.Get(),

@@ -60,6 +60,41 @@ public sealed class StorageCommitmentTests
         Assert.That(server.Log, Does.Contain("ORTHANC is not a known peer"));
     }
 
+    [Test]
+    public void The_commit_verb_asks_our_server_and_waits_for_its_report()
+    {
+        var listen = ServerProcess.FreePort();
+        using var server = new ServerProcess(null, "--peer", $"COMMITSCU@127.0.0.1:{listen}");
+        foreach (var file in new[] { Mr, Knee })
+            Assert.That(Tciapacs.Dcmtk("storescu", "-aec", server.Ae, "127.0.0.1", server.PortText, Corpus.PathOf(file)).ExitCode, Is.Zero);
+        string[] verb = ["commit", "127.0.0.1", server.PortText, "--aet", "COMMITSCU", "--aec", server.Ae, "--listen", listen.ToString(CultureInfo.InvariantCulture), "--wait", "30"];
+        var all = Tciapacs.Run([.. verb, Corpus.PathOf(Mr), Corpus.PathOf(Knee)]);
+        Assert.That(all.ExitCode, Is.Zero, all.StdErr + all.StdOut);
+        Assert.That(all.StdOut, Does.Contain("2 committed, 0 failed (event type 1)"));
+        // A file the server was never sent: its instance is reported failed, and the exit status says so.
+        var (_, missing) = Identity(SecondaryCapture);
+        var some = Tciapacs.Run([.. verb, Corpus.PathOf(Mr), Corpus.PathOf(SecondaryCapture)]);
+        Assert.That(some.ExitCode, Is.EqualTo(1), some.StdErr + some.StdOut);
+        Assert.That(some.StdOut, Does.Contain($"failed    {missing} (reason 0x0112: no such object instance)").And.Contain("1 committed, 1 failed (event type 2)"));
+    }
+
+    [Test]
+    public async Task The_commit_verb_asks_Orthanc_and_waits_for_its_report()
+    {
+        var listen = ServerProcess.FreePort();
+        var orthancDicomPort = ServerProcess.FreePort();
+        using var server = new ServerProcess(); // only for its folder and port numbers in Orthanc's configuration
+        using var orthanc = Orthanc(server, orthancDicomPort, out var http, commitScuPort: listen);
+        var port = orthancDicomPort.ToString(CultureInfo.InvariantCulture);
+        foreach (var file in new[] { Mr, Knee })
+            Assert.That(Tciapacs.Dcmtk("storescu", "-aec", "ORTHANC", "127.0.0.1", port, Corpus.PathOf(file)).ExitCode, Is.Zero);
+        Assert.That((await http.GetFromJsonAsync<JsonArray>("/instances"))!, Has.Count.EqualTo(2));
+        var r = Tciapacs.Run("commit", "127.0.0.1", port, Corpus.PathOf(Mr), Corpus.PathOf(Knee), "--aet", "COMMITSCU", "--aec", "ORTHANC",
+            "--listen", listen.ToString(CultureInfo.InvariantCulture), "--wait", "30");
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr + r.StdOut);
+        Assert.That(r.StdOut, Does.Contain("2 committed, 0 failed (event type 1)"));
+    }
+
     private static (string Class, string Instance) Identity(string path)
     {
         var ds = DicomFile.Open(Corpus.PathOf(path), Dicom.IO.DicomReadOptions.HeaderOnly).Dataset;
@@ -88,7 +123,7 @@ public sealed class StorageCommitmentTests
     }
 
     /// <summary>Orthanc with our server as modality "tcia", on free ports, its storage in the server's test folder.</summary>
-    private static DcmtkScp Orthanc(ServerProcess server, int dicomPort, out HttpClient http)
+    private static DcmtkScp Orthanc(ServerProcess server, int dicomPort, out HttpClient http, int? commitScuPort = null)
     {
         var httpPort = ServerProcess.FreePort();
         var folder = Directory.CreateDirectory(Path.Combine(server.Folder, "orthanc")).FullName;
@@ -97,7 +132,9 @@ public sealed class StorageCommitmentTests
         {
             ["Name"] = "commitment-test", ["StorageDirectory"] = folder, ["IndexDirectory"] = folder, ["DicomAet"] = "ORTHANC",
             ["DicomPort"] = dicomPort, ["HttpPort"] = httpPort, ["RemoteAccessAllowed"] = false, ["AuthenticationEnabled"] = false,
-            ["DicomModalities"] = new JsonObject { ["tcia"] = new JsonArray("TCIAPACS", "127.0.0.1", server.Port) },
+            ["DicomModalities"] = commitScuPort is { } p
+                ? new JsonObject { ["tcia"] = new JsonArray("TCIAPACS", "127.0.0.1", server.Port), ["scu"] = new JsonArray("COMMITSCU", "127.0.0.1", p) }
+                : new JsonObject { ["tcia"] = new JsonArray("TCIAPACS", "127.0.0.1", server.Port) },
         }.ToJsonString());
         var orthanc = new DcmtkScp("Orthanc", [config], dicomPort);
         http = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{httpPort}")), Timeout = TimeSpan.FromSeconds(60) };
