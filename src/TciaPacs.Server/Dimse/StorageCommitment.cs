@@ -48,12 +48,13 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
     {
         var committed = new List<Reference>();
         var failed = new List<(Reference, ushort)>();
-        var map = StoreFilters.PseudonymMap(options.DataDirectory);
+        // The pseudonym map exists only where a collection de-identifies: opened only then.
+        var map = options.Deidentification.For(collection).Deidentifies ? StoreFilters.PseudonymMap(options.DataDirectory) : null;
         foreach (var reference in references)
         {
             try
             {
-                var replacement = options.Deidentification.For(collection).Deidentifies ? map.FindReplacementUid(collection, reference.SopInstanceUid) : null;
+                var replacement = map?.FindReplacementUid(collection, reference.SopInstanceUid);
                 var path = StoredPath(reference.SopInstanceUid) ?? (replacement != null ? StoredPath(replacement) : null);
                 if (path == null)
                 {
