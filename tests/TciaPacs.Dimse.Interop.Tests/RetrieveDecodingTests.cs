@@ -126,15 +126,7 @@ public sealed class RetrieveDecodingTests
                 var reference = Path.Combine(work, $"reference-{sop}.dcm");
                 var r = Tciapacs.Dcmtk(jpegLs ? "dcmdjpls" : "dcmdjpeg", file, reference);
                 if (r.ExitCode != 0) continue; // dcmtk cannot decode it: no reference
-                Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
-                    "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
-                var received = Directory.GetFiles(got).SingleOrDefault(x => x.EndsWith("." + sop, StringComparison.Ordinal));
-                if (received == null)
-                {
-                    // getscu's default proposals name the common storage SOP classes only.
-                    if (!server.Log.Contains($"no accepted presentation context for {sop}", StringComparison.Ordinal)) differences.Add($"{sop} ({header.TransferSyntax.Uid}) did not arrive");
-                    continue;
-                }
+                if (GetWithDefaultProposals(server, got, ds, header.TransferSyntax.Uid, differences) is not { } received) continue;
                 var ours = DicomFile.Open(received);
                 var theirs = DicomFile.Open(reference);
                 if (ours.TransferSyntax.Uid != TransferSyntax.ExplicitVRLittleEndian.Uid) differences.Add($"{sop} arrived in {ours.TransferSyntax.Uid}");
@@ -196,15 +188,7 @@ public sealed class RetrieveDecodingTests
                 var reference = Path.Combine(work, $"reference-{sop}.dcm");
                 var r = ExternalTool.Run(ExternalTool.Require("gdcmconv"), ["--raw", file, reference]);
                 if (r.ExitCode != 0) continue; // GDCM cannot decode it: no reference
-                Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
-                    "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
-                var received = Directory.GetFiles(got).SingleOrDefault(x => x.EndsWith("." + sop, StringComparison.Ordinal));
-                if (received == null)
-                {
-                    // getscu's default proposals name the common storage SOP classes only.
-                    if (!server.Log.Contains($"no accepted presentation context for {sop}", StringComparison.Ordinal)) differences.Add($"{sop} ({header.TransferSyntax.Uid}) did not arrive");
-                    continue;
-                }
+                if (GetWithDefaultProposals(server, got, ds, header.TransferSyntax.Uid, differences) is not { } received) continue;
                 arrived++;
                 var ours = DicomFile.Open(received);
                 var theirs = DicomFile.Open(reference);
@@ -247,6 +231,22 @@ public sealed class RetrieveDecodingTests
             .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
             .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
             .ToList();
+    }
+
+    /// <summary>
+    /// Retrieves one stored instance with getscu and its default proposals (uncompressed syntaxes only). Null when it did
+    /// not arrive, which is a difference unless getscu proposed no context for its SOP class (its defaults name the
+    /// common storage SOP classes only).
+    /// </summary>
+    private static string? GetWithDefaultProposals(ServerProcess server, string got, DicomDataset ds, string storedSyntax, List<string> differences)
+    {
+        var sop = Uid(ds, DicomTags.SOPInstanceUID);
+        Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
+            "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
+        var received = Directory.GetFiles(got).SingleOrDefault(x => x.EndsWith("." + sop, StringComparison.Ordinal));
+        if (received == null && !server.Log.Contains($"no accepted presentation context for {sop}", StringComparison.Ordinal))
+            differences.Add($"{sop} ({storedSyntax}) did not arrive");
+        return received;
     }
 
     private static int PixelDataInfo(DicomDataset ds) => (ds.GetInt(DicomTags.BitsAllocated) ?? 8) > 8 ? 2 : 1;
