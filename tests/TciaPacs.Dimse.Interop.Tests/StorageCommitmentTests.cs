@@ -3,6 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Network.Client;
+using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
+using TciaPacs.Dicom.Network.Services;
 using TciaPacs.Testing;
 
 namespace TciaPacs.Dimse.Interop.Tests;
@@ -93,6 +97,45 @@ public sealed class StorageCommitmentTests
             "--listen", listen.ToString(CultureInfo.InvariantCulture), "--wait", "30");
         Assert.That(r.ExitCode, Is.Zero, r.StdErr + r.StdOut);
         Assert.That(r.StdOut, Does.Contain("2 committed, 0 failed (event type 1)"));
+    }
+
+    /// <summary>Requests the standard refuses get its statuses, each with a comment, and no report is attempted.</summary>
+    [TestCase("class", 0x0118)]
+    [TestCase("instance", 0x0112)]
+    [TestCase("action", 0x0123)]
+    [TestCase("no-transaction", 0x0120)]
+    [TestCase("no-references", 0x0120)]
+    [TestCase("item-without-uid", 0x0120)]
+    public async Task Malformed_requests_get_the_status_PS3_7_names(string fault, int expected)
+    {
+        using var server = new ServerProcess(null, "--peer", $"REQUESTER@127.0.0.1:{ServerProcess.FreePort()}");
+        var contexts = DicomClient.Propose([(SopClasses.StorageCommitmentPushModel, [TransferSyntax.ExplicitVRLittleEndian.Uid])]);
+        await using var client = await DicomClient.ConnectAsync("127.0.0.1", server.Port, new AssociateRequest { CalledAe = server.Ae, CallingAe = "REQUESTER", PresentationContexts = contexts });
+        var association = client.Association;
+        var context = association.AcceptedContexts(SopClasses.StorageCommitmentPushModel).Single();
+        var data = new DicomDataset();
+        if (fault != "no-transaction") data.AddOrUpdate(DicomTags.TransactionUID, VR.UI, "1.2.826.0.1.3680043.10.548.7.1");
+        var item = new DicomDataset();
+        item.AddOrUpdate(DicomTags.ReferencedSOPClassUID, VR.UI, "1.2.840.10008.5.1.4.1.1.2");
+        if (fault != "item-without-uid") item.AddOrUpdate(DicomTags.ReferencedSOPInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.548.7.2");
+        if (fault != "no-references") data.AddOrUpdate(DicomTags.ReferencedSOPSequence, item);
+        var action = new DimseCommand(CommandField.NActionRequest)
+        {
+            MessageId = association.NextMessageId(), HasDataSet = true,
+            RequestedSopClassUid = fault == "class" ? "1.2.840.10008.1.20.2" : SopClasses.StorageCommitmentPushModel,
+            RequestedSopInstanceUid = fault == "instance" ? "1.2.840.10008.1.20.1.2" : SopClasses.StorageCommitmentPushModelInstance,
+            ActionTypeId = fault == "action" ? (ushort)2 : (ushort)1,
+        };
+        var bytes = Part10.WriteDataSet(data, context.AcceptedTransferSyntax!);
+        DimseCommand? response = null;
+        await foreach (var rsp in association.SendRequestAsync(context.Id, action, (st, ct) => st.WriteAsync(bytes, ct).AsTask()))
+            using (rsp) response = rsp.Command;
+        await client.ReleaseAsync();
+        Assert.That(response!.Status, Is.EqualTo((ushort)expected));
+        Assert.That(response.Field, Is.EqualTo(CommandField.NActionResponse));
+        Assert.That(response.ErrorComment, Is.Not.Empty);
+        Assert.That(server.WaitForLog("storage commitment refused"), Is.True, server.Log);
+        Assert.That(server.Log, Does.Not.Contain("reporting to REQUESTER"));
     }
 
     private static (string Class, string Instance) Identity(string path)
