@@ -89,27 +89,21 @@ public sealed class SqlitePseudonymMap : IPseudonymMap, IDisposable
     }
 
     /// <summary>The replacement a UID received in <paramref name="collection"/> (storage commitment of the UIDs a site sent).</summary>
-    public string? FindReplacementUid(string collection, string original)
-    {
-        lock (_lock)
-        {
-            using var find = _db.CreateCommand();
-            find.CommandText = "SELECT replacement FROM uids WHERE collection = $c AND original = $o";
-            find.Parameters.AddWithValue("$c", collection);
-            find.Parameters.AddWithValue("$o", original);
-            return find.ExecuteScalar() as string;
-        }
-    }
+    public string? FindReplacementUid(string collection, string original) =>
+        Lookup("SELECT replacement FROM uids WHERE collection = $c AND original = $u", collection, original);
 
     /// <summary>The original UID behind a replacement (re-identification by authorised staff).</summary>
-    public string? FindOriginalUid(string collection, string replacement)
+    public string? FindOriginalUid(string collection, string replacement) =>
+        Lookup("SELECT original FROM uids WHERE collection = $c AND replacement = $u", collection, replacement);
+
+    private string? Lookup(string sql, string collection, string uid)
     {
         lock (_lock)
         {
             using var find = _db.CreateCommand();
-            find.CommandText = "SELECT original FROM uids WHERE collection = $c AND replacement = $r";
+            find.CommandText = sql;
             find.Parameters.AddWithValue("$c", collection);
-            find.Parameters.AddWithValue("$r", replacement);
+            find.Parameters.AddWithValue("$u", uid);
             return find.ExecuteScalar() as string;
         }
     }

@@ -67,6 +67,31 @@ public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCod
             throw new DicomCodecException($"The {StreamName} frame has {precision}-bit samples; Bits Allocated is {info.BitsAllocated}.");
     }
 
+    /// <summary>
+    /// Runs a stream decoder, turning what a corrupt stream makes it throw (an index or length out of range) into a
+    /// <see cref="DicomCodecException"/> naming the stream.
+    /// </summary>
+    private protected static T Guarded<T>(string stream, Func<T> decode)
+    {
+        try
+        {
+            return decode();
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException)
+        {
+            throw new DicomCodecException($"The {stream} stream is corrupt: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The decoded image of a decoder that keeps one plane per component, each of which must have had a scan.</summary>
+    private protected static DecodedImage Planes(string stream, int components, Func<int, int[]> samples, int width, int height, int precision)
+    {
+        var planes = new int[components][];
+        for (var c = 0; c < planes.Length; c++)
+            planes[c] = samples(c) is { Length: > 0 } plane ? plane : throw new DicomCodecException($"The {stream} stream has no scan for component {c + 1}.");
+        return new DecodedImage(planes, width, height, precision);
+    }
+
     /// <summary>The frame without the padding after its EOI marker (fragments have even length, PS3.5 A.4).</summary>
     private static int TrimmedLength(ReadOnlySpan<byte> frame)
     {

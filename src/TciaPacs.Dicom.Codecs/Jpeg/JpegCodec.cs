@@ -66,19 +66,8 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(t
 
     private DecodedImage DecodeLossless(byte[] input, int length, PixelDataInfo info)
     {
-        LosslessJpegDecoder decoded;
-        try
-        {
-            decoded = LosslessJpegDecoder.Decode(input, length, d => Check(d.Width, d.Height, d.Components, d.Precision, info));
-        }
-        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException)
-        {
-            throw new DicomCodecException($"The lossless JPEG stream is corrupt: {e.Message}", e);
-        }
-        var planes = new int[decoded.Components][];
-        for (var c = 0; c < planes.Length; c++)
-            planes[c] = decoded.Samples(c) is { Length: > 0 } plane ? plane : throw new DicomCodecException($"The lossless JPEG stream has no scan for component {c + 1}.");
-        return new DecodedImage(planes, decoded.Width, decoded.Height, decoded.Precision);
+        var decoded = Guarded("lossless JPEG", () => LosslessJpegDecoder.Decode(input, length, d => Check(d.Width, d.Height, d.Components, d.Precision, info)));
+        return Planes("lossless JPEG", decoded.Components, decoded.Samples, decoded.Width, decoded.Height, decoded.Precision);
     }
 
     private DecodedImage DecodeDct(byte[] input, int length, PixelDataInfo info)

@@ -19,18 +19,7 @@ public sealed class JpegLsCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec
 
     private protected override DecodedImage Decode(byte[] input, int length, PixelDataInfo info)
     {
-        JpegLsDecoder decoded;
-        try
-        {
-            decoded = JpegLsDecoder.Decode(input, length, d => Check(d.Width, d.Height, d.Components, d.Precision, info));
-        }
-        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException)
-        {
-            throw new DicomCodecException($"The JPEG-LS stream is corrupt: {e.Message}", e);
-        }
-        var planes = new int[decoded.Components][];
-        for (var c = 0; c < planes.Length; c++)
-            planes[c] = decoded.Samples(c) is { Length: > 0 } plane ? plane : throw new DicomCodecException($"The JPEG-LS stream has no scan for component {c + 1}.");
-        return new DecodedImage(planes, decoded.Width, decoded.Height, decoded.Precision);
+        var decoded = Guarded(StreamName, () => JpegLsDecoder.Decode(input, length, d => Check(d.Width, d.Height, d.Components, d.Precision, info)));
+        return Planes(StreamName, decoded.Components, decoded.Samples, decoded.Width, decoded.Height, decoded.Precision);
     }
 }

@@ -22,15 +22,6 @@ public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : DecodeOnlyCod
         return encoded with { PhotometricInterpretation = photometric, PlanarConfiguration = 0 };
     }
 
-    private protected override DecodedImage Decode(byte[] input, int length, PixelDataInfo info)
-    {
-        try
-        {
-            return Jpeg2000Decoder.Decode(input, length, (width, height, components, precision) => Check(width, height, components, precision, info));
-        }
-        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentException or OverflowException or InvalidOperationException)
-        {
-            throw new DicomCodecException($"The JPEG 2000 stream is corrupt: {e.Message}", e);
-        }
-    }
+    private protected override DecodedImage Decode(byte[] input, int length, PixelDataInfo info) =>
+        Guarded(StreamName, () => Jpeg2000Decoder.Decode(input, length, (width, height, components, precision) => Check(width, height, components, precision, info)));
 }

@@ -7,6 +7,7 @@ using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Client;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Services;
+using TciaPacs.Server.Dimse;
 
 namespace TciaPacs.Server.Cli;
 
@@ -37,7 +38,7 @@ internal static class CommitCommand
     private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, int listenPort, int waitSeconds, CancellationToken ct)
     {
         var references = new List<(string Class, string Instance)>();
-        foreach (var f in paths.SelectMany<string, string>(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]))
+        foreach (var f in ScuOptions.Files(paths))
         {
             try
             {
@@ -76,7 +77,7 @@ internal static class CommitCommand
             }
             var data = new DicomDataset();
             data.AddOrUpdate(DicomTags.TransactionUID, VR.UI, transactionUid);
-            data.AddOrUpdate(DicomTags.ReferencedSOPSequence, references.Select(r => Reference(r.Class, r.Instance)).ToArray());
+            data.AddOrUpdate(DicomTags.ReferencedSOPSequence, references.Select(r => StorageCommitment.ReferenceItem(new(r.Class, r.Instance), null)).ToArray());
             var bytes = Part10.WriteDataSet(data, context.AcceptedTransferSyntax!);
             var action = new DimseCommand(CommandField.NActionRequest)
             {
@@ -119,14 +120,6 @@ internal static class CommitCommand
         0x0131 => ": duplicate transaction UID",
         _ => "",
     };
-
-    private static DicomDataset Reference(string cls, string instance)
-    {
-        var item = new DicomDataset();
-        item.AddOrUpdate(DicomTags.ReferencedSOPClassUID, VR.UI, cls);
-        item.AddOrUpdate(DicomTags.ReferencedSOPInstanceUID, VR.UI, instance);
-        return item;
-    }
 
     private static IEnumerable<(string? Class, string? Instance, ushort? Reason)> Items(DicomDataset data, DicomTag sequence) =>
         data.Get(sequence) is DicomSequence sq

@@ -72,5 +72,9 @@ internal static class ScuOptions
         }
     }
 
+    /// <summary>The files named, folders expanded recursively in ordinal order.</summary>
+    public static IEnumerable<string> Files(IEnumerable<string> paths) =>
+        paths.SelectMany<string, string>(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]);
+
     public static string Status(ushort status) => "0x" + status.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -34,7 +34,7 @@ internal static class StoreCommand
 
     private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, CancellationToken ct)
     {
-        var files = paths.SelectMany<string, string>(p => Directory.Exists(p) ? Directory.EnumerateFiles(p, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal) : [p]).ToList();
+        var files = ScuOptions.Files(paths).ToList();
         var failures = new List<string>();
         var items = new List<(RetrieveItem Item, long Size)>();
         foreach (var f in files)

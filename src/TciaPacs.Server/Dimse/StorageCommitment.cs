@@ -92,9 +92,9 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
         var data = new DicomDataset();
         data.AddOrUpdate(DicomTags.TransactionUID, VR.UI, transactionUid);
         if (committed.Count > 0)
-            data.AddOrUpdate(DicomTags.ReferencedSOPSequence, committed.Select(r => Item(r, null)).ToArray());
+            data.AddOrUpdate(DicomTags.ReferencedSOPSequence, committed.Select(r => ReferenceItem(r, null)).ToArray());
         if (failed.Count > 0)
-            data.AddOrUpdate(DicomTags.FailedSOPSequence, failed.Select(f => Item(f.Reference, f.Reason)).ToArray());
+            data.AddOrUpdate(DicomTags.FailedSOPSequence, failed.Select(f => ReferenceItem(f.Reference, f.Reason)).ToArray());
         var eventType = (ushort)(failed.Count == 0 ? 1 : 2);
         for (var attempt = 1; ; attempt++)
         {
@@ -135,7 +135,8 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
         }
     }
 
-    private static DicomDataset Item(Reference reference, ushort? reason)
+    /// <summary>An item of Referenced SOP Sequence or, with a reason, of Failed SOP Sequence (PS3.4 J.3.2.1.1.2, J.3.3.1.1).</summary>
+    public static DicomDataset ReferenceItem(Reference reference, ushort? reason)
     {
         var item = new DicomDataset();
         item.AddOrUpdate(DicomTags.ReferencedSOPClassUID, VR.UI, reference.SopClassUid);
