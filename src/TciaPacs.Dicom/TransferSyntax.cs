@@ -39,11 +39,15 @@ public sealed class TransferSyntax : IEquatable<TransferSyntax>
     public static readonly TransferSyntax JPEG2000Lossless = new("1.2.840.10008.1.2.4.90", true, true, false, true);
     public static readonly TransferSyntax JPEG2000 = new("1.2.840.10008.1.2.4.91", true, true, false, true, true);
     public static readonly TransferSyntax EncapsulatedUncompressedExplicitVRLittleEndian = new("1.2.840.10008.1.2.1.98", true, true, false, true);
+    public static readonly TransferSyntax HTJ2KLossless = new("1.2.840.10008.1.2.4.201", true, true, false, true);
+    public static readonly TransferSyntax HTJ2KLosslessRPCL = new("1.2.840.10008.1.2.4.202", true, true, false, true);
+    public static readonly TransferSyntax HTJ2K = new("1.2.840.10008.1.2.4.203", true, true, false, true, true);
 
     private static readonly Dictionary<string, TransferSyntax> Known = new[]
     {
         ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, RLELossless,
         JPEGBaseline8Bit, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless, JPEG2000Lossless, JPEG2000, EncapsulatedUncompressedExplicitVRLittleEndian,
+        HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K,
     }.ToDictionary(t => t.Uid, StringComparer.Ordinal);
 
     /// <summary>
@@ -54,9 +58,9 @@ public sealed class TransferSyntax : IEquatable<TransferSyntax>
     {
         uid = uid.TrimEnd('\0', ' ');
         if (Known.TryGetValue(uid, out var ts)) return ts;
-        // 4.201 and 4.202 are HTJ2K "Lossless Only" (PS3.5 A.4.7); 4.203 may be lossy, like JPEG Extended (4.51).
+        // JPEG Extended (4.51) and JPEG-LS near-lossless (4.81) may be lossy without saying so in their names.
         var lossy = DicomUids.Find(uid)?.Name.Contains("Lossy", StringComparison.OrdinalIgnoreCase) == true
-                    || uid is "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.81" or "1.2.840.10008.1.2.4.203";
+                    || uid is "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.81";
         return new TransferSyntax(uid, true, true, false, true, lossy);
     }
 

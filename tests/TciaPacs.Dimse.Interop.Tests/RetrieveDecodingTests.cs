@@ -220,6 +220,71 @@ public sealed class RetrieveDecodingTests
     }
 
     /// <summary>
+    /// HTJ2K instances, which dcmtk 3.6.7 can neither send nor decode, sent by our store verb and retrieved by getscu
+    /// with its default (native) proposals: they arrive decoded, equal to what OpenJPH's ojph_expand decodes (the
+    /// lossless one exactly, the lossy one within 1).
+    /// </summary>
+    [Test]
+    public void HTJ2K_instances_reach_a_native_only_getscu_decoded_as_OpenJPH_decodes_them()
+    {
+        var work = ServerProcess.TempFolder("htj2k");
+        try
+        {
+            var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
+            using var server = new ServerProcess();
+            // The corpus files lack study and series UIDs (the archive refuses them, 0xA900): copies get ours.
+            var sources = new List<string>();
+            foreach (var e in Corpus.Entries.Where(e => e.TransferSyntax.StartsWith("1.2.840.10008.1.2.4.20", StringComparison.Ordinal)))
+            {
+                var copy = DicomFile.Open(e.FullPath, new DicomReadOptions { LargeValueThreshold = long.MaxValue });
+                copy.Dataset.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.544.201");
+                copy.Dataset.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.544.201.1");
+                sources.Add(Path.Combine(work, Path.GetFileName(e.Path)));
+                copy.Save(sources[^1], copy.TransferSyntax);
+            }
+            Assert.That(sources, Has.Count.GreaterThanOrEqualTo(2));
+            var store = Tciapacs.Run(["store", "127.0.0.1", server.PortText, "--aec", server.Ae, .. sources]);
+            Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
+                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
+                .Where(s => s.Header.TransferSyntax.Uid.StartsWith("1.2.840.10008.1.2.4.20", StringComparison.Ordinal))
+                .ToList();
+            Assert.That(stored, Has.Count.EqualTo(sources.Count), "every HTJ2K instance stored as sent");
+
+            var differences = new List<string>();
+            foreach (var (file, header) in stored)
+            {
+                var ds = header.Dataset;
+                var sop = Uid(ds, DicomTags.SOPInstanceUID);
+                if (GetWithDefaultProposals(server, got, ds, header.TransferSyntax.Uid, differences) is not { } received) continue;
+                var ours = DicomFile.Open(received);
+                Assert.That(ours.TransferSyntax.Uid, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid), sop);
+                Assert.That(ours.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("RGB"), sop);
+                // OpenJPH's reading of the stored frame: a PPM whose samples follow its 4-field header.
+                var codestream = Path.Combine(work, sop + ".j2c");
+                File.WriteAllBytes(codestream, EncapsulatedFrames.FromDataset(DicomFile.Open(file).Dataset).GetFrame(0).ToArray());
+                var ppm = Path.Combine(work, sop + ".ppm");
+                var r = ExternalTool.Run(ExternalTool.Require("ojph_expand"), ["-i", codestream, "-o", ppm]);
+                Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+                var theirs = File.ReadAllBytes(ppm);
+                var pixels = ours.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+                var offset = theirs.Length - pixels.Length;
+                Assert.That(offset, Is.InRange(8, 40), "the PPM holds the same number of samples after its header");
+                var worst = 0;
+                for (var i = 0; i < pixels.Length; i++) worst = Math.Max(worst, Math.Abs(pixels[i] - theirs[offset + i]));
+                var lossless = header.TransferSyntax.Uid != TransferSyntax.HTJ2K.Uid;
+                if (worst > (lossless ? 0 : 1)) differences.Add($"{sop}: a sample differs by {worst} from OpenJPH's ({header.TransferSyntax.Uid})");
+            }
+            Assert.That(differences, Is.Empty);
+            Assert.That(Directory.GetFiles(got), Has.Length.EqualTo(stored.Count), "every instance arrived");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    /// <summary>
     /// Sends the corpus files of the syntaxes in <paramref name="flags"/> (storescu's option proposing each) that dcmtk
     /// parses and <paramref name="include"/> admits, in their own syntax; returns the stored files of those syntaxes.
     /// </summary>

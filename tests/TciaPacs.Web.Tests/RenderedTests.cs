@@ -45,9 +45,9 @@ public sealed class RenderedTests : WebServerFixture
         _file = MakeInstance(Study, Series, Sop, frames: 2);
         var rle = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm"));
         var jpeg = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm"));
-        var htj2k = Bytes(Undecodable()); // HTJ2K: no decoder
+        var jxl = Bytes(Undecodable()); // JPEG XL: no decoder
         var j2k = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, ColourJ2k));
-        Assert.That((await StowAsync([_file, rle, jpeg, htj2k, j2k])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await StowAsync([_file, rle, jpeg, jxl, j2k, Bytes(Htj2k())])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
     private async Task<(HttpResponseMessage, SKBitmap?)> Image(string url, string? accept = null)
@@ -129,7 +129,7 @@ public sealed class RenderedTests : WebServerFixture
     }
 
     [Test]
-    public async Task Rle_and_jpeg_render_htj2k_is_406_and_bad_parameters_are_400()
+    public async Task Rle_jpeg_and_htj2k_render_jpeg_xl_is_406_and_bad_parameters_are_400()
     {
         var rle = DicomFile.Open(Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm")).Dataset;
         var rleUrl = $"{Base}/studies/{rle.GetString(DicomTags.StudyInstanceUID)}/series/{rle.GetString(DicomTags.SeriesInstanceUID)}/instances/{rle.GetString(DicomTags.SOPInstanceUID)}";
@@ -140,6 +140,10 @@ public sealed class RenderedTests : WebServerFixture
         var (rendered, colour) = await Image($"{Base}/studies/{jpeg.GetString(DicomTags.StudyInstanceUID)}/series/{jpeg.GetString(DicomTags.SeriesInstanceUID)}/instances/{jpeg.GetString(DicomTags.SOPInstanceUID)}/rendered", "image/png");
         Assert.That(rendered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((colour!.Width, colour.Height), Is.EqualTo((jpeg.GetInt(DicomTags.Columns), jpeg.GetInt(DicomTags.Rows))));
+        var ht = Htj2k().Dataset;
+        var (htRendered, htImage) = await Image($"{Base}/studies/{ht.GetString(DicomTags.StudyInstanceUID)}/series/{ht.GetString(DicomTags.SeriesInstanceUID)}/instances/{ht.GetString(DicomTags.SOPInstanceUID)}/rendered", "image/png");
+        Assert.That(htRendered.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((htImage!.Width, htImage.Height), Is.EqualTo((ht.GetInt(DicomTags.Columns), ht.GetInt(DicomTags.Rows))));
         var ls = Undecodable().Dataset;
         var (notAcceptable, _) = await Image($"{Base}/studies/{ls.GetString(DicomTags.StudyInstanceUID)}/series/{ls.GetString(DicomTags.SeriesInstanceUID)}/instances/{ls.GetString(DicomTags.SOPInstanceUID)}/rendered");
         Assert.That(notAcceptable.StatusCode, Is.EqualTo(HttpStatusCode.NotAcceptable));

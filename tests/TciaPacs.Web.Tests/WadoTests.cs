@@ -18,8 +18,9 @@ public sealed class WadoTests : WebServerFixture
     private const string Sop = Series + ".1";
     private static readonly string Rle = Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm");
     private static readonly string Jpeg = Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm");
-    // HTJ2K: no decoder, the case of a syntax we cannot produce native data from.
-    private static readonly DicomFile J2k = Undecodable();
+    // JPEG XL: no decoder, the case of a syntax we cannot produce native data from.
+    private static readonly DicomFile Jxl = Undecodable();
+    private static readonly DicomFile Ht = Htj2k();
     private byte[] _native = [];
 
     private string InstanceUrl(DicomDataset ds) =>
@@ -31,7 +32,7 @@ public sealed class WadoTests : WebServerFixture
     public async Task Store()
     {
         _native = MakeInstance(Study, Series, Sop, frames: 3);
-        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg), Bytes(J2k)]);
+        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg), Bytes(Jxl), Bytes(Ht)]);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
@@ -79,12 +80,16 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(jpegDecoded.TransferSyntax.Uid, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid));
         Assert.That(jpegDecoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(),
             Is.EqualTo(new DicomTranscoder().Transcode(jpegFile, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()));
-        var jpeg = InstanceUrl(J2k.Dataset);
-        Assert.That(await Status(jpeg, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no HTJ2K decoder");
+        var htDecoded = DicomFile.Read(new MemoryStream((await Parts(InstanceUrl(Ht.Dataset), "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"))[0].Body));
+        Assert.That(htDecoded.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("RGB"));
+        Assert.That(htDecoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(),
+            Is.EqualTo(new DicomTranscoder().Transcode(Ht, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()), "HTJ2K decoded");
+        var jpeg = InstanceUrl(Jxl.Dataset);
+        Assert.That(await Status(jpeg, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG XL decoder");
         Assert.That(await Status($"{Base}/studies/{Study}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG encoder");
         Assert.That(await Status($"{Base}/studies/{Study}", "image/png"), Is.EqualTo(HttpStatusCode.NotAcceptable));
         var fallback = await Parts(jpeg, "multipart/related; type=\"application/dicom\"");
-        Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.201"), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
+        Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.111"), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
     }
 
     [Test]
@@ -132,7 +137,9 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(image[0].Body[..2], Is.EqualTo(new byte[] { 0xFF, 0xD8 }));
         var native = await Parts(jpegUrl, "multipart/related; type=\"application/octet-stream\"");
         Assert.That(native[0].Body, Is.EqualTo(new DicomTranscoder().Transcode(jpeg, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()[..native[0].Body.Length]));
-        Assert.That(await Status(InstanceUrl(J2k.Dataset) + "/frames/1", "multipart/related; type=\"application/octet-stream\""), Is.EqualTo(HttpStatusCode.NotAcceptable));
+        Assert.That(await Status(InstanceUrl(Jxl.Dataset) + "/frames/1", "multipart/related; type=\"application/octet-stream\""), Is.EqualTo(HttpStatusCode.NotAcceptable));
+        var htFrame = await Parts(InstanceUrl(Ht.Dataset) + "/frames/1", "multipart/related; type=\"application/octet-stream\"");
+        Assert.That(htFrame[0].Body, Is.EqualTo(new DicomTranscoder().Transcode(Ht, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()), "an HTJ2K frame, decoded");
     }
 
     [Test]

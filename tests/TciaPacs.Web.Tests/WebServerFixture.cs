@@ -22,14 +22,19 @@ public abstract class WebServerFixture
     protected string TempDirectory => Path.Combine(DataDirectory, "tmp", "web");
 
     /// <summary>
-    /// An instance in a syntax no codec here decodes (HTJ2K Lossless): the corpus file, given the study and series UIDs
-    /// it lacks so that the archive takes it.
+    /// An instance in a syntax no codec here decodes (JPEG XL JPEG Recompression, 1.2.840.10008.1.2.4.111): the corpus
+    /// file, under study and series UIDs of the tests' own.
     /// </summary>
-    protected static DicomFile Undecodable()
+    protected static DicomFile Undecodable() => Corpus("transfer-syntax/jpeg-xl/will-jxl.dcm", "1.2.826.0.1.3680043.10.548.111");
+
+    /// <summary>An HTJ2K Lossless RGB instance (1.2.840.10008.1.2.4.201), given the study and series UIDs it lacks.</summary>
+    protected static DicomFile Htj2k() => Corpus("transfer-syntax/htj2k/HTJ2KLossless_08_RGB.dcm", "1.2.826.0.1.3680043.10.548.201");
+
+    private static DicomFile Corpus(string path, string study)
     {
-        var file = DicomFile.Open(Path.Combine(TciaPacs.Testing.Corpus.Root, "transfer-syntax/htj2k/HTJ2KLossless_08_RGB.dcm"), new DicomReadOptions { LargeValueThreshold = long.MaxValue });
-        file.Dataset.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.548.201");
-        file.Dataset.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.548.201.1");
+        var file = DicomFile.Open(Path.Combine(TciaPacs.Testing.Corpus.Root, path), new DicomReadOptions { LargeValueThreshold = long.MaxValue });
+        file.Dataset.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, study);
+        file.Dataset.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, study + ".1");
         return file;
     }
 

@@ -7,10 +7,13 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 /// decoded reversible coefficient is then the magnitude shifted right by one; a truncated one keeps the middle of what
 /// is known, as OpenJPEG reconstructs.
 /// </summary>
-internal sealed class CodeBlockDecoder
+internal sealed class CodeBlockDecoder : IDecodedCodeBlock
 {
     // Code-block style flags (A.6.1, Table A.19).
     public const int Bypass = 1, ResetContexts = 2, TerminateAll = 4, VerticallyCausal = 8, SegmentationSymbols = 32;
+
+    /// <summary>HT code-blocks (T.814, Table A.19 as extended): decoded by <see cref="HtBlockDecoder"/>.</summary>
+    public const int HighThroughput = 64, HighThroughputMixed = 128;
 
     private const int UniformContext = 18, RunLengthContext = 17;
 
@@ -276,4 +279,12 @@ internal sealed class CodeBlockDecoder
         }
         return table;
     }
+}
+
+/// <summary>A decoded code-block's coefficients: magnitudes with one fractional bit, and signs.</summary>
+internal interface IDecodedCodeBlock
+{
+    int Magnitude(int x, int y);
+
+    bool IsNegative(int x, int y);
 }

@@ -4,15 +4,16 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 
 /// <summary>
 /// Decodes JPEG 2000 Image Compression (Lossless Only, 1.2.840.10008.1.2.4.90, and 4.91) frames (PS3.5 A.4.4, 8.2.4)
-/// with <see cref="Jpeg2000Decoder"/>. Encoding is not offered. Samples are written in Bits Allocated (8 or 16 bits,
+/// and High-Throughput JPEG 2000 ones (4.201, 4.202 with RPCL, and 4.203; PS3.5 A.4.7) with <see cref="Jpeg2000Decoder"/>. Encoding is not offered. Samples are written in Bits Allocated (8 or 16 bits,
 /// little endian), colour-by-pixel. YBR_RCT and YBR_ICT become RGB, since the stream's component transform is undone
 /// (PS3.5 8.2.4), as dcmtk's and GDCM's decoders label them.
 /// </summary>
 public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
 {
-    public static IReadOnlyList<Jpeg2000Codec> All { get; } = [new(TransferSyntax.JPEG2000Lossless), new(TransferSyntax.JPEG2000)];
+    public static IReadOnlyList<Jpeg2000Codec> All { get; } =
+        [new(TransferSyntax.JPEG2000Lossless), new(TransferSyntax.JPEG2000), new(TransferSyntax.HTJ2KLossless), new(TransferSyntax.HTJ2KLosslessRPCL), new(TransferSyntax.HTJ2K)];
 
-    private protected override string StreamName => "JPEG 2000";
+    private protected override string StreamName => TransferSyntax.Uid.StartsWith("1.2.840.10008.1.2.4.20", StringComparison.Ordinal) ? "HTJ2K" : "JPEG 2000";
 
     public override PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
     {

@@ -7,8 +7,9 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 /// headers (Annex A), packets and progression orders with their changes (Annex B), tier-1 (Annex D, see
 /// <see cref="CodeBlockDecoder"/>), dequantization and region-of-interest shifts (Annex E, H), the inverse wavelet
 /// transforms (Annex F) and the component transforms and level shift (Annex G). A JP2 file (Annex I) is read for its
-/// codestream box. Refused with a clear error: packed packet headers (PPM, PPT), Part 2 and HTJ2K extensions,
-/// subsampled components.
+/// codestream box. HTJ2K code-blocks (T.814) are decoded by <see cref="HtBlockDecoder"/>. Refused with a clear error:
+/// packed packet headers (PPM, PPT), Part 2 extensions, HTJ2K's MIXED mode and placeholder passes, subsampled
+/// components.
 /// </summary>
 internal static class Jpeg2000Decoder
 {
@@ -293,7 +294,8 @@ internal static class Jpeg2000Decoder
             int levels = s[0], xcb = (s[1] & 15) + 2, ycb = (s[2] & 15) + 2, style = s[3];
             if (levels > 32) throw new DicomCodecException(Corrupt + $"{levels} decomposition levels (at most 32).");
             if (xcb > 10 || ycb > 10 || xcb + ycb > 12) throw new DicomCodecException(Corrupt + $"its code-blocks are 2^{xcb} x 2^{ycb} samples.");
-            if ((style & 0x40) != 0) throw new DicomCodecException("The JPEG 2000 stream has HTJ2K (high-throughput) code-blocks, which are not supported.");
+            if ((style & CodeBlockDecoder.HighThroughputMixed) != 0)
+                throw new DicomCodecException("The JPEG 2000 stream mixes HTJ2K and Part 1 code-blocks (MIXED mode), which is not supported.");
             if (s[4] > 1) throw new DicomCodecException("The JPEG 2000 stream uses a Part 2 wavelet kernel, which is not supported.");
             var sizes = precincts ? s[5..].ToArray() : [];
             if (precincts && sizes.Length < levels + 1) throw new DicomCodecException(Corrupt + "its precinct sizes are fewer than its resolutions.");

@@ -301,7 +301,9 @@ internal sealed class CodeBlock(int x0, int y0, int x1, int y1)
     public Segment AddSegment(int style)
     {
         var index = Segments.Count;
-        var max = (style & CodeBlockDecoder.TerminateAll) != 0 ? 1
+        // HT: a cleanup segment of one pass, then a refinement segment of two (SigProp, MagRef), as T.814 codes them.
+        var max = (style & CodeBlockDecoder.HighThroughput) != 0 ? (index % 2 == 0 ? 1 : 2)
+            : (style & CodeBlockDecoder.TerminateAll) != 0 ? 1
             : (style & CodeBlockDecoder.Bypass) != 0 ? (index == 0 ? 10 : index % 2 == 1 ? 2 : 1)
             : int.MaxValue;
         var segment = new Segment(max);
@@ -473,6 +475,7 @@ internal sealed class TileComponent
     }
 
     [ThreadStatic] private static CodeBlockDecoder? t_tier1;
+    [ThreadStatic] private static HtBlockDecoder? t_ht;
 
     /// <summary>Tier-1 of every code-block, dequantization into the coefficient array, then the inverse wavelet transform.</summary>
     public void Reconstruct(byte[] data)
@@ -489,6 +492,7 @@ internal sealed class TileComponent
                     var top = band.MagnitudeBits + _roiShift - block.ZeroPlanes - 1;
                     if (top < 0) throw new DicomCodecException(Corrupt + $"a code-block has {block.ZeroPlanes} missing bit-planes of {band.MagnitudeBits}.");
                     if (top > 29) throw new DicomCodecException($"The JPEG 2000 stream has coefficients of {top + 1} bit-planes; at most 30 are supported.");
+                    if (Ht) CheckHtBlock(band, block);
                     blocks.Add((band, block, top));
                 }
         // Code-blocks are independent and write disjoint parts of the coefficient array: tier-1, nine tenths of a
@@ -518,6 +522,16 @@ internal sealed class TileComponent
         }
     }
 
+    private bool Ht => (Style.BlockStyle & CodeBlockDecoder.HighThroughput) != 0;
+
+    private void CheckHtBlock(Band band, CodeBlock block)
+    {
+        if (_roiShift > 0) throw new DicomCodecException("The JPEG 2000 stream has a region of interest in HTJ2K code-blocks, which is not supported.");
+        if (band.MagnitudeBits > 28) throw new DicomCodecException($"The JPEG 2000 stream has HTJ2K coefficients of {band.MagnitudeBits} bit-planes; at most 28 are supported.");
+        if (block.Segments.Count > 2)
+            throw new DicomCodecException($"The JPEG 2000 stream has an HTJ2K code-block of {block.Passes} passes (more than one HT set, or placeholder passes), which is not supported.");
+    }
+
     private void DecodeBlock(CodeBlockDecoder tier1, byte[] data, Band band, CodeBlock block, int top)
     {
         var segments = block.Segments.Count;
@@ -541,18 +555,30 @@ internal sealed class TileComponent
             passes[s] = segment.Passes;
         }
         int w = block.X1 - block.X0, h = block.Y1 - block.Y0;
-        tier1.Decode(w, h, band.Orientation, Style.BlockStyle, top, bytes, starts, ends, passes);
+        IDecodedCodeBlock decoded;
+        if (Ht)
+        {
+            var ht = t_ht ??= new HtBlockDecoder();
+            ht.Decode(w, h, top, block.ZeroPlanes, (Style.BlockStyle & CodeBlockDecoder.VerticallyCausal) != 0, bytes,
+                ends[0], segments > 1 ? ends[1] - ends[0] : 0, block.Passes);
+            decoded = ht;
+        }
+        else
+        {
+            tier1.Decode(w, h, band.Orientation, Style.BlockStyle, top, bytes, starts, ends, passes);
+            decoded = tier1;
+        }
         var roi = _roiShift;
         for (var y = 0; y < h; y++)
         {
             var row = (block.Y0 - band.Y0 + band.OffsetY + y) * Width + block.X0 - band.X0 + band.OffsetX;
             for (var x = 0; x < w; x++)
             {
-                var magnitude = tier1.Magnitude(x, y);
+                var magnitude = decoded.Magnitude(x, y);
                 if (magnitude == 0) continue;
                 // Maximum shift (H.1): coefficients at or above 2^s belong to the region and are scaled back.
                 if (roi > 0 && magnitude >= 2 << roi) magnitude >>= roi;
-                var negative = tier1.IsNegative(x, y);
+                var negative = decoded.IsNegative(x, y);
                 if (Integers != null)
                 {
                     var v = magnitude >> 1;
