@@ -20,7 +20,8 @@ public class DecodeBenchmarks
     /// <summary>
     /// The corpus files measured: 512x512 16-bit CT in JPEG Lossless SV1 and RLE, 636x434 RGB JPEG Baseline 4:2:2, a
     /// 2394x3062 mammogram in JPEG Lossless, 512x512 CT in JPEG-LS; in JPEG 2000, 512x512 CT reversible and
-    /// irreversible, 640x480 RGB ultrasound reversible (RCT), a 2048x2500 NM image reversible.
+    /// irreversible, 640x480 RGB ultrasound reversible (RCT), a 2048x2500 NM image reversible; in HTJ2K, 640x480 RGB
+    /// lossless and lossy.
     /// </summary>
     public static IEnumerable<string> Inputs =>
     [
@@ -33,6 +34,8 @@ public class DecodeBenchmarks
         "transfer-syntax/jpeg2000/CT1_J2KI",
         "transfer-syntax/jpeg2000-lossless/US1_J2KR.dcm",
         "large/NM_Kakadu44_SOTmarkerincons.dcm",
+        "transfer-syntax/htj2k/HTJ2KLossless_08_RGB.dcm",
+        "transfer-syntax/htj2k/HTJ2K_08_RGB.dcm",
     ];
 
     [ParamsSource(nameof(Inputs))]

@@ -44,6 +44,16 @@ internal sealed class CodeBlockDecoder : IDecodedCodeBlock
 
     public bool IsNegative(int x, int y) => (_flags[(y + 1) * _stride + x + 1] & Neg) != 0;
 
+    public void ReadRow(int y, Span<int> values)
+    {
+        var at = (y + 1) * _stride + 1;
+        for (var x = 0; x < _width; x++)
+        {
+            var m = _magnitude[at + x];
+            values[x] = (_flags[at + x] & Neg) != 0 ? -m : m;
+        }
+    }
+
     /// <summary>
     /// Decodes <paramref name="passes"/> coding passes from the top bit-plane <paramref name="topPlane"/> down, the
     /// passes split into codeword segments: segment i is <paramref name="data"/>[starts[i]..ends[i]) and holds
@@ -287,4 +297,7 @@ internal interface IDecodedCodeBlock
     int Magnitude(int x, int y);
 
     bool IsNegative(int x, int y);
+
+    /// <summary>Row <paramref name="y"/>'s coefficients, each its magnitude negated when the coefficient is negative.</summary>
+    void ReadRow(int y, Span<int> values);
 }

@@ -26,6 +26,8 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
 
     public bool IsNegative(int x, int y) => _samples[y * _width + x] < 0;
 
+    public void ReadRow(int y, Span<int> values) => _samples.AsSpan(y * _width, _width).CopyTo(values);
+
     /// <summary>
     /// Decodes <paramref name="passes"/> (1 to 3) passes of a <paramref name="width"/> x <paramref name="height"/>
     /// code-block whose cleanup pass lies at bit-plane <paramref name="plane"/>, with <paramref name="missingMsbs"/>

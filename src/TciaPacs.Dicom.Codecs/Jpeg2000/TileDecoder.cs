@@ -569,16 +569,19 @@ internal sealed class TileComponent
             decoded = tier1;
         }
         var roi = _roiShift;
+        Span<int> values = stackalloc int[w];
         for (var y = 0; y < h; y++)
         {
             var row = (block.Y0 - band.Y0 + band.OffsetY + y) * Width + block.X0 - band.X0 + band.OffsetX;
+            decoded.ReadRow(y, values);
             for (var x = 0; x < w; x++)
             {
-                var magnitude = decoded.Magnitude(x, y);
-                if (magnitude == 0) continue;
+                var value = values[x];
+                if (value == 0) continue;
+                var negative = value < 0;
+                var magnitude = negative ? -value : value;
                 // Maximum shift (H.1): coefficients at or above 2^s belong to the region and are scaled back.
                 if (roi > 0 && magnitude >= 2 << roi) magnitude >>= roi;
-                var negative = decoded.IsNegative(x, y);
                 if (Integers != null)
                 {
                     var v = magnitude >> 1;
