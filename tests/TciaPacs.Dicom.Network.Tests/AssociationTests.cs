@@ -175,14 +175,17 @@ public sealed class AssociationTests
             PresentationContexts = [new PresentationContext(1, CtImage, [TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRLittleEndian.Uid])],
             UserInformation = new UserInformation
             {
-                ExtendedNegotiations = [new ExtendedNegotiation(SopClasses.StudyRootFind, [1, 1, 1, 1])],
+                ExtendedNegotiations = [new ExtendedNegotiation(SopClasses.StudyRootFind, [1, 1, 1, 1]), new ExtendedNegotiation(SopClasses.StudyRootGet, [1])],
                 UserIdentity = new UserIdentity(UserIdentity.Username, true, "bob"u8.ToArray(), []),
             },
         };
-        var ac = policy.Answer(rq with { PresentationContexts = [.. rq.PresentationContexts, new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
+        var ac = policy.Answer(rq with { PresentationContexts = [.. rq.PresentationContexts, new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid]), new PresentationContext(5, SopClasses.StudyRootGet, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
         Assert.That(ac.PresentationContexts[0].AcceptedTransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid));
-        // Relational queries, combined date-time matching and timezone adjustment are declined; fuzzy person-name matching accepted.
-        Assert.That(ac.UserInformation.ExtendedNegotiations.Single().ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 0, 0, 1, 0 }));
+        // Relational queries and fuzzy person-name matching accepted; combined date-time matching and timezone adjustment declined.
+        Assert.That(ac.UserInformation.ExtendedNegotiations[0].ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 1, 0, 1, 0 }));
+        Assert.That(ac.UserInformation.ExtendedNegotiations[1].ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 1 }), "relational retrieval");
+        var strict = (policy with { Relational = false, FuzzyMatching = false }).Answer(rq with { PresentationContexts = [new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
+        Assert.That(strict.UserInformation.ExtendedNegotiations.Single().ServiceClassApplicationInformation, Is.EqualTo(new byte[4]));
         Assert.That(ac.UserInformation.UserIdentityResponse, Is.Empty, "positive response requested: an empty server response");
     }
 

@@ -82,4 +82,21 @@ public sealed class FindTests
         Assert.That(p.ExitCode, Is.Zero, p.StdOut + p.StdErr);
         Assert.That(p.StdOut, Does.Contain("Doe^John").And.Contain("Roe^Jane"));
     }
+
+    /// <summary>
+    /// Extended negotiation (PS3.4 C.3.4) through our find verb: relational queries (a SERIES query by a patient's
+    /// name, no study named) and fuzzy person-name matching are accepted, and the matches follow them.
+    /// </summary>
+    [Test]
+    public void Relational_and_fuzzy_queries_are_negotiated_and_applied()
+    {
+        var fuzzy = Tciapacs.Run("find", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "SERIES", "--relational", "--fuzzy", "PatientName=john", "SeriesInstanceUID");
+        Assert.That(fuzzy.ExitCode, Is.Zero, fuzzy.StdOut + fuzzy.StdErr);
+        Assert.That(fuzzy.StdErr, Does.Not.Contain("declined"));
+        Assert.That(fuzzy.StdOut, Does.Contain("4 match(es), status 0x0000"), "both of John Doe's studies, two series each");
+        Assert.That(fuzzy.StdOut, Does.Contain(GeneratedStudies.SeriesUid(0, 0)).And.Contain(GeneratedStudies.SeriesUid(1, 1)).And.Not.Contain(GeneratedStudies.SeriesUid(2, 0)));
+        // Without fuzzy matching the same name is a literal one, which "Doe^John" does not match.
+        var literal = Tciapacs.Run("find", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "SERIES", "--relational", "PatientName=john", "SeriesInstanceUID");
+        Assert.That(literal.StdOut, Does.Contain("0 match(es), status 0x0000"), literal.StdOut + literal.StdErr);
+    }
 }

@@ -170,9 +170,10 @@ public sealed class ScuVerbTests
         var p = port.ToString(CultureInfo.InvariantCulture);
         var store = Tciapacs.Run("store", "127.0.0.1", p, _files, "--aec", "QRSCP");
         Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
-        var find = Tciapacs.Run("find", "127.0.0.1", p, "--aec", "QRSCP", "--level", "STUDY", "StudyInstanceUID", "PatientName");
+        var find = Tciapacs.Run("find", "127.0.0.1", p, "--aec", "QRSCP", "--level", "STUDY", "StudyInstanceUID", "PatientName", "--relational");
         Assert.That(find.ExitCode, Is.Zero, find.StdOut + find.StdErr);
         Assert.That(find.StdOut, Does.Contain($"{GeneratedStudies.Studies} match(es), status 0x0000").And.Contain("Doe^John"));
+        Assert.That(find.StdErr, Does.Contain("QRSCP declined relational queries"), "dcmqrscp answers no extended negotiation");
         var got = Folder("got");
         foreach (var st in Enumerable.Range(0, GeneratedStudies.Studies))
         {
@@ -204,6 +205,14 @@ public sealed class ScuVerbTests
         var move = Tciapacs.Run("move", "127.0.0.1", server.PortText, "--aec", server.Ae, "--dest", "DEST", "--level", "SERIES",
             $"StudyInstanceUID={GeneratedStudies.StudyUid(0)}", $"SeriesInstanceUID={GeneratedStudies.SeriesUid(0, 0)}");
         Assert.That(move.StdOut, Does.Contain("status 0x0000: 2 completed, 0 failed"), move.StdOut + move.StdErr);
+        // Relational retrieval (PS3.4 C.4.2.2.2): a series by its UID alone, no study named.
+        var gotRelational = Folder("got-relational");
+        var relational = Tciapacs.Run("get", "127.0.0.1", server.PortText, "--aec", server.Ae, "--level", "SERIES", "--relational", "--out", gotRelational,
+            $"SeriesInstanceUID={GeneratedStudies.SeriesUid(1, 1)}");
+        Assert.That(relational.ExitCode, Is.Zero, relational.StdOut + relational.StdErr);
+        Assert.That(relational.StdErr, Does.Not.Contain("declined"));
+        Assert.That(relational.StdOut, Does.Contain("2 completed, 0 failed"));
+        Assert.That(Directory.GetFiles(gotRelational), Has.Length.EqualTo(2));
         var unknown = Tciapacs.Run("move", "127.0.0.1", server.PortText, "--aec", server.Ae, "--dest", "NOWHERE", $"StudyInstanceUID={GeneratedStudies.StudyUid(0)}");
         Assert.That(unknown.ExitCode, Is.EqualTo(1));
         Assert.That(unknown.StdOut, Does.Contain("status 0xA801"), "Move Destination unknown (PS3.4 C.4.2.1.5)");

@@ -18,6 +18,12 @@ public sealed record NegotiationPolicy
     /// <summary>Query/retrieve flags we support (PS3.4 C.3.4 extended negotiation): byte 2 of C-FIND's is fuzzy semantic matching of person names.</summary>
     public bool FuzzyMatching { get; init; } = true;
 
+    /// <summary>
+    /// Relational queries and retrieval (byte 0 of C-FIND's and of C-MOVE's and C-GET's, PS3.4 C.4.1.2.2, C.4.2.2.2):
+    /// keys of any level at or above the query level, without the unique keys of the levels above.
+    /// </summary>
+    public bool Relational { get; init; } = true;
+
     /// <summary>The A-ASSOCIATE-AC answering <paramref name="request"/>, starting from <paramref name="template"/> (AE titles, our user information).</summary>
     public AssociateRequest Answer(AssociateRequest request, AssociateRequest template)
     {
@@ -59,9 +65,9 @@ public sealed record NegotiationPolicy
     }
 
     /// <summary>
-    /// C-FIND (PS3.4 C.3.4, Table C.3-1): byte 0 relational queries (no), 1 combined date-time matching (no), 2 fuzzy
-    /// semantic matching of person names (when enabled), 3 timezone adjustment (no). C-MOVE/C-GET (Table C.3-2): byte
-    /// 0 relational retrieval (no). Other classes: no answer (the sub-item is omitted).
+    /// C-FIND (PS3.4 C.3.4, Table C.3-1): byte 0 relational queries (when enabled), 1 combined date-time matching (no),
+    /// 2 fuzzy semantic matching of person names (when enabled), 3 timezone adjustment (no). C-MOVE/C-GET (Table
+    /// C.3-2): byte 0 relational retrieval (when enabled). Other classes: no answer (the sub-item is omitted).
     /// </summary>
     private ExtendedNegotiation? AnswerExtended(ExtendedNegotiation proposed)
     {
@@ -69,11 +75,16 @@ public sealed record NegotiationPolicy
         if (SopClasses.IsFind(proposed.SopClassUid))
         {
             var answer = new byte[Math.Min(info.Length, 4)];
+            if (answer.Length > 0 && Relational && info[0] == 1) answer[0] = 1;
             if (answer.Length > 2 && FuzzyMatching && info[2] == 1) answer[2] = 1;
             return new ExtendedNegotiation(proposed.SopClassUid, answer);
         }
         if (SopClasses.IsMove(proposed.SopClassUid) || SopClasses.IsGet(proposed.SopClassUid))
-            return new ExtendedNegotiation(proposed.SopClassUid, new byte[Math.Min(info.Length, 1)]);
+        {
+            var answer = new byte[Math.Min(info.Length, 1)];
+            if (answer.Length > 0 && Relational && info[0] == 1) answer[0] = 1;
+            return new ExtendedNegotiation(proposed.SopClassUid, answer);
+        }
         return null;
     }
 }

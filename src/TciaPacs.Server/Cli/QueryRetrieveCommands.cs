@@ -19,18 +19,22 @@ internal static class QueryRetrieveCommands
     {
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
         var json = new Option<bool>("--json") { Description = "Print a DICOM JSON array (PS3.18 F)" };
-        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json };
+        var relational = Relational();
+        var fuzzy = new Option<bool>("--fuzzy") { Description = "Ask for fuzzy semantic matching of person names (PS3.4 C.2.2.2.1.1): case-insensitive, each word a prefix" };
+        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json, relational, fuzzy };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "find");
             var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
             var results = new List<DicomDataset>();
+            var flags = Flags(sop, (0, parse.GetValue(relational), "relational queries"), (2, parse.GetValue(fuzzy), "fuzzy matching of person names"));
             var status = await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, async (association, ct2) =>
             {
+                WarnIfDeclined(association, flags);
                 var (status, matches) = await FindAsync(association, sop, identifier, ct2);
                 results.AddRange(matches);
                 return status;
-            }, ct);
+            }, ct, extended: flags.Negotiation);
             if (parse.GetValue(json)) Console.WriteLine(DicomJson.SerializeArray(results, new DicomJsonOptions { Indented = true }));
             else
             {
@@ -50,13 +54,18 @@ internal static class QueryRetrieveCommands
     {
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
         var dest = new Option<string>("--dest") { Description = "The Move Destination AE title (known to the peer)", Required = true };
-        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)") { host, port, aet, aec, timeout, level, root, keys, dest };
+        var relational = Relational();
+        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)") { host, port, aet, aec, timeout, level, root, keys, dest, relational };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "move");
             var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
+            var flags = Flags(sop, (0, parse.GetValue(relational), "relational retrieval"));
             return await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, (association, ct2) =>
-                RetrieveAsync(association, sop, identifier, CommandField.CMoveRequest, parse.GetValue(dest), ct2), ct) is var status && DimseStatus.IsFailure(status) ? 1 : 0;
+            {
+                WarnIfDeclined(association, flags);
+                return RetrieveAsync(association, sop, identifier, CommandField.CMoveRequest, parse.GetValue(dest), ct2);
+            }, ct, extended: flags.Negotiation) is var status && DimseStatus.IsFailure(status) ? 1 : 0;
         }));
         return command;
     }
@@ -65,7 +74,8 @@ internal static class QueryRetrieveCommands
     {
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
         var output = new Option<string>("--out", "-o") { Description = "Folder for the received files (SOPInstanceUID.dcm)", DefaultValueFactory = _ => "." };
-        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)") { host, port, aet, aec, timeout, level, root, keys, output };
+        var relational = Relational();
+        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)") { host, port, aet, aec, timeout, level, root, keys, output, relational };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "get");
@@ -75,6 +85,8 @@ internal static class QueryRetrieveCommands
             Directory.CreateDirectory(folder);
             // PS3.4 C.4.3: the storage contexts (with the SCP role for us) are negotiated up front; a C-FIND at IMAGE
             // level first tells which SOP classes are coming.
+            var findFlags = Flags(find, (0, parse.GetValue(relational), "relational queries"));
+            var flags = Flags(sop, (0, parse.GetValue(relational), "relational retrieval"));
             var classes = await WithAssociation(parse, host, port, aet, aec, timeout, [(find, SopClasses.Native)], [], null, async (association, ct2) =>
             {
                 var image = identifier.Clone();
@@ -82,7 +94,7 @@ internal static class QueryRetrieveCommands
                 if (!image.Contains(DicomTags.SOPClassUID)) image.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, Array.Empty<byte>());
                 var (_, matches) = await FindAsync(association, find, image, ct2);
                 return matches.Select(m => m.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ')).OfType<string>().Where(s => s.Length > 0).Distinct().ToList();
-            }, ct);
+            }, ct, extended: findFlags.Negotiation);
             if (classes.Count == 0) classes = [.. CommonStorageClasses];
             string[] compressed = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.1.99"];
             var proposals = new List<(string, IReadOnlyList<string>)> { (sop, SopClasses.Native) };
@@ -93,7 +105,10 @@ internal static class QueryRetrieveCommands
                     if (proposals.Count < 127) proposals.Add((c, [ts]));
             var receiver = new Receiver(folder);
             var status = await WithAssociation(parse, host, port, aet, aec, timeout, proposals.Take(127), classes.Select(c => new RoleSelection(c, false, true)), receiver, (association, ct2) =>
-                RetrieveAsync(association, sop, identifier, CommandField.CGetRequest, null, ct2), ct, tempDirectory: folder);
+            {
+                WarnIfDeclined(association, flags);
+                return RetrieveAsync(association, sop, identifier, CommandField.CGetRequest, null, ct2);
+            }, ct, tempDirectory: folder, extended: flags.Negotiation);
             Console.WriteLine($"{receiver.Received} file(s) written to {folder}");
             return DimseStatus.IsFailure(status) ? 1 : 0;
         }));
@@ -124,14 +139,44 @@ internal static class QueryRetrieveCommands
         _ => throw new FormatException($"--root {root}: study or patient"),
     };
 
+    private static Option<bool> Relational() => new("--relational")
+    {
+        Description = "Ask for relational queries or retrieval (PS3.4 C.4.1.2.2, C.4.2.2.2): keys of any level at or above --level, without the unique keys of the levels above",
+    };
+
+    /// <summary>
+    /// The extended negotiation sub-item (PS3.4 C.3.4) proposing the flags asked for (byte index, asked, name), or none
+    /// when none is asked for.
+    /// </summary>
+    private static (ExtendedNegotiation[] Negotiation, (int Index, string Name)[] Asked) Flags(string sop, params (int Index, bool Asked, string Name)[] flags)
+    {
+        var asked = flags.Where(f => f.Asked).Select(f => (f.Index, f.Name)).ToArray();
+        if (asked.Length == 0) return ([], []);
+        var info = new byte[flags.Max(f => f.Index) + 1];
+        foreach (var (index, _) in asked) info[index] = 1;
+        return ([new ExtendedNegotiation(sop, info)], asked);
+    }
+
+    /// <summary>A peer may decline an extended negotiation flag (or not answer it); the query then follows its defaults.</summary>
+    private static void WarnIfDeclined(DicomAssociation association, (ExtendedNegotiation[] Negotiation, (int Index, string Name)[] Asked) flags)
+    {
+        foreach (var proposed in flags.Negotiation)
+        {
+            var answer = association.Accepted.UserInformation.ExtendedNegotiations.FirstOrDefault(e => e.SopClassUid == proposed.SopClassUid)?.ServiceClassApplicationInformation ?? [];
+            foreach (var (index, name) in flags.Asked)
+                if (index >= answer.Length || answer[index] != 1)
+                    Console.Error.WriteLine($"note: {association.CalledAe} declined {name} (PS3.4 C.3.4); it answers by its default rules.");
+        }
+    }
+
     private static async Task<T> WithAssociation<T>(ParseResult parse, Argument<string> host, Argument<int> port, Option<string> aet, Option<string> aec, Option<int> timeout,
         IEnumerable<(string, IReadOnlyList<string>)> proposals, IEnumerable<RoleSelection> roles, IDimseRequestHandler? handler,
-        Func<DicomAssociation, CancellationToken, Task<T>> action, CancellationToken ct, string? tempDirectory = null)
+        Func<DicomAssociation, CancellationToken, Task<T>> action, CancellationToken ct, string? tempDirectory = null, IEnumerable<ExtendedNegotiation>? extended = null)
     {
         var options = ScuOptions.Association(parse.GetValue(timeout));
         if (tempDirectory != null) options = options with { TempDirectory = tempDirectory };
-        await using var client = await DicomClient.ConnectAsync(parse.GetValue(host)!, parse.GetValue(port), ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, DicomClient.Propose(proposals), roles),
-            options, handler, cancellationToken: ct);
+        await using var client = await DicomClient.ConnectAsync(parse.GetValue(host)!, parse.GetValue(port),
+            ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, DicomClient.Propose(proposals), roles, extended), options, handler, cancellationToken: ct);
         var result = await action(client.Association, ct);
         await client.ReleaseAsync(ct);
         return result;

@@ -26,10 +26,11 @@ internal static class ScuOptions
         PixelDataDecoder = Dimse.CodecPixelDataDecoder.Instance,
     };
 
-    public static AssociateRequest Request(string calling, string called, IEnumerable<PresentationContext> contexts, IEnumerable<RoleSelection>? roles = null) => new()
+    public static AssociateRequest Request(string calling, string called, IEnumerable<PresentationContext> contexts, IEnumerable<RoleSelection>? roles = null,
+        IEnumerable<ExtendedNegotiation>? extended = null) => new()
     {
         CallingAe = calling, CalledAe = called, PresentationContexts = contexts.ToList(),
-        UserInformation = new UserInformation { RoleSelections = roles?.ToList() ?? [] },
+        UserInformation = new UserInformation { RoleSelections = roles?.ToList() ?? [], ExtendedNegotiations = extended?.ToList() ?? [] },
     };
 
     /// <summary>The identifier of a query or retrieve: (0008,0052) then the keys, by keyword or tag; an empty value is a return key.</summary>
