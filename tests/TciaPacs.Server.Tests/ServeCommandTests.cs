@@ -69,6 +69,25 @@ public sealed class ServeCommandTests
         Assert.That(r.StdErr, Does.Contain("does not exist"));
     }
 
+    [Test]
+    public void Serve_refuses_client_certificates_without_TLS()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "tciapacs-mtls-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        try
+        {
+            var config = Path.Combine(data, "tciapacs.json");
+            File.WriteAllText(config, "{ \"Dimse\": { \"Port\": 0, \"TlsClientCertificates\": \"/etc/ssl/certs/ca-certificates.crt\" }, \"Http\": { \"Port\": 0 } }");
+            var r = Tciapacs.Run("serve", "--config", config, "--data", data);
+            Assert.That(r.ExitCode, Is.Not.Zero);
+            Assert.That(r.StdOut + r.StdErr, Does.Contain("Dimse.TlsClientCertificates needs Dimse.TlsCertificate"));
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
     /// <summary>A real <c>tciapacs serve</c> on <paramref name="data"/>; killed on dispose if still running, so that a failed assertion leaves no server holding its ports.</summary>
     private sealed class Serve : IDisposable
     {

@@ -103,6 +103,21 @@ public sealed class DicomServer : IAsyncDisposable
         return string.Join(": ", messages);
     }
 
+    /// <summary>Why a client certificate is refused (none, or not chaining to a trusted one, or out of date), or null.</summary>
+    private static string? ClientCertificateProblem(X509Certificate? presented, X509Certificate2Collection trust)
+    {
+        if (presented == null) return "the client presented no certificate, and this server requires one";
+        using var certificate = new X509Certificate2(presented);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(trust);
+        chain.ChainPolicy.ExtraStore.AddRange(trust);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain.Build(certificate)) return null;
+        var problems = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
+        return $"client certificate {certificate.Subject} refused ({(problems.Length > 0 ? problems : "not trusted")}): it does not chain to a trusted client certificate";
+    }
+
     private async Task ServeConnectionAsync(Socket socket)
     {
         var remote = socket.RemoteEndPoint?.ToString() ?? "?";
@@ -113,20 +128,28 @@ public sealed class DicomServer : IAsyncDisposable
             if (_options.TlsCertificate is { } certificate)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
+                string? refused = null;
                 try
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                     timeout.CancelAfter(_options.Association.ArtimTimeout);
-                    await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, timeout.Token).ConfigureAwait(false);
+                    var authentication = new SslServerAuthenticationOptions { ServerCertificate = certificate };
+                    if (_options.TlsClientTrust is { } trust)
+                    {
+                        authentication.ClientCertificateRequired = true;
+                        authentication.RemoteCertificateValidationCallback = (_, client, _, _) => (refused = ClientCertificateProblem(client, trust)) == null;
+                    }
+                    await ssl.AuthenticateAsServerAsync(authentication, timeout.Token).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
                 {
                     // SslStream's AuthenticationException says only "Authentication failed, see inner exception"; the
                     // reason (OpenSSL's "no shared cipher", "unsupported protocol", a plain DICOM PDU...) is in the inner ones.
-                    _log.LogWarning("{Remote}: TLS handshake failed: {Message}", remote, Reasons(ex));
+                    _log.LogWarning("{Remote}: TLS handshake failed: {Message}", remote, refused ?? Reasons(ex));
                     await ssl.DisposeAsync().ConfigureAwait(false);
                     return;
                 }
+                if (ssl.RemoteCertificate is { } client) _log.LogInformation("{Remote}: TLS client certificate {Subject}", remote, client.Subject);
                 stream = ssl;
             }
             var screen = overLimit

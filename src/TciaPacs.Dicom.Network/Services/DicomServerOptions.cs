@@ -15,6 +15,12 @@ public sealed record DicomServerOptions
     /// <summary>The DICOM TLS profile (PS3.15 B.1): when set, every connection is TLS with this server certificate.</summary>
     public X509Certificate2? TlsCertificate { get; init; }
 
+    /// <summary>
+    /// With TLS: when set, a client must present a certificate that chains to one of these (certificate authorities,
+    /// or the clients' own self-signed certificates), within its validity period (PS3.15 B.1, both peers authenticated).
+    /// </summary>
+    public X509Certificate2Collection? TlsClientTrust { get; init; }
+
     /// <summary>On shutdown, how long associations in progress may take to finish before they are aborted.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

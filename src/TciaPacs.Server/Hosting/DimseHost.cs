@@ -36,9 +36,11 @@ internal static class DimseHost
             MaxAssociations = dimse.MaxAssociations,
             Association = AssociationOptions(options) with { DataSetHash = service.NewDataSetHash, SpoolWriteback = service.KeepsSpool },
             TlsCertificate = dimse.TlsCertificate is { Length: > 0 } path ? X509CertificateLoader.LoadPkcs12FromFile(path, dimse.TlsCertificatePassword) : null,
+            TlsClientTrust = ClientTrust(dimse),
         }, policy, service.Screen, service, logger);
         log.Information("DIMSE listening as AE {AeTitle} on port {Port}{Tls}: max {Max} associations, max PDU {MaxPdu}; peers: {Peers}",
-            dimse.AeTitle, server.Port, dimse.TlsCertificate != null ? " (TLS)" : "", dimse.MaxAssociations, dimse.MaxPduLength, dimse.Peers.Count == 0 ? "none" : string.Join(", ", dimse.Peers));
+            dimse.AeTitle, server.Port, dimse.TlsCertificate == null ? "" : dimse.TlsClientCertificates == null ? " (TLS)" : " (TLS, client certificates required)",
+            dimse.MaxAssociations, dimse.MaxPduLength, dimse.Peers.Count == 0 ? "none" : string.Join(", ", dimse.Peers));
         if (dimse.AcceptAnyCaller)
             log.Warning("DIMSE accepts associations from any calling AE title (Dimse.AcceptAnyCaller); list the peers and turn it off for production");
         return Task.FromResult<IAsyncDisposable>(new Listener(server, factory));
@@ -74,6 +76,18 @@ internal static class DimseHost
                 return null;
             },
         };
+    }
+
+    /// <summary>The certificates client certificates must chain to (Dimse.TlsClientCertificates), or null.</summary>
+    private static X509Certificate2Collection? ClientTrust(ServerOptions.DimseSection dimse)
+    {
+        if (dimse.TlsClientCertificates is not { Length: > 0 } path) return null;
+        if (dimse.TlsCertificate is not { Length: > 0 })
+            throw new InvalidOperationException("Dimse.TlsClientCertificates needs Dimse.TlsCertificate: client certificates are checked only over TLS.");
+        var trust = new X509Certificate2Collection();
+        trust.ImportFromPemFile(path);
+        if (trust.Count == 0) throw new InvalidOperationException($"Dimse.TlsClientCertificates: {path} holds no PEM certificate.");
+        return trust;
     }
 
     private static string ResolveTransferSyntax(string nameOrUid) =>

@@ -47,6 +47,12 @@ internal sealed partial class ServerOptions
         public string? TlsCertificate { get; set; }
 
         public string? TlsCertificatePassword { get; set; }
+
+        /// <summary>
+        /// With TLS: a PEM file of the certificates client certificates must chain to (a site's CA, or each client's
+        /// own self-signed certificate). When set, a client without such a certificate gets no association.
+        /// </summary>
+        public string? TlsClientCertificates { get; set; }
     }
 
     internal sealed class DimsePeer
