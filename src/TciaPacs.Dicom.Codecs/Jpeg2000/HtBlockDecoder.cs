@@ -199,7 +199,13 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
     private void DecodeMagSgnRow(ref ForwardBits magSgn, int quads, int qy, bool initial, int plane, int missingMsbs)
     {
         var y = qy * 2;
-        Array.Clear(_rowV, 0, _width);
+        var width = _width;
+        var samples = _samples;
+        var state = _state;
+        var rowV = _rowV;
+        Array.Clear(rowV, 0, width);
+        // The reader's state in locals for the row, so that it stays in registers.
+        var (bits, count) = magSgn.Take();
         for (var q = 0; q < quads; q++)
         {
             var info = _quadInfo[q];
@@ -208,10 +214,10 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
             int kappa = 1;
             // Beyond the first row, a quad with more than one significant sample takes its exponent bound from the
             // largest magnitude exponent among the samples above it (T.814 7.3.7).
-            if (!initial && BitOperations.PopCount((uint)rho) > 1)
+            if (!initial && (rho & (rho - 1)) != 0)
             {
                 var above = 0;
-                for (var x = Math.Max(0, 2 * q - 1); x <= Math.Min(_width - 1, 2 * q + 2); x++) above |= _aboveV[x];
+                for (var x = Math.Max(0, 2 * q - 1); x <= Math.Min(width - 1, 2 * q + 2); x++) above |= _aboveV[x];
                 kappa = 31 - BitOperations.LeadingZeroCount((uint)(above | 2));
             }
             var bound = _quadU[q] + kappa;
@@ -220,22 +226,23 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
             for (var n = 0; n < 4; n++)
             {
                 if ((rho >> n & 1) == 0) continue;
-                var bits = magSgn.Peek(32);
+                if (count < 32) (bits, count) = magSgn.Refill(bits, count);
                 var m = bound - (info >> 12 + n & 1);
-                magSgn.Skip(m);
-                // v = 2(mu - 1) + sign, its top bit given by e_1 when the exponent is known (e_k).
-                var v = (long)(bits & ((1UL << m) - 1)) | (long)(info >> 8 + n & 1) << m;
+                // v = 2(mu - 1) + sign, its top bit given by e_1 when the exponent is known (e_k). With at most 28
+                // bit-planes (checked per band) and bound <= missing MSBs + 2, (v + 2) << plane stays below 2^31.
+                var v = (int)(bits & ((1UL << m) - 1)) | (info >> 8 + n & 1) << m | 1;
                 var negative = (bits & 1) != 0;
-                v |= 1;
+                bits >>= m;
+                count -= m;
                 int sx = 2 * q + (n >> 1), sy = y + (n & 1);
-                if (sx >= _width || sy >= _height) continue; // a significant sample outside the block: ignored
+                if (sx >= width || sy >= _height) continue; // a significant sample outside the block: ignored
                 var magnitude = (v + 2) << plane; // (2mu + 1) * 2^plane: mu and half an interval
-                if (magnitude > int.MaxValue) throw new DicomCodecException(Corrupt + "an HT sample's magnitude exceeds 31 bits.");
-                _samples[sy * _width + sx] = negative ? -(int)magnitude : (int)magnitude;
-                _state[sy * _width + sx] = 1;
-                if ((n & 1) == 1) _rowV[sx] = (int)Math.Min(v, int.MaxValue);
+                samples[sy * width + sx] = negative ? -magnitude : magnitude;
+                state[sy * width + sx] = 1;
+                if ((n & 1) == 1) rowV[sx] = v;
             }
         }
+        magSgn.Give(bits, count);
     }
 
     // ---- Significance propagation (T.814 7.4) ----
@@ -313,6 +320,28 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
                 _unstuff = b == 0xFF;
             }
             return _bits & ((1UL << n) - 1);
+        }
+
+        /// <summary>The buffered bits and their count, for a caller that reads them in its own locals.</summary>
+        public readonly (ulong Bits, int Count) Take() => (_bits, _count);
+
+        public void Give(ulong bits, int count)
+        {
+            _bits = bits;
+            _count = count;
+        }
+
+        /// <summary>Tops up a caller's buffer (<paramref name="bits"/>, <paramref name="count"/> of them) to more than 56 bits.</summary>
+        public (ulong Bits, int Count) Refill(ulong bits, int count)
+        {
+            while (count <= 56)
+            {
+                var b = position < end ? data[position++] : fill;
+                bits |= (ulong)(b & (_unstuff ? 0x7F : 0xFF)) << count;
+                count += _unstuff ? 7 : 8;
+                _unstuff = b == 0xFF;
+            }
+            return (bits, count);
         }
 
         public void Skip(int n)
