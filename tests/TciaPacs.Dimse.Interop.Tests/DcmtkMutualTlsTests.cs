@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using NUnit.Framework;
 using TciaPacs.Testing;
@@ -24,12 +22,11 @@ public sealed class DcmtkMutualTlsTests
     public void Start()
     {
         _keys = ServerProcess.TempFolder("mtls");
-        var (serverKey, serverCert, pkcs12) = Certificate("localhost", "server", serverAuth: true);
+        var (_, serverCert, pkcs12) = TestCertificates.SelfSigned(_keys, "localhost", "server", "mtls", server: true);
         _serverCert = serverCert;
-        _ = serverKey;
-        var (trustedKey, trustedCert, _) = Certificate("tcia-site-a", "site-a", serverAuth: false);
+        var (trustedKey, trustedCert, _) = TestCertificates.SelfSigned(_keys, "tcia-site-a", "site-a", "mtls", server: false);
         _trusted = (trustedKey, trustedCert);
-        var (strangerKey, strangerCert, _) = Certificate("somebody-else", "stranger", serverAuth: false);
+        var (strangerKey, strangerCert, _) = TestCertificates.SelfSigned(_keys, "somebody-else", "stranger", "mtls", server: false);
         _stranger = (strangerKey, strangerCert);
         var clients = Path.Combine(_keys, "clients.pem");
         File.Copy(trustedCert, clients);
@@ -47,30 +44,6 @@ public sealed class DcmtkMutualTlsTests
     {
         _server?.Dispose();
         if (_keys != null) Directory.Delete(_keys, true);
-    }
-
-    /// <summary>A self-signed certificate (and its PEM key, PEM certificate and password-protected PKCS#12) made for this run.</summary>
-    private (string Key, string Cert, string Pkcs12) Certificate(string commonName, string file, bool serverAuth)
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest($"CN={commonName}", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        if (serverAuth)
-        {
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddDnsName("localhost");
-            names.AddIpAddress(System.Net.IPAddress.Loopback);
-            request.CertificateExtensions.Add(names.Build());
-        }
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid(serverAuth ? "1.3.6.1.5.5.7.3.1" : "1.3.6.1.5.5.7.3.2")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
-        var keyPem = Path.Combine(_keys, file + ".key.pem");
-        File.WriteAllText(keyPem, key.ExportPkcs8PrivateKeyPem());
-        var certPem = Path.Combine(_keys, file + ".cert.pem");
-        File.WriteAllText(certPem, certificate.ExportCertificatePem());
-        var pkcs12 = Path.Combine(_keys, file + ".p12");
-        File.WriteAllBytes(pkcs12, certificate.Export(X509ContentType.Pkcs12, "mtls"));
-        return (keyPem, certPem, pkcs12);
     }
 
     private ExternalTool.Result Echo(string callingAe, params string[] tls) =>

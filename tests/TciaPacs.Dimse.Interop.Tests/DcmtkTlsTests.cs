@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
@@ -39,21 +37,9 @@ public sealed partial class DcmtkTlsTests
 
         // A fresh self-signed server certificate for every run; nothing of it is committed.
         _keys = ServerProcess.TempFolder("tls");
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddDnsName("localhost");
-        names.AddIpAddress(System.Net.IPAddress.Loopback);
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
-        var pkcs12 = Path.Combine(_keys, "server.p12");
-        File.WriteAllBytes(pkcs12, certificate.Export(X509ContentType.Pkcs12, Password));
-        _certPem = Path.Combine(_keys, "cert.pem");
-        File.WriteAllText(_certPem, certificate.ExportCertificatePem());
-        _keyPem = Path.Combine(_keys, "key.pem");
-        File.WriteAllText(_keyPem, key.ExportPkcs8PrivateKeyPem());
+        var (keyPem, certPem, pkcs12) = TestCertificates.SelfSigned(_keys, "localhost", "server", Password, server: true);
+        _certPem = certPem;
+        _keyPem = keyPem;
 
         var config = new JsonObject { ["Dimse"] = new JsonObject { ["TlsCertificate"] = pkcs12, ["TlsCertificatePassword"] = Password } };
         _server = new ServerProcess(config.ToJsonString());
