@@ -262,6 +262,10 @@ public sealed class HtBlockDecoderTests
 
         decoder.Decode(2, 2, 2, 5, false, data, cleanup.Length, refinement.Length, 3);
         Assert.That(Values(decoder), Is.EqualTo(new[] { -14, 0, 6, -6 }), "(0,0) refined: 4 + 2 + a half interval of 1");
+
+        // Refinement passes without a byte of their own: the cleanup pass alone, as OpenJPEG and OpenJPH decode it.
+        decoder.Decode(2, 2, 2, 5, false, data, cleanup.Length, 0, 3);
+        Assert.That(Values(decoder), Is.EqualTo(new[] { -12, 0, 0, 0 }));
     }
 
     [Test]

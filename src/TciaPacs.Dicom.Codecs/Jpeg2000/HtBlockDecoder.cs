@@ -55,9 +55,9 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
         if (scup < 2 || scup > cleanupLength || scup > 4079)
             throw new DicomCodecException(Corrupt + $"an HT cleanup segment's MEL and VLC length ({scup}) does not fit its {cleanupLength} bytes.");
         Cleanup(data, cleanupLength, scup, plane, missingMsbs);
-        // A cleanup pass at bit-plane 0 leaves nothing to refine; OpenJPEG ignores such passes too.
-        if (passes < 2 || plane == 0) return;
-        if (refinementLength == 0) throw new DicomCodecException(Corrupt + "an HT code-block has refinement passes but no refinement segment.");
+        // A cleanup pass at bit-plane 0 leaves nothing to refine, and refinement passes without a byte of their own
+        // are malformed: OpenJPEG and OpenJPH then decode the cleanup pass alone, and so do we.
+        if (passes < 2 || plane == 0 || refinementLength == 0) return;
         SignificancePropagation(new ForwardBits(data, cleanupLength, cleanupLength + refinementLength, 0), plane - 1, stripeCausal);
         if (passes > 2) MagnitudeRefinement(new ReverseBits(data, cleanupLength + refinementLength - 1, cleanupLength, true), plane - 1);
     }

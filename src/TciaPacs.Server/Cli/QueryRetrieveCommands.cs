@@ -20,7 +20,7 @@ internal static class QueryRetrieveCommands
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
         var json = new Option<bool>("--json") { Description = "Print a DICOM JSON array (PS3.18 F)" };
         var relational = Relational();
-        var fuzzy = new Option<bool>("--fuzzy") { Description = "Ask for fuzzy semantic matching of person names (PS3.4 C.2.2.2.1.1): case-insensitive, each word a prefix" };
+        var fuzzy = new Option<bool>("--fuzzy") { Description = "Ask for fuzzy semantic matching of person names (extended negotiation, PS3.4 C.3.4); ours: case-insensitive, each word a prefix" };
         var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json, relational, fuzzy };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
