@@ -11,6 +11,37 @@ public sealed record DicomQuery(QueryLevel Level, IReadOnlyList<QueryKey> Keys)
     /// <summary>Fuzzy semantic matching of person names (PS3.4 C.2.2.2.1.3; algorithm in <see cref="PersonNameMatcher"/>).</summary>
     public bool FuzzyMatching { get; init; }
 
+    /// <summary>
+    /// Combined date and time range matching (PS3.4 C.2.2.2.5, negotiated by C-FIND's extended negotiation): a date key
+    /// and its time key (<see cref="DateTimePairs"/>) match together, as one range from the first date at the first time
+    /// to the last date at the last time, instead of each on its own.
+    /// </summary>
+    public bool CombinedDateTime { get; init; }
+
+    /// <summary>The date and time attributes that combined matching pairs.</summary>
+    public static IReadOnlyList<(DicomTag Date, DicomTag Time)> DateTimePairs { get; } =
+    [
+        (DicomTags.StudyDate, DicomTags.StudyTime), (DicomTags.SeriesDate, DicomTags.SeriesTime),
+        (DicomTags.AcquisitionDate, DicomTags.AcquisitionTime), (DicomTags.ContentDate, DicomTags.ContentTime),
+        (DicomTags.InstanceCreationDate, DicomTags.InstanceCreationTime), (DicomTags.PatientBirthDate, DicomTags.PatientBirthTime),
+        (DicomTags.PerformedProcedureStepStartDate, DicomTags.PerformedProcedureStepStartTime),
+    ];
+
+    /// <summary>
+    /// The pairs whose date and time keys are both matching keys, under combined matching; empty otherwise. The catalog
+    /// and the index pre-filter on the date alone then (a superset), and the matcher decides.
+    /// </summary>
+    public IReadOnlyList<(QueryKey Date, QueryKey Time)> CombinedPairs()
+    {
+        if (!CombinedDateTime) return [];
+        var pairs = new List<(QueryKey, QueryKey)>();
+        foreach (var (date, time) in DateTimePairs)
+            if (Keys.FirstOrDefault(k => k.Tag == date && k.Kind == MatchKind.Range) is { } d
+                && Keys.FirstOrDefault(k => k.Tag == time && k.Kind == MatchKind.Range) is { } t)
+                pairs.Add((d, t));
+        return pairs;
+    }
+
     public int Offset { get; init; }
 
     /// <summary>At most this many results (null: no limit).</summary>

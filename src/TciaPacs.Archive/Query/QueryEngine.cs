@@ -49,6 +49,13 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
 
     private IEnumerable<CatalogEntity> Candidates(DicomQuery query, CancellationToken ct)
     {
+        // Under combined date-time matching a time key does not filter on its own (23:00 on the first day of
+        // 20200101-20200102 with 1200-1300 matches): the pre-filters get the date alone, the matcher decides.
+        if (query.CombinedPairs() is { Count: > 0 } pairs)
+        {
+            var times = pairs.Select(p => p.Time).ToHashSet();
+            query = query with { Keys = query.Keys.Where(k => !times.Contains(k)).ToList(), CombinedDateTime = false };
+        }
         var matching = query.MatchingKeys.ToList();
         var filter = new CatalogFilter(query.Level) { MatchingKeys = matching, Collections = query.Collections };
         if (!UseIndex(matching)) return catalog.Query(filter, ct);

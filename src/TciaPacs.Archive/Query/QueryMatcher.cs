@@ -12,7 +12,38 @@ namespace TciaPacs.Archive.Query;
 public static class QueryMatcher
 {
     /// <summary>True when every matching key of <paramref name="query"/> matches <paramref name="entity"/>.</summary>
-    public static bool Matches(DicomDataset entity, DicomQuery query) => query.MatchingKeys.All(k => Matches(entity, k, query.FuzzyMatching));
+    public static bool Matches(DicomDataset entity, DicomQuery query)
+    {
+        var pairs = query.CombinedPairs();
+        if (pairs.Count == 0) return query.MatchingKeys.All(k => Matches(entity, k, query.FuzzyMatching));
+        var paired = pairs.SelectMany(p => new[] { p.Date, p.Time }).ToHashSet();
+        return pairs.All(p => MatchesCombined(entity, p.Date, p.Time))
+               && query.MatchingKeys.Where(k => !paired.Contains(k)).All(k => Matches(entity, k, query.FuzzyMatching));
+    }
+
+    /// <summary>
+    /// Combined date and time range matching (PS3.4 C.2.2.2.5): the range runs from the first date at the first time to
+    /// the last date at the last time (an open end stays open; a missing time bound is the day's start or end). The
+    /// entity's date and time make one point; without a time, its whole day. It matches when the two overlap.
+    /// </summary>
+    public static bool MatchesCombined(DicomDataset entity, QueryKey date, QueryKey time)
+    {
+        var start = date.Range.Start is { } ds ? ds.Date + (time.Range.Start?.TimeOfDay ?? TimeSpan.Zero) : (DateTime?)null;
+        var end = date.Range.End is { } de ? de.Date + (time.Range.End?.TimeOfDay ?? TimeSpan.FromDays(1) - TimeSpan.FromTicks(1)) : (DateTime?)null;
+        var dateElement = entity.Get(date.Tag);
+        if (dateElement == null || dateElement is DicomSequence) return false;
+        var timeElement = entity.Get(time.Tag);
+        var times = timeElement is null or DicomSequence ? [] : entity.GetStrings(timeElement);
+        foreach (var d in entity.GetStrings(dateElement))
+        {
+            if (DicomDateTime.ParseDate(d) is not { } day) continue;
+            var span = DicomDateRange.Parse(times.FirstOrDefault() ?? "", VR.TM);
+            var first = day.ToDateTime(TimeOnly.MinValue) + (span.Start?.TimeOfDay ?? TimeSpan.Zero);
+            var last = day.ToDateTime(TimeOnly.MinValue) + (span.End?.TimeOfDay ?? TimeSpan.FromDays(1) - TimeSpan.FromTicks(1));
+            if ((start == null || last >= start) && (end == null || first <= end)) return true;
+        }
+        return false;
+    }
 
     public static bool Matches(DicomDataset entity, QueryKey key, bool fuzzy = false)
     {

@@ -229,14 +229,18 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             var query = DicomQuery.FromIdentifier(identifier);
             if (query.Level == QueryLevel.Patient && sopClassUid is SopClasses.StudyRootFind or SopClasses.StudyRootMove or SopClasses.StudyRootGet)
                 throw new DimseException("Study Root has no PATIENT level (PS3.4 C.6.2)", DimseStatus.IdentifierDoesNotMatchSopClass);
-            var fuzzy = association.Accepted.UserInformation.ExtendedNegotiations.Any(e => e.SopClassUid == sopClassUid && e.ServiceClassApplicationInformation.Length > 2 && e.ServiceClassApplicationInformation[2] == 1);
+            // What was accepted in extended negotiation (PS3.4 C.3.4): byte 1 combined date-time matching, 2 fuzzy matching.
+            bool Accepted(int flag) => association.Accepted.UserInformation.ExtendedNegotiations.Any(e => e.SopClassUid == sopClassUid
+                && e.ServiceClassApplicationInformation.Length > flag && e.ServiceClassApplicationInformation[flag] == 1);
+            var fuzzy = Accepted(2);
+            var combined = Accepted(1);
             if (retrieve)
             {
                 var unique = new HashSet<DicomTag> { DicomTags.PatientID, DicomTags.StudyInstanceUID, DicomTags.SeriesInstanceUID, DicomTags.SOPInstanceUID };
                 query = new DicomQuery(QueryLevel.Image, query.Keys.Where(k => unique.Contains(k.Tag) && k.IsMatching).ToList());
                 if (!query.Keys.Any()) throw new DimseException("a retrieve identifier needs a unique key", DimseStatus.IdentifierDoesNotMatchSopClass);
             }
-            return query with { FuzzyMatching = fuzzy, Collections = ScopeOf(association.CalledAe) };
+            return query with { FuzzyMatching = fuzzy, CombinedDateTime = combined && !retrieve, Collections = ScopeOf(association.CalledAe) };
         }
         catch (QueryException ex)
         {
