@@ -108,22 +108,7 @@ public sealed class Jpeg2000CodecTests : TempFolderTests
                     samples[c, y * columns + x] = signed ? v - (max + 1) / 2 : v;
                 }
         var bytes = bits > 8 ? 2 : 1;
-        var raw = new byte[components * rows * columns * bytes];
-        for (var c = 0; c < components; c++)
-            for (var i = 0; i < rows * columns; i++)
-            {
-                var at = (c * rows * columns + i) * bytes;
-                raw[at] = (byte)samples[c, i];
-                if (bytes == 2) raw[at + 1] = (byte)(samples[c, i] >> 8);
-            }
-        var input = Path.Combine(Temp, "in.rawl");
-        File.WriteAllBytes(input, raw);
-        var stream = Path.Combine(Temp, "out.j2k");
-        var format = string.Create(CultureInfo.InvariantCulture, $"{columns},{rows},{components},{bits},{(signed ? "s" : "u")}");
-        var args = new List<string> { "-i", input, "-o", stream, "-F", format };
-        args.AddRange(options.Split(' ', StringSplitOptions.RemoveEmptyEntries));
-        var encoded = ExternalTool.Run(ExternalTool.Require("opj_compress"), args);
-        Assert.That(encoded.ExitCode, Is.Zero, encoded.StdErr + encoded.StdOut);
+        var stream = OpjCompress(samples, columns, rows, bits, signed, options);
 
         var info = new PixelDataInfo
         {
@@ -227,20 +212,7 @@ public sealed class Jpeg2000CodecTests : TempFolderTests
                 samples[c, i] = signed ? v - (max + 1) / 2 : v;
             }
         var bytes = bits > 8 ? 2 : 1;
-        var raw = new byte[components * rows * columns * bytes];
-        for (var c = 0; c < components; c++)
-            for (var i = 0; i < rows * columns; i++)
-            {
-                var at = (c * rows * columns + i) * bytes;
-                raw[at] = (byte)samples[c, i];
-                if (bytes == 2) raw[at + 1] = (byte)(samples[c, i] >> 8);
-            }
-        var input = Path.Combine(Temp, "in.rawl");
-        File.WriteAllBytes(input, raw);
-        var stream = Path.Combine(Temp, "out.j2k");
-        var format = string.Create(CultureInfo.InvariantCulture, $"{columns},{rows},{components},{bits},{(signed ? "s" : "u")}");
-        var encoded = ExternalTool.Run(ExternalTool.Require("opj_compress"), ["-i", input, "-o", stream, "-F", format, .. options.Split(' ')]);
-        Assert.That(encoded.ExitCode, Is.Zero, encoded.StdErr + encoded.StdOut);
+        var stream = OpjCompress(samples, columns, rows, bits, signed, options);
         var irreversible = options.Contains("-I", StringComparison.Ordinal);
         var info = new PixelDataInfo
         {
@@ -265,6 +237,31 @@ public sealed class Jpeg2000CodecTests : TempFolderTests
                 largest = Math.Max(largest, Math.Abs(ours - reference));
             }
         Assert.That(largest, Is.LessThanOrEqualTo(irreversible ? (bits > 12 ? 3 : 1) : 0), "against opj_decompress");
+    }
+
+    /// <summary>
+    /// Planar samples written as OpenJPEG's raw little-endian format and encoded by opj_compress with
+    /// <paramref name="options"/>; the codestream's path.
+    /// </summary>
+    private string OpjCompress(int[,] samples, int columns, int rows, int bits, bool signed, string options)
+    {
+        var components = samples.GetLength(0);
+        var bytes = bits > 8 ? 2 : 1;
+        var raw = new byte[components * rows * columns * bytes];
+        for (var c = 0; c < components; c++)
+            for (var i = 0; i < rows * columns; i++)
+            {
+                var at = (c * rows * columns + i) * bytes;
+                raw[at] = (byte)samples[c, i];
+                if (bytes == 2) raw[at + 1] = (byte)(samples[c, i] >> 8);
+            }
+        var input = Path.Combine(Temp, "in.rawl");
+        File.WriteAllBytes(input, raw);
+        var stream = Path.Combine(Temp, "out.j2k");
+        var format = string.Create(CultureInfo.InvariantCulture, $"{columns},{rows},{components},{bits},{(signed ? "s" : "u")}");
+        var encoded = ExternalTool.Run(ExternalTool.Require("opj_compress"), ["-i", input, "-o", stream, "-F", format, .. options.Split(' ', StringSplitOptions.RemoveEmptyEntries)]);
+        Assert.That(encoded.ExitCode, Is.Zero, encoded.StdErr + encoded.StdOut);
+        return stream;
     }
 
     /// <summary>
