@@ -14,7 +14,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
 {
     private const string Corrupt = Jpeg2000Decoder.Corrupt;
 
-    // The MEL coder's exponent per state (T.814 Table 2).
+    // The MEL coder's exponent per state.
     private static readonly int[] MelExponents = [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 4, 5];
 
     private int[] _samples = []; // signed magnitude with one fractional bit
@@ -62,7 +62,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
         if (passes > 2) MagnitudeRefinement(new ReverseBits(data, cleanupLength + refinementLength - 1, cleanupLength, true), plane - 1);
     }
 
-    // ---- Cleanup pass (T.814 7.3) ----
+    // ---- Cleanup pass ----
 
     private void Cleanup(byte[] data, int lcup, int scup, int plane, int missingMsbs)
     {
@@ -126,7 +126,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
                     break;
                 case 3 when initial && mel.Event() == 1:
                 {
-                    // Both quads of an initial pair have large u: each is at least 3 (T.814 7.3.6).
+                    // Both quads of an initial pair have large u: each is at least 3.
                     int p0 = Prefix(ref vlc), p1 = Prefix(ref vlc);
                     u0 = 2 + UValue(ref vlc, p0);
                     u1 = 2 + UValue(ref vlc, p1);
@@ -162,7 +162,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
         }
     }
 
-    // The first quad row's context: the significance of the quad to the left (T.814 7.3.5, eq. 1).
+    // The first quad row's context: the significance of the quad to the left (T.814 eq. 1).
     private int InitialContext(int q)
     {
         if (q == 0) return 0;
@@ -170,7 +170,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
         return (rho & 1 | rho >> 1 & 1) | (rho >> 2 & 1) << 1 | (rho >> 3 & 1) << 2;
     }
 
-    // Other rows: the quad to the left, and the bottom samples of the quads above, above-left and above-right (eq. 2).
+    // Other rows: the quad to the left, and the bottom samples of the quads above, above-left and above-right (T.814 eq. 2).
     private int FollowingContext(int q, int quads)
     {
         var n = _aboveInfo[q] >> 4;
@@ -213,7 +213,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
             if (rho == 0) continue;
             int kappa = 1;
             // Beyond the first row, a quad with more than one significant sample takes its exponent bound from the
-            // largest magnitude exponent among the samples above it (T.814 7.3.7).
+            // largest magnitude exponent among the samples above it.
             if (!initial && (rho & (rho - 1)) != 0)
             {
                 var above = 0;
@@ -245,7 +245,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
         magSgn.Give(bits, count);
     }
 
-    // ---- Significance propagation (T.814 7.4) ----
+    // ---- Significance propagation pass ----
 
     private void SignificancePropagation(ForwardBits bits, int plane, bool stripeCausal)
     {
@@ -282,7 +282,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
         return false;
     }
 
-    // ---- Magnitude refinement (T.814 7.5): one bit for each sample significant in the cleanup pass ----
+    // ---- Magnitude refinement pass: one bit for each sample significant in the cleanup pass ----
 
     private void MagnitudeRefinement(ReverseBits bits, int plane)
     {
@@ -404,7 +404,7 @@ internal sealed class HtBlockDecoder : IDecodedCodeBlock
     }
 
     /// <summary>
-    /// The MEL stream's adaptive run-length decoder (T.814 7.3.3): bits read high first from data[start..end), the last
+    /// The MEL stream's adaptive run-length decoder: bits read high first from data[start..end), the last
     /// byte's low four bits forced to 1 (they belong to the VLC stream), 0xFF past the end, and 7 bits after an 0xFF.
     /// </summary>
     private struct MelDecoder(byte[] data, int position, int end)

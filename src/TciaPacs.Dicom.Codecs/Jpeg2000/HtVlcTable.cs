@@ -1,7 +1,7 @@
 namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 
 /// <summary>
-/// The CxtVLC codeword tables of the HT cleanup pass (ITU-T T.814 | ISO/IEC 15444-15, Annex C): for each quad context
+/// The CxtVLC codeword tables of the HT cleanup pass (ITU-T T.814 | ISO/IEC 15444-15): for each quad context
 /// c_q, the codewords giving a quad's significance pattern rho, whether it has a u offset, and its EMB patterns e_k and
 /// e_1. <see cref="Initial"/> serves the first row of quads, <see cref="Following"/> the others. Each entry of the
 /// source text is eight hex digits: c_q, rho, u_off, e_k, e_1, the codeword (two digits, first bit read in the
