@@ -42,6 +42,11 @@ public sealed class CombinedDateTimeTests
         Assert.That(QueryMatcher.Matches(Study("20200102", "1301"), Query("-20200102", "-1300", combined: true)), Is.False);
         Assert.That(QueryMatcher.Matches(Study("20200101", "1000"), Query("20200101", "0900-1100", combined: true)), Is.True);
         Assert.That(QueryMatcher.Matches(Study("20200101", "1200"), Query("20200101", "0900-1100", combined: true)), Is.False);
+        // Overnight: from 22:00 on the first day to 06:00 on the next, which as a time range alone would be empty.
+        Assert.That(QueryMatcher.Matches(Study("20240101", "2300"), Query("20240101-20240102", "2200-0600", combined: true)), Is.True);
+        Assert.That(QueryMatcher.Matches(Study("20240102", "0500"), Query("20240101-20240102", "2200-0600", combined: true)), Is.True);
+        Assert.That(QueryMatcher.Matches(Study("20240102", "0700"), Query("20240101-20240102", "2200-0600", combined: true)), Is.False);
+        Assert.That(QueryMatcher.Matches(Study("20240101", "2300"), Query("20240101-20240102", "2200-0600", combined: false)), Is.False);
         // Only a date key: combined matching has nothing to pair and the date matches alone.
         var dateOnly = new DicomQuery(QueryLevel.Study, [QueryKey.Create(DicomTags.StudyDate, VR.DA, "20200101")]) { CombinedDateTime = true };
         Assert.That(QueryMatcher.Matches(Study("20200101", "2300"), dateOnly), Is.True);
