@@ -71,12 +71,7 @@ public sealed class HtJ2kCodecTests : TempFolderTests
         for (var y = 0; y < rows; y++)
             for (var x = 0; x < columns; x++)
                 for (var c = 0; c < components; c++)
-                {
-                    var flat = (x / 16 + y / 8) % 3 == 0;
-                    var v = flat ? max / 3 * (c + 1) % (max + 1) : (x * 37 + y * 11 + c * 500 + (y > rows / 2 ? random.Next(max / 8 + 1) : 0)) & max;
-                    if (x > 70 && y < 20) v = (x + y) % 2 == 0 ? max : 0; // a sharp checkerboard
-                    samples[(y * columns + x) * components + c] = v;
-                }
+                    samples[(y * columns + x) * components + c] = TestImages.Pattern(x, y, c, rows, max, random);
         var image = Path.Combine(Temp, components == 3 ? "in.ppm" : "in.pgm");
         WritePnm(image, samples, columns, rows, components, max);
         var stream = Path.Combine(Temp, "out.j2c");
@@ -86,11 +81,7 @@ public sealed class HtJ2kCodecTests : TempFolderTests
         Assert.That(encoded.ExitCode, Is.Zero, encoded.StdErr + encoded.StdOut);
 
         var reversible = options.Contains("-reversible true", StringComparison.Ordinal);
-        var info = new PixelDataInfo
-        {
-            Rows = rows, Columns = columns, SamplesPerPixel = components, BitsAllocated = bits > 8 ? 16 : 8, BitsStored = bits, HighBit = bits - 1,
-            PixelRepresentation = 0, PhotometricInterpretation = components == 3 ? "RGB" : "MONOCHROME2",
-        };
+        var info = TestImages.Stored(rows, columns, bits, components);
         var codec = new Jpeg2000Codec(reversible ? TransferSyntax.HTJ2KLossless : TransferSyntax.HTJ2K);
         var codestream = File.ReadAllBytes(stream);
         var frame = new byte[info.FrameSize];
@@ -145,11 +136,7 @@ public sealed class HtJ2kCodecTests : TempFolderTests
         var encoded = ExternalTool.Run(ExternalTool.Require("ojph_compress"), ["-i", image, "-o", stream, .. options.Split(' ')]);
         Assert.That(encoded.ExitCode, Is.Zero, encoded.StdErr + encoded.StdOut);
         var reversible = options.Contains("-reversible true", StringComparison.Ordinal);
-        var info = new PixelDataInfo
-        {
-            Rows = rows, Columns = columns, SamplesPerPixel = components, BitsAllocated = bits > 8 ? 16 : 8, BitsStored = bits, HighBit = bits - 1,
-            PhotometricInterpretation = components == 3 ? "RGB" : "MONOCHROME2",
-        };
+        var info = TestImages.Stored(rows, columns, bits, components);
         var frame = new byte[info.FrameSize];
         var codestream = File.ReadAllBytes(stream);
         new Jpeg2000Codec(reversible ? TransferSyntax.HTJ2KLossless : TransferSyntax.HTJ2K).DecodeFrame(codestream, info, frame);

@@ -102,19 +102,13 @@ public sealed class Jpeg2000CodecTests : TempFolderTests
             for (var y = 0; y < rows; y++)
                 for (var x = 0; x < columns; x++)
                 {
-                    var flat = (x / 16 + y / 8) % 3 == 0;
-                    var v = flat ? max / 3 * (c + 1) % (max + 1) : (x * 37 + y * 11 + c * 500 + (y > rows / 2 ? random.Next(max / 8 + 1) : 0)) & max;
-                    if (x > 70 && y < 20) v = (x + y) % 2 == 0 ? max : 0; // a sharp checkerboard
+                    var v = TestImages.Pattern(x, y, c, rows, max, random);
                     samples[c, y * columns + x] = signed ? v - (max + 1) / 2 : v;
                 }
         var bytes = bits > 8 ? 2 : 1;
         var stream = OpjCompress(samples, columns, rows, bits, signed, options);
 
-        var info = new PixelDataInfo
-        {
-            Rows = rows, Columns = columns, SamplesPerPixel = components, BitsAllocated = bits > 8 ? 16 : 8, BitsStored = bits, HighBit = bits - 1,
-            PixelRepresentation = signed ? 1 : 0, PhotometricInterpretation = components == 3 ? "RGB" : "MONOCHROME2",
-        };
+        var info = TestImages.Stored(rows, columns, bits, components, signed);
         var codec = new Jpeg2000Codec(options.Contains("-I", StringComparison.Ordinal) ? TransferSyntax.JPEG2000 : TransferSyntax.JPEG2000Lossless);
         var frame = new byte[info.FrameSize];
         var codestream = File.ReadAllBytes(stream);
@@ -214,11 +208,7 @@ public sealed class Jpeg2000CodecTests : TempFolderTests
         var bytes = bits > 8 ? 2 : 1;
         var stream = OpjCompress(samples, columns, rows, bits, signed, options);
         var irreversible = options.Contains("-I", StringComparison.Ordinal);
-        var info = new PixelDataInfo
-        {
-            Rows = rows, Columns = columns, SamplesPerPixel = components, BitsAllocated = bits > 8 ? 16 : 8, BitsStored = bits, HighBit = bits - 1,
-            PixelRepresentation = signed ? 1 : 0, PhotometricInterpretation = components == 3 ? "RGB" : "MONOCHROME2",
-        };
+        var info = TestImages.Stored(rows, columns, bits, components, signed);
         var frame = new byte[info.FrameSize];
         new Jpeg2000Codec(irreversible ? TransferSyntax.JPEG2000 : TransferSyntax.JPEG2000Lossless).DecodeFrame(File.ReadAllBytes(stream), info, frame);
         var decoded = Path.Combine(Temp, "opj.rawl");

@@ -25,6 +25,21 @@ internal static class TestImages
         return new DicomFile(DicomWriter.BuildMeta(null, ds, ts), ds, ts);
     }
 
+    /// <summary>An image of <paramref name="bits"/> stored bits in the smallest Bits Allocated (8 or 16) that holds them.</summary>
+    public static PixelDataInfo Stored(int rows, int columns, int bits, int samples = 1, bool signed = false) =>
+        Info(rows, columns, bits > 8 ? 16 : 8, samples) with { BitsStored = bits, HighBit = bits - 1, PixelRepresentation = signed ? 1 : 0 };
+
+    /// <summary>
+    /// Sample (x, y) of component c of the codec tests' test pattern: flat areas, ramps, noise in the lower half and a
+    /// sharp checkerboard in the top right, within 0..<paramref name="max"/>.
+    /// </summary>
+    public static int Pattern(int x, int y, int c, int rows, int max, Random random)
+    {
+        var flat = (x / 16 + y / 8) % 3 == 0;
+        var v = flat ? max / 3 * (c + 1) % (max + 1) : (x * 37 + y * 11 + c * 500 + (y > rows / 2 ? random.Next(max / 8 + 1) : 0)) & max;
+        return x > 70 && y < 20 ? (x + y) % 2 == 0 ? max : 0 : v;
+    }
+
     public static PixelDataInfo Info(int rows, int columns, int bitsAllocated, int samples = 1, int frames = 1, int planar = 0) => new()
     {
         Rows = rows,
