@@ -245,10 +245,7 @@ public sealed class RetrieveDecodingTests
             Assert.That(sources, Has.Count.GreaterThanOrEqualTo(2));
             var store = Tciapacs.Run(["store", "127.0.0.1", server.PortText, "--aec", server.Ae, .. sources]);
             Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
-            var stored = Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
-                .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
-                .Where(s => s.Header.TransferSyntax.Uid.StartsWith("1.2.840.10008.1.2.4.20", StringComparison.Ordinal))
-                .ToList();
+            var stored = StoredFiles(server, ts => ts.StartsWith("1.2.840.10008.1.2.4.20", StringComparison.Ordinal));
             Assert.That(stored, Has.Count.EqualTo(sources.Count), "every HTJ2K instance stored as sent");
 
             var differences = new List<string>();
@@ -292,11 +289,15 @@ public sealed class RetrieveDecodingTests
     {
         foreach (var e in Corpus.Entries.Where(e => e.DcmtkParses && include(e) && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))))
             Tciapacs.Dcmtk("storescu", flags[e.TransferSyntax.Split(' ')[0]], "-aec", server.Ae, "127.0.0.1", server.PortText, e.FullPath);
-        return Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
-            .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
-            .Where(s => flags.ContainsKey(s.Header.TransferSyntax.Uid))
-            .ToList();
+        return StoredFiles(server, flags.ContainsKey);
     }
+
+    /// <summary>The files the server stored whose transfer syntax <paramref name="syntax"/> admits, with their headers.</summary>
+    private static List<(string File, DicomFile Header)> StoredFiles(ServerProcess server, Func<string, bool> syntax) =>
+        Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
+            .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
+            .Where(s => syntax(s.Header.TransferSyntax.Uid))
+            .ToList();
 
     /// <summary>
     /// Retrieves one stored instance with getscu and its default proposals (uncompressed syntaxes only). Null when it did
