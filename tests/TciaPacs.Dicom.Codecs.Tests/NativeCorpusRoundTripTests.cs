@@ -19,9 +19,11 @@ public sealed class NativeCorpusRoundTripTests
     [OneTimeTearDown]
     public void DeleteTemp() => Directory.Delete(_temp, recursive: true);
 
-    public static IEnumerable<TestCaseData> NativeImages()
+    public static IEnumerable<TestCaseData> NativeImages() => NativeFiles(new RleCodec().CanEncode);
+
+    /// <summary>The corpus's readable native images whose attributes <paramref name="canEncode"/> accepts, their pixel data whole.</summary>
+    public static IEnumerable<TestCaseData> NativeFiles(Func<PixelDataInfo, bool> canEncode)
     {
-        var codec = new RleCodec();
         foreach (var entry in Corpus.Entries)
         {
             DicomFile file;
@@ -43,7 +45,7 @@ public sealed class NativeCorpusRoundTripTests
             {
                 continue;
             }
-            if (!codec.CanEncode(info) || pixelData.Buffer.Length < info.TotalSize) continue;
+            if (!canEncode(info) || pixelData.Buffer.Length < info.TotalSize) continue;
             yield return new TestCaseData(entry.Path).SetArgDisplayNames(entry.Path);
         }
     }

@@ -3,7 +3,7 @@ using System.Buffers;
 namespace TciaPacs.Dicom.Codecs.Jpeg;
 
 /// <summary>
-/// What the JPEG family's decode-only codecs share: no encoding, a frame copied into an array for the decoder, the
+/// What the JPEG family's codecs share: no encoding unless a codec offers it, a frame copied into an array for the decoder, the
 /// decoded image checked against the data set's Image Pixel attributes and written colour-by-pixel.
 /// </summary>
 public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCodec
@@ -16,13 +16,13 @@ public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCod
     public virtual bool CanDecode(PixelDataInfo info) =>
         info.Rows > 0 && info.Columns > 0 && info.SamplesPerPixel is >= 1 and <= 4 && info.BitsAllocated is 8 or 16 && info.FrameSize <= Array.MaxLength;
 
-    public bool CanEncode(PixelDataInfo info) => false;
+    public virtual bool CanEncode(PixelDataInfo info) => false;
 
     public abstract PixelDataInfo GetDecodedInfo(PixelDataInfo encoded);
 
-    public PixelDataInfo GetEncodedInfo(PixelDataInfo native) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
+    public virtual PixelDataInfo GetEncodedInfo(PixelDataInfo native) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
 
-    public byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
+    public virtual byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
 
     public void DecodeFrame(ReadOnlySpan<byte> encodedFrame, PixelDataInfo info, Span<byte> destination)
     {

@@ -11,8 +11,6 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// </summary>
 internal sealed class JpegLsDecoder
 {
-    private static readonly int[] J = [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-
     private readonly byte[] _data;
     private readonly int _length;
     private int _at;
@@ -167,47 +165,18 @@ internal sealed class JpegLsDecoder
             _maxVal = frame._maxVal != 0 ? frame._maxVal : (1 << frame.Precision) - 1;
             if (_maxVal >= 1 << frame.Precision && frame.Precision < 16 || near > Math.Min(255, _maxVal / 2))
                 throw Corrupt($"its coding parameters are inconsistent (MAXVAL {_maxVal}, NEAR {near}, precision {frame.Precision})");
-            (_t1, _t2, _t3) = DefaultThresholds(_maxVal, near);
+            (_t1, _t2, _t3) = JpegLsCoding.DefaultThresholds(_maxVal, near);
             if (frame._t1 != 0) _t1 = frame._t1;
             if (frame._t2 != 0) _t2 = frame._t2;
             if (frame._t3 != 0) _t3 = frame._t3;
             _reset = frame._reset != 0 ? frame._reset : 64;
             _range = (_maxVal + 2 * near) / (2 * near + 1) + 1;
-            _qbpp = Log2Ceiling(_range);
-            var bpp = Math.Max(2, Log2Ceiling(_maxVal + 1));
-            _limit = 2 * (bpp + Math.Max(8, bpp));
+            _qbpp = JpegLsCoding.Log2Ceiling(_range);
+            _limit = JpegLsCoding.Limit(_maxVal);
             _runIndex = new int[components.Length];
             _quantizedOffset = _maxVal + 1;
-            _quantized = new sbyte[2 * _quantizedOffset + 1];
-            for (var d = -_quantizedOffset; d <= _quantizedOffset; d++) _quantized[d + _quantizedOffset] = (sbyte)QuantizeSlow(d);
+            _quantized = JpegLsCoding.QuantizationTable(_maxVal, near, _t1, _t2, _t3);
             ResetContexts();
-        }
-
-        /// <summary>T.87 C.2.4.1.1.1: the default thresholds for MAXVAL and NEAR.</summary>
-        private static (int, int, int) DefaultThresholds(int maxVal, int near)
-        {
-            static int Clamp(int v, int low, int high) => v > high || v < low ? low : v;
-            if (maxVal >= 128)
-            {
-                var factor = (Math.Min(maxVal, 4095) + 128) / 256;
-                var t1 = Clamp(factor * (3 - 2) + 2 + 3 * near, near + 1, maxVal);
-                var t2 = Clamp(factor * (7 - 3) + 3 + 5 * near, t1, maxVal);
-                return (t1, t2, Clamp(factor * (21 - 4) + 4 + 7 * near, t2, maxVal));
-            }
-            else
-            {
-                var factor = 256 / (maxVal + 1);
-                var t1 = Clamp(Math.Max(2, 3 / factor + 3 * near), near + 1, maxVal);
-                var t2 = Clamp(Math.Max(3, 7 / factor + 5 * near), t1, maxVal);
-                return (t1, t2, Clamp(Math.Max(4, 21 / factor + 7 * near), t2, maxVal));
-            }
-        }
-
-        private static int Log2Ceiling(int v)
-        {
-            var n = 0;
-            while (1 << n < v) n++;
-            return n;
         }
 
         private void ResetContexts()
@@ -337,30 +306,11 @@ internal sealed class JpegLsDecoder
             }
         }
 
-        private static int Context(int q1, int q2, int q3) => (q1 * 9 + q2) * 9 + q3;
+        private static int Context(int q1, int q2, int q3) => JpegLsCoding.Context(q1, q2, q3);
 
         private int Quantize(int d) => _quantized[d + _quantizedOffset];
 
-        private int QuantizeSlow(int d)
-        {
-            if (d <= -_t3) return -4;
-            if (d <= -_t2) return -3;
-            if (d <= -_t1) return -2;
-            if (d < -_near) return -1;
-            if (d <= _near) return 0;
-            if (d < _t1) return 1;
-            if (d < _t2) return 2;
-            if (d < _t3) return 3;
-            return 4;
-        }
-
-        /// <summary>The median edge detector (T.87 A.4.1).</summary>
-        private static int Predict(int ra, int rb, int rc)
-        {
-            if (rc >= Math.Max(ra, rb)) return Math.Min(ra, rb);
-            if (rc <= Math.Min(ra, rb)) return Math.Max(ra, rb);
-            return ra + rb - rc;
-        }
+        private static int Predict(int ra, int rb, int rc) => JpegLsCoding.Predict(ra, rb, rc);
 
         /// <summary>One sample in regular mode (T.87 A.4 to A.6).</summary>
         private int Regular(int qs, int prediction)
@@ -456,13 +406,13 @@ internal sealed class JpegLsDecoder
             var index = 0;
             while (_bits.Bit() == 1)
             {
-                var count = Math.Min(1 << J[runIndex], remaining - index);
+                var count = Math.Min(1 << JpegLsCoding.J[runIndex], remaining - index);
                 index += count;
-                if (count == 1 << J[runIndex]) runIndex = Math.Min(31, runIndex + 1);
+                if (count == 1 << JpegLsCoding.J[runIndex]) runIndex = Math.Min(31, runIndex + 1);
                 if (index == remaining) return index;
                 if (_bits.Overrun) throw Corrupt("its entropy-coded data is cut short");
             }
-            if (J[runIndex] > 0) index += _bits.Bits(J[runIndex]);
+            if (JpegLsCoding.J[runIndex] > 0) index += _bits.Bits(JpegLsCoding.J[runIndex]);
             if (index > remaining) throw Corrupt("a run goes past the end of its line");
             return index;
         }
@@ -473,7 +423,7 @@ internal sealed class JpegLsDecoder
             var temp = _ra[type] + (_rn[type] >> 1) * type;
             var k = 0;
             for (var nTest = _rn[type]; nTest < temp && k < 16; nTest <<= 1) k++;
-            var mapped = DecodeValue(k, _limit - J[runIndex] - 1);
+            var mapped = DecodeValue(k, _limit - JpegLsCoding.J[runIndex] - 1);
             var t = mapped + type;
             var map = (t & 1) != 0;
             var magnitude = (t + (map ? 1 : 0)) / 2;
