@@ -110,7 +110,8 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         RemoveOffsetTables(copy);
         copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(f.Span, nativeInfo)), copy));
         SetAttributes(copy, info, encodedInfo);
-        if (target.IsLossy) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01"); // PS3.3 C.7.6.1.1.5
+        // PS3.3 C.7.6.1.1.5: once lossy, always lossy, whatever the syntax it is re-encoded in.
+        if (target.IsLossy || (source.IsLossy && !nested)) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01");
         return copy;
     }
 

@@ -35,7 +35,7 @@ internal sealed class WadoUriHandler(DicomWebService service)
             if (contentType == MediaTypes.Dicom)
             {
                 var ts = q["transferSyntax"].ToString() is { Length: > 0 } t ? t : TransferSyntax.ExplicitVRLittleEndian.Uid;
-                if (!TransferSyntaxChoice.CanSend(instance.TransferSyntaxUid, ts, CodecRegistry.Default))
+                if (!TransferSyntaxChoice.CanSend(instance.TransferSyntaxUid, ts, CodecRegistry.Default, path))
                 {
                     // Without an explicit transferSyntax the stored syntax will do (PS3.18 9.1.2.1.8 lets the server choose).
                     if (q["transferSyntax"].Count > 0) throw new DicomWebException(406, $"cannot send the instance, stored as {instance.TransferSyntaxUid}, in {ts}");

@@ -92,6 +92,46 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.111"), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
     }
 
+    /// <summary>
+    /// The lossless syntaxes we encode (RLE, JPEG-LS Lossless) are produced on request, from native data and from data
+    /// we decode; dcmtk decodes what we send to the pixels we hold. Lossy ones stay 406.
+    /// </summary>
+    [TestCase("1.2.840.10008.1.2.4.80", "dcmdjpls")]
+    [TestCase("1.2.840.10008.1.2.5", "dcmdrle")]
+    public async Task Lossless_compressed_syntaxes_are_encoded_on_request(string ts, string decoder)
+    {
+        var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}", $"multipart/related; type=\"application/dicom\"; transfer-syntax={ts}");
+        Assert.That(parts[0].Headers["Content-Type"], Does.Contain($"transfer-syntax={ts}"));
+        var temp = Directory.CreateTempSubdirectory("tciapacs-wado-encoded-").FullName;
+        try
+        {
+            var sent = Path.Combine(temp, "sent.dcm");
+            var decoded = Path.Combine(temp, "decoded.dcm");
+            await File.WriteAllBytesAsync(sent, parts[0].Body);
+            Assert.That(DicomFile.Open(sent).TransferSyntax.Uid, Is.EqualTo(ts));
+            Assert.That(EncapsulatedFrames.FromDataset(DicomFile.Open(sent).Dataset).Count, Is.EqualTo(3), "one fragment per frame");
+            var r = ExternalTool.Run(ExternalTool.Require(decoder), [sent, decoded]);
+            Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+            var original = DicomFile.Read(new MemoryStream(_native));
+            Assert.That(DicomFile.Open(decoded).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(original.Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+        }
+        finally
+        {
+            Directory.Delete(temp, recursive: true);
+        }
+
+        // From a JPEG baseline instance: decoded, then re-encoded without loss of what it holds; still marked lossy.
+        var jpegFile = Open(Jpeg);
+        var fromJpeg = DicomFile.Read(new MemoryStream((await Parts(InstanceUrl(jpegFile.Dataset), $"multipart/related; type=\"application/dicom\"; transfer-syntax={ts}"))[0].Body));
+        Assert.That(fromJpeg.TransferSyntax.Uid, Is.EqualTo(ts));
+        Assert.That(fromJpeg.Dataset.GetString(DicomTags.LossyImageCompression), Is.EqualTo("01"), "once lossy, always marked lossy (PS3.3 C.7.6.1.1.5)");
+        Assert.That(new DicomTranscoder().Transcode(fromJpeg, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray(),
+            Is.EqualTo(new DicomTranscoder().Transcode(jpegFile, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+        Assert.That(await Status(InstanceUrl(Jxl.Dataset), $"multipart/related; type=\"application/dicom\"; transfer-syntax={ts}"), Is.EqualTo(HttpStatusCode.NotAcceptable), "nothing decodes JPEG XL");
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.81"),
+            Is.EqualTo(HttpStatusCode.NotAcceptable), "near-lossless is lossy: not produced");
+    }
+
     [Test]
     public async Task One_instance_as_plain_application_dicom()
     {

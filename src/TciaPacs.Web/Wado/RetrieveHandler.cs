@@ -52,7 +52,7 @@ internal sealed class RetrieveHandler(DicomWebService service)
             : TransferSyntaxChoice.AsStored;
 
     /// <summary>The first acceptable media range every instance can be sent in: (multipart?, transfer syntax or null for the default).</summary>
-    private static (bool Multipart, string? TransferSyntax) Choose(HttpContext context, List<InstanceFile> instances, bool single)
+    private (bool Multipart, string? TransferSyntax) Choose(HttpContext context, List<InstanceFile> instances, bool single)
     {
         var asked = Negotiation.Accept(context.Request.Headers.Accept);
         foreach (var r in asked)
@@ -62,12 +62,12 @@ internal sealed class RetrieveHandler(DicomWebService service)
             else if (r.Is(MediaTypes.Dicom) && single) multipart = false;
             else continue;
             var ts = r.TransferSyntax;
-            if (ts != null && !instances.All(e => TransferSyntaxChoice.CanSend(e.TransferSyntaxUid, ts, CodecRegistry.Default))) continue;
+            if (ts != null && !instances.All(e => TransferSyntaxChoice.CanSend(e.TransferSyntaxUid, ts, CodecRegistry.Default, service.FullPath(e)))) continue;
             return (multipart, ts);
         }
         throw new DicomWebException(StatusCodes.Status406NotAcceptable,
             $"cannot answer any of '{context.Request.Headers.Accept}': we send multipart/related; type=\"application/dicom\" (or application/dicom for one instance) " +
-            $"as stored (transfer-syntax=*) or in an uncompressed transfer syntax; stored syntaxes: {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}");
+            $"as stored (transfer-syntax=*), in an uncompressed transfer syntax, or in RLE Lossless (1.2.840.10008.1.2.5) or JPEG-LS Lossless (1.2.840.10008.1.2.4.80) when the image allows; stored syntaxes: {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}");
     }
 
     private async Task WriteInstanceAsync(InstanceFile e, string target, Stream output, CancellationToken ct)
