@@ -20,8 +20,8 @@ public sealed class CodecRegistry
     }
 
     /// <summary>
-    /// The built-in managed codecs: RLE Lossless (PS3.5 Annex G) both ways; JPEG Baseline, Extended, Lossless and
-    /// Lossless SV1 (PS3.5 A.4.1), JPEG-LS Lossless and Near-Lossless (A.4.3) for decoding.
+    /// The built-in managed codecs: RLE Lossless (PS3.5 Annex G), JPEG Lossless and Lossless SV1 (A.4.1) and JPEG-LS
+    /// Lossless (A.4.3) both ways; JPEG Baseline and Extended, JPEG-LS Near-Lossless, JPEG 2000 and HTJ2K for decoding.
     /// </summary>
     public static CodecRegistry Default { get; } = new([new RleCodec(), .. Jpeg.JpegCodec.All, .. Jpeg.JpegLsCodec.All, .. Jpeg2000.Jpeg2000Codec.All]);
 

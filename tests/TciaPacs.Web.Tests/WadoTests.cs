@@ -98,6 +98,7 @@ public sealed class WadoTests : WebServerFixture
     /// </summary>
     [TestCase("1.2.840.10008.1.2.4.80", "dcmdjpls")]
     [TestCase("1.2.840.10008.1.2.5", "dcmdrle")]
+    [TestCase("1.2.840.10008.1.2.4.70", "dcmdjpeg")]
     public async Task Lossless_compressed_syntaxes_are_encoded_on_request(string ts, string decoder)
     {
         var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}", $"multipart/related; type=\"application/dicom\"; transfer-syntax={ts}");

@@ -20,7 +20,70 @@ public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCod
 
     public abstract PixelDataInfo GetDecodedInfo(PixelDataInfo encoded);
 
-    public virtual PixelDataInfo GetEncodedInfo(PixelDataInfo native) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
+    /// <summary>For the lossless codings, which keep the attributes but write colour-by-pixel (Planar Configuration 0).</summary>
+    public virtual PixelDataInfo GetEncodedInfo(PixelDataInfo native)
+    {
+        ArgumentNullException.ThrowIfNull(native);
+        if (!CanEncode(native))
+            throw new NotSupportedException($"{TransferSyntax.Name} cannot encode {native.SamplesPerPixel} sample(s) of {native.BitsStored} of {native.BitsAllocated} bits ({native.PhotometricInterpretation}).");
+        return native.SamplesPerPixel > 1 ? native with { PlanarConfiguration = 0 } : native;
+    }
+
+    /// <summary>
+    /// What the lossless JPEG and JPEG-LS encodings hold in DICOM (PS3.5 8.2.1, 8.2.3): one sample (MONOCHROME1,
+    /// MONOCHROME2, PALETTE COLOR; signed or not) or three (RGB, YBR_FULL; unsigned), 8 or 16 bits allocated, 2 to 16
+    /// stored from bit 0 (the stream's precision is Bits Stored).
+    /// </summary>
+    private protected static bool IsLosslessEncodable(PixelDataInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var photometric = info.PhotometricInterpretation.Trim();
+        var samplesFit = info.SamplesPerPixel switch
+        {
+            1 => photometric is "MONOCHROME1" or "MONOCHROME2" or "PALETTE COLOR",
+            3 => info.PixelRepresentation == 0 && photometric is "RGB" or "YBR_FULL",
+            _ => false,
+        };
+        return samplesFit && info.Rows > 0 && info.Columns > 0 && info.BitsAllocated is 8 or 16
+            && info.BitsStored >= 2 && info.BitsStored <= info.BitsAllocated && info.HighBit == info.BitsStored - 1
+            && info.FrameSize <= Array.MaxLength;
+    }
+
+    /// <summary>
+    /// A native frame's samples as one plane per component, each sample its low Bits Stored bits. Signed samples lose
+    /// their sign extension (the decoded frame holds them so, as CharLS and libjpeg give them back); a sample with any
+    /// other bit set above Bits Stored could not come back, and is refused with an error naming it rather than lost.
+    /// </summary>
+    private protected int[][] StoredPlanes(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
+    {
+        GetEncodedInfo(info);
+        if (nativeFrame.Length < info.FrameSize)
+            throw new ArgumentException($"The native frame has {nativeFrame.Length} bytes; it needs {info.FrameSize}.", nameof(nativeFrame));
+        int width = info.Columns, n = info.SamplesPerPixel, bytes = info.BytesAllocated;
+        var pixels = width * info.Rows;
+        var mask = (1 << info.BitsStored) - 1;
+        var signed = info.PixelRepresentation == 1 && info.BitsStored < info.BitsAllocated;
+        var all = info.BitsAllocated == 16 ? 0xFFFF : 0xFF;
+        var planar = info.PlanarConfiguration == 1 && n > 1;
+        var planes = new int[n][];
+        for (var c = 0; c < n; c++)
+        {
+            var plane = planes[c] = new int[pixels];
+            // Colour-by-pixel: sample c of pixel p at (p n + c); colour-by-plane: plane c, then pixel p.
+            int start = planar ? c * pixels : c, step = planar ? 1 : n;
+            for (int p = 0, i = start; p < pixels; p++, i += step)
+            {
+                var v = bytes == 1 ? nativeFrame[i] : nativeFrame[2 * i] | nativeFrame[2 * i + 1] << 8;
+                var low = v & mask;
+                // Unsigned: nothing above Bits Stored. Signed: the sign bit repeated above it (or zeros).
+                var fits = v == low || signed && (low & (mask + 1) >> 1) != 0 && (v | mask) == all;
+                if (!fits)
+                    throw new DicomCodecException($"Sample {c + 1} of pixel ({p % width}, {p / width}) is 0x{v:X} and does not fit in its {info.BitsStored} stored bits: {StreamName} would lose the bits above them.");
+                plane[p] = low;
+            }
+        }
+        return planes;
+    }
 
     public virtual byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
 

@@ -5,7 +5,8 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// <summary>
 /// Decodes the JPEG transfer syntaxes of PS3.5 A.4.1 (ISO 10918-1 in PS3.5 8.2.1): Baseline (4.50) and Extended 12-bit
 /// (4.51) with the managed JpegLibrary package, Lossless Process 14 (4.57) and its Selection Value 1 (4.70) with
-/// <see cref="LosslessJpegDecoder"/>. Encoding is not offered. Each frame is one JPEG stream. Samples keep the JPEG
+/// <see cref="LosslessJpegDecoder"/>; the two lossless syntaxes are also encoded, with predictor 1
+/// (<see cref="LosslessJpegEncoder"/>). Each frame is one JPEG stream. Samples keep the JPEG
 /// precision's bit pattern in Bits Allocated (8 or 16, little endian), as dcmtk's dcmdjpeg writes them; the native
 /// data is colour-by-pixel (Planar Configuration 0). A lossy frame with a YBR photometric interpretation is converted
 /// to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2), as dcmtk and Orthanc do by default; a lossless one keeps its
@@ -27,6 +28,16 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(t
     private bool Lossy => TransferSyntax.IsLossy;
 
     public override bool CanDecode(PixelDataInfo info) => info.SamplesPerPixel is 1 or 3 && base.CanDecode(info);
+
+    /// <summary>Lossless only (PS3.5 8.2.1: <see cref="DecodeOnlyCodec.IsLosslessEncodable"/>); the DCT processes are not written.</summary>
+    public override bool CanEncode(PixelDataInfo info) => !Lossy && IsLosslessEncodable(info);
+
+    /// <summary>One frame, in Bits Stored (<see cref="DecodeOnlyCodec.StoredPlanes"/>), with selection value 1 whichever of the two lossless syntaxes.</summary>
+    public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
+    {
+        var encoded = LosslessJpegEncoder.Encode(StoredPlanes(nativeFrame, info), info.Columns, info.Rows, info.BitsStored);
+        return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
+    }
 
     public override PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
     {

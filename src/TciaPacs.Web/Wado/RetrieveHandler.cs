@@ -67,7 +67,7 @@ internal sealed class RetrieveHandler(DicomWebService service)
         }
         throw new DicomWebException(StatusCodes.Status406NotAcceptable,
             $"cannot answer any of '{context.Request.Headers.Accept}': we send multipart/related; type=\"application/dicom\" (or application/dicom for one instance) " +
-            $"as stored (transfer-syntax=*), in an uncompressed transfer syntax, or in RLE Lossless (1.2.840.10008.1.2.5) or JPEG-LS Lossless (1.2.840.10008.1.2.4.80) when the image allows; stored syntaxes: {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}");
+            $"as stored (transfer-syntax=*), in an uncompressed transfer syntax, or in RLE Lossless (1.2.840.10008.1.2.5), JPEG Lossless (1.2.840.10008.1.2.4.57, .4.70) or JPEG-LS Lossless (1.2.840.10008.1.2.4.80) when the image allows; stored syntaxes: {string.Join(", ", instances.Select(i => i.TransferSyntaxUid).Distinct())}");
     }
 
     private async Task WriteInstanceAsync(InstanceFile e, string target, Stream output, CancellationToken ct)
