@@ -12,6 +12,9 @@ public sealed record StoreOptions
     /// </summary>
     public int IndexCommitInterval { get; init; } = 5000;
 
+    /// <summary>Ingest compression (native pixel data re-encoded losslessly per collection); null: every instance as received.</summary>
+    public IStoreCompression? Compression { get; init; }
+
     /// <summary>Where the pipeline reports problems that do not change a result (an index update that failed); never element values.</summary>
     public Action<string>? OnWarning { get; init; }
 }

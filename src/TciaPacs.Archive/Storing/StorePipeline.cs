@@ -97,20 +97,38 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
 
         StageTrace.Mark(StageTrace.Filtered, header.GetString(DicomTags.SOPInstanceUID));
         var rewrite = modified.Count > 0 || !file.HasPreamble || !file.Meta.Contains(DicomTags.TransferSyntaxUID);
+        var syntax = file.TransferSyntax;
+        if (_options.Compression is { } compression)
+        {
+            try
+            {
+                if (compression.Compress(header, syntax, request.Collection, out var skipped) is { } compressed)
+                {
+                    (header, syntax) = compressed;
+                    rewrite = true;
+                }
+                else if (skipped != null) _options.OnWarning?.Invoke($"instance {header.GetString(DicomTags.SOPInstanceUID)} stored as received, not compressed: {skipped}");
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                // The source's pixel data could not be read back: stored as received, which the copy below reports if it also fails.
+                _options.OnWarning?.Invoke($"instance {header.GetString(DicomTags.SOPInstanceUID)} stored as received, not compressed: {ex.Message}");
+            }
+        }
         StagedFile staged;
         try
         {
-            staged = await StageAsync(request, source, file, header, rewrite, modified.Count > 0, request.Collection, ct).ConfigureAwait(false);
+            staged = await StageAsync(request, source, file, header, syntax, rewrite, modified.Count > 0, request.Collection, ct).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DicomParseException or InvalidOperationException)
         {
             return Identify(StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}"), header);
         }
         StageTrace.Mark(StageTrace.Staged, header.GetString(DicomTags.SOPInstanceUID));
-        return Identify(await CommitAsync(request, header, file.TransferSyntax, staged, modified, ct).ConfigureAwait(false), header);
+        return Identify(await CommitAsync(request, header, syntax, staged, modified, ct).ConfigureAwait(false), header);
     }
 
-    private Task<StagedFile> StageAsync(StoreRequest request, string source, DicomFile file, DicomDataset header, bool rewrite, bool filtered, string collection, CancellationToken ct)
+    private Task<StagedFile> StageAsync(StoreRequest request, string source, DicomFile file, DicomDataset header, TransferSyntax syntax, bool rewrite, bool filtered, string collection, CancellationToken ct)
     {
         var study = header.GetString(DicomTags.StudyInstanceUID)!;
         var series = header.GetString(DicomTags.SeriesInstanceUID)!;
@@ -127,10 +145,11 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         }
         return files.StageAsync(study, series, sop, collection, (output, token) =>
         {
-            // The data set as the filters left it; its large values are still read from the source while writing. A
-            // filtered instance gets a new meta: the sender's AE titles and Private Information (0002,0102) would
-            // otherwise survive de-identification in the file meta, which no filter sees.
-            new DicomFile(filtered ? new DicomDataset() : file.Meta, header, file.TransferSyntax).Save(output);
+            // The data set as the filters (and compression) left it; its large values are still read from the source while
+            // writing. A filtered instance gets a new meta: the sender's AE titles and Private Information (0002,0102)
+            // would otherwise survive de-identification in the file meta, which no filter sees.
+            // The writer sets the meta's Transfer Syntax UID to the one written.
+            new DicomFile(filtered ? new DicomDataset() : file.Meta, header, syntax).Save(output);
             return Task.CompletedTask;
         }, ct);
     }

@@ -50,20 +50,21 @@ public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCod
     }
 
     /// <summary>
-    /// A native frame's samples as one plane per component, each sample its low Bits Stored bits. Signed samples lose
-    /// their sign extension (the decoded frame holds them so, as CharLS and libjpeg give them back); a sample with any
-    /// other bit set above Bits Stored could not come back, and is refused with an error naming it rather than lost.
+    /// A native frame's samples as one plane per component, and the precision to code them in: Bits Stored when every
+    /// sample lies within it, else Bits Allocated, so that what comes back is the frame's bytes exactly whatever the
+    /// decoder. Signed samples below 0 are sign-extended above Bits Stored in native data; a stream of Bits Stored
+    /// precision would give them back without it (CharLS and libjpeg do not extend), and bits set above Bits Stored
+    /// (old overlays, a wrong Bits Stored) would be lost. dcmtk's encoders code Bits Allocated always.
     /// </summary>
-    private protected int[][] StoredPlanes(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
+    private protected (int[][] Planes, int Precision) Planes(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
         GetEncodedInfo(info);
         if (nativeFrame.Length < info.FrameSize)
             throw new ArgumentException($"The native frame has {nativeFrame.Length} bytes; it needs {info.FrameSize}.", nameof(nativeFrame));
         int width = info.Columns, n = info.SamplesPerPixel, bytes = info.BytesAllocated;
         var pixels = width * info.Rows;
-        var mask = (1 << info.BitsStored) - 1;
-        var signed = info.PixelRepresentation == 1 && info.BitsStored < info.BitsAllocated;
-        var all = info.BitsAllocated == 16 ? 0xFFFF : 0xFF;
+        var outside = ~((1 << info.BitsStored) - 1);
+        var within = true;
         var planar = info.PlanarConfiguration == 1 && n > 1;
         var planes = new int[n][];
         for (var c = 0; c < n; c++)
@@ -74,15 +75,11 @@ public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCod
             for (int p = 0, i = start; p < pixels; p++, i += step)
             {
                 var v = bytes == 1 ? nativeFrame[i] : nativeFrame[2 * i] | nativeFrame[2 * i + 1] << 8;
-                var low = v & mask;
-                // Unsigned: nothing above Bits Stored. Signed: the sign bit repeated above it (or zeros).
-                var fits = v == low || signed && (low & (mask + 1) >> 1) != 0 && (v | mask) == all;
-                if (!fits)
-                    throw new DicomCodecException($"Sample {c + 1} of pixel ({p % width}, {p / width}) is 0x{v:X} and does not fit in its {info.BitsStored} stored bits: {StreamName} would lose the bits above them.");
-                plane[p] = low;
+                within &= (v & outside) == 0;
+                plane[p] = v;
             }
         }
-        return planes;
+        return (planes, within ? info.BitsStored : info.BitsAllocated);
     }
 
     public virtual byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");

@@ -32,10 +32,14 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(t
     /// <summary>Lossless only (PS3.5 8.2.1: <see cref="DecodeOnlyCodec.IsLosslessEncodable"/>); the DCT processes are not written.</summary>
     public override bool CanEncode(PixelDataInfo info) => !Lossy && IsLosslessEncodable(info);
 
-    /// <summary>One frame, in Bits Stored (<see cref="DecodeOnlyCodec.StoredPlanes"/>), with selection value 1 whichever of the two lossless syntaxes.</summary>
+    /// <summary>
+    /// One frame, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="DecodeOnlyCodec.Planes"/>),
+    /// with selection value 1 whichever of the two lossless syntaxes.
+    /// </summary>
     public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
-        var encoded = LosslessJpegEncoder.Encode(StoredPlanes(nativeFrame, info), info.Columns, info.Rows, info.BitsStored);
+        var (planes, precision) = Planes(nativeFrame, info);
+        var encoded = LosslessJpegEncoder.Encode(planes, info.Columns, info.Rows, precision);
         return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
     }
 

@@ -25,14 +25,11 @@ public sealed class JpegLsCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec
     public override bool CanEncode(PixelDataInfo info) =>
         TransferSyntax.Equals(TransferSyntax.JPEGLSLossless) && IsLosslessEncodable(info) && !(info.PhotometricInterpretation.Trim() == "YBR_FULL" && info.BitsAllocated != 8);
 
-    /// <summary>
-    /// Encodes one frame losslessly, in Bits Stored (<see cref="DecodeOnlyCodec.StoredPlanes"/>: signed samples lose
-    /// their sign extension, as CharLS takes them; other bits above Bits Stored are refused).
-    /// </summary>
+    /// <summary>Encodes one frame losslessly, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="DecodeOnlyCodec.Planes"/>).</summary>
     public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
-        var planes = StoredPlanes(nativeFrame, info);
-        var encoded = JpegLsEncoder.Encode(planes, info.Columns, info.Rows, info.BitsStored);
+        var (planes, precision) = Planes(nativeFrame, info);
+        var encoded = JpegLsEncoder.Encode(planes, info.Columns, info.Rows, precision);
         return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
     }
 

@@ -22,6 +22,7 @@ internal static class CommonOptions
         {
             options = ConfigurationLoader.Load(parse.GetValue(config));
             foreach (var spec in options.Index.ExtraAttributes) IndexedAttributes.Parse(spec);
+            StoreCompression.Create(options.Storage); // an unknown or lossy syntax stops here, before anything is stored
         }
         catch (FormatException ex)
         {

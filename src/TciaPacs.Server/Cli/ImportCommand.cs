@@ -47,7 +47,7 @@ internal static class ImportCommand
         DicomArchive archive;
         try
         {
-            archive = ArchiveFactory.Open(options);
+            archive = ArchiveFactory.Open(options, warning => Console.Error.WriteLine($"warning: {warning}"));
         }
         catch (IOException ex)
         {

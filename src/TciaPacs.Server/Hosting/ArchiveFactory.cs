@@ -28,7 +28,7 @@ internal static class ArchiveFactory
     {
         var dataDirectory = options.DataDirectory;
         Directory.CreateDirectory(dataDirectory);
-        var storeOptions = new StoreOptions { DuplicatePolicy = options.Storage.DuplicatePolicy, OnWarning = onWarning };
+        var storeOptions = new StoreOptions { DuplicatePolicy = options.Storage.DuplicatePolicy, OnWarning = onWarning, Compression = StoreCompression.Create(options.Storage) };
         var index = exclusive ? CreateIndex(dataDirectory, options.Index.ExtraAttributes) : null;
         return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, StoreFilters.Create(options), index, exclusive, loggers?.CreateLogger<DicomArchive>());
     }

@@ -38,6 +38,16 @@ internal sealed partial class ServerOptions
         public DuplicatePolicy DuplicatePolicy { get; set; } = DuplicatePolicy.Reject;
         public string DefaultCollection { get; set; } = StoreRequest.DefaultCollection;
         public int RecoveryParallelism { get; set; } = 2;
+
+        /// <summary>
+        /// Ingest compression for every collection not in <see cref="CollectionCompression"/>: None (as received, the
+        /// default) or a lossless syntax we encode (RLELossless, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless; UID or
+        /// keyword). Only native pixel data is re-encoded.
+        /// </summary>
+        public string Compression { get; set; } = "None";
+
+        /// <summary>Per collection (by name), replacing <see cref="Compression"/> for it.</summary>
+        public Dictionary<string, string> CollectionCompression { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     }
 
     internal sealed class LoggingSection

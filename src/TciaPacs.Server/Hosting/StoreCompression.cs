@@ -1,0 +1,96 @@
+using TciaPacs.Archive.Storing;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
+
+namespace TciaPacs.Server.Hosting;
+
+/// <summary>
+/// Ingest compression as configured (<c>Storage.Compression</c>, <c>Storage.CollectionCompression</c>): native pixel data
+/// re-encoded losslessly with our codecs before the file is written, as dcm4chee's compression rules and Orthanc's
+/// IngestTranscoding do. Only lossless syntaxes with an encoder may be named; data already encapsulated is stored as
+/// received (never decoded and re-encoded), and so is an image the codec cannot hold, with the reason logged.
+/// </summary>
+internal sealed class StoreCompression : IStoreCompression
+{
+    /// <summary>
+    /// The most native pixel data compressed at store time. The encoded frames are held in memory until the file is
+    /// written (the source's are read one by one), so a larger instance is stored as received.
+    /// </summary>
+    public const long MaxPixelDataBytes = 256L << 20;
+
+    private readonly TransferSyntax? _default;
+    private readonly Dictionary<string, TransferSyntax?> _collections;
+    private readonly DicomTranscoder _transcoder = DicomTranscoder.Default;
+
+    private StoreCompression(TransferSyntax? defaultSyntax, Dictionary<string, TransferSyntax?> collections)
+    {
+        _default = defaultSyntax;
+        _collections = collections;
+    }
+
+    /// <summary>The syntaxes that may be named: lossless, with an encoder.</summary>
+    public static IReadOnlyList<TransferSyntax> Allowed { get; } =
+        CodecRegistry.Default.Codecs.Where(c => !c.TransferSyntax.IsLossy && c.CanEncode(new PixelDataInfo { Rows = 1, Columns = 1, BitsAllocated = 8, BitsStored = 8, HighBit = 7 }))
+            .Select(c => c.TransferSyntax).OrderBy(t => t.Uid, StringComparer.Ordinal).ToList();
+
+    /// <summary>The configured compression, or null when every collection stores as received; an unknown or lossy syntax is an error naming the allowed ones.</summary>
+    public static StoreCompression? Create(ServerOptions.StorageSection storage)
+    {
+        var defaultSyntax = Resolve(storage.Compression, "Storage.Compression");
+        var collections = storage.CollectionCompression.ToDictionary(p => p.Key, p => Resolve(p.Value, $"Storage.CollectionCompression.{p.Key}"), StringComparer.OrdinalIgnoreCase);
+        return defaultSyntax == null && collections.Values.All(v => v == null) ? null : new StoreCompression(defaultSyntax, collections);
+    }
+
+    private static TransferSyntax? Resolve(string? nameOrUid, string setting)
+    {
+        if (string.IsNullOrWhiteSpace(nameOrUid) || string.Equals(nameOrUid, "None", StringComparison.OrdinalIgnoreCase)) return null;
+        var uid = DicomUids.All.FirstOrDefault(u => u.Type == DicomUidType.TransferSyntax && (u.Value == nameOrUid || u.Keyword == nameOrUid))?.Value;
+        return Allowed.FirstOrDefault(t => t.Uid == uid)
+            ?? throw new InvalidDataException($"{setting}: '{nameOrUid}' is not a syntax we compress into at store time; use None or one of " +
+                string.Join(", ", Allowed.Select(t => $"{DicomUids.All.FirstOrDefault(u => u.Value == t.Uid)?.Keyword} ({t.Uid})")) + " (lossless only).");
+    }
+
+    public TransferSyntax? TargetFor(string collection) => _collections.TryGetValue(collection, out var syntax) ? syntax : _default;
+
+    public (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, out string? skipped)
+    {
+        skipped = null;
+        if (TargetFor(collection) is not { } target || syntax.IsEncapsulated || dataset.Get(DicomTags.PixelData) is not { } pixelData || pixelData is DicomFragmentSequence)
+            return null; // as received: not asked for, already compressed, or no pixel data
+        PixelDataInfo info;
+        try
+        {
+            info = PixelDataInfo.FromDataset(dataset);
+        }
+        catch (DicomCodecException e)
+        {
+            skipped = e.Message;
+            return null;
+        }
+        var codec = _transcoder.Registry.Get(target);
+        if (!codec.CanEncode(info))
+        {
+            skipped = $"{target.Name} does not hold {info.SamplesPerPixel} sample(s) of {info.BitsStored} of {info.BitsAllocated} bits ({info.PhotometricInterpretation})";
+            return null;
+        }
+        if (info.TotalSize > MaxPixelDataBytes)
+        {
+            skipped = $"its {info.TotalSize / (1 << 20)} MiB of pixel data are more than the {MaxPixelDataBytes >> 20} MiB compressed at store time";
+            return null;
+        }
+        if (pixelData.Buffer.Length < info.TotalSize)
+        {
+            skipped = $"its pixel data has {pixelData.Buffer.Length} bytes, fewer than the {info.TotalSize} its attributes need";
+            return null;
+        }
+        try
+        {
+            return (_transcoder.Transcode(dataset, syntax, target), target);
+        }
+        catch (DicomCodecException e)
+        {
+            skipped = e.Message; // e.g. bits set above Bits Stored: refused, not lost
+            return null;
+        }
+    }
+}
