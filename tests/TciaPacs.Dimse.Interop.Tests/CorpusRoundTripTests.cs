@@ -150,7 +150,7 @@ public sealed class CorpusRoundTripTests
 
     private static readonly HashSet<string> TextVRs = ["AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC", "UI", "UR", "UT"];
 
-    private static JsonArray Normalize(JsonArray tree, bool withoutVR)
+    internal static JsonArray Normalize(JsonArray tree, bool withoutVR)
     {
         // Group lengths (gggg,0000) are retired and recomputed by whoever writes the file (PS3.5 7.2); dcmtk drops Data
         // Set Trailing Padding (FFFC,FFFC), which has no meaning (PS3.10 7.2); file meta elements (0002,xxxx) that a
@@ -171,7 +171,7 @@ public sealed class CorpusRoundTripTests
         return tree;
     }
 
-    private static string FirstDifference(JsonArray actual, JsonArray expected)
+    internal static string FirstDifference(JsonArray actual, JsonArray expected)
     {
         for (var i = 0; i < Math.Max(actual.Count, expected.Count); i++)
         {

@@ -293,7 +293,7 @@ public sealed class RetrieveDecodingTests
     }
 
     /// <summary>The files the server stored whose transfer syntax <paramref name="syntax"/> admits, with their headers.</summary>
-    private static List<(string File, DicomFile Header)> StoredFiles(ServerProcess server, Func<string, bool> syntax) =>
+    internal static List<(string File, DicomFile Header)> StoredFiles(ServerProcess server, Func<string, bool> syntax) =>
         Directory.EnumerateFiles(Path.Combine(server.Data, "files"), "*.dcm", SearchOption.AllDirectories)
             .Select(f => (File: f, Header: DicomFile.Open(f, DicomReadOptions.HeaderOnly)))
             .Where(s => syntax(s.Header.TransferSyntax.Uid))
@@ -304,7 +304,7 @@ public sealed class RetrieveDecodingTests
     /// not arrive, which is a difference unless getscu proposed no context for its SOP class (its defaults name the
     /// common storage SOP classes only).
     /// </summary>
-    private static string? GetWithDefaultProposals(ServerProcess server, string got, DicomDataset ds, string storedSyntax, List<string> differences)
+    internal static string? GetWithDefaultProposals(ServerProcess server, string got, DicomDataset ds, string storedSyntax, List<string> differences)
     {
         var sop = Uid(ds, DicomTags.SOPInstanceUID);
         Tciapacs.Dcmtk("getscu", "-S", "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
@@ -331,5 +331,5 @@ public sealed class RetrieveDecodingTests
         return path;
     }
 
-    private static string Uid(DicomDataset ds, DicomTag tag) => ds.GetString(tag)?.Trim('\0', ' ') ?? "";
+    internal static string Uid(DicomDataset ds, DicomTag tag) => ds.GetString(tag)?.Trim('\0', ' ') ?? "";
 }

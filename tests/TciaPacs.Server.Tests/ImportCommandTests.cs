@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using TciaPacs.Dicom;
 using TciaPacs.Testing;
 
 namespace TciaPacs.Server.Tests;
@@ -66,6 +67,63 @@ public sealed class ImportCommandTests
             var broken = Tciapacs.Run("import", input, "--config", config);
             Assert.That(broken.ExitCode, Is.EqualTo(2));
             Assert.That(broken.StdErr, Does.StartWith("error: ").And.Contain("NotAKeyword"));
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+            File.Delete(config);
+        }
+    }
+
+    /// <summary>
+    /// Storage.Compression and Storage.CollectionCompression: native images are stored in the collection's lossless
+    /// syntax (after de-identification where the collection de-identifies), decodable to the pixels imported; a
+    /// collection set to None stores as received; compressed data is never re-encoded; a lossy or unknown syntax stops
+    /// the command before anything is stored, naming the ones allowed.
+    /// </summary>
+    [Test]
+    public void Import_compresses_native_images_per_collection()
+    {
+        var input = ArchiveTestData.TempFolder("compress-in");
+        var data = ArchiveTestData.TempFolder("compress-data");
+        var config = Path.Combine(input, "..", Path.GetFileName(input) + ".json");
+        try
+        {
+            var ct = Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm");
+            var mr = Corpus.PathOf("transfer-syntax/implicit-vr-le/MR_small_implicit.dcm");
+            var jpeg = Corpus.PathOf("transfer-syntax/jpeg-baseline/SC_rgb_dcmtk_+eb+cy+np.dcm");
+            File.WriteAllText(config, """
+                { "Deidentification": { "Default": { "Profile": "None" }, "Collections": { "deid": { "Profile": "Basic", "PhiScan": "Off" } } },
+                  "Storage": { "Compression": "JPEGLosslessSV1", "CollectionCompression": { "raw": "None", "deid": "1.2.840.10008.1.2.4.80" } } }
+                """);
+            foreach (var (file, collection) in new[] { (ct, "default"), (jpeg, "default"), (mr, "raw"), (mr, "deid") })
+            {
+                var r = Tciapacs.Run("import", file, "--config", config, "--data", data, "--collection", collection);
+                Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+            }
+            var stored = Directory.EnumerateFiles(Path.Combine(data, "files"), "*.dcm", SearchOption.AllDirectories)
+                .Select(f => DicomFile.Open(f)).ToList();
+            string SyntaxOf(string modality, string? collection = null) =>
+                stored.Single(f => f.Dataset.GetString(DicomTags.Modality) == modality && (collection == null || (collection == "deid") == (f.Dataset.GetString(DicomTags.PatientIdentityRemoved) == "YES"))).TransferSyntax.Uid;
+            Assert.That(SyntaxOf("CT"), Is.EqualTo(TransferSyntax.JPEGLosslessSV1.Uid), "the default compression");
+            Assert.That(SyntaxOf("OT"), Is.EqualTo(TransferSyntax.JPEGBaseline8Bit.Uid), "compressed data stored as received");
+            Assert.That(SyntaxOf("MR", "raw"), Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian.Uid), "a collection set to None");
+            Assert.That(SyntaxOf("MR", "deid"), Is.EqualTo(TransferSyntax.JPEGLSLossless.Uid), "de-identified, then compressed");
+            foreach (var (source, modality, collection) in new[] { (ct, "CT", (string?)null), (mr, "MR", "deid") })
+            {
+                var file = stored.Single(f => f.Dataset.GetString(DicomTags.Modality) == modality && (collection == null || f.TransferSyntax.Uid == TransferSyntax.JPEGLSLossless.Uid));
+                var decoded = TciaPacs.Dicom.Codecs.DicomTranscoder.Default.Transcode(file, TransferSyntax.ExplicitVRLittleEndian);
+                Assert.That(decoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(DicomFile.Open(source).Dataset.GetBytes(DicomTags.PixelData).ToArray()), modality);
+            }
+
+            foreach (var bad in new[] { "JPEGBaseline8Bit", "1.2.3.4" })
+            {
+                File.WriteAllText(config, $$"""{ "Storage": { "Compression": "{{bad}}" } }""");
+                var refused = Tciapacs.Run("import", ct, "--config", config, "--data", data);
+                Assert.That(refused.ExitCode, Is.EqualTo(2), refused.StdOut + refused.StdErr);
+                Assert.That(refused.StdErr, Does.StartWith("error: Storage.Compression: ").And.Contain(bad).And.Contain("JPEGLSLossless (1.2.840.10008.1.2.4.80)"));
+            }
         }
         finally
         {

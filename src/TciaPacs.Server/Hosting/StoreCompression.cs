@@ -78,9 +78,10 @@ internal sealed class StoreCompression : IStoreCompression
             skipped = $"its {info.TotalSize / (1 << 20)} MiB of pixel data are more than the {MaxPixelDataBytes >> 20} MiB compressed at store time";
             return null;
         }
-        if (pixelData.Buffer.Length < info.TotalSize)
+        // Exactly the frames (and the pad byte of an odd total): bytes beyond them would not survive encoding.
+        if (pixelData.Buffer.Length != info.TotalSize && pixelData.Buffer.Length != info.TotalSize + (info.TotalSize & 1))
         {
-            skipped = $"its pixel data has {pixelData.Buffer.Length} bytes, fewer than the {info.TotalSize} its attributes need";
+            skipped = $"its pixel data has {pixelData.Buffer.Length} bytes where its attributes give {info.TotalSize}";
             return null;
         }
         try
@@ -89,7 +90,7 @@ internal sealed class StoreCompression : IStoreCompression
         }
         catch (DicomCodecException e)
         {
-            skipped = e.Message; // e.g. bits set above Bits Stored: refused, not lost
+            skipped = e.Message;
             return null;
         }
     }
