@@ -68,6 +68,61 @@ public sealed class ScuVerbTests
         AssertAllEqual(received);
     }
 
+    /// <summary>
+    /// <c>store --compress</c>: native images go in JPEG-LS Lossless to a peer that accepts it (dcmtk's storescp +xa),
+    /// and dcmdjpls gives back the pixels sent; compressed data goes as it is; a peer that accepts only native syntaxes
+    /// gets the originals; a lossy or unknown syntax is refused before anything is sent.
+    /// </summary>
+    [Test]
+    public void Store_compresses_native_images_for_a_peer_that_accepts_JPEG_LS()
+    {
+        var input = Folder("input-compress");
+        string[] sources = ["transfer-syntax/explicit-vr-le/CT_small.dcm", "transfer-syntax/explicit-vr-le/MR_small.dcm", "transfer-syntax/implicit-vr-le/CT1_UNC.implicit_little_endian.dcm",
+            "transfer-syntax/jpeg-baseline/SC_rgb_dcmtk_+eb+cy+np.dcm"];
+        foreach (var source in sources) File.Copy(Corpus.PathOf(source), Path.Combine(input, Path.GetFileName(source)));
+        var originals = Directory.GetFiles(input).Select(f => DicomFile.Open(f)).ToDictionary(f => f.Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0'));
+
+        var received = Folder("storescp-compressed");
+        using (var scp = StoreScp(received))
+        {
+            var store = Tciapacs.Run("store", "127.0.0.1", scp.PortText, input, "--aec", "DEST", "--compress", "JPEGLSLossless");
+            Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+            Assert.That(store.StdOut, Does.Contain("4 sent, 0 failed").And.Contain("3 sent in JPEG-LS Lossless"));
+        }
+        var decoded = Folder("dcmdjpls");
+        foreach (var f in Directory.GetFiles(received))
+        {
+            var file = DicomFile.Open(f);
+            var sop = file.Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0');
+            var original = originals[sop];
+            if (original.TransferSyntax.IsEncapsulated)
+            {
+                Assert.That(file.TransferSyntax, Is.EqualTo(original.TransferSyntax), "compressed data goes as it is");
+                continue;
+            }
+            Assert.That(file.TransferSyntax, Is.EqualTo(TransferSyntax.JPEGLSLossless), sop);
+            var back = Path.Combine(decoded, sop + ".dcm");
+            var r = Tciapacs.Dcmtk("dcmdjpls", f, back);
+            Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+            Assert.That(DicomFile.Open(back).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(original.Dataset.GetBytes(DicomTags.PixelData).ToArray()), sop);
+        }
+        Assert.That(Directory.GetFiles(received), Has.Length.EqualTo(4));
+
+        var nativeOnly = Folder("storescp-native");
+        var port = ServerProcess.FreePort();
+        using (new DcmtkScp("storescp", ["-aet", "DEST", "-od", nativeOnly, port.ToString(CultureInfo.InvariantCulture)], port))
+        {
+            var store = Tciapacs.Run("store", "127.0.0.1", port.ToString(CultureInfo.InvariantCulture), input, "--aec", "DEST", "--compress", "JPEGLSLossless");
+            Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+            Assert.That(store.StdOut, Does.Contain("0 sent in JPEG-LS Lossless"));
+        }
+        Assert.That(Directory.GetFiles(nativeOnly).Select(f => DicomFile.Open(f).TransferSyntax.IsEncapsulated), Is.All.False, "native syntaxes only (the JPEG file decoded)");
+
+        var refused = Tciapacs.Run("store", "127.0.0.1", "1", input, "--compress", "JPEGBaseline8Bit");
+        Assert.That(refused.ExitCode, Is.EqualTo(2));
+        Assert.That(refused.StdErr, Does.StartWith("error: --compress: 'JPEGBaseline8Bit'"));
+    }
+
     [Test]
     public void Store_reencodes_for_an_implicit_VR_only_peer_and_reports_an_unreadable_file_without_stopping()
     {

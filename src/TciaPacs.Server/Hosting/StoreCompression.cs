@@ -41,22 +41,23 @@ internal sealed class StoreCompression : IStoreCompression
         return defaultSyntax == null && collections.Values.All(v => v == null) ? null : new StoreCompression(defaultSyntax, collections);
     }
 
-    private static TransferSyntax? Resolve(string? nameOrUid, string setting)
+    /// <summary>A lossless syntax we encode, by keyword or UID; null for None or empty; an error naming the allowed ones otherwise.</summary>
+    public static TransferSyntax? Resolve(string? nameOrUid, string setting)
     {
         if (string.IsNullOrWhiteSpace(nameOrUid) || string.Equals(nameOrUid, "None", StringComparison.OrdinalIgnoreCase)) return null;
         var uid = DicomUids.All.FirstOrDefault(u => u.Type == DicomUidType.TransferSyntax && (u.Value == nameOrUid || u.Keyword == nameOrUid))?.Value;
         return Allowed.FirstOrDefault(t => t.Uid == uid)
-            ?? throw new InvalidDataException($"{setting}: '{nameOrUid}' is not a syntax we compress into at store time; use None or one of " +
+            ?? throw new InvalidDataException($"{setting}: '{nameOrUid}' is not a syntax we compress into; use None or one of " +
                 string.Join(", ", Allowed.Select(t => $"{DicomUids.All.FirstOrDefault(u => u.Value == t.Uid)?.Keyword} ({t.Uid})")) + " (lossless only).");
     }
 
     public TransferSyntax? TargetFor(string collection) => _collections.TryGetValue(collection, out var syntax) ? syntax : _default;
 
-    public (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, out string? skipped)
+    /// <summary>Why an instance with this header is not re-encoded in <paramref name="target"/>, or null when it can be (native image, a layout the codec holds, pixel data of its frames' length, within <see cref="MaxPixelDataBytes"/>).</summary>
+    public static string? WhyNot(DicomDataset dataset, TransferSyntax syntax, TransferSyntax target)
     {
-        skipped = null;
-        if (TargetFor(collection) is not { } target || syntax.IsEncapsulated || dataset.Get(DicomTags.PixelData) is not { } pixelData || pixelData is DicomFragmentSequence)
-            return null; // as received: not asked for, already compressed, or no pixel data
+        if (syntax.IsEncapsulated) return "already compressed";
+        if (dataset.Get(DicomTags.PixelData) is not { } pixelData || pixelData is DicomFragmentSequence) return "no pixel data";
         PixelDataInfo info;
         try
         {
@@ -64,24 +65,27 @@ internal sealed class StoreCompression : IStoreCompression
         }
         catch (DicomCodecException e)
         {
-            skipped = e.Message;
-            return null;
+            return e.Message;
         }
-        var codec = _transcoder.Registry.Get(target);
-        if (!codec.CanEncode(info))
-        {
-            skipped = $"{target.Name} does not hold {info.SamplesPerPixel} sample(s) of {info.BitsStored} of {info.BitsAllocated} bits ({info.PhotometricInterpretation})";
-            return null;
-        }
+        if (!DicomTranscoder.Default.Registry.Get(target).CanEncode(info))
+            return $"{target.Name} does not hold {info.SamplesPerPixel} sample(s) of {info.BitsStored} of {info.BitsAllocated} bits ({info.PhotometricInterpretation})";
         if (info.TotalSize > MaxPixelDataBytes)
-        {
-            skipped = $"its {info.TotalSize / (1 << 20)} MiB of pixel data are more than the {MaxPixelDataBytes >> 20} MiB compressed at store time";
-            return null;
-        }
+            return $"its {info.TotalSize / (1 << 20)} MiB of pixel data are more than the {MaxPixelDataBytes >> 20} MiB compressed at once";
         // Exactly the frames (and the pad byte of an odd total): bytes beyond them would not survive encoding.
         if (pixelData.Buffer.Length != info.TotalSize && pixelData.Buffer.Length != info.TotalSize + (info.TotalSize & 1))
+            return $"its pixel data has {pixelData.Buffer.Length} bytes where its attributes give {info.TotalSize}";
+        return null;
+    }
+
+    public (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, out string? skipped)
+    {
+        skipped = null;
+        if (TargetFor(collection) is not { } target) return null;
+        if (WhyNot(dataset, syntax, target) is { } why)
         {
-            skipped = $"its pixel data has {pixelData.Buffer.Length} bytes where its attributes give {info.TotalSize}";
+            // Already compressed, or no image: as received, nothing to say.
+            if (syntax.IsEncapsulated || dataset.Get(DicomTags.PixelData) is null or DicomFragmentSequence) return null;
+            skipped = why;
             return null;
         }
         try
