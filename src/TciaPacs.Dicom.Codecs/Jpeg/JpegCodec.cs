@@ -12,7 +12,7 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2), as dcmtk and Orthanc do by default; a lossless one keeps its
 /// components and its photometric interpretation.
 /// </summary>
-public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
+public sealed class JpegCodec(TransferSyntax transferSyntax) : JpegFamilyCodec(transferSyntax)
 {
     /// <summary>The four JPEG transfer syntaxes this codec decodes.</summary>
     public static IReadOnlyList<JpegCodec> All { get; } =
@@ -29,11 +29,11 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(t
 
     public override bool CanDecode(PixelDataInfo info) => info.SamplesPerPixel is 1 or 3 && base.CanDecode(info);
 
-    /// <summary>Lossless only (PS3.5 8.2.1: <see cref="DecodeOnlyCodec.IsLosslessEncodable"/>); the DCT processes are not written.</summary>
+    /// <summary>Lossless only (PS3.5 8.2.1: <see cref="JpegFamilyCodec.IsLosslessEncodable"/>); the DCT processes are not written.</summary>
     public override bool CanEncode(PixelDataInfo info) => !Lossy && IsLosslessEncodable(info);
 
     /// <summary>
-    /// One frame, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="DecodeOnlyCodec.Planes"/>),
+    /// One frame, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="JpegFamilyCodec.Planes"/>),
     /// with selection value 1 whichever of the two lossless syntaxes.
     /// </summary>
     public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)

@@ -6,7 +6,7 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// Bits Allocated (8 or 16 bits, little endian), colour-by-pixel; JPEG-LS applies no colour transform in DICOM, so the
 /// attributes do not change, except Planar Configuration, which is 0 in JPEG-LS (PS3.5 8.2.3).
 /// </summary>
-public sealed class JpegLsCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
+public sealed class JpegLsCodec(TransferSyntax transferSyntax) : JpegFamilyCodec(transferSyntax)
 {
     public static IReadOnlyList<JpegLsCodec> All { get; } = [new(TransferSyntax.JPEGLSLossless), new(TransferSyntax.Lookup("1.2.840.10008.1.2.4.81"))];
 
@@ -19,13 +19,13 @@ public sealed class JpegLsCodec(TransferSyntax transferSyntax) : DecodeOnlyCodec
     }
 
     /// <summary>
-    /// What PS3.5 8.2.3 allows in JPEG-LS Lossless (<see cref="DecodeOnlyCodec.IsLosslessEncodable"/>); YBR_FULL only
+    /// What PS3.5 8.2.3 allows in JPEG-LS Lossless (<see cref="JpegFamilyCodec.IsLosslessEncodable"/>); YBR_FULL only
     /// in 8 bits. Near-lossless is not written.
     /// </summary>
     public override bool CanEncode(PixelDataInfo info) =>
         TransferSyntax.Equals(TransferSyntax.JPEGLSLossless) && IsLosslessEncodable(info) && !(info.PhotometricInterpretation.Trim() == "YBR_FULL" && info.BitsAllocated != 8);
 
-    /// <summary>Encodes one frame losslessly, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="DecodeOnlyCodec.Planes"/>).</summary>
+    /// <summary>Encodes one frame losslessly, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="JpegFamilyCodec.Planes"/>).</summary>
     public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
         var (planes, precision) = Planes(nativeFrame, info);

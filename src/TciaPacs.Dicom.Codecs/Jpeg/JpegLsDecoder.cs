@@ -97,11 +97,11 @@ internal sealed class JpegLsDecoder
         }
     }
 
-    private ReadOnlySpan<byte> Segment() => DecodeOnlyCodec.Segment(_data, ref _at, _length, "JPEG-LS");
+    private ReadOnlySpan<byte> Segment() => JpegFamilyCodec.Segment(_data, ref _at, _length, "JPEG-LS");
 
     private void ReadFrameHeader(ReadOnlySpan<byte> s)
     {
-        (Precision, Height, Width, _ids) = DecodeOnlyCodec.FrameHeader(s, "JPEG-LS");
+        (Precision, Height, Width, _ids) = JpegFamilyCodec.FrameHeader(s, "JPEG-LS");
         if (Width == 0 || Height == 0) throw new DicomCodecException("The JPEG-LS stream gives its size in an LSE oversize segment, which is not supported.");
     }
 

@@ -213,9 +213,14 @@ internal sealed class JpegLsEncoder
         var high = mapped >> k;
         if (high < limit - (_qbpp + 1))
         {
-            _bits.WriteZeros(high);
-            _bits.Write(1, 1);
-            if (k > 0) _bits.Write(mapped & ((1 << k) - 1), k);
+            // high zeros, a 1, then the k low bits: one write when it fits (almost always).
+            if (high + 1 + k <= 32) _bits.Write(1 << k | (mapped & ((1 << k) - 1)), high + 1 + k);
+            else
+            {
+                _bits.WriteZeros(high);
+                _bits.Write(1, 1);
+                if (k > 0) _bits.Write(mapped & ((1 << k) - 1), k);
+            }
         }
         else
         {

@@ -90,7 +90,7 @@ internal sealed class LosslessJpegDecoder
         return _data[_at++];
     }
 
-    private ReadOnlySpan<byte> Segment() => DecodeOnlyCodec.Segment(_data, ref _at, Length, "lossless JPEG");
+    private ReadOnlySpan<byte> Segment() => JpegFamilyCodec.Segment(_data, ref _at, Length, "lossless JPEG");
 
     private void ReadHuffmanTables()
     {
@@ -112,7 +112,7 @@ internal sealed class LosslessJpegDecoder
 
     private void ReadFrameHeader(ReadOnlySpan<byte> s)
     {
-        (Precision, Height, Width, _ids) = DecodeOnlyCodec.FrameHeader(s, "lossless JPEG");
+        (Precision, Height, Width, _ids) = JpegFamilyCodec.FrameHeader(s, "lossless JPEG");
         if (Height == 0) throw new DicomCodecException("The lossless JPEG stream defines its number of lines by a DNL marker, which is not supported.");
         if (Width == 0) throw Corrupt("its frame header gives 0 samples per line");
     }

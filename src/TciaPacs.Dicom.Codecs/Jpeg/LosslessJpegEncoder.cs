@@ -30,13 +30,11 @@ internal static class LosslessJpegEncoder
         {
             var plane = planes[c];
             var d = differences[c] = new int[pixels];
+            // H.1.2.1: 2^(P-1) for the first sample, Ra on the first line, Rb at the start of each other line, else Ra
+            // (selection value 1).
             for (var p = 0; p < pixels; p++)
             {
-                int x = p % width, prediction;
-                if (p == 0) prediction = 1 << (precision - 1);
-                else if (p < width) prediction = plane[p - 1]; // first line: Ra
-                else if (x == 0) prediction = plane[p - width]; // first column: Rb
-                else prediction = plane[p - 1]; // selection value 1: Ra
+                var prediction = p == 0 ? 1 << (precision - 1) : p >= width && p % width == 0 ? plane[p - width] : plane[p - 1];
                 var difference = (plane[p] - prediction) & 0xFFFF;
                 if (difference > 32768) difference -= 65536;
                 d[p] = difference;
@@ -85,9 +83,10 @@ internal static class LosslessJpegEncoder
                 var difference = differences[c][p];
                 var t = Category(difference);
                 var (code, length) = codes[t];
-                writer.Write(code, length);
-                // F.1.2.1.1: the extra bits, a negative difference as difference - 1 in t bits; none for 0 and 32768.
-                if (t is > 0 and < 16) writer.Write(difference < 0 ? difference - 1 : difference, t);
+                // F.1.2.1.1: the code, then the extra bits, a negative difference as difference - 1 in t bits; none for
+                // 0 and 32768. One write: a code has at most 16 bits, the extra bits at most 15.
+                if (t is > 0 and < 16) writer.Write(code << t | ((difference < 0 ? difference - 1 : difference) & ((1 << t) - 1)), length + t);
+                else writer.Write(code, length);
             }
         writer.EndEntropyCodedData();
         writer.WriteMarker(0xD9); // EOI
@@ -204,7 +203,7 @@ internal static class LosslessJpegEncoder
             WriteByte(marker);
         }
 
-        /// <summary>Writes the low <paramref name="n"/> bits (at most 24) of <paramref name="value"/>, the first one highest.</summary>
+        /// <summary>Writes the low <paramref name="n"/> bits (at most 31) of <paramref name="value"/>, the first one highest.</summary>
         public void Write(int value, int n)
         {
             _pending = _pending << n | ((uint)value & ((1u << n) - 1));

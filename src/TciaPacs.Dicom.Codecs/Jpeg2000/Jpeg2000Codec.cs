@@ -8,7 +8,7 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 /// little endian), colour-by-pixel. YBR_RCT and YBR_ICT become RGB, since the stream's component transform is undone
 /// (PS3.5 8.2.4), as dcmtk's and GDCM's decoders label them.
 /// </summary>
-public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : DecodeOnlyCodec(transferSyntax)
+public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : JpegFamilyCodec(transferSyntax)
 {
     public static IReadOnlyList<Jpeg2000Codec> All { get; } =
         [new(TransferSyntax.JPEG2000Lossless), new(TransferSyntax.JPEG2000), new(TransferSyntax.HTJ2KLossless), new(TransferSyntax.HTJ2KLosslessRPCL), new(TransferSyntax.HTJ2K)];

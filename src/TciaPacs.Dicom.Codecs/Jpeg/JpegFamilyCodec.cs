@@ -3,10 +3,11 @@ using System.Buffers;
 namespace TciaPacs.Dicom.Codecs.Jpeg;
 
 /// <summary>
-/// What the JPEG family's codecs share: no encoding unless a codec offers it, a frame copied into an array for the decoder, the
-/// decoded image checked against the data set's Image Pixel attributes and written colour-by-pixel.
+/// What the JPEG family's codecs (JPEG, JPEG-LS, JPEG 2000) share: a frame copied into an array for the decoder, the
+/// decoded image checked against the data set's Image Pixel attributes and written colour-by-pixel; for those that
+/// encode (the lossless JPEG and JPEG-LS syntaxes), what they can hold and the native samples as planes.
 /// </summary>
-public abstract class DecodeOnlyCodec(TransferSyntax transferSyntax) : IPixelCodec
+public abstract class JpegFamilyCodec(TransferSyntax transferSyntax) : IPixelCodec
 {
     public TransferSyntax TransferSyntax { get; } = transferSyntax ?? throw new ArgumentNullException(nameof(transferSyntax));
 
