@@ -183,6 +183,42 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(htFrame[0].Body, Is.EqualTo(new DicomTranscoder().Transcode(Ht, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()), "an HTJ2K frame, decoded");
     }
 
+    /// <summary>
+    /// Frames in a lossless compressed media type we encode, from native frames and from decoded ones: image/jls
+    /// (JPEG-LS Lossless, its default), image/dicom-rle, image/jpeg with the SV1 transfer-syntax; each decodes to the
+    /// native frame. image/jpeg without one means baseline, which is lossy: 406.
+    /// </summary>
+    [TestCase("image/jls", null, "1.2.840.10008.1.2.4.80")]
+    [TestCase("image/dicom-rle", null, "1.2.840.10008.1.2.5")]
+    [TestCase("image/jpeg", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.70")]
+    public async Task Frames_are_encoded_in_a_lossless_media_type_on_request(string type, string? ts, string expected)
+    {
+        var accept = $"multipart/related; type=\"{type}\"" + (ts != null ? $"; transfer-syntax={ts}" : "");
+        var codec = CodecRegistry.Default.Get(TransferSyntax.Lookup(expected));
+        var original = DicomFile.Read(new MemoryStream(_native));
+        var info = PixelDataInfo.FromDataset(original.Dataset);
+        var pixels = original.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/2,3", accept);
+        Assert.That(parts, Has.Count.EqualTo(2));
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.That(parts[i].Headers["Content-Type"], Does.StartWith(type).And.Contain($"transfer-syntax={expected}"));
+            var decoded = new byte[info.FrameSize];
+            codec.DecodeFrame(parts[i].Body, info, decoded);
+            Assert.That(decoded, Is.EqualTo(pixels[((i + 1) * (int)info.FrameSize)..((i + 2) * (int)info.FrameSize)]), $"frame {i + 2}");
+        }
+        // From a stored RLE frame: decoded, then encoded.
+        var rle = Open(Rle);
+        var rleInfo = PixelDataInfo.FromDataset(rle.Dataset);
+        var fromRle = await Parts(InstanceUrl(rle.Dataset) + "/frames/1", accept);
+        var expectedRle = new DicomTranscoder().Transcode(rle, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()[..(int)rleInfo.FrameSize];
+        var rleDecoded = new byte[rleInfo.FrameSize];
+        codec.DecodeFrame(fromRle[0].Body, rleInfo, rleDecoded);
+        Assert.That(rleDecoded, Is.EqualTo(expectedRle));
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/1", "multipart/related; type=\"image/jpeg\""), Is.EqualTo(HttpStatusCode.NotAcceptable), "baseline is lossy");
+        Assert.That(await Status(InstanceUrl(Jxl.Dataset) + "/frames/1", accept), Is.EqualTo(HttpStatusCode.NotAcceptable), "nothing decodes JPEG XL");
+    }
+
     [Test]
     public async Task Bulk_data_uris_of_metadata_serve_byte_ranges()
     {

@@ -25,4 +25,16 @@ internal static class MediaTypes
             or "1.2.840.10008.1.2.4.104" or "1.2.840.10008.1.2.4.105" or "1.2.840.10008.1.2.4.106" => "video/mpeg",
         _ => null,
     };
+
+    /// <summary>The transfer syntax a frame media type means without a transfer-syntax parameter (PS3.18 Table 8.7.3-5), or null.</summary>
+    public static string? DefaultSyntaxForFrames(string mediaType) => mediaType switch
+    {
+        Jpeg => "1.2.840.10008.1.2.4.50",
+        "image/jls" => "1.2.840.10008.1.2.4.80",
+        "image/jp2" => "1.2.840.10008.1.2.4.90",
+        "image/jpx" => "1.2.840.10008.1.2.4.92",
+        "image/jphc" => "1.2.840.10008.1.2.4.201",
+        "image/dicom-rle" => "1.2.840.10008.1.2.5",
+        _ => null,
+    };
 }

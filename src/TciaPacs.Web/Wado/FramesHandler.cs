@@ -7,6 +7,8 @@ namespace TciaPacs.Web.Wado;
 /// WADO-RS frames (PS3.18 10.4.1.1.3): <c>multipart/related</c> with one part per frame asked for, each read alone
 /// from the stored file. Native frames are <c>application/octet-stream</c>; encapsulated frames are sent as stored
 /// (<c>transfer-syntax=*</c> or their own media type, e.g. <c>image/jpeg</c>) or decoded to octet-stream when a codec can.
+/// A lossless compressed media type we encode (<c>image/jls</c>, <c>image/dicom-rle</c>, <c>image/jpeg</c> with a lossless
+/// transfer-syntax) is produced from native or decodable frames, each encoded as it is sent.
 /// </summary>
 internal sealed class FramesHandler(DicomWebService service)
 {
@@ -19,13 +21,14 @@ internal sealed class FramesHandler(DicomWebService service)
         var frames = new PixelFrames(file);
         foreach (var n in numbers)
             if (n > frames.Count) throw new DicomWebException(StatusCodes.Status404NotFound, $"frame {n} not found: the instance has {frames.Count} frame(s)");
-        var (multipart, partType, asStored) = Choose(context, frames, numbers.Count);
-        var ts = asStored ? frames.StoredSyntax : TransferSyntax.ExplicitVRLittleEndian.Uid;
+        var (multipart, partType, ts) = Choose(context, frames, numbers.Count);
         var contentType = $"{partType}; transfer-syntax={ts}";
         var ct = context.RequestAborted;
+        ReadOnlyMemory<byte> Frame(int index) =>
+            ts == frames.StoredSyntax ? frames.Stored(index) : ts == TransferSyntax.ExplicitVRLittleEndian.Uid ? frames.Native(index) : frames.Encoded(index, TransferSyntax.Lookup(ts));
         if (!multipart)
         {
-            var bytes = asStored ? frames.Stored(numbers[0] - 1) : frames.Native(numbers[0] - 1);
+            var bytes = await Task.Run(() => Frame(numbers[0] - 1), ct).ConfigureAwait(false);
             context.Response.ContentType = contentType;
             context.Response.ContentLength = bytes.Length;
             await context.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
@@ -36,16 +39,18 @@ internal sealed class FramesHandler(DicomWebService service)
         var url = scope.InstanceUrl(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid);
         foreach (var n in numbers)
         {
-            var bytes = await Task.Run(() => asStored ? frames.Stored(n - 1) : frames.Native(n - 1), ct).ConfigureAwait(false);
+            var bytes = await Task.Run(() => Frame(n - 1), ct).ConfigureAwait(false);
             await writer.WritePartAsync(contentType, bytes, $"{url}/frames/{n}", ct).ConfigureAwait(false);
         }
         await writer.EndAsync(ct).ConfigureAwait(false);
     }
 
-    /// <summary>(multipart?, part media type, send as stored?) for the first acceptable range; 406 when none fits.</summary>
-    private static (bool, string, bool) Choose(HttpContext context, PixelFrames frames, int count)
+    /// <summary>(multipart?, part media type, transfer syntax sent) for the first acceptable range; 406 when none fits.</summary>
+    private static (bool, string, string) Choose(HttpContext context, PixelFrames frames, int count)
     {
         var storedType = MediaTypes.ForFrames(frames.StoredSyntax);
+        var stored = frames.StoredSyntax;
+        var native = TransferSyntax.ExplicitVRLittleEndian.Uid;
         foreach (var r in Negotiation.Accept(context.Request.Headers.Accept))
         {
             bool multipart;
@@ -57,16 +62,21 @@ internal sealed class FramesHandler(DicomWebService service)
             var ts = r.TransferSyntax;
             if (type == MediaTypes.OctetStream)
             {
-                if (!frames.IsEncapsulated && (ts is null or "*" || ts == TransferSyntax.ExplicitVRLittleEndian.Uid || ts == frames.StoredSyntax)) return (multipart, type, true);
-                if (frames.IsEncapsulated && (ts == "*" || ts == frames.StoredSyntax)) return (multipart, type, true);
-                if (frames.IsEncapsulated && (ts is null || ts == TransferSyntax.ExplicitVRLittleEndian.Uid) && frames.CanDecode) return (multipart, type, false);
+                if (!frames.IsEncapsulated && (ts is null or "*" || ts == native || ts == stored)) return (multipart, type, stored);
+                if (frames.IsEncapsulated && (ts == "*" || ts == stored)) return (multipart, type, stored);
+                if (frames.IsEncapsulated && (ts is null || ts == native) && frames.CanDecode) return (multipart, type, native);
                 continue;
             }
-            if (frames.IsEncapsulated && storedType != null && (type == storedType || type == "image/*") && (ts is null or "*" || ts == frames.StoredSyntax))
-                return (multipart, storedType, true);
+            if (frames.IsEncapsulated && storedType != null && (type == storedType || type == "image/*") && (ts is null or "*" || ts == stored))
+                return (multipart, storedType, stored);
+            // Encoded on request: the media type's syntax (its default, or the one named), when it is a lossless one we
+            // encode and the frames' image is one it holds.
+            if ((ts is null or "*" ? MediaTypes.DefaultSyntaxForFrames(type) : ts) is { } target && MediaTypes.ForFrames(target) == type && frames.CanEncode(target))
+                return (multipart, type, target);
         }
         throw new DicomWebException(StatusCodes.Status406NotAcceptable,
-            $"cannot answer any of '{context.Request.Headers.Accept}' for frames stored as {frames.StoredSyntax}: we send application/octet-stream " +
-            (frames.IsEncapsulated ? $"with transfer-syntax=* or {frames.StoredSyntax}, or {storedType ?? "octet-stream"}" + (frames.CanDecode ? ", or decoded (Explicit VR Little Endian)" : "") : "(Explicit VR Little Endian)"));
+            $"cannot answer any of '{context.Request.Headers.Accept}' for frames stored as {stored}: we send application/octet-stream " +
+            (frames.IsEncapsulated ? $"with transfer-syntax=* or {stored}, or {storedType ?? "octet-stream"}" + (frames.CanDecode ? ", or decoded (Explicit VR Little Endian)" : "") : "(Explicit VR Little Endian)") +
+            (frames.CanDecode ? ", or losslessly encoded as image/jls, image/dicom-rle or image/jpeg with transfer-syntax=1.2.840.10008.1.2.4.70 when the image allows" : ""));
     }
 }

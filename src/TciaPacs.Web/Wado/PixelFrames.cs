@@ -110,6 +110,18 @@ internal sealed class PixelFrames
         return decoded;
     }
 
+    /// <summary>Whether frames can be sent encoded in <paramref name="target"/>: a lossless syntax with an encoder that holds the (decoded) image.</summary>
+    public bool CanEncode(string target)
+    {
+        var syntax = TransferSyntax.Lookup(target);
+        return syntax.IsEncapsulated && !syntax.IsLossy && target != StoredSyntax && CanDecode && Info.NumberOfFrames >= 1
+            && CodecRegistry.Default.TryGet(syntax, out var codec) && codec.CanEncode(NativeInfo);
+    }
+
+    /// <summary>Frame <paramref name="index"/> (0-based) encoded in <paramref name="target"/> (<see cref="CanEncode"/>), from its native or decoded bytes.</summary>
+    public ReadOnlyMemory<byte> Encoded(int index, TransferSyntax target) =>
+        CodecRegistry.Default.Get(target).EncodeFrame(Native(index).Span, NativeInfo);
+
     /// <summary>Parses a frame list (PS3.18 8.3.3.1.1: 1-based numbers separated by commas).</summary>
     public static List<int> ParseList(string text)
     {
