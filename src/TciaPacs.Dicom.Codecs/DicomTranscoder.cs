@@ -152,14 +152,24 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         var decoded = decoder.GetDecodedInfo(info);
         // Native pixel data is OW above 8 bits allocated, else OB (PS3.5 8.1.2, A.1 c).
         var vr = decoded.BitsAllocated > 8 ? VR.OW : VR.OB;
-        if (streamDecoded) return new DicomElement(pixelData.Tag, vr, new DecodedFramesBuffer(frames, decoder, info, decoded.FrameSize));
+        // Bit-packed 1-bit frames are small, and are joined bit by bit here rather than streamed frame by frame.
+        if (streamDecoded && !decoded.FramesAreBitPacked) return new DicomElement(pixelData.Tag, vr, new DecodedFramesBuffer(frames, decoder, info, decoded.FrameSize));
         var total = decoded.TotalSize;
         if (total > Array.MaxLength)
             throw new DicomCodecException($"Decoded pixel data of {total} bytes is larger than an array holds; spooling it to disk is not supported yet.");
         var native = new byte[total];
         var frameSize = (int)decoded.FrameSize;
+        var packed = decoded.FramesAreBitPacked ? new byte[frameSize] : null;
         for (var f = 0; f < frames.Count; f++)
-            DecodeFrame(decoder, frames, f, info, native.AsSpan(f * frameSize, frameSize));
+        {
+            if (packed == null)
+            {
+                DecodeFrame(decoder, frames, f, info, native.AsSpan(f * frameSize, frameSize));
+                continue;
+            }
+            DecodeFrame(decoder, frames, f, info, packed);
+            CopyBits(packed, 0, native, f * decoded.FrameBits, decoded.FrameBits);
+        }
         return new DicomElement(pixelData.Tag, vr, new MemoryBuffer(native));
     }
 
@@ -194,8 +204,33 @@ public sealed class DicomTranscoder(CodecRegistry registry)
 
     private static IEnumerable<ReadOnlyMemory<byte>> ReadNative(DicomBuffer buffer, PixelDataInfo info)
     {
+        if (info.FramesAreBitPacked)
+        {
+            // 1-bit frames that start inside a byte: each taken out bit by bit onto a byte boundary (small data).
+            if (buffer.Length < info.TotalSize)
+                throw new DicomCodecException($"Native Pixel Data has {buffer.Length} bytes; {info.NumberOfFrames} frame(s) of {info.Rows}x{info.Columns} 1-bit samples need {info.TotalSize} (PS3.5 8.1.1).");
+            var all = buffer.GetBytes().ToArray();
+            for (var f = 0; f < info.NumberOfFrames; f++)
+            {
+                var frame = new byte[info.FrameSize];
+                CopyBits(all, f * info.FrameBits, frame, 0, info.FrameBits);
+                yield return frame;
+            }
+            yield break;
+        }
         using var reader = new NativeFrameReader(buffer, info);
         for (var f = 0; f < info.NumberOfFrames; f++) yield return reader.Next();
+    }
+
+    /// <summary>Copies <paramref name="count"/> bits, least significant first in each byte (PS3.5 8.1.1: 1-bit pixels from bit 0).</summary>
+    private static void CopyBits(byte[] source, long sourceBit, byte[] destination, long destinationBit, long count)
+    {
+        for (long i = 0; i < count; i++)
+        {
+            long s = sourceBit + i, d = destinationBit + i;
+            if ((source[s >> 3] >> (int)(s & 7) & 1) != 0) destination[d >> 3] |= (byte)(1 << (int)(d & 7));
+            else destination[d >> 3] &= (byte)~(1 << (int)(d & 7));
+        }
     }
 
     /// <summary>

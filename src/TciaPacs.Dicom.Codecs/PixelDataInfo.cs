@@ -33,8 +33,17 @@ public sealed record PixelDataInfo
     /// <summary>Bytes of one native frame; for 1-bit data the bits of the frame rounded up to whole bytes (PS3.5 8.1.1).</summary>
     public long FrameSize => (PixelsPerFrame * SamplesPerPixel * BitsAllocated + 7) / 8;
 
-    /// <summary>Bytes of all native frames; odd totals are padded to even length by the writer.</summary>
-    public long TotalSize => FrameSize * NumberOfFrames;
+    /// <summary>
+    /// Bytes of all native frames; odd totals are padded to even length by the writer. 1-bit frames follow each other
+    /// bit by bit (PS3.5 8.1.1), so the total is not always frames x <see cref="FrameSize"/>.
+    /// </summary>
+    public long TotalSize => (PixelsPerFrame * SamplesPerPixel * BitsAllocated * NumberOfFrames + 7) / 8;
+
+    /// <summary>Bits of one native frame.</summary>
+    public long FrameBits => PixelsPerFrame * SamplesPerPixel * BitsAllocated;
+
+    /// <summary>Native frames after the first start inside a byte (1-bit data whose frame bits are no multiple of 8): read and written bit by bit.</summary>
+    public bool FramesAreBitPacked => NumberOfFrames > 1 && FrameBits % 8 != 0;
 
     /// <summary>Reads the Image Pixel module of <paramref name="dataset"/>; Rows, Columns and Bits Allocated are required.</summary>
     public static PixelDataInfo FromDataset(DicomDataset dataset)

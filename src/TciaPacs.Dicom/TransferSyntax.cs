@@ -42,12 +42,13 @@ public sealed class TransferSyntax : IEquatable<TransferSyntax>
     public static readonly TransferSyntax HTJ2KLossless = new("1.2.840.10008.1.2.4.201", true, true, false, true);
     public static readonly TransferSyntax HTJ2KLosslessRPCL = new("1.2.840.10008.1.2.4.202", true, true, false, true);
     public static readonly TransferSyntax HTJ2K = new("1.2.840.10008.1.2.4.203", true, true, false, true, true);
+    public static readonly TransferSyntax DeflatedImageFrameCompression = new("1.2.840.10008.1.2.8.1", true, true, false, true);
 
     private static readonly Dictionary<string, TransferSyntax> Known = new[]
     {
         ImplicitVRLittleEndian, ExplicitVRLittleEndian, DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, RLELossless,
         JPEGBaseline8Bit, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless, JPEG2000Lossless, JPEG2000, EncapsulatedUncompressedExplicitVRLittleEndian,
-        HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K,
+        HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K, DeflatedImageFrameCompression,
     }.ToDictionary(t => t.Uid, StringComparer.Ordinal);
 
     /// <summary>
