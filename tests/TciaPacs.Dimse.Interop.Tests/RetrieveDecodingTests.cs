@@ -220,6 +220,48 @@ public sealed class RetrieveDecodingTests
     }
 
     /// <summary>
+    /// Segmentations in Deflated Image Frame Compression (Supplement 244, which dcmtk 3.6.7 does not know), sent by our
+    /// store verb and moved to a storescp that takes native syntaxes only: they arrive as native 1-bit data, the frames
+    /// that end inside a byte joined bit by bit, the one made from a native segmentation equal to it.
+    /// </summary>
+    [Test]
+    public void Deflated_segmentations_reach_a_native_only_move_destination_as_native_1_bit_data()
+    {
+        var work = ServerProcess.TempFolder("deflated-frames");
+        try
+        {
+            var moved = Directory.CreateDirectory(Path.Combine(work, "moved")).FullName;
+            var destPort = ServerProcess.FreePort();
+            using var storescp = new DcmtkScp("storescp", ["-aet", "DEST", "-od", moved, destPort.ToString(CultureInfo.InvariantCulture)], destPort);
+            using var server = new ServerProcess(null, "--peer", $"DEST@127.0.0.1:{destPort}");
+            var sources = Corpus.Entries.Where(e => e.TransferSyntax.StartsWith(TransferSyntax.DeflatedImageFrameCompression.Uid + " ", StringComparison.Ordinal)).Select(e => e.FullPath).ToList();
+            Assert.That(sources, Has.Count.EqualTo(2));
+            var store = Tciapacs.Run(["store", "127.0.0.1", server.PortText, "--aec", server.Ae, .. sources]);
+            Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+            var stored = StoredFiles(server, ts => ts == TransferSyntax.DeflatedImageFrameCompression.Uid);
+            Assert.That(stored, Has.Count.EqualTo(2), "stored as sent");
+            foreach (var study in stored.Select(s => Uid(s.Header.Dataset, DicomTags.StudyInstanceUID)).Distinct())
+                Tciapacs.Dcmtk("movescu", "-S", "-aec", server.Ae, "-aem", "DEST", "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={study}");
+            foreach (var (file, header) in stored)
+            {
+                var sop = Uid(header.Dataset, DicomTags.SOPInstanceUID);
+                var received = Directory.GetFiles(moved).SingleOrDefault(f => f.EndsWith("." + sop, StringComparison.Ordinal));
+                Assert.That(received, Is.Not.Null, $"{sop} arrived");
+                var ours = DicomFile.Open(received!);
+                Assert.That(ours.TransferSyntax.IsEncapsulated, Is.False, sop);
+                var expected = new DicomTranscoder().Transcode(DicomFile.Open(file), TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+                Assert.That(ours.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected), sop);
+                if (header.Dataset.GetInt(DicomTags.Rows) == 512)
+                    Assert.That(expected, Is.EqualTo(DicomFile.Open(Corpus.PathOf("modality/SEG/liver.dcm")).Dataset.GetBytes(DicomTags.PixelData).ToArray()), "the native segmentation it was made from");
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    /// <summary>
     /// HTJ2K instances, which dcmtk 3.6.7 can neither send nor decode, sent by our store verb and retrieved by getscu
     /// with its default (native) proposals: they arrive decoded, equal to what OpenJPH's ojph_expand decodes (the
     /// lossless one exactly, the lossy one within 1).
