@@ -67,3 +67,83 @@ internal static class JpegLsCoding
     /// </summary>
     public static int Context(int q1, int q2, int q3) => (q1 * 9 + q2) * 9 + q3;
 }
+
+/// <summary>
+/// A JPEG-LS scan's adaptive state (T.87 A.2.1, A.6, A.7.2): the 365 regular contexts' A, B, C and N, and the two run
+/// interruption contexts' A, N and Nn, kept and updated alike by the encoder and the decoder.
+/// </summary>
+internal sealed class JpegLsContexts(int near, int reset)
+{
+    public readonly int[] A = new int[365], B = new int[365], C = new int[365], N = new int[365];
+    public readonly int[] RunA = new int[2], RunN = new int[2], RunNn = new int[2];
+
+    /// <summary>T.87 A.2.1: the start of a scan and of each restart interval.</summary>
+    public void Initialize(int range)
+    {
+        var a = Math.Max(2, (range + 32) / 64);
+        Array.Fill(A, a);
+        Array.Fill(N, 1);
+        Array.Clear(B);
+        Array.Clear(C);
+        Array.Fill(RunA, a);
+        Array.Fill(RunN, 1);
+        Array.Clear(RunNn);
+    }
+
+    /// <summary>The Golomb parameter k of regular context <paramref name="q"/> (T.87 A.5.1).</summary>
+    public int K(int q)
+    {
+        var k = 0;
+        while (N[q] << k < A[q] && k < 16) k++;
+        return k;
+    }
+
+    /// <summary>Context <paramref name="q"/> after a sample of error <paramref name="error"/> (T.87 A.6.1), then bias cancellation (A.6.2).</summary>
+    public void Update(int q, int error)
+    {
+        A[q] += Math.Abs(error);
+        B[q] += error * (2 * near + 1);
+        if (N[q] == reset)
+        {
+            A[q] >>= 1;
+            B[q] >>= 1;
+            N[q] >>= 1;
+        }
+        N[q]++;
+        if (B[q] + N[q] <= 0)
+        {
+            B[q] += N[q];
+            if (B[q] <= -N[q]) B[q] = -N[q] + 1;
+            if (C[q] > -128) C[q]--;
+        }
+        else if (B[q] > 0)
+        {
+            B[q] -= N[q];
+            if (B[q] > 0) B[q] = 0;
+            if (C[q] < 127) C[q]++;
+        }
+    }
+
+    /// <summary>The Golomb parameter k of run interruption context <paramref name="type"/> (RItype, T.87 A.7.2.1).</summary>
+    public int InterruptionK(int type)
+    {
+        var temp = RunA[type] + (RunN[type] >> 1) * type;
+        var k = 0;
+        for (var nTest = RunN[type]; nTest < temp && k < 16; nTest <<= 1) k++;
+        return k;
+    }
+
+    /// <summary>Run interruption context <paramref name="type"/> after an error and its mapped value (T.87 A.7.2.2).</summary>
+    public void UpdateInterruption(int type, int error, int mapped)
+    {
+        if (error < 0) RunNn[type]++;
+        RunA[type] += (mapped + 1 - type) >> 1;
+        if (RunN[type] == reset)
+        {
+            RunA[type] >>= 1;
+            RunN[type] >>= 1;
+            RunNn[type] >>= 1;
+        }
+        RunN[type]++;
+    }
+}

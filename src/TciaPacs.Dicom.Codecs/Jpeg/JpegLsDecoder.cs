@@ -145,10 +145,8 @@ internal sealed class JpegLsDecoder
         private readonly int[] _components;
         private readonly int _near, _ilv, _maxVal, _t1, _t2, _t3, _reset, _range, _qbpp, _limit;
         private readonly int _width;
-        // Regular contexts 0..364 (A, B, C, N), shared by the scan's components (T.87 B.3).
-        private readonly int[] _a = new int[365], _b = new int[365], _c = new int[365], _n = new int[365];
-        // Run interruption contexts (A.7.2): index 0 for RItype 0, 1 for RItype 1.
-        private readonly int[] _ra = new int[2], _rn = new int[2], _rnn = new int[2];
+        // Regular contexts 0..364, shared by the scan's components (T.87 B.3), and the two run interruption contexts.
+        private readonly JpegLsContexts _contexts;
         private readonly int[] _runIndex;
         // Quantize(d) for every gradient -range*(2 NEAR+1)..: read per sample three times.
         private readonly sbyte[] _quantized;
@@ -176,19 +174,13 @@ internal sealed class JpegLsDecoder
             _runIndex = new int[components.Length];
             _quantizedOffset = _maxVal + 1;
             _quantized = JpegLsCoding.QuantizationTable(_maxVal, near, _t1, _t2, _t3);
+            _contexts = new JpegLsContexts(near, _reset);
             ResetContexts();
         }
 
         private void ResetContexts()
         {
-            var a = Math.Max(2, (_range + 32) / 64);
-            Array.Fill(_a, a);
-            Array.Fill(_n, 1);
-            Array.Clear(_b);
-            Array.Clear(_c);
-            Array.Fill(_ra, a);
-            Array.Fill(_rn, 1);
-            Array.Clear(_rnn);
+            _contexts.Initialize(_range);
             Array.Clear(_runIndex);
         }
 
@@ -317,41 +309,15 @@ internal sealed class JpegLsDecoder
         {
             var sign = qs < 0 ? -1 : 1;
             var q = qs * sign;
-            prediction = Math.Clamp(prediction + sign * _c[q], 0, _maxVal);
-            var k = 0;
-            while (_n[q] << k < _a[q] && k < 16) k++;
+            var contexts = _contexts;
+            prediction = Math.Clamp(prediction + sign * contexts.C[q], 0, _maxVal);
+            var k = contexts.K(q);
             var mapped = DecodeValue(k, _limit);
             var error = (mapped >> 1) ^ -(mapped & 1);
             // A.5.2: with k = 0 in lossless coding, the mapping is inverted when the context's bias is negative.
-            if (k == 0 && _near == 0 && 2 * _b[q] + _n[q] - 1 < 0) error = ~error;
-            Update(q, error);
+            if (k == 0 && _near == 0 && 2 * contexts.B[q] + contexts.N[q] - 1 < 0) error = ~error;
+            contexts.Update(q, error);
             return Reconstruct(prediction, sign * error);
-        }
-
-        private void Update(int q, int error)
-        {
-            _a[q] += Math.Abs(error);
-            _b[q] += error * (2 * _near + 1);
-            if (_n[q] == _reset)
-            {
-                _a[q] >>= 1;
-                _b[q] >>= 1;
-                _n[q] >>= 1;
-            }
-            _n[q]++;
-            // A.6.2: bias cancellation.
-            if (_b[q] + _n[q] <= 0)
-            {
-                _b[q] += _n[q];
-                if (_b[q] <= -_n[q]) _b[q] = -_n[q] + 1;
-                if (_c[q] > -128) _c[q]--;
-            }
-            else if (_b[q] > 0)
-            {
-                _b[q] -= _n[q];
-                if (_b[q] > 0) _b[q] = 0;
-                if (_c[q] < 127) _c[q]++;
-            }
         }
 
         private int Reconstruct(int prediction, int error)
@@ -420,24 +386,15 @@ internal sealed class JpegLsDecoder
         /// <summary>The error of a run interruption sample (T.87 A.7.2) in context <paramref name="type"/> (RItype).</summary>
         private int Interruption(int type, int runIndex)
         {
-            var temp = _ra[type] + (_rn[type] >> 1) * type;
-            var k = 0;
-            for (var nTest = _rn[type]; nTest < temp && k < 16; nTest <<= 1) k++;
+            var contexts = _contexts;
+            var k = contexts.InterruptionK(type);
             var mapped = DecodeValue(k, _limit - JpegLsCoding.J[runIndex] - 1);
             var t = mapped + type;
             var map = (t & 1) != 0;
             var magnitude = (t + (map ? 1 : 0)) / 2;
             // The inverse of A.7.2.2's map: a set map bit means a negative error unless k = 0 and 2 Nn < N.
-            var error = (k != 0 || 2 * _rnn[type] >= _rn[type]) == map ? -magnitude : magnitude;
-            if (error < 0) _rnn[type]++;
-            _ra[type] += (mapped + 1 - type) >> 1;
-            if (_rn[type] == _reset)
-            {
-                _ra[type] >>= 1;
-                _rn[type] >>= 1;
-                _rnn[type] >>= 1;
-            }
-            _rn[type]++;
+            var error = (k != 0 || 2 * contexts.RunNn[type] >= contexts.RunN[type]) == map ? -magnitude : magnitude;
+            contexts.UpdateInterruption(type, error, mapped);
             return error;
         }
     }

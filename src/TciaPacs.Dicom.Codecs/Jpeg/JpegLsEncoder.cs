@@ -11,13 +11,12 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 internal sealed class JpegLsEncoder
 {
     private const int Reset = 64;
-    private readonly int _width, _height, _maxVal, _range, _qbpp, _limit, _reset = Reset;
+    private readonly int _width, _height, _maxVal, _range, _qbpp, _limit;
     private readonly (int T1, int T2, int T3) _thresholds;
-    private readonly int[] _a = new int[365], _b = new int[365], _c = new int[365], _n = new int[365];
-    private readonly int[] _ra = new int[2], _rn = new int[2], _rnn = new int[2];
+    private readonly JpegLsContexts _contexts = new(near: 0, Reset);
     private readonly int[] _runIndex;
     private readonly sbyte[] _quantized;
-    private BitWriter _bits;
+    private readonly BitWriter _bits;
 
     private JpegLsEncoder(int width, int height, int precision, int components, int capacity)
     {
@@ -30,11 +29,7 @@ internal sealed class JpegLsEncoder
         _thresholds = JpegLsCoding.DefaultThresholds(_maxVal, 0);
         _quantized = JpegLsCoding.QuantizationTable(_maxVal, 0, _thresholds.T1, _thresholds.T2, _thresholds.T3);
         _runIndex = new int[components];
-        var a = Math.Max(2, (_range + 32) / 64);
-        Array.Fill(_a, a);
-        Array.Fill(_n, 1);
-        Array.Fill(_ra, a);
-        Array.Fill(_rn, 1);
+        _contexts.Initialize(_range);
         _bits = new BitWriter(capacity);
     }
 
@@ -161,16 +156,16 @@ internal sealed class JpegLsEncoder
     {
         var sign = qs < 0 ? -1 : 1;
         var q = qs * sign;
-        prediction = Math.Clamp(prediction + sign * _c[q], 0, _maxVal);
+        var contexts = _contexts;
+        prediction = Math.Clamp(prediction + sign * contexts.C[q], 0, _maxVal);
         var error = ModRange((sample - prediction) * sign);
-        var k = 0;
-        while (_n[q] << k < _a[q] && k < 16) k++;
+        var k = contexts.K(q);
         // A.5.2: with k = 0 in lossless coding, the mapping is inverted when the context's bias is negative.
-        var mapped = k == 0 && 2 * _b[q] <= -_n[q]
+        var mapped = k == 0 && 2 * contexts.B[q] <= -contexts.N[q]
             ? (error >= 0 ? 2 * error + 1 : -2 * (error + 1))
             : (error >= 0 ? 2 * error : -2 * error - 1);
         EncodeValue(mapped, k, _limit);
-        Update(q, error);
+        contexts.Update(q, error);
     }
 
     /// <summary>T.87 A.4.5: the error reduced into -RANGE/2 .. RANGE/2.</summary>
@@ -179,32 +174,6 @@ internal sealed class JpegLsEncoder
         if (error < 0) error += _range;
         if (error >= (_range + 1) / 2) error -= _range;
         return error;
-    }
-
-    private void Update(int q, int error)
-    {
-        _a[q] += Math.Abs(error);
-        _b[q] += error;
-        if (_n[q] == _reset)
-        {
-            _a[q] >>= 1;
-            _b[q] >>= 1;
-            _n[q] >>= 1;
-        }
-        _n[q]++;
-        // A.6.2: bias cancellation.
-        if (_b[q] + _n[q] <= 0)
-        {
-            _b[q] += _n[q];
-            if (_b[q] <= -_n[q]) _b[q] = -_n[q] + 1;
-            if (_c[q] > -128) _c[q]--;
-        }
-        else if (_b[q] > 0)
-        {
-            _b[q] -= _n[q];
-            if (_b[q] > 0) _b[q] = 0;
-            if (_c[q] < 127) _c[q]++;
-        }
     }
 
     /// <summary>A Golomb code of parameter <paramref name="k"/> limited to <paramref name="limit"/> bits (T.87 A.5.3).</summary>
@@ -266,54 +235,25 @@ internal sealed class JpegLsEncoder
     /// <summary>The error of a run interruption sample (T.87 A.7.2) in context <paramref name="type"/> (RItype).</summary>
     private void Interruption(int type, int error, int runIndex)
     {
-        var temp = _ra[type] + (_rn[type] >> 1) * type;
-        var k = 0;
-        for (var nTest = _rn[type]; nTest < temp && k < 16; nTest <<= 1) k++;
-        var map = k == 0 && error > 0 && 2 * _rnn[type] < _rn[type]
-            || error < 0 && 2 * _rnn[type] >= _rn[type]
+        var contexts = _contexts;
+        var k = contexts.InterruptionK(type);
+        var map = k == 0 && error > 0 && 2 * contexts.RunNn[type] < contexts.RunN[type]
+            || error < 0 && 2 * contexts.RunNn[type] >= contexts.RunN[type]
             || error < 0 && k != 0;
         var mapped = 2 * Math.Abs(error) - type - (map ? 1 : 0);
         EncodeValue(mapped, k, _limit - JpegLsCoding.J[runIndex] - 1);
-        if (error < 0) _rnn[type]++;
-        _ra[type] += (mapped + 1 - type) >> 1;
-        if (_rn[type] == _reset)
-        {
-            _ra[type] >>= 1;
-            _rn[type] >>= 1;
-            _rnn[type] >>= 1;
-        }
-        _rn[type]++;
+        contexts.UpdateInterruption(type, error, mapped);
     }
 
     /// <summary>
-    /// The stream being written: marker segments byte by byte, entropy-coded data bit by bit, where a 0xFF byte is
-    /// followed by a byte carrying only 7 bits, its first bit a stuffed 0 (T.87 A.1), so that no marker can appear.
+    /// The stream being written; in entropy-coded data a 0xFF byte is followed by a byte carrying only 7 bits, its
+    /// first bit a stuffed 0 (T.87 A.1), so that no marker can appear.
     /// </summary>
-    private struct BitWriter(int capacity)
+    private sealed class BitWriter(int capacity) : JpegStreamWriter(capacity)
     {
-        private byte[] _out = new byte[Math.Max(capacity, 256)];
-        private int _length;
         private ulong _pending; // bits not yet in a byte, the latest in the low bits
         private int _count;
         private bool _afterFF;
-
-        public void WriteByte(byte b)
-        {
-            if (_length == _out.Length) Grow();
-            _out[_length++] = b;
-        }
-
-        public void WriteUInt16(int v)
-        {
-            WriteByte((byte)(v >> 8));
-            WriteByte((byte)v);
-        }
-
-        public void WriteMarker(byte marker)
-        {
-            WriteByte(0xFF);
-            WriteByte(marker);
-        }
 
         /// <summary>Writes the low <paramref name="n"/> bits (at most 32) of <paramref name="value"/>, the first one highest.</summary>
         public void Write(int value, int n)
@@ -348,15 +288,5 @@ internal sealed class JpegLsEncoder
             if (_afterFF) Write(0, 7);
             _afterFF = false;
         }
-
-        private void Grow()
-        {
-            var bigger = new byte[(int)Math.Min(Array.MaxLength, (long)_out.Length * 2)];
-            if (bigger.Length == _out.Length) throw new DicomCodecException("The JPEG-LS stream would be larger than an array holds.");
-            _out.AsSpan(0, _length).CopyTo(bigger);
-            _out = bigger;
-        }
-
-        public readonly byte[] ToArray() => _out.AsSpan(0, _length).ToArray();
     }
 }

@@ -172,36 +172,10 @@ internal static class LosslessJpegEncoder
     }
 
     /// <summary>The stream being written; in entropy-coded data a 0xFF byte is followed by a stuffed 0x00 (T.81 F.1.2.3).</summary>
-    private sealed class BitWriter(int capacity)
+    private sealed class BitWriter(int capacity) : JpegStreamWriter(capacity)
     {
-        private byte[] _out = new byte[Math.Max(capacity, 256)];
-        private int _length;
         private ulong _pending;
         private int _count;
-
-        public void WriteByte(byte b)
-        {
-            if (_length == _out.Length)
-            {
-                var bigger = new byte[(int)Math.Min(Array.MaxLength, (long)_out.Length * 2)];
-                if (bigger.Length == _out.Length) throw new DicomCodecException("The lossless JPEG stream would be larger than an array holds.");
-                _out.AsSpan(0, _length).CopyTo(bigger);
-                _out = bigger;
-            }
-            _out[_length++] = b;
-        }
-
-        public void WriteUInt16(int v)
-        {
-            WriteByte((byte)(v >> 8));
-            WriteByte((byte)v);
-        }
-
-        public void WriteMarker(byte marker)
-        {
-            WriteByte(0xFF);
-            WriteByte(marker);
-        }
 
         /// <summary>Writes the low <paramref name="n"/> bits (at most 31) of <paramref name="value"/>, the first one highest.</summary>
         public void Write(int value, int n)
@@ -222,7 +196,5 @@ internal static class LosslessJpegEncoder
         {
             if (_count > 0) Write(0xFF, 8 - _count);
         }
-
-        public byte[] ToArray() => _out.AsSpan(0, _length).ToArray();
     }
 }

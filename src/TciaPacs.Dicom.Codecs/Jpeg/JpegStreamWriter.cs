@@ -1,0 +1,37 @@
+namespace TciaPacs.Dicom.Codecs.Jpeg;
+
+/// <summary>
+/// A JPEG-family stream being written into a growing buffer: markers and their segments byte by byte. The encoders'
+/// bit writers add their entropy-coded data, each with its own byte stuffing (T.81 F.1.2.3, T.87 A.1).
+/// </summary>
+internal abstract class JpegStreamWriter(int capacity)
+{
+    private byte[] _out = new byte[Math.Max(capacity, 256)];
+    private int _length;
+
+    public void WriteByte(byte b)
+    {
+        if (_length == _out.Length)
+        {
+            var bigger = new byte[(int)Math.Min(Array.MaxLength, (long)_out.Length * 2)];
+            if (bigger.Length == _out.Length) throw new DicomCodecException("The encoded frame would be larger than an array holds.");
+            _out.AsSpan(0, _length).CopyTo(bigger);
+            _out = bigger;
+        }
+        _out[_length++] = b;
+    }
+
+    public void WriteUInt16(int v)
+    {
+        WriteByte((byte)(v >> 8));
+        WriteByte((byte)v);
+    }
+
+    public void WriteMarker(byte marker)
+    {
+        WriteByte(0xFF);
+        WriteByte(marker);
+    }
+
+    public byte[] ToArray() => _out.AsSpan(0, _length).ToArray();
+}
