@@ -53,19 +53,7 @@ internal sealed class JpegLsEncoder
     {
         var n = planes.Length;
         _bits.WriteMarker(0xD8); // SOI
-        // SOF55 (T.87 C.2.2): precision, lines, samples per line, then each component unsubsampled.
-        _bits.WriteMarker(0xF7);
-        _bits.WriteUInt16(8 + 3 * n);
-        _bits.WriteByte((byte)precision);
-        _bits.WriteUInt16(_height);
-        _bits.WriteUInt16(_width);
-        _bits.WriteByte((byte)n);
-        for (var c = 0; c < n; c++)
-        {
-            _bits.WriteByte((byte)(c + 1));
-            _bits.WriteByte(0x11);
-            _bits.WriteByte(0);
-        }
+        _bits.WriteFrameHeader(0xF7, precision, _height, _width, n); // SOF55 (T.87 C.2.2)
         // Below 8 bits, the default thresholds follow another formula (T.87 C.2.4.1.1.1, MAXVAL < 128) that the
         // CharLS in dcmtk 3.6.7 and GDCM gets wrong (T3 4 instead of 5 at 6 bits): the values are written out (LSE,
         // C.2.4.1.1), so that every decoder uses the same ones.

@@ -33,5 +33,25 @@ internal abstract class JpegStreamWriter(int capacity)
         WriteByte(marker);
     }
 
+    /// <summary>
+    /// A frame header (T.81 B.2.2, whose layout T.87's SOF55 shares): precision, lines, samples per line, then each
+    /// component, numbered from 1, unsubsampled, quantization table 0.
+    /// </summary>
+    public void WriteFrameHeader(byte marker, int precision, int height, int width, int components)
+    {
+        WriteMarker(marker);
+        WriteUInt16(8 + 3 * components);
+        WriteByte((byte)precision);
+        WriteUInt16(height);
+        WriteUInt16(width);
+        WriteByte((byte)components);
+        for (var c = 0; c < components; c++)
+        {
+            WriteByte((byte)(c + 1));
+            WriteByte(0x11);
+            WriteByte(0);
+        }
+    }
+
     public byte[] ToArray() => _out.AsSpan(0, _length).ToArray();
 }

@@ -46,19 +46,7 @@ internal static class LosslessJpegEncoder
 
         var writer = new BitWriter(64 + pixels * n * (precision + 7) / 8 / 2);
         writer.WriteMarker(0xD8); // SOI
-        // SOF3 (T.81 B.2.2): precision, lines, samples per line, components unsubsampled.
-        writer.WriteMarker(0xC3);
-        writer.WriteUInt16(8 + 3 * n);
-        writer.WriteByte((byte)precision);
-        writer.WriteUInt16(height);
-        writer.WriteUInt16(width);
-        writer.WriteByte((byte)n);
-        for (var c = 0; c < n; c++)
-        {
-            writer.WriteByte((byte)(c + 1));
-            writer.WriteByte(0x11);
-            writer.WriteByte(0);
-        }
+        writer.WriteFrameHeader(0xC3, precision, height, width, n); // SOF3 (T.81 B.2.2)
         // DHT (B.2.4.2): one DC-class table, 0.
         writer.WriteMarker(0xC4);
         writer.WriteUInt16(2 + 17 + values.Length);
