@@ -93,11 +93,12 @@ public sealed class ImportCommandTests
             var ct = Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm");
             var mr = Corpus.PathOf("transfer-syntax/implicit-vr-le/MR_small_implicit.dcm");
             var jpeg = Corpus.PathOf("transfer-syntax/jpeg-baseline/SC_rgb_dcmtk_+eb+cy+np.dcm");
+            var seg = Corpus.PathOf("modality/SEG/liver.dcm"); // 1-bit: JPEG cannot hold it, the next syntax in the list can
             File.WriteAllText(config, """
                 { "Deidentification": { "Default": { "Profile": "None" }, "Collections": { "deid": { "Profile": "Basic", "PhiScan": "Off" } } },
-                  "Storage": { "Compression": "JPEGLosslessSV1", "CollectionCompression": { "raw": "None", "deid": "1.2.840.10008.1.2.4.80" } } }
+                  "Storage": { "Compression": "JPEGLosslessSV1, DeflatedImageFrameCompression", "CollectionCompression": { "raw": "None", "deid": "1.2.840.10008.1.2.4.80" } } }
                 """);
-            foreach (var (file, collection) in new[] { (ct, "default"), (jpeg, "default"), (mr, "raw"), (mr, "deid") })
+            foreach (var (file, collection) in new[] { (ct, "default"), (jpeg, "default"), (seg, "default"), (mr, "raw"), (mr, "deid") })
             {
                 var r = Tciapacs.Run("import", file, "--config", config, "--data", data, "--collection", collection);
                 Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
@@ -108,9 +109,10 @@ public sealed class ImportCommandTests
                 stored.Single(f => f.Dataset.GetString(DicomTags.Modality) == modality && (collection == null || (collection == "deid") == (f.Dataset.GetString(DicomTags.PatientIdentityRemoved) == "YES"))).TransferSyntax.Uid;
             Assert.That(SyntaxOf("CT"), Is.EqualTo(TransferSyntax.JPEGLosslessSV1.Uid), "the default compression");
             Assert.That(SyntaxOf("OT"), Is.EqualTo(TransferSyntax.JPEGBaseline8Bit.Uid), "compressed data stored as received");
+            Assert.That(SyntaxOf("SEG"), Is.EqualTo(TransferSyntax.DeflatedImageFrameCompression.Uid), "the second syntax of the list, for what the first cannot hold");
             Assert.That(SyntaxOf("MR", "raw"), Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian.Uid), "a collection set to None");
             Assert.That(SyntaxOf("MR", "deid"), Is.EqualTo(TransferSyntax.JPEGLSLossless.Uid), "de-identified, then compressed");
-            foreach (var (source, modality, collection) in new[] { (ct, "CT", (string?)null), (mr, "MR", "deid") })
+            foreach (var (source, modality, collection) in new[] { (ct, "CT", (string?)null), (mr, "MR", "deid"), (seg, "SEG", null) })
             {
                 var file = stored.Single(f => f.Dataset.GetString(DicomTags.Modality) == modality && (collection == null || f.TransferSyntax.Uid == TransferSyntax.JPEGLSLossless.Uid));
                 var decoded = TciaPacs.Dicom.Codecs.DicomTranscoder.Default.Transcode(file, TransferSyntax.ExplicitVRLittleEndian);

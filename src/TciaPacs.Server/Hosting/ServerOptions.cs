@@ -41,8 +41,9 @@ internal sealed partial class ServerOptions
 
         /// <summary>
         /// Ingest compression for every collection not in <see cref="CollectionCompression"/>: None (as received, the
-        /// default) or a lossless syntax we encode (RLELossless, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless; UID or
-        /// keyword). Only native pixel data is re-encoded.
+        /// default) or lossless syntaxes we encode (RLELossless, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless,
+        /// DeflatedImageFrameCompression; UID or keyword), several separated by commas, tried in order for each image.
+        /// Only native pixel data is re-encoded.
         /// </summary>
         public string Compression { get; set; } = "None";
 

@@ -7,8 +7,10 @@ namespace TciaPacs.Server.Hosting;
 /// <summary>
 /// Ingest compression as configured (<c>Storage.Compression</c>, <c>Storage.CollectionCompression</c>): native pixel data
 /// re-encoded losslessly with our codecs before the file is written, as dcm4chee's compression rules and Orthanc's
-/// IngestTranscoding do. Only lossless syntaxes with an encoder may be named; data already encapsulated is stored as
-/// received (never decoded and re-encoded), and so is an image the codec cannot hold, with the reason logged.
+/// IngestTranscoding do. Only lossless syntaxes with an encoder may be named, one or several separated by commas and
+/// tried in order (e.g. <c>JPEGLSLossless, DeflatedImageFrameCompression</c>: images in JPEG-LS, binary segmentations,
+/// which JPEG-LS cannot hold, deflated); data already encapsulated is stored as received (never decoded and
+/// re-encoded), and so is an image none of them holds, with the reason logged.
 /// </summary>
 internal sealed class StoreCompression : IStoreCompression
 {
@@ -18,11 +20,11 @@ internal sealed class StoreCompression : IStoreCompression
     /// </summary>
     public const long MaxPixelDataBytes = 256L << 20;
 
-    private readonly TransferSyntax? _default;
-    private readonly Dictionary<string, TransferSyntax?> _collections;
+    private readonly IReadOnlyList<TransferSyntax> _default;
+    private readonly Dictionary<string, IReadOnlyList<TransferSyntax>> _collections;
     private readonly DicomTranscoder _transcoder = DicomTranscoder.Default;
 
-    private StoreCompression(TransferSyntax? defaultSyntax, Dictionary<string, TransferSyntax?> collections)
+    private StoreCompression(IReadOnlyList<TransferSyntax> defaultSyntax, Dictionary<string, IReadOnlyList<TransferSyntax>> collections)
     {
         _default = defaultSyntax;
         _collections = collections;
@@ -36,10 +38,15 @@ internal sealed class StoreCompression : IStoreCompression
     /// <summary>The configured compression, or null when every collection stores as received; an unknown or lossy syntax is an error naming the allowed ones.</summary>
     public static StoreCompression? Create(ServerOptions.StorageSection storage)
     {
-        var defaultSyntax = Resolve(storage.Compression, "Storage.Compression");
-        var collections = storage.CollectionCompression.ToDictionary(p => p.Key, p => Resolve(p.Value, $"Storage.CollectionCompression.{p.Key}"), StringComparer.OrdinalIgnoreCase);
-        return defaultSyntax == null && collections.Values.All(v => v == null) ? null : new StoreCompression(defaultSyntax, collections);
+        var defaultSyntax = ResolveList(storage.Compression, "Storage.Compression");
+        var collections = storage.CollectionCompression.ToDictionary(p => p.Key, p => ResolveList(p.Value, $"Storage.CollectionCompression.{p.Key}"), StringComparer.OrdinalIgnoreCase);
+        return defaultSyntax.Count == 0 && collections.Values.All(v => v.Count == 0) ? null : new StoreCompression(defaultSyntax, collections);
     }
+
+    /// <summary>Syntaxes separated by commas, in the order they are tried; empty for None.</summary>
+    public static IReadOnlyList<TransferSyntax> ResolveList(string? names, string setting) =>
+        (names ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(n => Resolve(n, setting)).OfType<TransferSyntax>().Distinct().ToList();
 
     /// <summary>A lossless syntax we encode, by keyword or UID; null for None or empty; an error naming the allowed ones otherwise.</summary>
     public static TransferSyntax? Resolve(string? nameOrUid, string setting)
@@ -51,7 +58,7 @@ internal sealed class StoreCompression : IStoreCompression
                 string.Join(", ", Allowed.Select(t => $"{DicomUids.All.FirstOrDefault(u => u.Value == t.Uid)?.Keyword} ({t.Uid})")) + " (lossless only).");
     }
 
-    public TransferSyntax? TargetFor(string collection) => _collections.TryGetValue(collection, out var syntax) ? syntax : _default;
+    public IReadOnlyList<TransferSyntax> TargetsFor(string collection) => _collections.TryGetValue(collection, out var syntaxes) ? syntaxes : _default;
 
     /// <summary>Why an instance with this header is not re-encoded in <paramref name="target"/>, or null when it can be (native image, a layout the codec holds, pixel data of its frames' length, within <see cref="MaxPixelDataBytes"/>).</summary>
     public static string? WhyNot(DicomDataset dataset, TransferSyntax syntax, TransferSyntax target)
@@ -80,22 +87,26 @@ internal sealed class StoreCompression : IStoreCompression
     public (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, out string? skipped)
     {
         skipped = null;
-        if (TargetFor(collection) is not { } target) return null;
-        if (WhyNot(dataset, syntax, target) is { } why)
+        // Already compressed, or no image: as received, nothing to say.
+        if (syntax.IsEncapsulated || dataset.Get(DicomTags.PixelData) is null or DicomFragmentSequence) return null;
+        var reasons = new List<string>();
+        foreach (var target in TargetsFor(collection))
         {
-            // Already compressed, or no image: as received, nothing to say.
-            if (syntax.IsEncapsulated || dataset.Get(DicomTags.PixelData) is null or DicomFragmentSequence) return null;
-            skipped = why;
-            return null;
+            if (WhyNot(dataset, syntax, target) is { } why)
+            {
+                reasons.Add(why);
+                continue;
+            }
+            try
+            {
+                return (_transcoder.Transcode(dataset, syntax, target), target);
+            }
+            catch (DicomCodecException e)
+            {
+                reasons.Add($"{target.Name}: {e.Message}");
+            }
         }
-        try
-        {
-            return (_transcoder.Transcode(dataset, syntax, target), target);
-        }
-        catch (DicomCodecException e)
-        {
-            skipped = e.Message;
-            return null;
-        }
+        if (reasons.Count > 0) skipped = string.Join("; ", reasons);
+        return null;
     }
 }
