@@ -82,6 +82,26 @@ public sealed class StorageCommitmentTests
         Assert.That(some.StdOut, Does.Contain($"failed    {missing} (reason 0x0112: no such object instance)").And.Contain("1 committed, 1 failed (event type 2)"));
     }
 
+    /// <summary>
+    /// A requester that cannot be called back (its configured port answers nothing, as behind a firewall) keeps the
+    /// association open: the report comes on it. Orthanc, which releases at once, is still called back (above).
+    /// </summary>
+    [Test]
+    public void A_requester_that_keeps_its_association_gets_the_report_on_it()
+    {
+        var unreachable = ServerProcess.FreePort(); // nothing listens there
+        using var server = new ServerProcess(null, "--peer", $"COMMITSCU@127.0.0.1:{unreachable}");
+        foreach (var file in new[] { Mr, Knee })
+            Assert.That(Tciapacs.Dcmtk("storescu", "-aec", server.Ae, "127.0.0.1", server.PortText, Corpus.PathOf(file)).ExitCode, Is.Zero);
+        var (_, missing) = Identity(SecondaryCapture);
+        var r = Tciapacs.Run("commit", "127.0.0.1", server.PortText, "--aet", "COMMITSCU", "--aec", server.Ae, "--same-association", "--wait", "30",
+            Corpus.PathOf(Mr), Corpus.PathOf(Knee), Corpus.PathOf(SecondaryCapture));
+        Assert.That(r.ExitCode, Is.EqualTo(1), r.StdErr + r.StdOut);
+        Assert.That(r.StdOut, Does.Contain("2 committed, 1 failed (event type 2)").And.Contain($"failed    {missing} (reason 0x0112"));
+        Assert.That(server.Log, Does.Contain("reported on the requesting association"));
+        Assert.That(server.Log, Does.Not.Contain("calling back"));
+    }
+
     [Test]
     public async Task The_commit_verb_asks_Orthanc_and_waits_for_its_report()
     {

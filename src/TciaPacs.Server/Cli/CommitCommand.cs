@@ -12,10 +12,12 @@ using TciaPacs.Server.Dimse;
 namespace TciaPacs.Server.Cli;
 
 /// <summary>
-/// <c>tciapacs commit HOST PORT FILE|DIR... [--listen PORT]</c>: asks a peer to commit to storing the instances of
-/// these files (Storage Commitment Push Model as SCU, PS3.4 J.3: N-ACTION-RQ), then waits for its N-EVENT-REPORT-RQ on
-/// an association the peer opens to us on the listening port, and prints each instance's answer. The peer must know our
-/// AE title, this host and that port. Exit status 0 when every instance is committed, 1 otherwise.
+/// <c>tciapacs commit HOST PORT FILE|DIR... [--listen PORT | --same-association]</c>: asks a peer to commit to storing
+/// the instances of these files (Storage Commitment Push Model as SCU, PS3.4 J.3: N-ACTION-RQ), then waits for its
+/// N-EVENT-REPORT-RQ on an association the peer opens to us on the listening port (the peer must know our AE title,
+/// this host and that port), or, with <c>--same-association</c>, on the requesting association, kept open for it (a
+/// site that cannot be called back, behind a firewall or NAT; the peer must report there, as we and dcm4chee do).
+/// Prints each instance's answer. Exit status 0 when every instance is committed, 1 otherwise.
 /// </summary>
 internal static class CommitCommand
 {
@@ -29,13 +31,15 @@ internal static class CommitCommand
         var timeout = ScuOptions.Timeout();
         var listen = new Option<int>("--listen") { Description = "Port on which the peer's report (N-EVENT-REPORT) is received; the peer must know our AE title, this host and this port", DefaultValueFactory = _ => 11113 };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for the report", DefaultValueFactory = _ => 60 };
-        var command = new Command("commit", "Ask a peer to commit to storing files sent to it (Storage Commitment), and wait for its report") { host, port, paths, aet, aec, timeout, listen, wait };
+        var same = new Option<bool>("--same-association") { Description = "Wait for the report on the requesting association instead of listening (for a site the peer cannot call back)" };
+        var command = new Command("commit", "Ask a peer to commit to storing files sent to it (Storage Commitment), and wait for its report") { host, port, paths, aet, aec, timeout, listen, wait, same };
         command.SetAction(parse => ScuOptions.Run(ct => RunAsync(parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(paths)!, parse.GetValue(aet)!, parse.GetValue(aec)!,
-            parse.GetValue(timeout), parse.GetValue(listen), parse.GetValue(wait), ct)));
+            parse.GetValue(timeout), parse.GetValue(same) ? null : parse.GetValue(listen), parse.GetValue(wait), ct)));
         return command;
     }
 
-    private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, int listenPort, int waitSeconds, CancellationToken ct)
+    /// <param name="listenPort">Where the report is received; null: on the requesting association.</param>
+    private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, int? listenPort, int waitSeconds, CancellationToken ct)
     {
         var references = new List<(string Class, string Instance)>();
         foreach (var f in ScuOptions.Files(paths))
@@ -60,13 +64,17 @@ internal static class CommitCommand
         }
         var transactionUid = DicomUids.Generate();
         var report = new TaskCompletionSource<(ushort EventType, DicomDataset Data)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var receiver = new ReportReceiver(transactionUid, report);
         var natives = SopClasses.Native.ToHashSet(StringComparer.Ordinal);
         var policy = new NegotiationPolicy { TransferSyntaxesFor = uid => uid == SopClasses.StorageCommitmentPushModel ? natives : null };
-        await using var listener = DicomServer.Start(new DicomServerOptions { Address = IPAddress.Any, Port = listenPort, MaxAssociations = 4, Association = ScuOptions.Association(timeout) },
-            policy, _ => null, new ReportReceiver(transactionUid, report), NullLogger.Instance);
+        await using var listener = listenPort is { } listening
+            ? DicomServer.Start(new DicomServerOptions { Address = IPAddress.Any, Port = listening, MaxAssociations = 4, Association = ScuOptions.Association(timeout) },
+                policy, _ => null, receiver, NullLogger.Instance)
+            : null;
 
         var contexts = DicomClient.Propose([(SopClasses.StorageCommitmentPushModel, SopClasses.Native)]);
-        await using (var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts), ScuOptions.Association(timeout), cancellationToken: ct))
+        await using (var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts), ScuOptions.Association(timeout),
+            handler: listenPort == null ? receiver : null, cancellationToken: ct))
         {
             var association = client.Association;
             var context = association.AcceptedContexts(SopClasses.StorageCommitmentPushModel).FirstOrDefault();
@@ -87,18 +95,29 @@ internal static class CommitCommand
             DimseCommand? response = null;
             await foreach (var rsp in association.SendRequestAsync(context.Id, action, (s, token) => s.WriteAsync(bytes, token).AsTask(), ct))
                 using (rsp) response = rsp.Command;
-            await client.ReleaseAsync(ct);
             if (response is not { Status: DimseStatus.Success })
             {
+                await client.ReleaseAsync(ct);
                 Console.Error.WriteLine($"error: {aec} refused the request: status {ScuOptions.Status(response?.Status ?? 0xFFFF)}{(response?.ErrorComment is { } c ? ": " + c : "")}");
                 return 1;
             }
+            if (listenPort == null)
+            {
+                Console.Error.WriteLine($"Storage commitment {transactionUid} of {references.Count} instances accepted by {aec}; waiting up to {waitSeconds} s for its report on this association...");
+                await Task.WhenAny(report.Task, Task.Delay(TimeSpan.FromSeconds(waitSeconds), ct), Task.Delay(Timeout.Infinite, association.Closed));
+            }
+            if (!association.Closed.IsCancellationRequested) await client.ReleaseAsync(ct);
         }
-        Console.Error.WriteLine($"Storage commitment {transactionUid} of {references.Count} instances accepted by {aec}; waiting up to {waitSeconds} s for its report on port {listenPort} (AE {aet})...");
-        var finished = await Task.WhenAny(report.Task, Task.Delay(TimeSpan.FromSeconds(waitSeconds), ct));
-        if (finished != report.Task)
+        if (listenPort != null)
         {
-            Console.Error.WriteLine($"error: no report from {aec} within {waitSeconds} s. Does it know AE {aet} at this host, port {listenPort}?");
+            Console.Error.WriteLine($"Storage commitment {transactionUid} of {references.Count} instances accepted by {aec}; waiting up to {waitSeconds} s for its report on port {listenPort} (AE {aet})...");
+            await Task.WhenAny(report.Task, Task.Delay(TimeSpan.FromSeconds(waitSeconds), ct));
+        }
+        if (!report.Task.IsCompleted)
+        {
+            Console.Error.WriteLine(listenPort != null
+                ? $"error: no report from {aec} within {waitSeconds} s. Does it know AE {aet} at this host, port {listenPort}?"
+                : $"error: no report from {aec} on the association within {waitSeconds} s. It may report only on a new association: use --listen PORT.");
             return 1;
         }
         var (eventType, result) = await report.Task;

@@ -66,9 +66,13 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
 
     private StorageCommitment? _commitment;
 
+    /// <summary>How long after the N-ACTION-RSP a requester that keeps its association open counts as waiting for the report on it.</summary>
+    private static readonly TimeSpan SameAssociationGrace = TimeSpan.FromMilliseconds(300);
+
     /// <summary>
     /// Storage Commitment Push Model (PS3.4 J.3.2): the N-ACTION-RQ is checked and answered here; the instances are
-    /// looked up and the N-EVENT-REPORT sent to the calling AE, a known peer, on a new association in the background.
+    /// looked up and the N-EVENT-REPORT sent in the background: on the requesting association when the requester keeps
+    /// it open, else to the calling AE, a known peer, on a new association.
     /// </summary>
     protected override async Task OnNActionRequestAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
     {
@@ -101,11 +105,17 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         var collection = CollectionOf(association.CalledAe) ?? options.Storage.DefaultCollection;
         var ourAe = association.CalledAe;
         var commitment = _commitment ??= new StorageCommitment(archive, options, Log);
+        var context = request.Context;
         _ = Task.Run(async () =>
         {
             try
             {
                 var (committed, failed) = commitment.Check(collection, references);
+                // A requester that releases at once (Orthanc, and most) is called back. One that keeps the association
+                // open to wait gets the report there: give a releasing requester time to be seen releasing first, so
+                // that the report does not cross its A-RELEASE-RQ.
+                await Task.WhenAny(Task.Delay(SameAssociationGrace), Task.Delay(Timeout.Infinite, association.Closed)).ConfigureAwait(false);
+                if (await commitment.TryReportOnAsync(association, context, transactionUid, committed, failed, TimeSpan.FromSeconds(10)).ConfigureAwait(false)) return;
                 await commitment.ReportAsync(ourAe, peer, transactionUid, committed, failed, CancellationToken.None).ConfigureAwait(false);
             }
             catch (Exception ex)

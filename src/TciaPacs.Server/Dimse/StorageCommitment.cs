@@ -89,13 +89,7 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
     /// </summary>
     public async Task ReportAsync(string ourAe, ServerOptions.DimsePeer peer, string transactionUid, List<Reference> committed, List<(Reference Reference, ushort Reason)> failed, CancellationToken cancellationToken)
     {
-        var data = new DicomDataset();
-        data.AddOrUpdate(DicomTags.TransactionUID, VR.UI, transactionUid);
-        if (committed.Count > 0)
-            data.AddOrUpdate(DicomTags.ReferencedSOPSequence, committed.Select(r => ReferenceItem(r, null)).ToArray());
-        if (failed.Count > 0)
-            data.AddOrUpdate(DicomTags.FailedSOPSequence, failed.Select(f => ReferenceItem(f.Reference, f.Reason)).ToArray());
-        var eventType = (ushort)(failed.Count == 0 ? 1 : 2);
+        var (data, eventType) = Report(transactionUid, committed, failed);
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -110,13 +104,7 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
                 var association = client.Association;
                 var context = association.AcceptedContexts(SopClasses.StorageCommitmentPushModel).FirstOrDefault()
                     ?? throw new DimseException($"{peer.AeTitle} accepted no presentation context for Storage Commitment", DimseStatus.SopClassNotSupported);
-                var command = DimseCommand.Request(CommandField.NEventReportRequest, association.NextMessageId(), SopClasses.StorageCommitmentPushModel, hasDataSet: true);
-                command.AffectedSopInstanceUid = SopClasses.StorageCommitmentPushModelInstance;
-                command.EventTypeId = eventType;
-                var bytes = Part10.WriteDataSet(data, context.AcceptedTransferSyntax!);
-                ushort status = 0xFFFF;
-                await foreach (var response in association.SendRequestAsync(context.Id, command, (s, ct) => s.WriteAsync(bytes, ct).AsTask(), cancellationToken).ConfigureAwait(false))
-                    using (response) status = response.Command.Status;
+                var status = await SendReportAsync(association, context, data, eventType, cancellationToken).ConfigureAwait(false);
                 await client.ReleaseAsync(cancellationToken).ConfigureAwait(false);
                 log.LogInformation("Storage commitment {TransactionUid} reported to {Peer}: {Committed} committed, {Failed} failed (event type {EventType}), N-EVENT-REPORT status {Status:X4}",
                     transactionUid, peer.AeTitle, committed.Count, failed.Count, eventType, status);
@@ -133,6 +121,56 @@ internal sealed class StorageCommitment(DicomArchive archive, ServerOptions opti
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// Sends the result on the requesting association, when the requester keeps it open to wait for the report (PS3.4
+    /// J.3.3 allows either association; a requester behind a firewall or NAT cannot be called back). False when the
+    /// association closed first or gave no answer in time: the caller then reports on a new association.
+    /// </summary>
+    public async Task<bool> TryReportOnAsync(DicomAssociation association, PresentationContext context, string transactionUid, List<Reference> committed,
+        List<(Reference Reference, ushort Reason)> failed, TimeSpan timeout)
+    {
+        if (association.Closed.IsCancellationRequested) return false;
+        var (data, eventType) = Report(transactionUid, committed, failed);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(association.Closed);
+        cts.CancelAfter(timeout);
+        try
+        {
+            var status = await SendReportAsync(association, context, data, eventType, cts.Token).ConfigureAwait(false);
+            log.LogInformation("{Association}: storage commitment {TransactionUid} reported on the requesting association: {Committed} committed, {Failed} failed (event type {EventType}), N-EVENT-REPORT status {Status:X4}",
+                association, transactionUid, committed.Count, failed.Count, eventType, status);
+            return true;
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or AssociationAbortedException or IOException or InvalidOperationException)
+        {
+            log.LogInformation("{Association}: storage commitment {TransactionUid}: not reported on the requesting association ({Message}); calling back", association, transactionUid, ex.Message);
+            return false;
+        }
+    }
+
+    private static (DicomDataset Data, ushort EventType) Report(string transactionUid, List<Reference> committed, List<(Reference Reference, ushort Reason)> failed)
+    {
+        var data = new DicomDataset();
+        data.AddOrUpdate(DicomTags.TransactionUID, VR.UI, transactionUid);
+        if (committed.Count > 0)
+            data.AddOrUpdate(DicomTags.ReferencedSOPSequence, committed.Select(r => ReferenceItem(r, null)).ToArray());
+        if (failed.Count > 0)
+            data.AddOrUpdate(DicomTags.FailedSOPSequence, failed.Select(f => ReferenceItem(f.Reference, f.Reason)).ToArray());
+        return (data, (ushort)(failed.Count == 0 ? 1 : 2));
+    }
+
+    /// <summary>The N-EVENT-REPORT-RQ (J.3.3.1) on an association; the status of its response.</summary>
+    private static async Task<ushort> SendReportAsync(DicomAssociation association, PresentationContext context, DicomDataset data, ushort eventType, CancellationToken cancellationToken)
+    {
+        var command = DimseCommand.Request(CommandField.NEventReportRequest, association.NextMessageId(), SopClasses.StorageCommitmentPushModel, hasDataSet: true);
+        command.AffectedSopInstanceUid = SopClasses.StorageCommitmentPushModelInstance;
+        command.EventTypeId = eventType;
+        var bytes = Part10.WriteDataSet(data, context.AcceptedTransferSyntax!);
+        ushort? status = null;
+        await foreach (var response in association.SendRequestAsync(context.Id, command, (s, ct) => s.WriteAsync(bytes, ct).AsTask(), cancellationToken).ConfigureAwait(false))
+            using (response) status = response.Command.Status;
+        return status ?? throw new AssociationAbortedException("no N-EVENT-REPORT-RSP");
     }
 
     /// <summary>An item of Referenced SOP Sequence or, with a reason, of Failed SOP Sequence (PS3.4 J.3.2.1.1.2, J.3.3.1.1).</summary>
