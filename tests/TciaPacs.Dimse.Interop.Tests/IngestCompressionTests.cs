@@ -71,6 +71,7 @@ public sealed class IngestCompressionTests
             Assert.That(compared, Is.GreaterThanOrEqualTo(15), "compressed images retrieved and compared");
             Assert.That(sizeAfter, Is.LessThan(sizeBefore * 3 / 4), $"JPEG-LS pixel data {sizeAfter} bytes, native {sizeBefore}");
             TestContext.Out.WriteLine($"{compressed} instances compressed, {compared} retrieved and compared: pixel data {sizeBefore} → {sizeAfter} bytes");
+            Assert.That(Directory.GetFiles(Path.Combine(server.Data, "tmp", "dimse")), Is.Empty, "no spool or decoded copy left");
         }
         finally
         {
