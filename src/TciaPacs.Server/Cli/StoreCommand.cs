@@ -31,7 +31,7 @@ internal static class StoreCommand
         var timeout = ScuOptions.Timeout();
         var compress = new Option<string?>("--compress")
         {
-            Description = "Send native images in this lossless syntax when the peer accepts it: JPEGLSLossless, JPEGLosslessSV1, JPEGLossless or RLELossless (keyword or UID)",
+            Description = "Send native images in this lossless syntax when the peer accepts it: JPEGLSLossless, JPEGLosslessSV1, JPEGLossless, RLELossless or DeflatedImageFrameCompression (keyword or UID)",
         };
         var command = new Command("store", "Send DICOM files to a peer (C-STORE)") { host, port, paths, aet, aec, timeout, compress };
         command.SetAction(parse =>
@@ -129,17 +129,18 @@ internal static class StoreCommand
     }
 
     /// <summary>
-    /// The batch in chunks of up to 8 files, those that go compressed (the peer accepted <paramref name="compress"/>
+    /// The batch in chunks of up to 8 files (one chunk without compression), those that go compressed (the peer accepted <paramref name="compress"/>
     /// for their SOP class, and their image is one it holds) encoded into <paramref name="temp"/> first; a file that
     /// fails to encode goes as it is. Each entry: what to send, the original's size and path.
     /// </summary>
     private static IEnumerable<List<(RetrieveItem Item, long Size, string Original)>> Compressing(List<(RetrieveItem Item, long Size)> batch, TransferSyntax? compress,
         HashSet<string> compressible, DicomAssociation association, string? temp)
     {
-        const int ChunkSize = 8;
-        for (var start = 0; start < batch.Count; start += ChunkSize)
+        // Without compression, one chunk: the sender reads each file ahead while the peer stores the one before.
+        var chunkSize = compress != null ? 8 : Math.Max(1, batch.Count);
+        for (var start = 0; start < batch.Count; start += chunkSize)
         {
-            var chunk = batch.Skip(start).Take(ChunkSize).Select(b => (b.Item, b.Size, Original: b.Item.FilePath)).ToList();
+            var chunk = batch.Skip(start).Take(chunkSize).Select(b => (b.Item, b.Size, Original: b.Item.FilePath)).ToList();
             if (compress != null && temp != null)
                 Parallel.For(0, chunk.Count, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, i =>
                 {
