@@ -30,9 +30,10 @@ internal sealed class StoreCompression : IStoreCompression
         _collections = collections;
     }
 
-    /// <summary>The syntaxes that may be named: lossless, with an encoder.</summary>
+    /// <summary>The syntaxes that may be named: lossless, with an encoder, and compressing (not Encapsulated Uncompressed).</summary>
     public static IReadOnlyList<TransferSyntax> Allowed { get; } =
-        CodecRegistry.Default.Codecs.Where(c => !c.TransferSyntax.IsLossy && c.CanEncode(new PixelDataInfo { Rows = 1, Columns = 1, BitsAllocated = 8, BitsStored = 8, HighBit = 7 }))
+        CodecRegistry.Default.Codecs.Where(c => !c.TransferSyntax.IsLossy && !c.TransferSyntax.Equals(TransferSyntax.EncapsulatedUncompressedExplicitVRLittleEndian)
+                && c.CanEncode(new PixelDataInfo { Rows = 1, Columns = 1, BitsAllocated = 8, BitsStored = 8, HighBit = 7 }))
             .Select(c => c.TransferSyntax).OrderBy(t => t.Uid, StringComparer.Ordinal).ToList();
 
     /// <summary>The configured compression, or null when every collection stores as received; an unknown or lossy syntax is an error naming the allowed ones.</summary>
