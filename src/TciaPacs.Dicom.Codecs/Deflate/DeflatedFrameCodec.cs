@@ -9,39 +9,21 @@ namespace TciaPacs.Dicom.Codecs.Deflate;
 /// frames follow each other bit by bit (the transcoder packs and unpacks them). Any native layout is held; the
 /// attributes do not change.
 /// </summary>
-public sealed class DeflatedFrameCodec : IPixelCodec
+public sealed class DeflatedFrameCodec : NativeFramesCodec
 {
-    public TransferSyntax TransferSyntax => TransferSyntax.DeflatedImageFrameCompression;
-
-    public bool CanDecode(PixelDataInfo info) => IsSupported(info);
-
-    public bool CanEncode(PixelDataInfo info) => IsSupported(info);
-
-    private static bool IsSupported(PixelDataInfo info) =>
-        info.Rows > 0 && info.Columns > 0 && info.SamplesPerPixel >= 1 && info.BitsAllocated is 1 or 8 or 16 or 32 or 64 && info.FrameSize <= Array.MaxLength;
-
-    public PixelDataInfo GetDecodedInfo(PixelDataInfo encoded) => encoded;
-
-    public PixelDataInfo GetEncodedInfo(PixelDataInfo native) => native;
+    public override TransferSyntax TransferSyntax => TransferSyntax.DeflatedImageFrameCompression;
 
     /// <summary>Inflates exactly one frame: fewer bytes, or more, than the frame's size is a corrupt frame.</summary>
-    public void DecodeFrame(ReadOnlySpan<byte> encodedFrame, PixelDataInfo info, Span<byte> destination)
+    private protected override void Decode(ReadOnlySpan<byte> encodedFrame, PixelDataInfo info, Span<byte> frame)
     {
-        ArgumentNullException.ThrowIfNull(info);
-        if (!IsSupported(info)) throw new DicomCodecException($"Deflated frames of {info.SamplesPerPixel} samples of {info.BitsAllocated} bits are not supported.");
-        var frameSize = (int)info.FrameSize;
-        if (destination.Length < frameSize)
-            throw new ArgumentException($"The destination holds {destination.Length} bytes; a frame needs {frameSize}.", nameof(destination));
-        var compressed = encodedFrame.ToArray();
-        using var inflater = new DeflateStream(new MemoryStream(compressed, writable: false), CompressionMode.Decompress);
-        var frame = destination[..frameSize];
+        using var inflater = new DeflateStream(new MemoryStream(encodedFrame.ToArray(), writable: false), CompressionMode.Decompress);
         try
         {
             var read = 0;
-            while (read < frameSize && inflater.Read(frame[read..]) is var n && n > 0) read += n;
-            if (read < frameSize) throw new DicomCodecException($"The deflated frame inflates to {read} bytes; the frame needs {frameSize}.");
+            while (read < frame.Length && inflater.Read(frame[read..]) is var n && n > 0) read += n;
+            if (read < frame.Length) throw new DicomCodecException($"The deflated frame inflates to {read} bytes; the frame needs {frame.Length}.");
             Span<byte> one = stackalloc byte[1];
-            if (inflater.Read(one) > 0) throw new DicomCodecException($"The deflated frame inflates to more than the {frameSize} bytes of a frame.");
+            if (inflater.Read(one) > 0) throw new DicomCodecException($"The deflated frame inflates to more than the {frame.Length} bytes of a frame.");
         }
         catch (InvalidDataException e)
         {
@@ -49,15 +31,10 @@ public sealed class DeflatedFrameCodec : IPixelCodec
         }
     }
 
-    public byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
+    private protected override byte[] Encode(ReadOnlySpan<byte> frame)
     {
-        ArgumentNullException.ThrowIfNull(info);
-        if (!IsSupported(info)) throw new DicomCodecException($"Deflated frames of {info.SamplesPerPixel} samples of {info.BitsAllocated} bits are not supported.");
-        var frameSize = (int)info.FrameSize;
-        if (nativeFrame.Length < frameSize)
-            throw new ArgumentException($"The native frame has {nativeFrame.Length} bytes; it needs {frameSize}.", nameof(nativeFrame));
-        var output = new MemoryStream(frameSize / 4 + 64);
-        using (var deflater = new DeflateStream(output, CompressionLevel.SmallestSize, leaveOpen: true)) deflater.Write(nativeFrame[..frameSize]);
+        var output = new MemoryStream(frame.Length / 4 + 64);
+        using (var deflater = new DeflateStream(output, CompressionLevel.SmallestSize, leaveOpen: true)) deflater.Write(frame);
         if ((output.Length & 1) == 1) output.WriteByte(0); // fragments have even length (PS3.5 A.4); inflating stops before it
         return output.ToArray();
     }
