@@ -6,7 +6,8 @@ namespace TciaPacs.Server.Dimse;
 
 /// <summary>
 /// Decodes pixel data for peers that accept only native transfer syntaxes (C-MOVE, C-GET, <c>tciapacs store</c>), with
-/// the codecs of <see cref="CodecRegistry.Default"/> (RLE Lossless, JPEG, JPEG-LS), as WADO-RS does for an Accept it names.
+/// the codecs of <see cref="CodecRegistry.Default"/> (every syntax it decodes: RLE, JPEG, JPEG-LS, JPEG 2000, HTJ2K,
+/// deflated frames, encapsulated uncompressed), as WADO-RS does for an Accept it names.
 /// </summary>
 internal sealed class CodecPixelDataDecoder : IPixelDataDecoder
 {
