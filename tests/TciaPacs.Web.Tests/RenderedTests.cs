@@ -164,6 +164,17 @@ public sealed class RenderedTests : WebServerFixture
         }
         using (var implicitVr = await Http.SendAsync(Get(root + "&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2")))
             Assert.That(DicomFile.Read(await implicitVr.Content.ReadAsStreamAsync()).TransferSyntax.Uid, Is.EqualTo("1.2.840.10008.1.2"));
+        // A lossless compressed syntax we encode: the file comes in it, and decodes to the pixels stored.
+        using (var jls = await Http.SendAsync(Get(root + "&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.80")))
+        {
+            Assert.That(jls.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            var file = DicomFile.Read(await jls.Content.ReadAsStreamAsync());
+            Assert.That(file.TransferSyntax.Uid, Is.EqualTo("1.2.840.10008.1.2.4.80"));
+            var decoded = new DicomTranscoder().Transcode(file, TransferSyntax.ExplicitVRLittleEndian);
+            Assert.That(decoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(DicomFile.Read(new MemoryStream(_file)).Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+        }
+        using (var lossy = await Http.SendAsync(Get(root + "&contentType=application/dicom&transferSyntax=1.2.840.10008.1.2.4.50")))
+            Assert.That(lossy.StatusCode, Is.EqualTo(HttpStatusCode.NotAcceptable), "no lossy encoding");
         var (jpeg, bitmap) = await Image(root);
         Assert.That(jpeg.Content.Headers.ContentType!.MediaType, Is.EqualTo("image/jpeg"));
         Assert.That(bitmap!.Width, Is.EqualTo(64));
