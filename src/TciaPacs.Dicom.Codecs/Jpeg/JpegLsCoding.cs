@@ -74,17 +74,20 @@ internal static class JpegLsCoding
 /// </summary>
 internal sealed class JpegLsContexts(int near, int reset)
 {
-    public readonly int[] A = new int[365], B = new int[365], C = new int[365], N = new int[365];
+    /// <summary>One regular context's counters, kept together: a sample reads and updates all four.</summary>
+    public struct Context
+    {
+        public int A, B, C, N;
+    }
+
+    public readonly Context[] Regular = new Context[365];
     public readonly int[] RunA = new int[2], RunN = new int[2], RunNn = new int[2];
 
     /// <summary>T.87 A.2.1: the start of a scan and of each restart interval.</summary>
     public void Initialize(int range)
     {
         var a = Math.Max(2, (range + 32) / 64);
-        Array.Fill(A, a);
-        Array.Fill(N, 1);
-        Array.Clear(B);
-        Array.Clear(C);
+        Array.Fill(Regular, new Context { A = a, N = 1 });
         Array.Fill(RunA, a);
         Array.Fill(RunN, 1);
         Array.Clear(RunNn);
@@ -93,34 +96,36 @@ internal sealed class JpegLsContexts(int near, int reset)
     /// <summary>The Golomb parameter k of regular context <paramref name="q"/> (T.87 A.5.1).</summary>
     public int K(int q)
     {
+        ref var c = ref Regular[q];
         var k = 0;
-        while (N[q] << k < A[q] && k < 16) k++;
+        while (c.N << k < c.A && k < 16) k++;
         return k;
     }
 
     /// <summary>Context <paramref name="q"/> after a sample of error <paramref name="error"/> (T.87 A.6.1), then bias cancellation (A.6.2).</summary>
     public void Update(int q, int error)
     {
-        A[q] += Math.Abs(error);
-        B[q] += error * (2 * near + 1);
-        if (N[q] == reset)
+        ref var c = ref Regular[q];
+        c.A += Math.Abs(error);
+        c.B += error * (2 * near + 1);
+        if (c.N == reset)
         {
-            A[q] >>= 1;
-            B[q] >>= 1;
-            N[q] >>= 1;
+            c.A >>= 1;
+            c.B >>= 1;
+            c.N >>= 1;
         }
-        N[q]++;
-        if (B[q] + N[q] <= 0)
+        c.N++;
+        if (c.B + c.N <= 0)
         {
-            B[q] += N[q];
-            if (B[q] <= -N[q]) B[q] = -N[q] + 1;
-            if (C[q] > -128) C[q]--;
+            c.B += c.N;
+            if (c.B <= -c.N) c.B = -c.N + 1;
+            if (c.C > -128) c.C--;
         }
-        else if (B[q] > 0)
+        else if (c.B > 0)
         {
-            B[q] -= N[q];
-            if (B[q] > 0) B[q] = 0;
-            if (C[q] < 127) C[q]++;
+            c.B -= c.N;
+            if (c.B > 0) c.B = 0;
+            if (c.C < 127) c.C++;
         }
     }
 

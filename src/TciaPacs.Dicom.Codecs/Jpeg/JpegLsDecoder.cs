@@ -310,12 +310,12 @@ internal sealed class JpegLsDecoder
             var sign = qs < 0 ? -1 : 1;
             var q = qs * sign;
             var contexts = _contexts;
-            prediction = Math.Clamp(prediction + sign * contexts.C[q], 0, _maxVal);
+            prediction = Math.Clamp(prediction + sign * contexts.Regular[q].C, 0, _maxVal);
             var k = contexts.K(q);
             var mapped = DecodeValue(k, _limit);
             var error = (mapped >> 1) ^ -(mapped & 1);
             // A.5.2: with k = 0 in lossless coding, the mapping is inverted when the context's bias is negative.
-            if (k == 0 && _near == 0 && 2 * contexts.B[q] + contexts.N[q] - 1 < 0) error = ~error;
+            if (k == 0 && _near == 0 && 2 * contexts.Regular[q].B + contexts.Regular[q].N - 1 < 0) error = ~error;
             contexts.Update(q, error);
             return Reconstruct(prediction, sign * error);
         }

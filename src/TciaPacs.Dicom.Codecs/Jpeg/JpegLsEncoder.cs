@@ -145,11 +145,11 @@ internal sealed class JpegLsEncoder
         var sign = qs < 0 ? -1 : 1;
         var q = qs * sign;
         var contexts = _contexts;
-        prediction = Math.Clamp(prediction + sign * contexts.C[q], 0, _maxVal);
+        prediction = Math.Clamp(prediction + sign * contexts.Regular[q].C, 0, _maxVal);
         var error = ModRange((sample - prediction) * sign);
         var k = contexts.K(q);
         // A.5.2: with k = 0 in lossless coding, the mapping is inverted when the context's bias is negative.
-        var mapped = k == 0 && 2 * contexts.B[q] <= -contexts.N[q]
+        var mapped = k == 0 && 2 * contexts.Regular[q].B <= -contexts.Regular[q].N
             ? (error >= 0 ? 2 * error + 1 : -2 * (error + 1))
             : (error >= 0 ? 2 * error : -2 * error - 1);
         EncodeValue(mapped, k, _limit);
