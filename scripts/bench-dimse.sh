@@ -11,6 +11,7 @@
 # 30) before those are timed, so that what is timed is the steady state, not .NET's tiered JIT still compiling (a method
 # called once per retrieval is recompiled after its 30th call). TciaPacs is the ReadyToRun publish we ship, and stores as sent
 # (de-identification profile None), as Orthanc does; DEID=1 keeps our default (basic profile + PHI scan) instead.
+# COMPRESS=SYNTAX (e.g. JPEGLSLossless) turns on our ingest compression (Storage.Compression), to measure what it costs.
 # The two servers are timed turn about, so that a host whose speed drifts during the run (this VM's does, by ±30 %)
 # weighs on both alike: each C-STORE rate is over two sets stored in the order TciaPacs, Orthanc, Orthanc, TciaPacs
 # (a linear drift cancels out), and each round of the timed retrievals runs both, the first one alternating.
@@ -62,8 +63,9 @@ DEST_PORT=$(free_port)
 # dcmtk writes files (with the files written, both servers meet the same ~110 MB/s ceiling of storescp/getscu here).
 storescp -aet BENCHDEST +xa --ignore "$DEST_PORT" & DEST_PID=$!; PIDS+=($DEST_PID)
 
-if [ "${DEID:-0}" = 1 ]; then echo '{ "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"
-else echo '{ "Deidentification": { "Default": { "Profile": "None" } }, "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"; fi
+STORAGE='"Storage": { "Compression": "'"${COMPRESS:-None}"'" }'
+if [ "${DEID:-0}" = 1 ]; then echo '{ '"$STORAGE"', "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"
+else echo '{ '"$STORAGE"', "Deidentification": { "Default": { "Profile": "None" } }, "Logging": { "MinimumLevel": "Warning" } }' >"$WORK/tp.json"; fi
 TP_PORT=$(free_port)
 "$WORK/bin/tciapacs" serve --config "$WORK/tp.json" --data "$WORK/tp" --dicom-port "$TP_PORT" --http-port "$(free_port)" \
   --peer "BENCHDEST@127.0.0.1:$DEST_PORT" >"$WORK/tp.log" 2>&1 & TP_PID=$!; PIDS+=($TP_PID)
