@@ -50,8 +50,4 @@ internal static class TransferSyntaxChoice
             return false;
         }
     }
-
-    /// <summary>True when the requested syntax is one we may produce (known: uncompressed, lossless with an encoder, or <c>*</c>).</summary>
-    public static bool IsKnown(string? requested) =>
-        requested is null or AsStored || TransferSyntax.Uncompressed.Any(t => t.Uid == requested) || MediaTypes.ForFrames(requested) != null;
 }
