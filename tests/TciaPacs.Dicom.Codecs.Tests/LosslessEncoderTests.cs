@@ -77,7 +77,7 @@ public sealed class LosslessEncoderTests(string syntax, string dcmtkDecoder, str
     }
 
     /// <summary>Native pixels as our decoder writes them: colour-by-pixel (PS3.5 8.2.3).</summary>
-    private static byte[] Interleaved(byte[] pixels, PixelDataInfo info)
+    internal static byte[] Interleaved(byte[] pixels, PixelDataInfo info)
     {
         if (info.SamplesPerPixel == 1 || info.PlanarConfiguration == 0) return pixels;
         var result = new byte[pixels.Length];

@@ -15,19 +15,19 @@ internal sealed class CodeBlockDecoder : IDecodedCodeBlock
     /// <summary>HT code-blocks (T.814, Table A.19 as extended): decoded by <see cref="HtBlockDecoder"/>.</summary>
     public const int HighThroughput = 64, HighThroughputMixed = 128;
 
-    private const int UniformContext = 18, RunLengthContext = 17;
+    internal const int UniformContext = 18, RunLengthContext = 17;
 
     // Per-sample flags: the eight neighbours' significance, four neighbours' signs, then the sample's own state.
-    private const int NW = 1, N = 2, NE = 4, W = 8, E = 16, SW = 32, S = 64, SE = 128;
-    private const int NNeg = 256, WNeg = 512, ENeg = 1024, SNeg = 2048;
-    private const int Sig = 1 << 12, Visited = 1 << 13, Refined = 1 << 14, Neg = 1 << 15;
-    private const int BelowMask = ~(SW | S | SE | SNeg);
+    internal const int NW = 1, N = 2, NE = 4, W = 8, E = 16, SW = 32, S = 64, SE = 128;
+    internal const int NNeg = 256, WNeg = 512, ENeg = 1024, SNeg = 2048;
+    internal const int Sig = 1 << 12, Visited = 1 << 13, Refined = 1 << 14, Neg = 1 << 15;
+    internal const int BelowMask = ~(SW | S | SE | SNeg);
 
     // Table D.1 by neighbour pattern, for LL and LH (vertically high-pass), HL (horizontally high-pass) and HH.
-    private static readonly byte[][] SignificanceContexts = BuildSignificanceContexts();
+    internal static readonly byte[][] SignificanceContexts = BuildSignificanceContexts();
 
     // Table D.3 by the four neighbours' significance and signs: context in the low bits, the XOR bit at 0x80.
-    private static readonly byte[] SignContexts = BuildSignContexts();
+    internal static readonly byte[] SignContexts = BuildSignContexts();
 
     private readonly byte[] _contexts = new byte[19];
     private int[] _flags = [];
@@ -106,12 +106,15 @@ internal sealed class CodeBlockDecoder : IDecodedCodeBlock
         }
     }
 
-    private void ResetAllContexts()
+    private void ResetAllContexts() => InitialStates(_contexts);
+
+    /// <summary>The nineteen contexts' initial states (Table D.7): all at state 0 but three.</summary>
+    internal static void InitialStates(byte[] contexts)
     {
-        Array.Clear(_contexts);
-        _contexts[0] = 4 << 1;
-        _contexts[RunLengthContext] = 3 << 1;
-        _contexts[UniformContext] = 46 << 1;
+        Array.Clear(contexts);
+        contexts[0] = 4 << 1;
+        contexts[RunLengthContext] = 3 << 1;
+        contexts[UniformContext] = 46 << 1;
     }
 
     // The passes scan stripes of four rows, column by column (D.3); i is a sample's index in the padded arrays, and
@@ -229,24 +232,31 @@ internal sealed class CodeBlockDecoder : IDecodedCodeBlock
         if (raw) negative = _raw.Read();
         else
         {
-            var index = (f >> 1 & 1) | (f >> 6 & 1) << 1 | (f >> 3 & 1) << 2 | (f >> 4 & 1) << 3
-                | (f >> 8 & 1) << 4 | (f >> 11 & 1) << 5 | (f >> 9 & 1) << 6 | (f >> 10 & 1) << 7;
-            var sc = SignContexts[index];
+            var sc = SignContexts[SignIndex(f)];
             negative = _mq.Decode(ref _contexts[sc & 0x7F]) ^ (sc >> 7);
         }
         _magnitude[i] = value;
-        var flags = _flags;
-        flags[i] |= Sig | (negative != 0 ? Neg : 0);
-        // Tell the eight neighbours (the border of the flag array absorbs those outside the block).
-        var up = i - _stride;
-        var down = i + _stride;
+        MarkSignificant(_flags, i, _stride, negative != 0);
+    }
+
+    /// <summary>The index into <see cref="SignContexts"/> of a sample's flags: the four neighbours' significance and signs.</summary>
+    internal static int SignIndex(int f) =>
+        (f >> 1 & 1) | (f >> 6 & 1) << 1 | (f >> 3 & 1) << 2 | (f >> 4 & 1) << 3
+        | (f >> 8 & 1) << 4 | (f >> 11 & 1) << 5 | (f >> 9 & 1) << 6 | (f >> 10 & 1) << 7;
+
+    /// <summary>Sample <paramref name="i"/> becomes significant: its own flags, and its eight neighbours' (the border of the flag array absorbs those outside the block).</summary>
+    internal static void MarkSignificant(int[] flags, int i, int stride, bool negative)
+    {
+        flags[i] |= Sig | (negative ? Neg : 0);
+        var up = i - stride;
+        var down = i + stride;
         flags[up - 1] |= SE;
-        flags[up] |= S | (negative != 0 ? SNeg : 0);
+        flags[up] |= S | (negative ? SNeg : 0);
         flags[up + 1] |= SW;
-        flags[i - 1] |= E | (negative != 0 ? ENeg : 0);
-        flags[i + 1] |= W | (negative != 0 ? WNeg : 0);
+        flags[i - 1] |= E | (negative ? ENeg : 0);
+        flags[i + 1] |= W | (negative ? WNeg : 0);
         flags[down - 1] |= NE;
-        flags[down] |= N | (negative != 0 ? NNeg : 0);
+        flags[down] |= N | (negative ? NNeg : 0);
         flags[down + 1] |= NW;
     }
 

@@ -4,7 +4,7 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 
 /// <summary>
 /// Decodes JPEG 2000 Image Compression (Lossless Only, 1.2.840.10008.1.2.4.90, and 4.91) frames (PS3.5 A.4.4, 8.2.4)
-/// and High-Throughput JPEG 2000 ones (4.201, 4.202 with RPCL, and 4.203; PS3.5 A.4.7) with <see cref="Jpeg2000Decoder"/>. Encoding is not offered. Samples are written in Bits Allocated (8 or 16 bits,
+/// and High-Throughput JPEG 2000 ones (4.201, 4.202 with RPCL, and 4.203; PS3.5 A.4.7) with <see cref="Jpeg2000Decoder"/>, and encodes lossless 4.90, 4.201 and 4.202 frames with <see cref="Jpeg2000Encoder"/>. Samples are written in Bits Allocated (8 or 16 bits,
 /// little endian), colour-by-pixel. YBR_RCT and YBR_ICT become RGB, since the stream's component transform is undone
 /// (PS3.5 8.2.4), as dcmtk's and GDCM's decoders label them.
 /// </summary>
@@ -21,6 +21,30 @@ public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : JpegFamilyCod
         if (encoded.SamplesPerPixel == 1) return encoded;
         var photometric = encoded.PhotometricInterpretation is "YBR_RCT" or "YBR_ICT" ? "RGB" : encoded.PhotometricInterpretation;
         return encoded with { PhotometricInterpretation = photometric, PlanarConfiguration = 0 };
+    }
+
+    /// <summary>
+    /// What PS3.5 8.2.4 allows in a lossless JPEG 2000 stream (<see cref="JpegFamilyCodec.IsLosslessEncodable"/>), for the
+    /// syntaxes we write: 4.90 (Part 1 code-blocks), 4.201 and 4.202 (HTJ2K). Colour is coded without a component
+    /// transform, so RGB stays RGB and YBR_FULL stays YBR_FULL.
+    /// </summary>
+    public override bool CanEncode(PixelDataInfo info) => Form is not null && IsLosslessEncodable(info);
+
+    private Jpeg2000Encoder.Form? Form => TransferSyntax.Uid switch
+    {
+        "1.2.840.10008.1.2.4.90" => Jpeg2000Encoder.Form.Part1,
+        _ => null,
+    };
+
+    /// <summary>
+    /// Encodes one frame losslessly, in Bits Stored or, when a sample needs more, Bits Allocated
+    /// (<see cref="JpegFamilyCodec.Planes"/>); signed samples are coded signed, as Pixel Representation says.
+    /// </summary>
+    public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
+    {
+        var (planes, precision) = Planes(nativeFrame, info);
+        var encoded = Jpeg2000Encoder.Encode(planes, info.Columns, info.Rows, precision, info.PixelRepresentation == 1, Form!.Value);
+        return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
     }
 
     private protected override DecodedImage Decode(byte[] input, int length, PixelDataInfo info) =>

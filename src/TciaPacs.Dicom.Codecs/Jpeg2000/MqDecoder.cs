@@ -67,7 +67,7 @@ internal struct MqDecoder
 
     // The table by context value (state index times two plus the MPS): Qe in the low 16 bits, the context value after
     // an MPS in the next 8, after an LPS (its swap of the MPS included) in the top 8. One load per decision.
-    private static readonly uint[] States = BuildStates();
+    internal static readonly uint[] States = BuildStates();
 
     private static uint[] BuildStates()
     {
