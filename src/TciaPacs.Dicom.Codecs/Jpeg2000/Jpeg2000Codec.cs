@@ -33,6 +33,8 @@ public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : JpegFamilyCod
     private Jpeg2000Encoder.Form? Form => TransferSyntax.Uid switch
     {
         "1.2.840.10008.1.2.4.90" => Jpeg2000Encoder.Form.Part1,
+        "1.2.840.10008.1.2.4.201" => Jpeg2000Encoder.Form.HighThroughput,
+        "1.2.840.10008.1.2.4.202" => Jpeg2000Encoder.Form.HighThroughputRpcl,
         _ => null,
     };
 

@@ -122,11 +122,12 @@ internal static class Jpeg2000Encoder
         for (var c = 0; c < components; c++) { U8((precision - 1) | (signed ? 0x80 : 0)); U8(1); U8(1); }
         if (ht)
         {
-            // CAP (T.814 A.3): Part 15 only; HTONLY, one HT set, no regions, reversible, and the magnitude bits' bound.
+            // CAP (T.814 A.3): Part 15 only; HTONLY, one HT set, no regions, reversible (HTIRV 0), and the bound on
+            // magnitude bit-planes: the largest Mb (HH's) plus the one a cleanup exponent may add.
             U16(0xFF50);
             U16(8);
             U32(0x00020000);
-            U16(0x0020 | MagnitudeBound(precision + 2 + guardBits - 1));
+            U16(MagnitudeBound(guardBits + precision + 2));
         }
         U16(0xFF52); // COD (A.6.1)
         U16(12);
@@ -169,8 +170,8 @@ internal static class Jpeg2000Encoder
         return s.ToArray();
     }
 
-    /// <summary>T.814 Table A.6's MAGB field: 0 up to 8 magnitude bit-planes, B - 8 up to 28, then 20 + (B - 27) / 4 rounded up.</summary>
-    private static int MagnitudeBound(int bits) => bits <= 8 ? 0 : bits < 28 ? bits - 8 : Math.Min(31, 13 + (bits >> 2));
+    /// <summary>The CAP segment's MAGB field (T.814 A.3): 0 up to 8 magnitude bit-planes, B - 8 up to 27, then 19 + (B - 27) / 4 rounded up.</summary>
+    private static int MagnitudeBound(int bits) => bits <= 8 ? 0 : bits <= 27 ? bits - 8 : Math.Min(31, 19 + (bits - 24) / 4);
 
     /// <summary>One tile-component: its coefficients after the wavelet transform, and its code-blocks once coded.</summary>
     private sealed class Tile(int[] coefficients, int width, int height, int levels)
@@ -252,8 +253,9 @@ internal static class Jpeg2000Encoder
 
         public void CodeHt(Band band, CodeBlock block)
         {
+            // An HT block's "missing MSBs" place its cleanup pass (at Mb - 1 - P): at bit-plane 0, P is Mb - 1 (T.814).
             var (bytes, planes) = HtBlockEncoder.Encode(_c, Start(band, block), width, block.X1 - block.X0, block.Y1 - block.Y0);
-            Record(block, bytes, planes == 0 ? 0 : 1, band.MagnitudeBits - planes);
+            Record(block, bytes, planes == 0 ? 0 : 1, band.MagnitudeBits - 1);
         }
 
         private void Record(CodeBlock block, byte[] bytes, int passes, int zeroPlanes)
