@@ -93,12 +93,15 @@ public sealed class WadoTests : WebServerFixture
     }
 
     /// <summary>
-    /// The lossless syntaxes we encode (RLE, JPEG-LS Lossless) are produced on request, from native data and from data
-    /// we decode; dcmtk decodes what we send to the pixels we hold. Lossy ones stay 406.
+    /// The lossless syntaxes we encode (RLE, JPEG Lossless, JPEG-LS Lossless, JPEG 2000 Lossless, HTJ2K Lossless RPCL)
+    /// are produced on request, from native data and from data we decode; dcmtk, GDCM or OpenJPEG decode what we send to
+    /// the pixels we hold. Lossy ones stay 406.
     /// </summary>
     [TestCase("1.2.840.10008.1.2.4.80", "dcmdjpls")]
     [TestCase("1.2.840.10008.1.2.5", "dcmdrle")]
     [TestCase("1.2.840.10008.1.2.4.70", "dcmdjpeg")]
+    [TestCase("1.2.840.10008.1.2.4.90", "gdcmconv")]
+    [TestCase("1.2.840.10008.1.2.4.202", "opj_decompress")]
     public async Task Lossless_compressed_syntaxes_are_encoded_on_request(string ts, string decoder)
     {
         var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}", $"multipart/related; type=\"application/dicom\"; transfer-syntax={ts}");
@@ -111,10 +114,28 @@ public sealed class WadoTests : WebServerFixture
             await File.WriteAllBytesAsync(sent, parts[0].Body);
             Assert.That(DicomFile.Open(sent).TransferSyntax.Uid, Is.EqualTo(ts));
             Assert.That(EncapsulatedFrames.FromDataset(DicomFile.Open(sent).Dataset).Count, Is.EqualTo(3), "one fragment per frame");
-            var r = ExternalTool.Run(ExternalTool.Require(decoder), [sent, decoded]);
-            Assert.That(r.ExitCode, Is.Zero, r.StdErr);
-            var original = DicomFile.Read(new MemoryStream(_native));
-            Assert.That(DicomFile.Open(decoded).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(original.Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+            var original = DicomFile.Read(new MemoryStream(_native)).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+            if (decoder == "opj_decompress")
+            {
+                // No DICOM toolkit here reads HTJ2K; OpenJPEG decodes each frame's codestream (12 bits in 2 bytes, as stored).
+                var frames = EncapsulatedFrames.FromDataset(DicomFile.Open(sent).Dataset);
+                var frameSize = original.Length / 3;
+                for (var f = 0; f < 3; f++)
+                {
+                    var codestream = Path.Combine(temp, "frame.j2c");
+                    var raw = Path.Combine(temp, "frame.rawl");
+                    await File.WriteAllBytesAsync(codestream, frames.GetFrame(f).ToArray());
+                    var o = ExternalTool.Run(ExternalTool.Require(decoder), ["-i", codestream, "-o", raw]);
+                    Assert.That(o.ExitCode, Is.Zero, o.StdErr + o.StdOut);
+                    Assert.That(await File.ReadAllBytesAsync(raw), Is.EqualTo(original[(f * frameSize)..((f + 1) * frameSize)]), $"frame {f + 1}");
+                }
+            }
+            else
+            {
+                var r = ExternalTool.Run(ExternalTool.Require(decoder), [.. decoder == "gdcmconv" ? new[] { "--raw" } : [], sent, decoded]);
+                Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+                Assert.That(DicomFile.Open(decoded).Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(original));
+            }
         }
         finally
         {
@@ -185,12 +206,16 @@ public sealed class WadoTests : WebServerFixture
 
     /// <summary>
     /// Frames in a lossless compressed media type we encode, from native frames and from decoded ones: image/jls
-    /// (JPEG-LS Lossless, its default), image/dicom-rle, image/jpeg with the SV1 transfer-syntax; each decodes to the
-    /// native frame. image/jpeg without one means baseline, which is lossy: 406.
+    /// (JPEG-LS Lossless, its default), image/dicom-rle, image/jpeg with the SV1 transfer-syntax, image/jp2 (JPEG 2000
+    /// Lossless, its default), image/jphc (HTJ2K Lossless, or with RPCL); each decodes to the native frame. image/jpeg
+    /// without one means baseline, which is lossy: 406.
     /// </summary>
     [TestCase("image/jls", null, "1.2.840.10008.1.2.4.80")]
     [TestCase("image/dicom-rle", null, "1.2.840.10008.1.2.5")]
     [TestCase("image/jpeg", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.70")]
+    [TestCase("image/jp2", null, "1.2.840.10008.1.2.4.90")]
+    [TestCase("image/jphc", null, "1.2.840.10008.1.2.4.201")]
+    [TestCase("image/jphc", "1.2.840.10008.1.2.4.202", "1.2.840.10008.1.2.4.202")]
     public async Task Frames_are_encoded_in_a_lossless_media_type_on_request(string type, string? ts, string expected)
     {
         var accept = $"multipart/related; type=\"{type}\"" + (ts != null ? $"; transfer-syntax={ts}" : "");
