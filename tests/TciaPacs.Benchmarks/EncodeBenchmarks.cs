@@ -22,7 +22,7 @@ public class EncodeBenchmarks
         "modality/US/US-RGB-8-esopecho",
     ];
 
-    public static IEnumerable<string> Syntaxes => ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.5"];
+    public static IEnumerable<string> Syntaxes => ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.201"];
 
     [ParamsSource(nameof(Inputs))]
     public string Input { get; set; } = "";

@@ -31,7 +31,7 @@ internal static class StoreCommand
         var timeout = ScuOptions.Timeout();
         var compress = new Option<string?>("--compress")
         {
-            Description = "Send native images in this lossless syntax when the peer accepts it: JPEGLSLossless, JPEGLosslessSV1, JPEGLossless, RLELossless or DeflatedImageFrameCompression (keyword or UID)",
+            Description = "Send native images in this lossless syntax when the peer accepts it: JPEGLSLossless, JPEG2000Lossless, HTJ2KLossless, HTJ2KLosslessRPCL, JPEGLosslessSV1, JPEGLossless, RLELossless or DeflatedImageFrameCompression (keyword or UID)",
         };
         var command = new Command("store", "Send DICOM files to a peer (C-STORE)") { host, port, paths, aet, aec, timeout, compress };
         command.SetAction(parse =>

@@ -42,7 +42,8 @@ internal sealed partial class ServerOptions
         /// <summary>
         /// Ingest compression for every collection not in <see cref="CollectionCompression"/>: None (as received, the
         /// default) or lossless syntaxes we encode (RLELossless, JPEGLossless, JPEGLosslessSV1, JPEGLSLossless,
-        /// DeflatedImageFrameCompression; UID or keyword), several separated by commas, tried in order for each image.
+        /// JPEG2000Lossless, HTJ2KLossless, HTJ2KLosslessRPCL, DeflatedImageFrameCompression; UID or keyword), several
+        /// separated by commas, tried in order for each image.
         /// Only native pixel data is re-encoded.
         /// </summary>
         public string Compression { get; set; } = "None";
