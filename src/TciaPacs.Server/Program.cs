@@ -12,6 +12,7 @@ public static class Program
             ServeCommand.Create(),
             ImportCommand.Create(),
             ReindexCommand.Create(),
+            RecompressCommand.Create(),
             QueryCommand.Create(),
             DumpCommand.Create(),
             TranscodeCommand.Create(),

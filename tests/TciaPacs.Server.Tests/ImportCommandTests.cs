@@ -135,6 +135,65 @@ public sealed class ImportCommandTests
         }
     }
 
+    /// <summary>
+    /// <c>recompress</c>: an archive that stored as received re-encodes its native images afterwards; each comes back
+    /// byte for byte, the old files are gone, queries see the new syntax, compressed data and other collections are
+    /// left alone, and a second run has nothing to do.
+    /// </summary>
+    [Test]
+    public void Recompress_re_encodes_stored_native_images_and_keeps_their_pixels()
+    {
+        var data = ArchiveTestData.TempFolder("recompress-data");
+        var config = data + ".json";
+        try
+        {
+            var ct = Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm");
+            var mr = Corpus.PathOf("transfer-syntax/implicit-vr-le/MR_small_implicit.dcm");
+            var jpeg = Corpus.PathOf("transfer-syntax/jpeg-baseline/SC_rgb_dcmtk_+eb+cy+np.dcm");
+            var seg = Corpus.PathOf("modality/SEG/liver.dcm");
+            File.WriteAllText(config, """{ "Deidentification": { "Default": { "Profile": "None" } } }""");
+            foreach (var (file, collection) in new[] { (ct, "default"), (jpeg, "default"), (seg, "default"), (mr, "other") })
+                Assert.That(Tciapacs.Run("import", file, "--config", config, "--data", data, "--collection", collection).ExitCode, Is.Zero);
+            List<DicomFile> Stored() => Directory.EnumerateFiles(Path.Combine(data, "files"), "*.dcm", SearchOption.AllDirectories).Select(f => DicomFile.Open(f)).ToList();
+            string SyntaxOf(string modality) => Stored().Single(f => f.Dataset.GetString(DicomTags.Modality) == modality).TransferSyntax.Uid;
+            var before = Stored().Select(f => f.TransferSyntax.Uid).Order().ToList();
+
+            var nothing = Tciapacs.Run("recompress", "--config", config, "--data", data);
+            Assert.That(nothing.ExitCode, Is.EqualTo(2), "no syntax configured or given");
+            Assert.That(nothing.StdErr, Does.Contain("nothing to re-encode into").And.Contain("HTJ2KLosslessRPCL"));
+            var dry = Tciapacs.Run("recompress", "--config", config, "--data", data, "--syntax", "HTJ2KLosslessRPCL, DeflatedImageFrameCompression", "--dry-run");
+            Assert.That(dry.ExitCode, Is.Zero, dry.StdOut + dry.StdErr);
+            Assert.That(dry.StdOut, Does.Contain("would re-encode 3 instances"));
+            Assert.That(Stored().Select(f => f.TransferSyntax.Uid).Order(), Is.EqualTo(before), "a dry run changes nothing");
+
+            var run = Tciapacs.Run("recompress", "--config", config, "--data", data, "--syntax", "HTJ2KLosslessRPCL, DeflatedImageFrameCompression", "--collection", "default");
+            Assert.That(run.ExitCode, Is.Zero, run.StdOut + run.StdErr);
+            Assert.That(run.StdOut, Does.Contain("recompress: 2 re-encoded, 0 left as stored, 0 failed"));
+            Assert.That(Stored(), Has.Count.EqualTo(4), "each old file deleted once its replacement is recorded");
+            Assert.That(SyntaxOf("CT"), Is.EqualTo(TransferSyntax.HTJ2KLosslessRPCL.Uid));
+            Assert.That(SyntaxOf("SEG"), Is.EqualTo(TransferSyntax.DeflatedImageFrameCompression.Uid), "the second syntax, for what the first cannot hold");
+            Assert.That(SyntaxOf("OT"), Is.EqualTo(TransferSyntax.JPEGBaseline8Bit.Uid), "already compressed: left alone");
+            Assert.That(SyntaxOf("MR"), Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian.Uid), "another collection: left alone");
+            foreach (var (source, modality) in new[] { (ct, "CT"), (seg, "SEG") })
+            {
+                var stored = Stored().Single(f => f.Dataset.GetString(DicomTags.Modality) == modality);
+                var decoded = TciaPacs.Dicom.Codecs.DicomTranscoder.Default.Transcode(stored, TransferSyntax.ExplicitVRLittleEndian);
+                Assert.That(decoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(DicomFile.Open(source).Dataset.GetBytes(DicomTags.PixelData).ToArray()), modality);
+            }
+            var query = Tciapacs.Run("query", "--data", data, "--level", "image", "TransferSyntaxUID=1.2.840.10008.1.2.4.202", "SOPInstanceUID=");
+            Assert.That(query.StdErr + query.StdOut, Does.Contain("1 image result(s)").And.Contain(DicomFile.Open(ct).Dataset.GetString(DicomTags.SOPInstanceUID)), "the catalog knows the new syntax");
+
+            var again = Tciapacs.Run("recompress", "--config", config, "--data", data, "--syntax", "JPEGLSLossless", "--collection", "default");
+            Assert.That(again.ExitCode, Is.Zero, again.StdOut + again.StdErr);
+            Assert.That(again.StdOut, Does.Contain("recompress: 0 re-encoded"), "compressed instances are not looked at again");
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+            File.Delete(config);
+        }
+    }
+
     [Test]
     public void Query_prints_a_table_and_dicom_json()
     {

@@ -30,6 +30,9 @@ public static class ResponseBuilder
                 SetCount(ds, DicomTags.NumberOfSeriesRelatedInstances, c.RelatedInstances);
                 break;
         }
+        // The file's Transfer Syntax UID, from the catalog's column, for an instance (the query index has it too).
+        if (entity.Level == QueryLevel.Image && !string.IsNullOrEmpty(entity.TransferSyntaxUid))
+            ds.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, entity.TransferSyntaxUid);
         if (entity.Level == QueryLevel.Study)
         {
             if (c.ModalitiesInStudy is { Count: > 0 } m) ds.AddOrUpdate(DicomTags.ModalitiesInStudy, VR.CS, [.. m.Order(StringComparer.Ordinal)]);

@@ -33,6 +33,17 @@ internal static class ArchiveFactory
         return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, StoreFilters.Create(options), index, exclusive, loggers?.CreateLogger<DicomArchive>());
     }
 
+    /// <summary>
+    /// The archive with these store options and no store filters, for maintenance that stores again what is already
+    /// stored (<c>recompress</c>): it passed the filters once, and de-identifying it again would change its UIDs again.
+    /// </summary>
+    public static DicomArchive OpenUnfiltered(ServerOptions options, StoreOptions storeOptions, ILoggerFactory? loggers = null)
+    {
+        var dataDirectory = options.DataDirectory;
+        Directory.CreateDirectory(dataDirectory);
+        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, [], CreateIndex(dataDirectory, options.Index.ExtraAttributes), true, loggers?.CreateLogger<DicomArchive>());
+    }
+
     /// <summary>The archive in <paramref name="dataDirectory"/> with the built-in defaults.</summary>
     public static DicomArchive Open(string dataDirectory, bool exclusive = true) =>
         Open(new ServerOptions { DataDirectory = dataDirectory }, exclusive: exclusive);
