@@ -38,7 +38,7 @@ public sealed class Jpeg2000EncoderTests(string syntax) : TempFolderTests
                 _codec.DecodeFrame(encoded, encodedInfo, decoded);
                 Assert.That(decoded.AsSpan().SequenceEqual(expected.AsSpan(f * frameSize, frameSize)), Is.True, $"frame {f + 1} of {image}");
             }
-        }, iter: 300, print: i => i.ToString());
+        }, iter: 200, print: i => i.ToString());
 
     [TestCase(8, 8, 1, 0, "smooth", 67, 131)]
     [TestCase(8, 8, 1, 0, "noise", 1, 1)]

@@ -72,6 +72,8 @@ internal sealed class CodeBlockEncoder
         {
             int rows = Math.Min(4, height - y0), start = (y0 + 1) * stride + 1;
             for (var x = 0; x < width; x++)
+            {
+                if (rows == 4 && SkipsColumn(flags, start + x, stride)) continue;
                 for (int k = 0, i = start + x; k < rows; k++, i += stride)
                 {
                     var f = flags[i];
@@ -81,7 +83,16 @@ internal sealed class CodeBlockEncoder
                     if (bit != 0) BecomeSignificant(i, f);
                     flags[i] |= Visited;
                 }
+            }
         }
+    }
+
+    // As the decoder's: nothing to code in a full stripe column whose four samples are all significant, or none
+    // significant and none with a significant neighbour.
+    private static bool SkipsColumn(int[] flags, int top, int stride)
+    {
+        int a = flags[top], b = flags[top + stride], c = flags[top + 2 * stride], d = flags[top + 3 * stride];
+        return (a & b & c & d & Sig) != 0 || ((a | b | c | d) & (Sig | 0xFF)) == 0;
     }
 
     private void RefinementPass(int plane)
@@ -93,13 +104,18 @@ internal sealed class CodeBlockEncoder
         {
             int rows = Math.Min(4, height - y0), start = (y0 + 1) * stride + 1;
             for (var x = 0; x < width; x++)
-                for (int k = 0, i = start + x; k < rows; k++, i += stride)
+            {
+                var top = start + x;
+                // Nothing to refine in a column without a significant sample.
+                if (rows == 4 && ((flags[top] | flags[top + stride] | flags[top + 2 * stride] | flags[top + 3 * stride]) & Sig) == 0) continue;
+                for (int k = 0, i = top; k < rows; k++, i += stride)
                 {
                     var f = flags[i];
                     if ((f & (Sig | Visited)) != Sig) continue;
                     _mq.Encode(ref _contexts[(f & Refined) != 0 ? 16 : (f & 0xFF) != 0 ? 15 : 14], magnitude[i] >> plane & 1);
                     flags[i] = f | Refined;
                 }
+            }
         }
     }
 
@@ -115,6 +131,12 @@ internal sealed class CodeBlockEncoder
             {
                 var top = start + x;
                 var k = 0;
+                if (rows == 4 && (flags[top] & flags[top + stride] & flags[top + 2 * stride] & flags[top + 3 * stride] & Sig) != 0)
+                {
+                    // All four significant: nothing to code, only the visits of this bit-plane to forget.
+                    for (int r = 0, i = top; r < 4; r++, i += stride) flags[i] &= ~Visited;
+                    continue;
+                }
                 if (rows == 4 && ((flags[top] | flags[top + stride] | flags[top + 2 * stride] | flags[top + 3 * stride]) & (Sig | Visited | 0xFF)) == 0)
                 {
                     // Run-length mode (D.3.4): one decision for the four, then the first one's row if any.

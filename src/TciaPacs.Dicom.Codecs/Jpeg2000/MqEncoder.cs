@@ -30,6 +30,7 @@ internal sealed class MqEncoder
     }
 
     /// <summary>ENCODE (C.2.2) of decision <paramref name="d"/> in context <paramref name="cx"/>.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     public void Encode(ref byte cx, int d)
     {
         var state = MqDecoder.States[cx];
@@ -62,6 +63,7 @@ internal sealed class MqEncoder
     }
 
     // BYTEOUT (C.2.4): a carry goes into the last byte; after a 0xFF only seven bits go out.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private void ByteOut()
     {
         if (_buffer[_last] == 0xFF)
