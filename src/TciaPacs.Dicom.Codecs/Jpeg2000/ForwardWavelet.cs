@@ -46,22 +46,29 @@ internal static class ForwardWavelet
         }
     }
 
-    // The same lifting steps down the columns, a whole row of them per step, from a copy of the region.
+    // The same lifting steps down the columns, a strip of them at a time (whole rows of the strip per step, in the
+    // order memory holds them), from a copy of the strip: memory of a strip, not of the region.
+    private const int Strip = 32;
+
     private static void Columns(int[] c, int stride, int w, int h)
     {
-        var x = new int[w * h];
-        for (var y = 0; y < h; y++) Array.Copy(c, y * stride, x, y * w, w);
+        var x = new int[h * Strip];
         int lows = (h + 1) / 2, highs = h / 2;
-        for (var k = 0; k < highs; k++)
+        for (var x0 = 0; x0 < w; x0 += Strip)
         {
-            int at = (2 * k + 1) * w, above = 2 * k * w, below = 2 * k + 2 < h ? (2 * k + 2) * w : above, to = (lows + k) * stride;
-            for (var i = 0; i < w; i++) c[to + i] = x[at + i] - ((x[above + i] + x[below + i]) >> 1);
-        }
-        for (var k = 0; k < lows; k++)
-        {
-            int before = (lows + (k > 0 ? k - 1 : 0)) * stride, after = (lows + (k < highs ? k : highs - 1)) * stride;
-            int from = 2 * k * w, to = k * stride;
-            for (var i = 0; i < w; i++) c[to + i] = x[from + i] + ((c[before + i] + c[after + i] + 2) >> 2);
+            var width = Math.Min(Strip, w - x0);
+            for (var y = 0; y < h; y++) Array.Copy(c, y * stride + x0, x, y * Strip, width);
+            for (var k = 0; k < highs; k++)
+            {
+                int at = (2 * k + 1) * Strip, above = 2 * k * Strip, below = 2 * k + 2 < h ? (2 * k + 2) * Strip : above, to = (lows + k) * stride + x0;
+                for (var i = 0; i < width; i++) c[to + i] = x[at + i] - ((x[above + i] + x[below + i]) >> 1);
+            }
+            for (var k = 0; k < lows; k++)
+            {
+                int before = (lows + (k > 0 ? k - 1 : 0)) * stride + x0, after = (lows + (k < highs ? k : highs - 1)) * stride + x0;
+                int from = 2 * k * Strip, to = k * stride + x0;
+                for (var i = 0; i < width; i++) c[to + i] = x[from + i] + ((c[before + i] + c[after + i] + 2) >> 2);
+            }
         }
     }
 }

@@ -30,7 +30,8 @@ internal static class Jpeg2000Encoder
 
     /// <summary>
     /// Encodes one image: <paramref name="planes"/> holds one plane per component, row by row, each sample's
-    /// <paramref name="precision"/> low bits (two's complement when <paramref name="signed"/>).
+    /// <paramref name="precision"/> low bits (two's complement when <paramref name="signed"/>). The planes are
+    /// transformed in place.
     /// </summary>
     public static byte[] Encode(int[][] planes, int width, int height, int precision, bool signed, Form form)
     {
@@ -64,15 +65,14 @@ internal static class Jpeg2000Encoder
         return Codestream(width, height, precision, signed, planes.Length, levels, guardBits, form, resolutions);
     }
 
-    /// <summary>The samples, DC level shifted when unsigned (G.1.2), sign-extended from their precision when signed.</summary>
+    /// <summary>The samples, DC level shifted when unsigned (G.1.2), sign-extended from their precision when signed: in place, the plane becomes the coefficients.</summary>
     private static int[] Coefficients(int[] plane, int width, int height, int precision, bool signed)
     {
         var count = width * height;
-        var c = new int[count];
         var shift = 32 - precision;
         var offset = signed ? 0 : 1 << (precision - 1);
-        for (var i = 0; i < count; i++) c[i] = signed ? plane[i] << shift >> shift : (plane[i] & ((1 << precision) - 1)) - offset;
-        return c;
+        for (var i = 0; i < count; i++) plane[i] = signed ? plane[i] << shift >> shift : (plane[i] & ((1 << precision) - 1)) - offset;
+        return plane;
     }
 
     /// <summary>No quantization (A.6.4, E.1.1): each band's exponent is the sample precision plus its gain (LL 0, HL and LH 1, HH 2), as OpenJPEG signals.</summary>
