@@ -55,4 +55,10 @@ public sealed record AssociationOptions
     /// instance's stored transfer syntax but a native one; null: such an instance's sub-operation fails.
     /// </summary>
     public Services.IPixelDataDecoder? PixelDataDecoder { get; init; }
+
+    /// <summary>
+    /// Encodes native pixel data in a compressed syntax for a peer that should receive it so (see
+    /// <see cref="Services.StoreSender.SendEachAsync"/>'s compression); null: instances go as stored.
+    /// </summary>
+    public Services.IPixelDataEncoder? PixelDataEncoder { get; init; }
 }

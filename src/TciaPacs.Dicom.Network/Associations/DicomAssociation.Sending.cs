@@ -9,6 +9,7 @@ public sealed partial class DicomAssociation
 {
     internal string TempDirectory => _options.TempDirectory;
     internal Services.IPixelDataDecoder? PixelDataDecoder => _options.PixelDataDecoder;
+    internal Services.IPixelDataEncoder? PixelDataEncoder => _options.PixelDataEncoder;
     internal int MaxInMemoryDataSet => _options.MaxInMemoryDataSet;
     internal System.IO.Hashing.NonCryptographicHashAlgorithm? NewDataSetHash() => _options.DataSetHash?.Invoke(this);
 

@@ -55,6 +55,12 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
 
     protected virtual MoveDestination? FindMoveDestination(DicomAssociation association, string aeTitle) => null;
 
+    /// <summary>
+    /// The compressed syntaxes (UIDs, preferred first) a C-GET requestor's native instances go in when it accepted one
+    /// for their SOP class (see <see cref="StoreSender.SendEachAsync"/>); none by default.
+    /// </summary>
+    protected virtual IReadOnlyList<string> GetCompression(DicomAssociation association) => [];
+
     // ---- DIMSE events ----
 
     /// <summary>N-ACTION (PS3.7 10.1.4): not provided unless a subclass provides Storage Commitment.</summary>
@@ -132,8 +138,17 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
             await RespondFinalAsync(association, request, new SubOperations(0), cancellationToken).ConfigureAwait(false);
             return;
         }
+        // Each SOP class with its stored syntax, the native fallbacks and, for native instances to a destination that
+        // should get them compressed, its preferred syntaxes.
+        var compression = destination.Compression;
         var contexts = DicomClient.Propose(items.Select(i => (i.SopClassUid, i.TransferSyntaxUid)).Distinct()
-            .SelectMany(k => new[] { (k.SopClassUid, (IReadOnlyList<string>)[k.TransferSyntaxUid]), (k.SopClassUid, (IReadOnlyList<string>)[TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid]) })
+            .SelectMany(k => new[]
+            {
+                (k.SopClassUid, (IReadOnlyList<string>)[k.TransferSyntaxUid]),
+                (k.SopClassUid, (IReadOnlyList<string>)[TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid]),
+                (k.SopClassUid, compression.Count > 0 && !TransferSyntax.Lookup(k.TransferSyntaxUid).IsEncapsulated ? compression : []),
+            })
+            .Where(p => p.Item2.Count > 0)
             .Distinct(new ProposalComparer()).Take(127));
         var counts = new SubOperations(items.Count);
         ClientAssociation sub;
@@ -152,7 +167,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         }
         await using (sub)
         {
-            await RunSubOperationsAsync(association, request, sub.Association, items, counts, request.Command.MessageId, cancellationToken).ConfigureAwait(false);
+            await RunSubOperationsAsync(association, request, sub.Association, items, counts, request.Command.MessageId, compression, cancellationToken).ConfigureAwait(false);
             if (!sub.Association.Closed.IsCancellationRequested) await sub.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
         }
         Log.LogInformation("{Association}: C-MOVE to {Destination}: {Counts} in {Elapsed:F1} ms", association, destination.AeTitle, counts, clock.Elapsed.TotalMilliseconds);
@@ -164,7 +179,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         var clock = System.Diagnostics.Stopwatch.StartNew();
         if (await ResolveAsync(association, request, cancellationToken).ConfigureAwait(false) is not { } items) return;
         var counts = new SubOperations(items.Count);
-        await RunSubOperationsAsync(association, request, association, items, counts, null, cancellationToken).ConfigureAwait(false);
+        await RunSubOperationsAsync(association, request, association, items, counts, null, GetCompression(association), cancellationToken).ConfigureAwait(false);
         Log.LogInformation("{Association}: C-GET: {Counts} in {Elapsed:F1} ms", association, counts, clock.Elapsed.TotalMilliseconds);
     }
 
@@ -189,7 +204,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
     }
 
     private async Task RunSubOperationsAsync(DicomAssociation association, DimseMessage request, DicomAssociation target, IReadOnlyList<RetrieveItem> items,
-        SubOperations counts, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
+        SubOperations counts, ushort? moveOriginatorMessageId, IReadOnlyList<string> compression, CancellationToken cancellationToken)
     {
         var originator = moveOriginatorMessageId != null ? association.CallingAe : null;
         var interval = PendingResponseInterval;
@@ -197,7 +212,7 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         if (items.Count > 0 && await StoppedBeforeAsync(0).ConfigureAwait(false)) return;
         var done = 0;
         // A send in progress stops when the requesting association ends.
-        await foreach (var sent in StoreSender.SendEachAsync(target, items, originator, moveOriginatorMessageId, association.Closed).ConfigureAwait(false))
+        await foreach (var sent in StoreSender.SendEachAsync(target, items, originator, moveOriginatorMessageId, association.Closed, compression).ConfigureAwait(false))
         {
             var result = sent.Status;
             if (sent.Error != null)

@@ -11,7 +11,9 @@ namespace TciaPacs.Dicom.Network.Services;
 /// Sends Part 10 files by C-STORE (PS3.4 B.2, PS3.7 9.1.1) on an established association: the data set bytes as
 /// stored when a context with the file's transfer syntax was accepted (streamed from the file, never loaded), else
 /// re-encoded into an accepted native transfer syntax when the file's is native too, or decoded into one by the
-/// association's <see cref="IPixelDataDecoder"/> when the file's is a compressed syntax it decodes.
+/// association's <see cref="IPixelDataDecoder"/> when the file's is a compressed syntax it decodes. With a compression
+/// preference, a native instance goes encoded (the association's <see cref="IPixelDataEncoder"/>) in the first preferred
+/// syntax the peer accepted for its SOP class, when that syntax holds its image; else as above.
 /// </summary>
 public static class StoreSender
 {
@@ -21,35 +23,66 @@ public static class StoreSender
     /// is thrown by <see cref="SendAsync(DicomAssociation, PreparedInstance, string?, ushort?, CancellationToken)"/>,
     /// in the sub-operation it belongs to.
     /// </summary>
-    private static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item, ref ContextChoice last)
+    private static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item, IReadOnlyList<string> compression, ref ContextChoice last)
     {
         // A retrieval's instances mostly share SOP class and transfer syntax: the previous choice is reused.
         if (last.SopClassUid != item.SopClassUid || last.TransferSyntaxUid != item.TransferSyntaxUid)
         {
             var (c, m) = ChooseContext(association, item);
-            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m);
+            var encodeOn = compression.Count > 0 && association.PixelDataEncoder != null && !TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated
+                ? compression.Select(ts => association.AcceptedContexts(item.SopClassUid).FirstOrDefault(x => x.AcceptedTransferSyntax == ts)).FirstOrDefault(x => x != null)
+                : null;
+            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m, encodeOn);
         }
-        var prepared = new PreparedInstance(item, last.Context);
-        if (last.Context == null) return prepared;
+        if (last.EncodeOn is { } encodeOn2)
+        {
+            // The encode is left to the send (CPU work, on the thread pool); what it cannot hold goes as chosen without it.
+            var encoded = new PreparedInstance(item, encodeOn2) { Encoder = association.PixelDataEncoder, Fallback = (last.Context, last.Mode) };
+            return encoded;
+        }
+        return Prepared(association, item, last.Context, last.Mode);
+    }
+
+    private static PreparedInstance Prepared(DicomAssociation association, RetrieveItem item, PresentationContext? context, SendMode mode)
+    {
+        var prepared = new PreparedInstance(item, context);
+        if (context == null) return prepared;
+        Ready(association, prepared, mode);
+        return prepared;
+    }
+
+    private static void Ready(DicomAssociation association, PreparedInstance prepared, SendMode mode)
+    {
         try
         {
             // A decode is left to the send, which runs it on the thread pool: it is CPU work, and this may run on a
             // socket I/O thread.
-            if (last.Mode == SendMode.Decode) prepared.Decoder = association.PixelDataDecoder;
-            else if (last.Mode == SendMode.ReEncode) prepared.Parsed = DicomFile.Open(item.FilePath);
-            else prepared.ReadAhead(item.FilePath);
+            if (mode == SendMode.Decode) prepared.Decoder = association.PixelDataDecoder;
+            else if (mode == SendMode.ReEncode) prepared.Parsed = DicomFile.Open(prepared.Item.FilePath);
+            else prepared.ReadAhead(prepared.Item.FilePath);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             prepared.Fail(ex);
         }
-        return prepared;
     }
 
     /// <summary>Sends a prepared instance; the status of the C-STORE-RSP, or <see cref="NoContext"/>. The caller disposes <paramref name="prepared"/>.</summary>
     private static async Task<ushort> SendAsync(DicomAssociation association, PreparedInstance prepared, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
     {
         var item = prepared.Item;
+        if (prepared.Encoder is { } encoder)
+        {
+            var temp = association.TempDirectory;
+            var target = prepared.Context!.AcceptedTransferSyntax!;
+            if (!await Task.Run(() => prepared.Encode(encoder, temp, target), cancellationToken).ConfigureAwait(false))
+            {
+                // Not held by the syntax (or not an image): as it would have gone without the preference.
+                var (fallback, mode) = prepared.Fallback;
+                prepared.Context = fallback;
+                if (fallback != null) Ready(association, prepared, mode);
+            }
+        }
         if (prepared.Context is not { } context) return NoContext;
         // Everything that can fail on our side happens before the command goes out: a message, once begun, must be
         // completed. A decode therefore writes the whole decoded file first (a corrupt frame found halfway through the
@@ -85,11 +118,12 @@ public static class StoreSender
     /// sending: the instance read ahead is dropped.
     /// </summary>
     public static async IAsyncEnumerable<SentInstance> SendEachAsync(DicomAssociation association, IReadOnlyList<RetrieveItem> items, string? moveOriginatorAe,
-        ushort? moveOriginatorMessageId, [EnumeratorCancellation] CancellationToken cancellationToken)
+        ushort? moveOriginatorMessageId, [EnumeratorCancellation] CancellationToken cancellationToken, IReadOnlyList<string>? compression = null)
     {
         if (items.Count == 0) yield break;
+        compression ??= [];
         var choice = default(ContextChoice);
-        PreparedInstance? next = Prepare(association, items[0], ref choice);
+        PreparedInstance? next = Prepare(association, items[0], compression, ref choice);
         try
         {
             for (var i = 0; i < items.Count; i++)
@@ -98,7 +132,7 @@ public static class StoreSender
                 next = null;
                 // The send runs until it waits for the peer's C-STORE-RSP; the next instance is opened and read meanwhile.
                 var sending = SendAsync(association, current, moveOriginatorAe, moveOriginatorMessageId, cancellationToken);
-                if (i + 1 < items.Count) next = Prepare(association, items[i + 1], ref choice);
+                if (i + 1 < items.Count) next = Prepare(association, items[i + 1], compression, ref choice);
                 ushort status = 0;
                 Exception? error = null;
                 try
@@ -141,7 +175,8 @@ public static class StoreSender
         return (natives.FirstOrDefault(c => c.AcceptedTransferSyntax == TransferSyntax.ExplicitVRLittleEndian.Uid) ?? natives[0], SendMode.Decode);
     }
 
-    private readonly record struct ContextChoice(string? SopClassUid, string? TransferSyntaxUid, PresentationContext? Context, SendMode Mode);
+    /// <summary>The context and mode chosen for a SOP class and stored syntax, and the context to encode on when a preferred compressed syntax was accepted.</summary>
+    private readonly record struct ContextChoice(string? SopClassUid, string? TransferSyntaxUid, PresentationContext? Context, SendMode Mode, PresentationContext? EncodeOn = null);
 
     // Large values stay in the file (FileBuffer) and are copied through; the data set is never whole in memory. The
     // writer is synchronous, so its socket writes block: on a thread-pool thread, never on the thread that runs socket
@@ -182,7 +217,7 @@ internal sealed class PreparedInstance : IDisposable
     private int _dataSetStart; // where the data set begins in it (after the file meta information)
     private long _resumeAt;    // where the reads after the buffer's continue in the file
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
-    private string? _decodedPath; // the decoded copy, deleted on dispose
+    private string? _decodedPath; // the decoded or encoded copy, deleted on dispose
 
     internal PreparedInstance(RetrieveItem item, PresentationContext? context)
     {
@@ -191,9 +226,40 @@ internal sealed class PreparedInstance : IDisposable
     }
 
     public RetrieveItem Item { get; }
-    internal PresentationContext? Context { get; }
+    internal PresentationContext? Context { get; set; }
     internal DicomFile? Parsed { get; set; }
     internal IPixelDataDecoder? Decoder { get; set; }
+    internal IPixelDataEncoder? Encoder { get; init; }
+
+    /// <summary>With an <see cref="Encoder"/>: the context and mode the instance goes on when the encoder cannot hold its image.</summary>
+    internal (PresentationContext? Context, SendMode Mode) Fallback { get; init; }
+
+    /// <summary>
+    /// Encodes the instance into a file of <paramref name="transferSyntaxUid"/> in <paramref name="folder"/> and reads
+    /// ahead from it; false when the syntax cannot hold its image. A failure (an unreadable file) is recorded, as for a decode.
+    /// </summary>
+    internal bool Encode(IPixelDataEncoder encoder, string folder, string transferSyntaxUid)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var path = Path.Combine(folder, $"encoded-{Guid.NewGuid():N}.part");
+            if (!encoder.TryEncode(Item.FilePath, transferSyntaxUid, path))
+            {
+                File.Delete(path);
+                return false;
+            }
+            _decodedPath = path;
+            ReadAhead(path);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Fail(ex is IOException or UnauthorizedAccessException or InvalidDataException or DicomParseException
+                ? ex
+                : new InvalidDataException($"{Item.FilePath}: its pixel data could not be encoded in {TransferSyntax.Lookup(transferSyntaxUid).Name}: {ex.Message}", ex));
+        }
+        return true;
+    }
 
     /// <summary>
     /// Decodes the instance into a file of the native <paramref name="transferSyntaxUid"/> in <paramref name="folder"/>

@@ -23,6 +23,7 @@ internal static class CommonOptions
             options = ConfigurationLoader.Load(parse.GetValue(config));
             foreach (var spec in options.Index.ExtraAttributes) IndexedAttributes.Parse(spec);
             StoreCompression.Create(options.Storage); // an unknown or lossy syntax stops here, before anything is stored
+            foreach (var peer in options.Dimse.Peers) StoreCompression.ResolveList(peer.Compression, $"Dimse.Peers.{peer.AeTitle}.Compression");
         }
         catch (FormatException ex)
         {

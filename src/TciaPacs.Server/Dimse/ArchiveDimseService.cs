@@ -226,7 +226,13 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
     }
 
     protected override MoveDestination? FindMoveDestination(DicomAssociation association, string aeTitle) =>
-        Peer(aeTitle) is { } p ? new MoveDestination(p.AeTitle, p.Host, p.Port) : null;
+        Peer(aeTitle) is { } p ? new MoveDestination(p.AeTitle, p.Host, p.Port) { Compression = CompressionOf(p) } : null;
+
+    /// <summary>A C-GET requestor that is a known peer gets its native images in its configured compression.</summary>
+    protected override IReadOnlyList<string> GetCompression(DicomAssociation association) => Peer(association.CallingAe) is { } p ? CompressionOf(p) : [];
+
+    private static IReadOnlyList<string> CompressionOf(ServerOptions.DimsePeer peer) =>
+        StoreCompression.ResolveList(peer.Compression, $"Dimse.Peers.{peer.AeTitle}.Compression").Select(t => t.Uid).ToList();
 
     /// <summary>
     /// The identifier as a query. A retrieve (PS3.4 C.4.2.2.1) selects by the unique keys of its level and those above

@@ -56,6 +56,7 @@ internal static class DimseHost
         TempDirectory = SpoolDirectory(options),
         ReplyPollWindow = TimeSpan.FromMicroseconds(Math.Max(0, options.Dimse.ReplyPollMicroseconds)),
         PixelDataDecoder = Dimse.CodecPixelDataDecoder.Instance,
+        PixelDataEncoder = Dimse.CodecPixelDataEncoder.Instance,
     };
 
     /// <summary>Verification and Q/R with the native transfer syntaxes; storage with every registered one (stored as received).</summary>

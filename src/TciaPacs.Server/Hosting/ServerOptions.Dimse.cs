@@ -66,6 +66,13 @@ internal sealed partial class ServerOptions
         public bool Query { get; set; } = true;
         public bool Retrieve { get; set; } = true;
 
+        /// <summary>
+        /// Lossless syntaxes (keyword or UID, comma-separated, preferred first; as <c>Storage.Compression</c>) native
+        /// images go in when this peer retrieves them (as C-MOVE destination or C-GET requestor) and accepts one: for a
+        /// site over a slow link. "None" (the default): as stored, or decoded for a peer that takes native syntaxes only.
+        /// </summary>
+        public string Compression { get; set; } = "None";
+
         /// <summary><c>AET@HOST:PORT</c>, as given to <c>serve --peer</c>.</summary>
         public static DimsePeer Parse(string text)
         {
