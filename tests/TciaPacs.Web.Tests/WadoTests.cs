@@ -244,6 +244,73 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(await Status(InstanceUrl(Jxl.Dataset) + "/frames/1", accept), Is.EqualTo(HttpStatusCode.NotAcceptable), "nothing decodes JPEG XL");
     }
 
+    /// <summary>
+    /// One frame, one byte range (a viewer loading an HTJ2K RPCL frame progressively reads its first bytes, the lowest
+    /// resolutions, first): 206 with Content-Range, the part or body being those bytes of the whole frame; the first
+    /// tile-part, as the TLM marker segment gives it, decodes on its own to the lowest resolution's size.
+    /// </summary>
+    [Test]
+    public async Task A_frame_is_served_in_byte_ranges()
+    {
+        var frameUrl = $"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/2";
+        const string Accept = "multipart/related; type=\"image/jphc\"; transfer-syntax=1.2.840.10008.1.2.4.202";
+        var whole = (await Parts(frameUrl, Accept))[0].Body;
+        Assert.That(whole[..2], Is.EqualTo(new byte[] { 0xFF, 0x4F }), "a codestream");
+
+        var request = Get(frameUrl, Accept);
+        request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(0, 299);
+        using (var response = await Http.SendAsync(request))
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+            Assert.That(response.Content.Headers.ContentRange!.ToString(), Is.EqualTo($"bytes 0-299/{whole.Length}"));
+            var parts = await ReadParts(response);
+            Assert.That(parts, Has.Count.EqualTo(1));
+            Assert.That(parts[0].Body, Is.EqualTo(whole[..300]));
+        }
+        var single = Get(frameUrl, "image/jphc; transfer-syntax=1.2.840.10008.1.2.4.202");
+        single.Headers.TryAddWithoutValidation("Range", "bytes=100-");
+        using (var response = await Http.SendAsync(single))
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.PartialContent));
+            Assert.That(response.Headers.AcceptRanges, Does.Contain("bytes"));
+            Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.EqualTo(whole[100..]));
+        }
+        var outside = Get(frameUrl, "image/jphc; transfer-syntax=1.2.840.10008.1.2.4.202");
+        outside.Headers.TryAddWithoutValidation("Range", $"bytes={whole.Length}-");
+        using (var response = await Http.SendAsync(outside))
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.RequestedRangeNotSatisfiable));
+
+        // The main header and the first tile-part (TLM's first length) are the lowest resolution, decodable alone.
+        var tlm = IndexOf(whole, 0xFF, 0x55);
+        var firstPart = whole[tlm + 6] << 24 | whole[tlm + 7] << 16 | whole[tlm + 8] << 8 | whole[tlm + 9];
+        var sot = IndexOf(whole, 0xFF, 0x90);
+        var prefix = whole[..(sot + firstPart)].Concat(new byte[] { 0xFF, 0xD9 }).ToArray();
+        var temp = Directory.CreateTempSubdirectory("tciapacs-wado-range-").FullName;
+        try
+        {
+            var input = Path.Combine(temp, "lowest.j2c");
+            var output = Path.Combine(temp, "lowest.pgm");
+            await File.WriteAllBytesAsync(input, prefix);
+            var info = PixelDataInfo.FromDataset(DicomFile.Read(new MemoryStream(_native)).Dataset);
+            var levels = whole[IndexOf(whole, 0xFF, 0x52) + 9];
+            var r = ExternalTool.Run(ExternalTool.Require("opj_decompress"), ["-i", input, "-o", output, "-r", levels.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            Assert.That(r.ExitCode, Is.Zero, r.StdErr + r.StdOut);
+            // P5, a comment (OpenJPEG's name), then the width and height.
+            var header = System.Text.Encoding.Latin1.GetString(await File.ReadAllBytesAsync(output)).Split('\n').Where(l => !l.StartsWith('#')).ToList();
+            Assert.That(header[1], Is.EqualTo($"{(info.Columns + (1 << levels) - 1) >> levels} {(info.Rows + (1 << levels) - 1) >> levels}"), "the lowest resolution");
+        }
+        finally
+        {
+            Directory.Delete(temp, true);
+        }
+    }
+
+    private static int IndexOf(byte[] data, byte a, byte b)
+    {
+        for (var i = 0; i + 1 < data.Length; i++) if (data[i] == a && data[i + 1] == b) return i;
+        return -1;
+    }
+
     [Test]
     public async Task Bulk_data_uris_of_metadata_serve_byte_ranges()
     {

@@ -8,7 +8,8 @@ namespace TciaPacs.Web.Wado;
 /// from the stored file. Native frames are <c>application/octet-stream</c>; encapsulated frames are sent as stored
 /// (<c>transfer-syntax=*</c> or their own media type, e.g. <c>image/jpeg</c>) or decoded to octet-stream when a codec can.
 /// A lossless compressed media type we encode (<c>image/jls</c>, <c>image/dicom-rle</c>, <c>image/jpeg</c> with a lossless
-/// transfer-syntax) is produced from native or decodable frames, each encoded as it is sent.
+/// transfer-syntax, <c>image/jp2</c>, <c>image/jphc</c>) is produced from native or decodable frames, each encoded as it
+/// is sent. A request for one frame may ask for one byte range of it (RFC 9110 14): 206 and Content-Range.
 /// </summary>
 internal sealed class FramesHandler(DicomWebService service)
 {
@@ -26,17 +27,34 @@ internal sealed class FramesHandler(DicomWebService service)
         var ct = context.RequestAborted;
         ReadOnlyMemory<byte> Frame(int index) =>
             ts == frames.StoredSyntax ? frames.Stored(index) : ts == TransferSyntax.ExplicitVRLittleEndian.Uid ? frames.Native(index) : frames.Encoded(index, TransferSyntax.Lookup(ts));
-        if (!multipart)
+        var url = scope.InstanceUrl(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid);
+        if (numbers.Count == 1)
         {
+            // One frame: one byte range of it on request (206), in either form, as for bulk data. A viewer that loads
+            // progressively reads the first bytes of an HTJ2K RPCL frame (its lower resolutions) first.
             var bytes = await Task.Run(() => Frame(numbers[0] - 1), ct).ConfigureAwait(false);
-            context.Response.ContentType = contentType;
-            context.Response.ContentLength = bytes.Length;
-            await context.Response.Body.WriteAsync(bytes, ct).ConfigureAwait(false);
+            var (start, count, partial) = BulkDataHandler.ParseRange(context, bytes.Length);
+            context.Response.Headers.AcceptRanges = "bytes";
+            var status = partial ? StatusCodes.Status206PartialContent : StatusCodes.Status200OK;
+            var part = bytes.Slice((int)start, (int)count);
+            if (!multipart)
+            {
+                context.Response.StatusCode = status;
+                if (partial) context.Response.Headers.ContentRange = $"bytes {start}-{start + count - 1}/{bytes.Length}";
+                context.Response.ContentType = contentType;
+                context.Response.ContentLength = part.Length;
+                await context.Response.Body.WriteAsync(part, ct).ConfigureAwait(false);
+                return;
+            }
+            var single = new MultipartWriter(context.Response, partType);
+            single.Start(status);
+            if (partial) context.Response.Headers.ContentRange = $"bytes {start}-{start + count - 1}/{bytes.Length}";
+            await single.WritePartAsync(contentType, part, $"{url}/frames/{numbers[0]}", ct).ConfigureAwait(false);
+            await single.EndAsync(ct).ConfigureAwait(false);
             return;
         }
         var writer = new MultipartWriter(context.Response, partType);
         writer.Start();
-        var url = scope.InstanceUrl(instance.StudyInstanceUid, instance.SeriesInstanceUid, instance.SopInstanceUid);
         foreach (var n in numbers)
         {
             var bytes = await Task.Run(() => Frame(n - 1), ct).ConfigureAwait(false);
@@ -77,6 +95,6 @@ internal sealed class FramesHandler(DicomWebService service)
         throw new DicomWebException(StatusCodes.Status406NotAcceptable,
             $"cannot answer any of '{context.Request.Headers.Accept}' for frames stored as {stored}: we send application/octet-stream " +
             (frames.IsEncapsulated ? $"with transfer-syntax=* or {stored}, or {storedType ?? "octet-stream"}" + (frames.CanDecode ? ", or decoded (Explicit VR Little Endian)" : "") : "(Explicit VR Little Endian)") +
-            (frames.CanDecode ? ", or losslessly encoded as image/jls, image/dicom-rle or image/jpeg with transfer-syntax=1.2.840.10008.1.2.4.70 when the image allows" : ""));
+            (frames.CanDecode ? ", or losslessly encoded as image/jls, image/jp2, image/jphc, image/dicom-rle or image/jpeg with transfer-syntax=1.2.840.10008.1.2.4.70 when the image allows" : ""));
     }
 }
