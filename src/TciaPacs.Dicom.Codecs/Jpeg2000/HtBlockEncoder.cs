@@ -140,7 +140,7 @@ internal static class HtBlockEncoder
     private static int Emit(ReverseWriter vlc, ushort[] codes, int context, int rho, int uOff, int emb)
     {
         var code = codes[context << 9 | rho << 5 | uOff << 4 | emb];
-        if (code == 0) throw new InvalidOperationException($"No HT VLC codeword for context {context}, rho {rho}, u_off {uOff}, emb {emb}.");
+        if (code == 0) throw new DicomCodecException($"No HT VLC codeword for context {context}, rho {rho}, u_off {uOff}, emb {emb}.");
         vlc.Write(code & 0xFF, code >> 8 & 15);
         return code >> 12;
     }
@@ -207,7 +207,7 @@ internal static class HtBlockEncoder
         if (u is 3 or 4) vlc.Write(u - 3, 1);
         else if (u >= 5)
         {
-            if (u - 5 >= 32) throw new InvalidOperationException($"An HT exponent offset of {u} cannot be coded.");
+            if (u - 5 >= 32) throw new DicomCodecException($"An HT exponent offset of {u} cannot be coded.");
             vlc.Write(u - 5, 5);
         }
     }
@@ -235,7 +235,7 @@ internal static class HtBlockEncoder
         var ms = magSgn.Finish();
         var (melBytes, vlcBytes) = MelWriter.FinishWith(mel, vlc);
         var scup = melBytes.Count + vlcBytes.Count;
-        if (scup > 4079) throw new InvalidOperationException($"An HT code-block's MEL and VLC streams take {scup} bytes (at most 4079).");
+        if (scup > 4079) throw new DicomCodecException($"An HT code-block's MEL and VLC streams take {scup} bytes (at most 4079).");
         var segment = new byte[ms.Count + scup];
         ms.CopyTo(segment, 0);
         melBytes.CopyTo(segment, ms.Count);

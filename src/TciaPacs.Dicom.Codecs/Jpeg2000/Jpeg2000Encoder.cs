@@ -45,7 +45,7 @@ internal static class Jpeg2000Encoder
             components[c] = new Tile(Coefficients(planes[c], width, height, precision, signed), width, height, levels);
             guardBits = Math.Max(guardBits, components[c].GuardBitsNeeded(precision));
         }
-        if (guardBits > 7) throw new InvalidOperationException($"A coefficient needs {guardBits} guard bits; at most 7 can be signalled.");
+        if (guardBits > 7) throw new DicomCodecException($"A coefficient needs {guardBits} guard bits; at most 7 can be signalled.");
 
         var info = new Component(precision, signed, 1, 1);
         var style = new CodingStyle(levels, BlockExponent, BlockExponent, ht ? CodeBlockDecoder.HighThroughput : 0, true, []);
@@ -97,10 +97,19 @@ internal static class Jpeg2000Encoder
         if (blocks.Length < 16)
             for (var i = 0; i < blocks.Length; i++) Code(i);
         else
-            Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, blocks.Length, 4), range =>
+        {
+            try
             {
-                for (var i = range.Item1; i < range.Item2; i++) Code(i);
-            });
+                Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, blocks.Length, 4), range =>
+                {
+                    for (var i = range.Item1; i < range.Item2; i++) Code(i);
+                });
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            }
+        }
     }
 
     private static byte[] Codestream(int width, int height, int precision, bool signed, int components, int levels, int guardBits, Form form, byte[][] resolutions)
@@ -260,7 +269,7 @@ internal static class Jpeg2000Encoder
 
         private void Record(CodeBlock block, byte[] bytes, int passes, int zeroPlanes)
         {
-            if (zeroPlanes < 0) throw new InvalidOperationException("A code-block has more bit-planes than its band allows.");
+            if (zeroPlanes < 0) throw new DicomCodecException("A code-block has more bit-planes than its band allows.");
             lock (_coded) _coded[block] = (bytes, passes, zeroPlanes);
         }
 

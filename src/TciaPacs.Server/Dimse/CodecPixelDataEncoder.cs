@@ -19,7 +19,16 @@ internal sealed class CodecPixelDataEncoder : IPixelDataEncoder
         // The header decides (large values stay in the file): an image the syntax cannot hold goes as it is.
         var file = DicomFile.Open(sourcePath);
         if (StoreCompression.WhyNot(file.Dataset, file.TransferSyntax, target) != null) return false;
-        DicomTranscoder.Default.TranscodeFile(sourcePath, target, destinationPath);
-        return true;
+        try
+        {
+            DicomTranscoder.Default.TranscodeFile(sourcePath, target, destinationPath);
+            return true;
+        }
+        catch (Exception e) when (e is DicomCodecException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            // An encoder that fails sends the instance as it is, as for an image the syntax cannot hold.
+            File.Delete(destinationPath);
+            return false;
+        }
     }
 }

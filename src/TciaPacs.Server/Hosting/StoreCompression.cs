@@ -102,8 +102,9 @@ internal sealed class StoreCompression : IStoreCompression
             {
                 return (_transcoder.Transcode(dataset, syntax, target), target);
             }
-            catch (DicomCodecException e)
+            catch (Exception e) when (e is DicomCodecException or NotSupportedException or ArgumentException or InvalidOperationException)
             {
+                // Never a store lost to compression: an encoder that cannot (or fails) leaves the instance as received.
                 reasons.Add($"{target.Name}: {e.Message}");
             }
         }
