@@ -9,9 +9,20 @@ internal sealed class TagTree
     public TagTree(int width, int height)
     {
         _leafWidth = width;
-        var parents = new List<int>();
-        var count = 0;
+        _parent = Parents(width, height);
+        _value = new int[_parent.Length];
+        _low = new int[_parent.Length];
+        Array.Fill(_value, int.MaxValue);
+    }
+
+    /// <summary>
+    /// The nodes of a tree over <paramref name="width"/> x <paramref name="height"/> leaves, level by level from the
+    /// leaves (row by row) to the root: each node's parent (-1 for the root), always at a higher index than the node.
+    /// </summary>
+    internal static int[] Parents(int width, int height)
+    {
         var levels = new List<(int Start, int W, int H)>();
+        var count = 0;
         int w = width, h = height;
         while (true)
         {
@@ -21,17 +32,15 @@ internal sealed class TagTree
             w = (w + 1) / 2;
             h = (h + 1) / 2;
         }
-        _value = new int[count];
-        _low = new int[count];
-        _parent = new int[count];
-        Array.Fill(_value, int.MaxValue);
+        var parent = new int[count];
         for (var l = 0; l < levels.Count; l++)
         {
             var (start, lw, lh) = levels[l];
             for (var y = 0; y < lh; y++)
                 for (var x = 0; x < lw; x++)
-                    _parent[start + y * lw + x] = l + 1 < levels.Count ? levels[l + 1].Start + (y / 2) * levels[l + 1].W + x / 2 : -1;
+                    parent[start + y * lw + x] = l + 1 < levels.Count ? levels[l + 1].Start + (y / 2) * levels[l + 1].W + x / 2 : -1;
         }
+        return parent;
     }
 
     /// <summary>Reads bits until it is known whether the leaf's value is below <paramref name="threshold"/>; returns whether it is.</summary>

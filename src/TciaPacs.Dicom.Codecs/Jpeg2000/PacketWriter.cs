@@ -11,35 +11,15 @@ internal sealed class TagTreeEncoder
     public TagTreeEncoder(int width, int height, ReadOnlySpan<int> values)
     {
         _leafWidth = width;
-        var levels = new List<(int Start, int W, int H)>();
-        var count = 0;
-        int w = width, h = height;
-        while (true)
-        {
-            levels.Add((count, w, h));
-            count += w * h;
-            if (w == 1 && h == 1) break;
-            w = (w + 1) / 2;
-            h = (h + 1) / 2;
-        }
-        _value = new int[count];
-        _low = new int[count];
-        _parent = new int[count];
-        _known = new bool[count];
+        _parent = TagTree.Parents(width, height);
+        _value = new int[_parent.Length];
+        _low = new int[_parent.Length];
+        _known = new bool[_parent.Length];
         Array.Fill(_value, int.MaxValue);
         values[..(width * height)].CopyTo(_value);
-        for (var l = 0; l < levels.Count; l++)
-        {
-            var (start, lw, lh) = levels[l];
-            for (var y = 0; y < lh; y++)
-                for (var x = 0; x < lw; x++)
-                {
-                    var node = start + y * lw + x;
-                    if (l + 1 == levels.Count) { _parent[node] = -1; continue; }
-                    var parent = _parent[node] = levels[l + 1].Start + (y / 2) * levels[l + 1].W + x / 2;
-                    _value[parent] = Math.Min(_value[parent], _value[node]);
-                }
-        }
+        // A node comes before its parent: one pass carries each least value up.
+        for (var node = 0; node < _parent.Length; node++)
+            if (_parent[node] >= 0) _value[_parent[node]] = Math.Min(_value[_parent[node]], _value[node]);
     }
 
     public int Value(int x, int y) => _value[y * _leafWidth + x];

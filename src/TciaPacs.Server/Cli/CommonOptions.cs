@@ -38,4 +38,26 @@ internal static class CommonOptions
         if (parse.GetValue(data) is { } d) options.DataDirectory = d;
         return options;
     }
+
+    /// <summary>
+    /// The archive <paramref name="open"/> returns (it takes the data folder's lock), recovered, with recovery's work
+    /// reported on stderr; null, with the error on stderr (and <paramref name="hint"/>), when another process holds the folder.
+    /// </summary>
+    public static async Task<TciaPacs.Archive.DicomArchive?> OpenRecoveredAsync(Func<TciaPacs.Archive.DicomArchive> open, string? hint = null)
+    {
+        TciaPacs.Archive.DicomArchive archive;
+        try
+        {
+            archive = open();
+        }
+        catch (IOException ex)
+        {
+            Console.Error.WriteLine($"error: {ex.Message}{(hint != null ? $" ({hint})" : "")}");
+            return null;
+        }
+        var recovery = await archive.Recovery.RecoverAsync(cancellationToken: CancellationToken.None);
+        if (recovery.TemporaryFilesRemoved + recovery.FilesAdopted + recovery.OrphanFilesRemoved + recovery.RowsWithoutFileRemoved > 0)
+            Console.Error.WriteLine($"recovery: {recovery}");
+        return archive;
+    }
 }

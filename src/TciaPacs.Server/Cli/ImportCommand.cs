@@ -44,20 +44,8 @@ internal static class ImportCommand
             else { Console.Error.WriteLine($"error: {input}: no such file or folder"); return 2; }
         }
         using var shutdown = new ShutdownSignal();
-        DicomArchive archive;
-        try
-        {
-            archive = ArchiveFactory.Open(options, warning => Console.Error.WriteLine($"warning: {warning}"));
-        }
-        catch (IOException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.Message}");
-            return 2;
-        }
+        if (await CommonOptions.OpenRecoveredAsync(() => ArchiveFactory.Open(options, warning => Console.Error.WriteLine($"warning: {warning}"))) is not { } archive) return 2;
         await using var _ = archive;
-        var recovery = await archive.Recovery.RecoverAsync(cancellationToken: CancellationToken.None);
-        if (recovery.TemporaryFilesRemoved + recovery.FilesAdopted + recovery.OrphanFilesRemoved + recovery.RowsWithoutFileRemoved > 0)
-            Console.Error.WriteLine($"recovery: {recovery}");
 
         var progress = new ImportProgress(files.Count, Console.Error, !Console.IsErrorRedirected);
         var outcomes = new ConcurrentQueue<(string File, StoreResult Result)>();

@@ -67,20 +67,10 @@ internal static class RecompressCommand
         }
         using var shutdown = new ShutdownSignal();
         var warnings = new ConcurrentQueue<string>();
-        DicomArchive archive;
-        try
-        {
-            archive = ArchiveFactory.OpenUnfiltered(options, new StoreOptions { DuplicatePolicy = DuplicatePolicy.Overwrite, Compression = compression, OnWarning = warnings.Enqueue });
-        }
-        catch (IOException ex)
-        {
-            Console.Error.WriteLine($"error: {ex.Message} (stop the server first: recompress replaces files the server serves)");
+        var storeOptions = new StoreOptions { DuplicatePolicy = DuplicatePolicy.Overwrite, Compression = compression, OnWarning = warnings.Enqueue };
+        if (await CommonOptions.OpenRecoveredAsync(() => ArchiveFactory.OpenUnfiltered(options, storeOptions), "stop the server first: recompress replaces files the server serves") is not { } archive)
             return 2;
-        }
         await using var _ = archive;
-        var recovery = await archive.Recovery.RecoverAsync(cancellationToken: CancellationToken.None);
-        if (recovery.TemporaryFilesRemoved + recovery.FilesAdopted + recovery.OrphanFilesRemoved + recovery.RowsWithoutFileRemoved > 0)
-            Console.Error.WriteLine($"recovery: {recovery}");
 
         // Native instances of the chosen collections that have somewhere to go; the catalog says which are native.
         var wanted = new HashSet<string>(collections, StringComparer.OrdinalIgnoreCase);
