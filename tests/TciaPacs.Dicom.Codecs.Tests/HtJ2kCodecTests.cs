@@ -215,10 +215,12 @@ public sealed class HtJ2kCodecTests : TempFolderTests
     }
 
     /// <summary>What ojph_expand makes of the codestream: a PGM or PPM (16-bit samples big endian).</summary>
-    private int[] OpenJph(byte[] codestream, PixelDataInfo info)
+    private int[] OpenJph(byte[] codestream, PixelDataInfo info) => OpenJph(codestream, info, Temp);
+
+    internal static int[] OpenJph(byte[] codestream, PixelDataInfo info, string temp)
     {
-        var input = Path.Combine(Temp, "ojph.j2c");
-        var output = Path.Combine(Temp, info.SamplesPerPixel == 3 ? "ojph.ppm" : "ojph.pgm");
+        var input = Path.Combine(temp, "ojph.j2c");
+        var output = Path.Combine(temp, info.SamplesPerPixel == 3 ? "ojph.ppm" : "ojph.pgm");
         File.WriteAllBytes(input, codestream);
         var r = ExternalTool.Run(ExternalTool.Require("ojph_expand"), ["-i", input, "-o", output]);
         Assert.That(r.ExitCode, Is.Zero, r.StdErr + r.StdOut);
