@@ -43,32 +43,51 @@ public sealed class DicomTranscoder(CodecRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(target);
         var file = DicomFile.Open(sourcePath);
-        // Decoded frames are produced as the writer reads them: one frame in memory, whatever the instance's size.
-        var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true, nested: false) : file.Dataset;
-        var meta = file.Meta.Clone();
-        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
-        var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        // Decoded frames are produced as the writer reads them, encoded ones go to a spill file beside the destination
+        // as they are made: one frame in memory, whatever the instance's size.
+        var spill = destinationPath + ".frames.part";
         try
         {
-            using (stream) new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble }.Save(stream, target);
+            var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true, nested: false, spill) : file.Dataset;
+            var meta = file.Meta.Clone();
+            meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
+            var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            try
+            {
+                using (stream) new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble }.Save(stream, target);
+            }
+            catch
+            {
+                // A frame that fails to decode mid-write leaves no half-written file behind.
+                File.Delete(destinationPath);
+                throw;
+            }
         }
-        catch
+        finally
         {
-            // A frame that fails to decode mid-write leaves no half-written file behind.
-            File.Delete(destinationPath);
-            throw;
+            File.Delete(spill);
         }
     }
 
     /// <summary>A copy of <paramref name="dataset"/>, encoded as <paramref name="source"/>, with its pixel data as <paramref name="target"/> needs.</summary>
     public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target) => Transcode(dataset, source, target, streamDecoded: false, nested: false);
 
+    /// <summary>
+    /// As <see cref="Transcode(DicomDataset, TransferSyntax, TransferSyntax)"/>, but frames encoded for an encapsulated
+    /// <paramref name="target"/> are written to <paramref name="spillPath"/> (a new file) as they are made, and the
+    /// copy's fragments are read from there: one frame in memory, whatever the instance's size. The caller deletes
+    /// that file once the copy has been written.
+    /// </summary>
+    public DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target, string spillPath) =>
+        Transcode(dataset, source, target, streamDecoded: false, nested: false, spillPath ?? throw new ArgumentNullException(nameof(spillPath)));
+
     /// <param name="streamDecoded">
     /// Decoded pixel data is decoded when read (<see cref="DecodedFramesBuffer"/>), for a caller that writes it at once:
     /// a corrupt frame then throws from the write. Otherwise every frame is decoded here, and a corrupt one throws here.
     /// </param>
     /// <param name="nested">An item's data set (an icon image), decoded for its parent's sake.</param>
-    private DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target, bool streamDecoded, bool nested)
+    /// <param name="spillPath">Where encoded frames go as they are made (<see cref="Encapsulate"/>); null: in memory.</param>
+    private DicomDataset Transcode(DicomDataset dataset, TransferSyntax source, TransferSyntax target, bool streamDecoded, bool nested, string? spillPath = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentNullException.ThrowIfNull(source);
@@ -108,7 +127,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
             : DecodeOneByOne(EncapsulatedFrames.FromDataset(copy), decoder, info);
         var encodedInfo = encoder!.GetEncodedInfo(nativeInfo);
         RemoveOffsetTables(copy);
-        copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(f.Span, nativeInfo)), copy));
+        copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(f.Span, nativeInfo)), copy, nested ? null : spillPath));
         SetAttributes(copy, info, encodedInfo);
         // PS3.3 C.7.6.1.1.5: once lossy, always lossy, whatever the syntax it is re-encoded in.
         if (target.IsLossy || (source.IsLossy && !nested)) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01");
@@ -235,21 +254,32 @@ public sealed class DicomTranscoder(CodecRegistry registry)
 
     /// <summary>
     /// One fragment per frame with a Basic Offset Table (PS3.5 A.4); when offsets pass 4 GiB the Basic Offset Table is
-    /// left empty and the Extended Offset Table (PS3.3 C.7.6.3.1.8) is written instead.
+    /// left empty and the Extended Offset Table (PS3.3 C.7.6.3.1.8) is written instead. With <paramref name="spillPath"/>,
+    /// each frame is written there as it comes and its fragment read from that file.
     /// </summary>
-    private static DicomFragmentSequence Encapsulate(IEnumerable<byte[]> encodedFrames, DicomDataset dataset)
+    private static DicomFragmentSequence Encapsulate(IEnumerable<byte[]> encodedFrames, DicomDataset dataset, string? spillPath)
     {
         var fragments = new List<DicomBuffer>();
         var offsets = new List<ulong>();
         var lengths = new List<ulong>();
         ulong position = 0;
-        foreach (var frame in encodedFrames)
+        using (var spill = spillPath != null ? new FileStream(spillPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 16) : null)
         {
-            var even = (frame.Length & 1) == 0 ? frame : [.. frame, 0]; // items have even length (PS3.5 A.4)
-            offsets.Add(position);
-            lengths.Add((ulong)frame.Length);
-            fragments.Add(new MemoryBuffer(even));
-            position += 8 + (ulong)even.Length;
+            foreach (var frame in encodedFrames)
+            {
+                var odd = (frame.Length & 1) != 0; // items have even length (PS3.5 A.4)
+                offsets.Add(position);
+                lengths.Add((ulong)frame.Length);
+                if (spill != null)
+                {
+                    var at = spill.Position;
+                    spill.Write(frame);
+                    if (odd) spill.WriteByte(0);
+                    fragments.Add(new FileBuffer(spillPath!, at, spill.Position - at));
+                }
+                else fragments.Add(new MemoryBuffer(odd ? [.. frame, 0] : frame));
+                position += 8 + (ulong)(frame.Length + (odd ? 1 : 0));
+            }
         }
         DicomBuffer bot;
         if (offsets[^1] <= uint.MaxValue)

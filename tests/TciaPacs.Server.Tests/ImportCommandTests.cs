@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
 using TciaPacs.Testing;
 
 namespace TciaPacs.Server.Tests;
@@ -126,6 +127,75 @@ public sealed class ImportCommandTests
                 Assert.That(refused.ExitCode, Is.EqualTo(2), refused.StdOut + refused.StdErr);
                 Assert.That(refused.StdErr, Does.StartWith("error: Storage.Compression: ").And.Contain(bad).And.Contain("JPEGLSLossless (1.2.840.10008.1.2.4.80)"));
             }
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+            File.Delete(config);
+        }
+    }
+
+    /// <summary>
+    /// Ingest compression of a multi-frame instance larger than its encoded frames could be held in memory: 400 frames
+    /// of 512x512 noisy 12-bit samples (200 MB native; JPEG-LS makes little of noise), stored in JPEG-LS by an import
+    /// whose peak resident memory stays far below either, since each encoded frame goes to a scratch file as it is made.
+    /// </summary>
+    [Test]
+    public void Ingest_compression_keeps_one_frame_in_memory()
+    {
+        var input = ArchiveTestData.TempFolder("big-in");
+        var data = ArchiveTestData.TempFolder("big-data");
+        var config = input + ".json";
+        try
+        {
+            const int Frames = 400, Side = 512;
+            var frameBytes = Side * Side * 2;
+            var raw = Path.Combine(input, "pixels.raw");
+            var random = new Random(7);
+            var frame = new byte[frameBytes];
+            using (var output = File.Create(raw))
+                for (var f = 0; f < Frames; f++)
+                {
+                    for (var i = 0; i < frameBytes; i += 2) (frame[i], frame[i + 1]) = ((byte)random.Next(256), (byte)random.Next(16));
+                    output.Write(frame);
+                }
+            var source = DicomFile.Open(Corpus.PathOf("transfer-syntax/explicit-vr-le/CT_small.dcm"));
+            var ds = source.Dataset.Clone();
+            ds.AddOrUpdate(DicomTags.Rows, VR.US, (ushort)Side);
+            ds.AddOrUpdate(DicomTags.Columns, VR.US, (ushort)Side);
+            ds.AddOrUpdate(DicomTags.BitsAllocated, VR.US, (ushort)16);
+            ds.AddOrUpdate(DicomTags.BitsStored, VR.US, (ushort)12);
+            ds.AddOrUpdate(DicomTags.HighBit, VR.US, (ushort)11);
+            ds.AddOrUpdate(DicomTags.PixelRepresentation, VR.US, (ushort)0);
+            ds.AddOrUpdate(DicomTags.NumberOfFrames, VR.IS, Frames.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            ds.Add(new DicomElement(DicomTags.PixelData, VR.OW, new TciaPacs.Dicom.IO.FileBuffer(raw, 0, (long)Frames * frameBytes)));
+            var big = Path.Combine(input, "big.dcm");
+            new DicomFile(source.Meta, ds, TransferSyntax.ExplicitVRLittleEndian).Save(big);
+            File.Delete(raw);
+            File.WriteAllText(config, """{ "Deidentification": { "Default": { "Profile": "None" } }, "Storage": { "Compression": "JPEGLSLossless" } }""");
+
+            var (r, peak) = Tciapacs.RunMeasured("import", big, "--config", config, "--data", data);
+            Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+            var stored = DicomFile.Open(Directory.EnumerateFiles(Path.Combine(data, "files"), "*.dcm", SearchOption.AllDirectories).Single());
+            Assert.That(stored.TransferSyntax, Is.EqualTo(TransferSyntax.JPEGLSLossless), r.StdErr);
+            var frames = EncapsulatedFrames.FromDataset(stored.Dataset);
+            Assert.That(frames.Count, Is.EqualTo(Frames));
+            var encodedTotal = Enumerable.Range(0, Frames).Sum(f => (long)frames.GetFrame(f).Length);
+            TestContext.Out.WriteLine($"peak RSS {peak / 1e6:F0} MB; native {Frames * (long)frameBytes / 1e6:F0} MB, encoded {encodedTotal / 1e6:F0} MB");
+            Assert.That(peak, Is.LessThan(encodedTotal * 3 / 4), "the import never held the encoded frames together");
+            var info = PixelDataInfo.FromDataset(stored.Dataset);
+            var codec = CodecRegistry.Default.Get(TransferSyntax.JPEGLSLossless);
+            var original = DicomFile.Open(big).Dataset.Get(DicomTags.PixelData)!.Buffer;
+            foreach (var f in new[] { 0, Frames - 1 })
+            {
+                var decoded = new byte[frameBytes];
+                codec.DecodeFrame(frames.GetFrame(f).Span, info, decoded);
+                var expected = new byte[frameBytes];
+                using (var reader = new TciaPacs.Dicom.IO.FileBufferReader()) reader.Read((TciaPacs.Dicom.IO.FileBuffer)original, (long)f * frameBytes, expected);
+                Assert.That(decoded, Is.EqualTo(expected), $"frame {f + 1}");
+            }
+            Assert.That(Directory.EnumerateFiles(data, "*.part", SearchOption.AllDirectories), Is.Empty, "no scratch file left");
         }
         finally
         {

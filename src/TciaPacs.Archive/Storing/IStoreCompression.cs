@@ -12,7 +12,9 @@ public interface IStoreCompression
     /// <summary>
     /// The data set re-encoded for <paramref name="collection"/>, or null to store it as received: the collection stores
     /// as received, the pixel data is already compressed or absent, or the codec cannot hold it (then
-    /// <paramref name="skipped"/> says why, for the log).
+    /// <paramref name="skipped"/> says why, for the log). The encoded frames may be kept in <paramref name="scratchPath"/>
+    /// (a file that does not exist yet, on the archive's file system), from which the data set's fragments are then read:
+    /// the pipeline deletes it once the file is written.
     /// </summary>
-    (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, out string? skipped);
+    (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, string scratchPath, out string? skipped);
 }

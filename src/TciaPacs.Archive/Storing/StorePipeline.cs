@@ -98,11 +98,15 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         StageTrace.Mark(StageTrace.Filtered, header.GetString(DicomTags.SOPInstanceUID));
         var rewrite = modified.Count > 0 || !file.HasPreamble || !file.Meta.Contains(DicomTags.TransferSyntaxUID);
         var syntax = file.TransferSyntax;
+        string? scratch = null; // the encoded frames, until the file is written
         if (_options.Compression is { } compression)
         {
             try
             {
-                if (compression.Compress(header, syntax, request.Collection, out var skipped) is { } compressed)
+                var incoming = Path.Combine(files.Root, ".incoming");
+                Directory.CreateDirectory(incoming);
+                scratch = Path.Combine(incoming, Guid.NewGuid().ToString("N") + FileStore.TempSuffix);
+                if (compression.Compress(header, syntax, request.Collection, scratch, out var skipped) is { } compressed)
                 {
                     (header, syntax) = compressed;
                     rewrite = true;
@@ -123,6 +127,10 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or DicomParseException or InvalidOperationException)
         {
             return Identify(StoreResult.Failure(StoreResult.StatusOutOfResources, $"cannot write the file: {ex.Message}"), header);
+        }
+        finally
+        {
+            if (scratch != null) File.Delete(scratch);
         }
         StageTrace.Mark(StageTrace.Staged, header.GetString(DicomTags.SOPInstanceUID));
         return Identify(await CommitAsync(request, header, syntax, staged, modified, ct).ConfigureAwait(false), header);

@@ -15,10 +15,12 @@ namespace TciaPacs.Server.Hosting;
 internal sealed class StoreCompression : IStoreCompression
 {
     /// <summary>
-    /// The most native pixel data compressed at store time. The encoded frames are held in memory until the file is
-    /// written (the source's are read one by one), so a larger instance is stored as received.
+    /// The largest native frame compressed at store time: an encoder holds a frame's samples as integers (4 bytes
+    /// each) while it codes them, and stores run side by side. A larger frame (a whole slide scanned as one image) is
+    /// stored as received. The frames are read one by one and the encoded ones written to a scratch file as they are
+    /// made, so the instance's total size does not matter (a breast tomosynthesis volume of 1 GB compresses).
     /// </summary>
-    public const long MaxPixelDataBytes = 256L << 20;
+    public const long MaxFrameBytes = 64L << 20;
 
     private readonly IReadOnlyList<TransferSyntax> _default;
     private readonly Dictionary<string, IReadOnlyList<TransferSyntax>> _collections;
@@ -61,7 +63,7 @@ internal sealed class StoreCompression : IStoreCompression
 
     public IReadOnlyList<TransferSyntax> TargetsFor(string collection) => _collections.TryGetValue(collection, out var syntaxes) ? syntaxes : _default;
 
-    /// <summary>Why an instance with this header is not re-encoded in <paramref name="target"/>, or null when it can be (native image, a layout the codec holds, pixel data of its frames' length, within <see cref="MaxPixelDataBytes"/>).</summary>
+    /// <summary>Why an instance with this header is not re-encoded in <paramref name="target"/>, or null when it can be (native image, a layout the codec holds, pixel data of its frames' length, frames within <see cref="MaxFrameBytes"/>).</summary>
     public static string? WhyNot(DicomDataset dataset, TransferSyntax syntax, TransferSyntax target)
     {
         if (syntax.IsEncapsulated) return "already compressed";
@@ -77,15 +79,15 @@ internal sealed class StoreCompression : IStoreCompression
         }
         if (!DicomTranscoder.Default.Registry.Get(target).CanEncode(info))
             return $"{target.Name} does not hold {info.SamplesPerPixel} sample(s) of {info.BitsStored} of {info.BitsAllocated} bits ({info.PhotometricInterpretation})";
-        if (info.TotalSize > MaxPixelDataBytes)
-            return $"its {info.TotalSize / (1 << 20)} MiB of pixel data are more than the {MaxPixelDataBytes >> 20} MiB compressed at once";
+        if (info.FrameSize > MaxFrameBytes)
+            return $"its frames of {info.FrameSize / (1 << 20)} MiB are larger than the {MaxFrameBytes >> 20} MiB compressed at once";
         // Exactly the frames (and the pad byte of an odd total): bytes beyond them would not survive encoding.
         if (pixelData.Buffer.Length != info.TotalSize && pixelData.Buffer.Length != info.TotalSize + (info.TotalSize & 1))
             return $"its pixel data has {pixelData.Buffer.Length} bytes where its attributes give {info.TotalSize}";
         return null;
     }
 
-    public (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, out string? skipped)
+    public (DicomDataset Dataset, TransferSyntax Syntax)? Compress(DicomDataset dataset, TransferSyntax syntax, string collection, string scratchPath, out string? skipped)
     {
         skipped = null;
         // Already compressed, or no image: as received, nothing to say.
@@ -100,11 +102,13 @@ internal sealed class StoreCompression : IStoreCompression
             }
             try
             {
-                return (_transcoder.Transcode(dataset, syntax, target), target);
+                return (_transcoder.Transcode(dataset, syntax, target, scratchPath), target);
             }
             catch (Exception e) when (e is DicomCodecException or NotSupportedException or ArgumentException or InvalidOperationException)
             {
-                // Never a store lost to compression: an encoder that cannot (or fails) leaves the instance as received.
+                // Never a store lost to compression: an encoder that cannot (or fails) leaves the instance as received,
+                // or to the next syntax, which starts a new scratch file.
+                File.Delete(scratchPath);
                 reasons.Add($"{target.Name}: {e.Message}");
             }
         }
