@@ -27,9 +27,11 @@ internal static class TranscodeCommand
         var target = TransferSyntax.Lookup(uid);
         try
         {
-            var file = DicomFile.Open(input);
-            var result = TciaPacs.Dicom.Codecs.DicomTranscoder.Default.Transcode(file, target);
-            result.Save(output, target);
+            // Written beside the output, then moved over it: one frame in memory whatever the file's size, and the
+            // input may be the output.
+            var temp = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".{Path.GetFileName(output)}.{Guid.NewGuid():N}.part");
+            TciaPacs.Dicom.Codecs.DicomTranscoder.Default.TranscodeFile(input, target, temp);
+            File.Move(temp, output, overwrite: true);
             return 0;
         }
         catch (DicomParseException ex)
