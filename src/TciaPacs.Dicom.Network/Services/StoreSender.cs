@@ -29,17 +29,15 @@ public static class StoreSender
         if (last.SopClassUid != item.SopClassUid || last.TransferSyntaxUid != item.TransferSyntaxUid)
         {
             var (c, m) = ChooseContext(association, item);
-            var encodeOn = compression.Count > 0 && association.PixelDataEncoder != null && !TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated
+            // A native instance for a peer that should get it compressed: the first preferred syntax it accepted.
+            var preferred = compression.Count > 0 && association.PixelDataEncoder != null && !TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated
                 ? compression.Select(ts => association.AcceptedContexts(item.SopClassUid).FirstOrDefault(x => x.AcceptedTransferSyntax == ts)).FirstOrDefault(x => x != null)
                 : null;
-            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m, encodeOn);
+            last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m, preferred);
         }
-        if (last.EncodeOn is { } encodeOn2)
-        {
-            // The encode is left to the send (CPU work, on the thread pool); what it cannot hold goes as chosen without it.
-            var encoded = new PreparedInstance(item, encodeOn2) { Encoder = association.PixelDataEncoder, Fallback = (last.Context, last.Mode) };
-            return encoded;
-        }
+        // The encode is left to the send (CPU work, on the thread pool); what the syntax cannot hold goes as chosen without it.
+        if (last.EncodeOn is { } encodeOn)
+            return new PreparedInstance(item, encodeOn) { Encoder = association.PixelDataEncoder, Fallback = (last.Context, last.Mode) };
         return Prepared(association, item, last.Context, last.Mode);
     }
 
