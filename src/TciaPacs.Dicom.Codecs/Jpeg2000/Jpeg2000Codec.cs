@@ -25,10 +25,22 @@ public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : JpegFamilyCod
 
     /// <summary>
     /// What PS3.5 8.2.4 allows in a lossless JPEG 2000 stream (<see cref="JpegFamilyCodec.IsLosslessEncodable"/>), for the
-    /// syntaxes we write: 4.90 (Part 1 code-blocks), 4.201 and 4.202 (HTJ2K). Colour is coded without a component
-    /// transform, so RGB stays RGB and YBR_FULL stays YBR_FULL.
+    /// syntaxes we write: 4.90 (Part 1 code-blocks), 4.201 and 4.202 (HTJ2K).
     /// </summary>
     public override bool CanEncode(PixelDataInfo info) => Form is not null && IsLosslessEncodable(info);
+
+    /// <summary>
+    /// RGB is coded with the reversible component transform (T.800 G.2), as OpenJPEG and OpenJPH do by default: its
+    /// luminance and two colour differences compress better than three correlated colours. The data set then says
+    /// YBR_RCT (PS3.5 8.2.4), which decoders undo back to RGB. YBR_FULL is coded as it is.
+    /// </summary>
+    public override PixelDataInfo GetEncodedInfo(PixelDataInfo native)
+    {
+        var encoded = base.GetEncodedInfo(native);
+        return UsesRct(native) ? encoded with { PhotometricInterpretation = "YBR_RCT" } : encoded;
+    }
+
+    private static bool UsesRct(PixelDataInfo native) => native.SamplesPerPixel == 3 && native.PhotometricInterpretation.Trim() == "RGB";
 
     private Jpeg2000Encoder.Form? Form => TransferSyntax.Uid switch
     {
@@ -45,7 +57,7 @@ public sealed class Jpeg2000Codec(TransferSyntax transferSyntax) : JpegFamilyCod
     public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
         var (planes, precision) = Planes(nativeFrame, info);
-        var encoded = Jpeg2000Encoder.Encode(planes, info.Columns, info.Rows, precision, info.PixelRepresentation == 1, Form!.Value);
+        var encoded = Jpeg2000Encoder.Encode(planes, info.Columns, info.Rows, precision, info.PixelRepresentation == 1, Form!.Value, UsesRct(info));
         return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
     }
 

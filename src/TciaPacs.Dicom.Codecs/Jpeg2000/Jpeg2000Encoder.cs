@@ -6,9 +6,9 @@ namespace TciaPacs.Dicom.Codecs.Jpeg2000;
 /// <summary>
 /// A lossless JPEG 2000 encoder (T.800, and T.814 for HTJ2K code-blocks) for the codestreams of PS3.5 A.4.4 and A.4.7:
 /// one tile, the reversible 5-3 wavelet over up to five levels, no quantization, 64x64 code-blocks, one precinct per
-/// resolution and one quality layer. Components are coded as they are (no component transform), so an RGB image stays
-/// RGB (PS3.5 8.2.4 allows it). The RPCL form (4.202) splits the tile into one tile-part per resolution, listed in a
-/// TLM marker segment, so that a viewer can fetch the lower resolutions first.
+/// resolution and one quality layer, and for RGB the reversible component transform. The RPCL form (4.202) splits the
+/// tile into one tile-part per resolution, listed in a TLM marker segment, so that a viewer can fetch the lower
+/// resolutions first.
 /// </summary>
 internal static class Jpeg2000Encoder
 {
@@ -33,16 +33,21 @@ internal static class Jpeg2000Encoder
     /// <paramref name="precision"/> low bits (two's complement when <paramref name="signed"/>). The planes are
     /// transformed in place.
     /// </summary>
-    public static byte[] Encode(int[][] planes, int width, int height, int precision, bool signed, Form form)
+    /// <param name="rct">Three components coded through the reversible component transform (T.800 G.2), signalled in COD.</param>
+    public static byte[] Encode(int[][] planes, int width, int height, int precision, bool signed, Form form, bool rct = false)
     {
+        if (rct && (planes.Length != 3 || signed)) throw new ArgumentException("The component transform takes three unsigned components.", nameof(rct));
         if (precision is < 1 or > 16) throw new ArgumentOutOfRangeException(nameof(precision), precision, "1 to 16 bits.");
         var levels = Math.Min(MaxLevels, 31 - int.LeadingZeroCount(Math.Min(width, height)));
         var ht = form != Form.Part1;
         var components = new Tile[planes.Length];
         var guardBits = MinGuardBits;
+        for (var c = 0; c < planes.Length; c++) Coefficients(planes[c], width, height, precision, signed);
+        if (rct) ForwardRct(planes[0], planes[1], planes[2]);
         for (var c = 0; c < planes.Length; c++)
         {
-            components[c] = new Tile(Coefficients(planes[c], width, height, precision, signed), width, height, levels);
+            // The colour differences need a bit more than the samples: the guard bits take it (E.1.1).
+            components[c] = new Tile(planes[c], width, height, levels);
             guardBits = Math.Max(guardBits, components[c].GuardBitsNeeded(precision));
         }
         if (guardBits > 7) throw new DicomCodecException($"A coefficient needs {guardBits} guard bits; at most 7 can be signalled.");
@@ -62,7 +67,19 @@ internal static class Jpeg2000Encoder
             foreach (var tile in components) tile.WritePacket(r, packets, ht);
             resolutions[r] = packets.ToArray();
         }
-        return Codestream(width, height, precision, signed, planes.Length, levels, guardBits, form, resolutions);
+        return Codestream(width, height, precision, signed, planes.Length, levels, guardBits, form, rct, resolutions);
+    }
+
+    /// <summary>The reversible component transform (T.800 G.2.1) of level-shifted samples, in place: Y = floor((R + 2G + B) / 4), Cb = B - G, Cr = R - G.</summary>
+    private static void ForwardRct(int[] r, int[] g, int[] b)
+    {
+        for (var i = 0; i < r.Length; i++)
+        {
+            int red = r[i], green = g[i], blue = b[i];
+            r[i] = (red + 2 * green + blue) >> 2;
+            g[i] = blue - green;
+            b[i] = red - green;
+        }
     }
 
     /// <summary>The samples, DC level shifted when unsigned (G.1.2), sign-extended from their precision when signed: in place, the plane becomes the coefficients.</summary>
@@ -112,7 +129,7 @@ internal static class Jpeg2000Encoder
         }
     }
 
-    private static byte[] Codestream(int width, int height, int precision, bool signed, int components, int levels, int guardBits, Form form, byte[][] resolutions)
+    private static byte[] Codestream(int width, int height, int precision, bool signed, int components, int levels, int guardBits, Form form, bool rct, byte[][] resolutions)
     {
         var ht = form != Form.Part1;
         var rpcl = form == Form.HighThroughputRpcl;
@@ -143,7 +160,7 @@ internal static class Jpeg2000Encoder
         U8(0);
         U8(rpcl ? 2 : 0);
         U16(1);
-        U8(0);
+        U8(rct ? 1 : 0);
         U8(levels);
         U8(BlockExponent - 2);
         U8(BlockExponent - 2);
