@@ -84,7 +84,7 @@ internal static class RecompressCommand
         }
         Console.Error.WriteLine($"{candidates.Count} native instances to look at");
 
-        var progress = new ImportProgress(candidates.Count, Console.Error, !Console.IsErrorRedirected);
+        var progress = new ImportProgress(candidates.Count, Console.Error, !Console.IsErrorRedirected, "instances");
         var recompressed = new ConcurrentDictionary<string, (int Count, long Before, long After)>();
         var skipped = new ConcurrentDictionary<string, int>();
         var failed = new ConcurrentQueue<string>();

@@ -4,10 +4,10 @@ using System.Globalization;
 namespace TciaPacs.Server.Hosting;
 
 /// <summary>
-/// The import progress line on stderr: files done of total, files/s, MB/s and the time left at the current rate.
-/// On a terminal it redraws one line; redirected, it writes a line every few seconds.
+/// The import progress line on stderr: files (or <paramref name="unit"/>) done of total, per second, MB/s and the time
+/// left at the current rate. On a terminal it redraws one line; redirected, it writes a line every few seconds.
 /// </summary>
-internal sealed class ImportProgress(int total, TextWriter output, bool redraw)
+internal sealed class ImportProgress(int total, TextWriter output, bool redraw, string unit = "files")
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private long _lastDraw = -10_000;
@@ -35,7 +35,7 @@ internal sealed class ImportProgress(int total, TextWriter output, bool redraw)
         var rate = done / seconds;
         var mb = Interlocked.Read(ref _bytes) / seconds / (1024 * 1024);
         var eta = rate > 0 ? TimeSpan.FromSeconds((total - done) / rate) : TimeSpan.Zero;
-        var line = string.Format(CultureInfo.InvariantCulture, "{0}/{1} files  {2:F1} files/s  {3:F1} MB/s  ETA {4:hh\\:mm\\:ss}", done, total, rate, mb, eta);
+        var line = string.Format(CultureInfo.InvariantCulture, "{0}/{1} {5}  {2:F1} {5}/s  {3:F1} MB/s  ETA {4:hh\\:mm\\:ss}", done, total, rate, mb, eta, unit);
         lock (output)
         {
             if (redraw) output.Write("\r" + line.PadRight(72) + (final ? Environment.NewLine : ""));
