@@ -11,7 +11,8 @@
 # 30) before those are timed, so that what is timed is the steady state, not .NET's tiered JIT still compiling (a method
 # called once per retrieval is recompiled after its 30th call). TciaPacs is the ReadyToRun publish we ship, and stores as sent
 # (de-identification profile None), as Orthanc does; DEID=1 keeps our default (basic profile + PHI scan) instead.
-# COMPRESS=SYNTAX (e.g. JPEGLSLossless) turns on our ingest compression (Storage.Compression), to measure what it costs.
+# COMPRESS=SYNTAX (e.g. JPEGLSLossless) turns on our ingest compression (Storage.Compression), to measure what it costs;
+# ORTHANC_TRANSCODE=UID (e.g. 1.2.840.10008.1.2.4.80) turns on Orthanc's (IngestTranscoding, its DCMTK codecs), to compare.
 # The two servers are timed turn about, so that a host whose speed drifts during the run (this VM's does, by ±30 %)
 # weighs on both alike: each C-STORE rate is over two sets stored in the order TciaPacs, Orthanc, Orthanc, TciaPacs
 # (a linear drift cancels out), and each round of the timed retrievals runs both, the first one alternating.
@@ -74,6 +75,7 @@ OR_PORT=$(free_port); mkdir -p "$WORK/orthanc"
 cat >"$WORK/orthanc.json" <<JSON
 { "Name": "bench", "StorageDirectory": "$WORK/orthanc", "IndexDirectory": "$WORK/orthanc", "DicomAet": "ORTHANC",
   "DicomPort": $OR_PORT, "HttpPort": $(free_port), "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "Plugins": [],
+  ${ORTHANC_TRANSCODE:+"IngestTranscoding": "$ORTHANC_TRANSCODE",}
   "DicomModalities": { "bench": [ "BENCHDEST", "127.0.0.1", $DEST_PORT ], "scu": [ "STORESCU", "127.0.0.1", $DEST_PORT ],
                        "find": [ "FINDSCU", "127.0.0.1", $DEST_PORT ], "move": [ "MOVESCU", "127.0.0.1", $DEST_PORT ],
                        "get": [ "GETSCU", "127.0.0.1", $DEST_PORT ] } }
