@@ -72,10 +72,11 @@ TP_PORT=$(free_port)
   --peer "BENCHDEST@127.0.0.1:$DEST_PORT" >"$WORK/tp.log" 2>&1 & TP_PID=$!; PIDS+=($TP_PID)
 
 OR_PORT=$(free_port); mkdir -p "$WORK/orthanc"
+OR_INGEST=""; [ -n "${ORTHANC_TRANSCODE:-}" ] && OR_INGEST="\"IngestTranscoding\": \"$ORTHANC_TRANSCODE\","
 cat >"$WORK/orthanc.json" <<JSON
 { "Name": "bench", "StorageDirectory": "$WORK/orthanc", "IndexDirectory": "$WORK/orthanc", "DicomAet": "ORTHANC",
   "DicomPort": $OR_PORT, "HttpPort": $(free_port), "RemoteAccessAllowed": false, "AuthenticationEnabled": false, "Plugins": [],
-  ${ORTHANC_TRANSCODE:+"IngestTranscoding": "$ORTHANC_TRANSCODE",}
+  $OR_INGEST
   "DicomModalities": { "bench": [ "BENCHDEST", "127.0.0.1", $DEST_PORT ], "scu": [ "STORESCU", "127.0.0.1", $DEST_PORT ],
                        "find": [ "FINDSCU", "127.0.0.1", $DEST_PORT ], "move": [ "MOVESCU", "127.0.0.1", $DEST_PORT ],
                        "get": [ "GETSCU", "127.0.0.1", $DEST_PORT ] } }
