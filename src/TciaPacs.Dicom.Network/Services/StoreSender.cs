@@ -35,10 +35,23 @@ public static class StoreSender
                 : null;
             last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m, preferred);
         }
-        // The encode is left to the send (CPU work, on the thread pool); what the syntax cannot hold goes as chosen without it.
+        // Encoding and decoding are CPU work: they start here, on the thread pool, so that the instances prepared ahead
+        // are encoded or decoded side by side while the peer stores the one before. What the syntax cannot hold goes as
+        // chosen without the preference.
         if (last.EncodeOn is { } encodeOn)
-            return new PreparedInstance(item, encodeOn) { Encoder = association.PixelDataEncoder, Fallback = (last.Context, last.Mode) };
-        return Prepared(association, item, last.Context, last.Mode);
+        {
+            var encoded = new PreparedInstance(item, encodeOn) { Encoder = association.PixelDataEncoder, Fallback = (last.Context, last.Mode) };
+            var (encoder, temp, target) = (association.PixelDataEncoder!, association.TempDirectory, encodeOn.AcceptedTransferSyntax!);
+            encoded.Work = Task.Run(() => encoded.Encode(encoder, temp, target));
+            return encoded;
+        }
+        var prepared = Prepared(association, item, last.Context, last.Mode);
+        if (prepared.Decoder is { } decoder && prepared.Context is { } context)
+        {
+            var (temp, target) = (association.TempDirectory, context.AcceptedTransferSyntax!);
+            prepared.Work = Task.Run(() => prepared.Decode(decoder, temp, target));
+        }
+        return prepared;
     }
 
     private static PreparedInstance Prepared(DicomAssociation association, RetrieveItem item, PresentationContext? context, SendMode mode)
@@ -69,27 +82,18 @@ public static class StoreSender
     private static async Task<ushort> SendAsync(DicomAssociation association, PreparedInstance prepared, string? moveOriginatorAe, ushort? moveOriginatorMessageId, CancellationToken cancellationToken)
     {
         var item = prepared.Item;
-        if (prepared.Encoder is { } encoder)
+        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be
+        // completed. A decode or encode therefore writes its whole file first (a corrupt frame found halfway through the
+        // message could only be answered by aborting the association). Neither throws: a failure is recorded.
+        if (prepared.Work is { } work) await work.ConfigureAwait(false);
+        if (prepared.Encoder != null && prepared.EncodeDeclined)
         {
-            var temp = association.TempDirectory;
-            var target = prepared.Context!.AcceptedTransferSyntax!;
-            if (!await Task.Run(() => prepared.Encode(encoder, temp, target), cancellationToken).ConfigureAwait(false))
-            {
-                // Not held by the syntax (or not an image): as it would have gone without the preference.
-                var (fallback, mode) = prepared.Fallback;
-                prepared.Context = fallback;
-                if (fallback != null) Ready(association, prepared, mode);
-            }
+            // Not held by the syntax (or not an image): as it would have gone without the preference.
+            var (fallback, mode) = prepared.Fallback;
+            prepared.Context = fallback;
+            if (fallback != null) Ready(association, prepared, mode);
         }
         if (prepared.Context is not { } context) return NoContext;
-        // Everything that can fail on our side happens before the command goes out: a message, once begun, must be
-        // completed. A decode therefore writes the whole decoded file first (a corrupt frame found halfway through the
-        // message could only be answered by aborting the association).
-        if (prepared.Decoder is { } decoder)
-        {
-            var temp = association.TempDirectory;
-            await Task.Run(() => prepared.Decode(decoder, temp, context.AcceptedTransferSyntax!), cancellationToken).ConfigureAwait(false);
-        }
         prepared.ThrowIfFailed();
         var request = DimseCommand.Request(CommandField.CStoreRequest, association.NextMessageId(), item.SopClassUid, hasDataSet: true);
         request.AffectedSopInstanceUid = item.SopInstanceUid;
@@ -110,10 +114,11 @@ public static class StoreSender
     }
 
     /// <summary>
-    /// Sends <paramref name="items"/> one at a time (no asynchronous operations window), each opened and read while the
+    /// Sends <paramref name="items"/> one at a time (no asynchronous operations window), the next ones opened and read
+    /// (or decoded, or encoded, side by side on the thread pool: one per core, at most <see cref="MaxAhead"/>) while the
     /// peer stores the one before, and yields each outcome. What failed for one instance, on our side or the peer's
     /// (<see cref="IsSendFailure"/>), is yielded with it; anything else is thrown. Stopping the iteration stops the
-    /// sending: the instance read ahead is dropped.
+    /// sending: the instances prepared ahead are dropped.
     /// </summary>
     public static async IAsyncEnumerable<SentInstance> SendEachAsync(DicomAssociation association, IReadOnlyList<RetrieveItem> items, string? moveOriginatorAe,
         ushort? moveOriginatorMessageId, [EnumeratorCancellation] CancellationToken cancellationToken, IReadOnlyList<string>? compression = null)
@@ -121,16 +126,18 @@ public static class StoreSender
         if (items.Count == 0) yield break;
         compression ??= [];
         var choice = default(ContextChoice);
-        PreparedInstance? next = Prepare(association, items[0], compression, ref choice);
+        var depth = Math.Clamp(Environment.ProcessorCount, 1, MaxAhead);
+        var ahead = new Queue<PreparedInstance>();
+        var prepared = 0;
+        ahead.Enqueue(Prepare(association, items[prepared++], compression, ref choice));
         try
         {
             for (var i = 0; i < items.Count; i++)
             {
-                using var current = next!;
-                next = null;
-                // The send runs until it waits for the peer's C-STORE-RSP; the next instance is opened and read meanwhile.
+                using var current = ahead.Dequeue();
+                // The send runs until it waits for the peer's C-STORE-RSP; the next instances are prepared meanwhile.
                 var sending = SendAsync(association, current, moveOriginatorAe, moveOriginatorMessageId, cancellationToken);
-                if (i + 1 < items.Count) next = Prepare(association, items[i + 1], compression, ref choice);
+                while (ahead.Count < depth && prepared < items.Count) ahead.Enqueue(Prepare(association, items[prepared++], compression, ref choice));
                 ushort status = 0;
                 Exception? error = null;
                 try
@@ -146,9 +153,17 @@ public static class StoreSender
         }
         finally
         {
-            next?.Dispose();
+            // A decode or encode still running would write its file after the instance is gone: it finishes first.
+            while (ahead.TryDequeue(out var dropped))
+            {
+                if (dropped.Work is { } work) await work.ConfigureAwait(false);
+                dropped.Dispose();
+            }
         }
     }
+
+    /// <summary>The most instances prepared ahead of the one being sent (each holds an open file and a read buffer).</summary>
+    public const int MaxAhead = 4;
 
     /// <summary>A failure that belongs to one instance's send: its file, its encoding, or the association it went on.</summary>
     public static bool IsSendFailure(Exception ex) =>
@@ -229,6 +244,12 @@ internal sealed class PreparedInstance : IDisposable
     internal IPixelDataDecoder? Decoder { get; set; }
     internal IPixelDataEncoder? Encoder { get; init; }
 
+    /// <summary>The decode or encode started when the instance was prepared; it never throws (a failure is recorded).</summary>
+    internal Task? Work { get; set; }
+
+    /// <summary>The encoder found that the syntax cannot hold the instance's image: it goes on <see cref="Fallback"/>.</summary>
+    internal bool EncodeDeclined { get; private set; }
+
     /// <summary>With an <see cref="Encoder"/>: the context and mode the instance goes on when the encoder cannot hold its image.</summary>
     internal (PresentationContext? Context, SendMode Mode) Fallback { get; init; }
 
@@ -245,6 +266,7 @@ internal sealed class PreparedInstance : IDisposable
             if (!encoder.TryEncode(Item.FilePath, transferSyntaxUid, path))
             {
                 File.Delete(path);
+                EncodeDeclined = true;
                 return false;
             }
             _decodedPath = path;
