@@ -194,15 +194,19 @@ public sealed class HtJ2kCodecTests : TempFolderTests
     }
 
     /// <summary>What opj_decompress makes of the codestream: raw planar little-endian samples, interleaved here.</summary>
-    private int[] OpenJpeg(byte[] codestream, PixelDataInfo info)
+    private int[] OpenJpeg(byte[] codestream, PixelDataInfo info) =>
+        OpenJpeg(codestream, info.Rows, info.Columns, info.SamplesPerPixel, info.BitsStored > 8 ? 2 : 1, Temp);
+
+    /// <summary>The same, for a stream of <paramref name="bytes"/> bytes a sample (1 up to 8 bits of precision, else 2).</summary>
+    internal static int[] OpenJpeg(byte[] codestream, int rows, int columns, int components, int bytes, string temp)
     {
-        var input = Path.Combine(Temp, "opj.j2k");
-        var output = Path.Combine(Temp, "opj.rawl");
+        var input = Path.Combine(temp, "opj.j2k");
+        var output = Path.Combine(temp, "opj.rawl");
         File.WriteAllBytes(input, codestream);
         var r = ExternalTool.Run(ExternalTool.Require("opj_decompress"), ["-i", input, "-o", output]);
         Assert.That(r.ExitCode, Is.Zero, r.StdErr + r.StdOut);
         var raw = File.ReadAllBytes(output);
-        int plane = info.Rows * info.Columns, components = info.SamplesPerPixel, bytes = info.BitsStored > 8 ? 2 : 1;
+        var plane = rows * columns;
         Assert.That(raw, Has.Length.EqualTo(plane * components * bytes), "opj_decompress's output size");
         var values = new int[plane * components];
         for (var c = 0; c < components; c++)

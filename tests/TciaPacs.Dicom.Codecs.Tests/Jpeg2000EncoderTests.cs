@@ -210,25 +210,8 @@ public sealed class Jpeg2000EncoderTests(string syntax) : TempFolderTests
     }
 
     /// <summary>What opj_decompress makes of a codestream: its samples colour-by-pixel (two's complement when 16-bit signed).</summary>
-    private int[] OpenJpeg(byte[] codestream, int rows, int columns, int samples)
-    {
-        var input = Path.Combine(Temp, "ours.j2k");
-        var output = Path.Combine(Temp, "opj.rawl");
-        File.WriteAllBytes(input, codestream);
-        var r = ExternalTool.Run(ExternalTool.Require("opj_decompress"), ["-i", input, "-o", output]);
-        Assert.That(r.ExitCode, Is.Zero, r.StdErr + r.StdOut);
-        var raw = File.ReadAllBytes(output);
-        int plane = rows * columns, bytes = Precision(codestream) > 8 ? 2 : 1;
-        Assert.That(raw, Has.Length.EqualTo(plane * samples * bytes), "opj_decompress's output size");
-        var theirs = new int[plane * samples];
-        for (var c = 0; c < samples; c++)
-            for (var i = 0; i < plane; i++)
-            {
-                var at = (c * plane + i) * bytes;
-                theirs[i * samples + c] = bytes == 1 ? raw[at] : raw[at] | raw[at + 1] << 8;
-            }
-        return theirs;
-    }
+    private int[] OpenJpeg(byte[] codestream, int rows, int columns, int samples) =>
+        HtJ2kCodecTests.OpenJpeg(codestream, rows, columns, samples, Precision(codestream) > 8 ? 2 : 1, Temp);
 
     /// <summary>The frame without its even-length padding after EOC, which is not part of the codestream.</summary>
     private static byte[] Codestream(byte[] frame) =>
