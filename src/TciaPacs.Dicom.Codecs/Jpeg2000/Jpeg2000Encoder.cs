@@ -203,7 +203,6 @@ internal static class Jpeg2000Encoder
     private sealed class Tile(int[] coefficients, int width, int height, int levels)
     {
         private TileComponent _geometry = null!;
-        private readonly Dictionary<CodeBlock, (byte[] Bytes, int Passes, int ZeroPlanes)> _coded = [];
 
         /// <summary>Transforms the coefficients (level by level, each on the previous level's low-pass corner).</summary>
         private readonly int[] _c = Transform(coefficients, width, height, levels);
@@ -262,10 +261,7 @@ internal static class Jpeg2000Encoder
             foreach (var resolution in _geometry.Resolutions)
                 foreach (var band in resolution.Bands)
                     foreach (var block in band.Blocks)
-                    {
-                        lock (_coded) _coded[block] = ([], 0, 0);
                         yield return (this, band, block);
-                    }
         }
 
         private int Start(Band band, CodeBlock block) =>
@@ -284,10 +280,11 @@ internal static class Jpeg2000Encoder
             Record(block, bytes, planes == 0 ? 0 : 1, band.MagnitudeBits - 1);
         }
 
-        private void Record(CodeBlock block, byte[] bytes, int passes, int zeroPlanes)
+        // The geometry's code-block holds what the packet header says of it (each is coded by one thread).
+        private static void Record(CodeBlock block, byte[] bytes, int passes, int zeroPlanes)
         {
             if (zeroPlanes < 0) throw new DicomCodecException("A code-block has more bit-planes than its band allows.");
-            lock (_coded) _coded[block] = (bytes, passes, zeroPlanes);
+            (block.Coded, block.Passes, block.ZeroPlanes) = (bytes, passes, zeroPlanes);
         }
 
         /// <summary>The packet of resolution <paramref name="r"/> (layer 0, precinct 0): its header (B.10), then its code-blocks' data.</summary>
@@ -302,19 +299,19 @@ internal static class Jpeg2000Encoder
                 var blocks = new List<(Band Band, PrecinctBand Area)>();
                 for (var b = 0; b < resolution.Bands.Length; b++)
                     if (precinct.Bands[b].Width > 0) blocks.Add((resolution.Bands[b], precinct.Bands[b]));
-                var any = blocks.Any(x => Cells(x.Band, x.Area).Any(block => _coded[block].Passes > 0));
+                var any = blocks.Any(x => Cells(x.Band, x.Area).Any(block => block.Passes > 0));
                 bits.Write(any ? 1 : 0, 1);
                 if (any)
                     foreach (var (band, area) in blocks)
                     {
                         var cells = Cells(band, area).ToArray();
-                        var inclusion = new TagTreeEncoder(area.Width, area.Height, cells.Select(c => _coded[c].Passes > 0 ? 0 : 1).ToArray());
-                        var zeroPlanes = new TagTreeEncoder(area.Width, area.Height, cells.Select(c => _coded[c].Passes > 0 ? _coded[c].ZeroPlanes : band.MagnitudeBits).ToArray());
+                        var inclusion = new TagTreeEncoder(area.Width, area.Height, cells.Select(c => c.Passes > 0 ? 0 : 1).ToArray());
+                        var zeroPlanes = new TagTreeEncoder(area.Width, area.Height, cells.Select(c => c.Passes > 0 ? c.ZeroPlanes : band.MagnitudeBits).ToArray());
                         for (var i = 0; i < cells.Length; i++)
                         {
                             int cx = i % area.Width, cy = i / area.Width;
                             inclusion.Encode(bits, cx, cy, 1);
-                            var (bytes, passes, _) = _coded[cells[i]];
+                            var (bytes, passes) = (cells[i].Coded!, cells[i].Passes);
                             if (passes == 0) continue;
                             zeroPlanes.EncodeValue(bits, cx, cy);
                             WritePassCount(bits, passes);

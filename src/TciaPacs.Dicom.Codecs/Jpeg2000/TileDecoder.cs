@@ -292,6 +292,9 @@ internal sealed class CodeBlock(int x0, int y0, int x1, int y1)
     public readonly int X0 = x0, Y0 = y0, X1 = x1, Y1 = y1;
     public bool Included;
     public int ZeroPlanes, Passes, Lblock = 3;
+
+    /// <summary>The code-block's coded bytes, when the encoder made it (<see cref="Jpeg2000Encoder"/>).</summary>
+    public byte[]? Coded;
     public readonly List<Segment> Segments = [];
 
     /// <summary>
