@@ -222,23 +222,19 @@ internal static class Jpeg2000Encoder
         /// <summary>The guard bits this component needs so that every band's bit-planes fit Mb = G + exponent - 1 (E.1.1).</summary>
         public int GuardBitsNeeded(int precision)
         {
+            // A band of exponent precision + gain whose coefficients take K bits needs G >= K - exponent + 1.
+            int Need(int bits, int gain) => bits - (precision + gain) + 1;
             var needed = 0;
             int w = width, h = height;
-            for (var l = 1; l <= levels + 1; l++)
+            for (var l = 1; l <= levels; l++)
             {
+                // Level l's three high-pass bands in the corner it split: HL, LH (gain 1) and HH (gain 2).
                 int lw = (w + 1) / 2, lh = (h + 1) / 2;
-                // Level l's three high-pass bands (gain 1, 1, 2), and at the end the lowest LL (gain 0).
-                if (l <= levels)
-                {
-                    needed = Math.Max(needed, Bits(lw, 0, w, lh) - precision - 1 + 1);
-                    needed = Math.Max(needed, Bits(0, lh, lw, h) - precision - 1 + 1);
-                    needed = Math.Max(needed, Bits(lw, lh, w, h) - precision - 2 + 1);
-                }
-                else needed = Math.Max(needed, Bits(0, 0, w, h) - precision + 1);
+                needed = Math.Max(needed, Math.Max(Need(Bits(lw, 0, w, lh), 1), Math.Max(Need(Bits(0, lh, lw, h), 1), Need(Bits(lw, lh, w, h), 2))));
                 w = lw;
                 h = lh;
             }
-            return needed;
+            return Math.Max(needed, Need(Bits(0, 0, w, h), 0)); // the lowest LL
         }
 
         private int Bits(int x0, int y0, int x1, int y1)
