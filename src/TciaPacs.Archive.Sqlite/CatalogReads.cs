@@ -138,6 +138,18 @@ internal static class CatalogReads
         while (r.Read()) yield return new InstanceFile(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6));
     }
 
+    /// <summary>A page of instance files with their sizes, in SOP Instance UID order (the column's unique index) after a key.</summary>
+    public static List<InstanceFile> InstanceFilesPage(SqliteConnection c, string? afterSopUid, int count)
+    {
+        const string sql = "SELECT i.sop_uid, se.series_uid, s.study_uid, i.path, i.transfer_syntax, s.collection, i.sop_class_uid, i.size " +
+                           "FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study s ON s.pk = i.study_pk WHERE i.sop_uid > $after ORDER BY i.sop_uid LIMIT $count";
+        using var cmd = Sql.Command(c, null, sql, ("$after", afterSopUid ?? ""), ("$count", count));
+        using var r = cmd.ExecuteReader();
+        var page = new List<InstanceFile>(count);
+        while (r.Read()) page.Add(new InstanceFile(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6), r.GetInt64(7)));
+        return page;
+    }
+
     private const string InstanceSelect = """
         SELECT i.sop_uid, se.series_uid, s.study_uid, i.path, i.hash, i.size, i.transfer_syntax
         FROM instance i JOIN series se ON se.pk = i.series_pk JOIN study s ON s.pk = i.study_pk

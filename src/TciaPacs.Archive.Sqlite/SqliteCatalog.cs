@@ -80,6 +80,12 @@ public sealed class SqliteCatalog : ICatalog
         return Sql.Scalar(c, null, "SELECT p.patient_id FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE s.study_uid = $study", ("$study", studyUid)) as string;
     }
 
+    public IReadOnlyList<InstanceFile> InstanceFilesPage(string? afterSopInstanceUid, int count)
+    {
+        using var c = OpenRead();
+        return CatalogReads.InstanceFilesPage(c, afterSopInstanceUid, count);
+    }
+
     public long CountInstances()
     {
         using var c = OpenRead();

@@ -56,6 +56,38 @@ public sealed class CatalogLookupTests : TempFolderTest
     }
 
     [Test]
+    public async Task Paging_through_the_instance_files_visits_each_once_in_order_while_commits_go_on()
+    {
+        using var catalog = SqliteCatalog.OpenDataDirectory(Folder);
+        var entries = Enumerable.Range(0, 23).Select(i => GeneratedData.Entry(300 + i)).ToList();
+        foreach (var e in entries) await catalog.CommitAsync(e, Task.CompletedTask);
+        var seen = new List<InstanceFile>();
+        string? after = null;
+        var pages = 0;
+        while (true)
+        {
+            var page = catalog.InstanceFilesPage(after, 5);
+            pages++;
+            seen.AddRange(page);
+            // A replacement committed between pages (as recompress makes them) moves no instance in or out of the walk.
+            if (page.Count > 0)
+            {
+                var replaced = entries.Single(e => e.SopInstanceUid == page[0].SopInstanceUid) with { ReplaceExisting = true, ContentHash = new string('b', 64), Size = 200 };
+                Assert.That((await catalog.CommitAsync(replaced, Task.CompletedTask)).Outcome, Is.Not.EqualTo(CommitOutcome.Inserted));
+            }
+            if (page.Count < 5) break;
+            after = page[^1].SopInstanceUid;
+        }
+        Assert.That(pages, Is.EqualTo(5));
+        Assert.That(seen.Select(f => f.SopInstanceUid), Is.EqualTo(entries.Select(e => e.SopInstanceUid).Order(StringComparer.Ordinal)));
+        var first = entries.Single(e => e.SopInstanceUid == seen[0].SopInstanceUid);
+        Assert.That(seen[0].Size, Is.EqualTo(100), "the page carries each file's size (as it was when read)");
+        Assert.That(catalog.InstanceFilesPage(null, 1).Single().Size, Is.EqualTo(200));
+        Assert.That(seen[0].RelativePath, Is.EqualTo(first.RelativePath));
+        Assert.That(catalog.InstanceFilesPage(seen[^1].SopInstanceUid, 5), Is.Empty);
+    }
+
+    [Test]
     public void Disposing_the_catalog_closes_its_kept_connections()
     {
         if (!OperatingSystem.IsLinux()) Assert.Ignore("counts open files in /proc/self/fd");

@@ -70,4 +70,11 @@ public interface ICatalog : IDisposable
     }
 
     long CountInstances();
+
+    /// <summary>
+    /// Up to <paramref name="count"/> instance files, with their sizes, in SOP Instance UID order after
+    /// <paramref name="afterSopInstanceUid"/> (null: from the first). Each page is one short read, so a walk over a
+    /// large archive holds one page in memory and never keeps a read open across the writes made meanwhile.
+    /// </summary>
+    IReadOnlyList<InstanceFile> InstanceFilesPage(string? afterSopInstanceUid, int count);
 }

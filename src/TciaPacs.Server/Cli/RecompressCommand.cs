@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Globalization;
 using TciaPacs.Archive;
+using TciaPacs.Archive.Catalog;
 using TciaPacs.Archive.Storing;
 using TciaPacs.Dicom;
 using TciaPacs.Server.Hosting;
@@ -56,7 +57,10 @@ internal static class RecompressCommand
 
     private static string Megabytes(long bytes) => string.Format(CultureInfo.InvariantCulture, bytes < 10_000_000 ? "{0:F2} MB" : "{0:F1} MB", bytes / 1e6);
 
-    private sealed record Candidate(string SopInstanceUid, string Collection, string RelativePath, long Size);
+    private const int CandidatePage = 1000;
+
+    // Warnings kept for the summary; the rest are counted (one per instance could be millions of lines).
+    private const int WarningsKept = 100;
 
     private static async Task<int> Run(ServerOptions options, StoreCompression compression, string[] collections, int parallel, bool dryRun)
     {
@@ -67,31 +71,41 @@ internal static class RecompressCommand
         }
         using var shutdown = new ShutdownSignal();
         var warnings = new ConcurrentQueue<string>();
-        var storeOptions = new StoreOptions { DuplicatePolicy = DuplicatePolicy.Overwrite, Compression = compression, OnWarning = warnings.Enqueue };
+        var warningCount = 0;
+        var storeOptions = new StoreOptions { DuplicatePolicy = DuplicatePolicy.Overwrite, Compression = compression, OnWarning = w => { if (Interlocked.Increment(ref warningCount) <= WarningsKept) warnings.Enqueue(w); } };
         if (await CommonOptions.OpenRecoveredAsync(() => ArchiveFactory.OpenUnfiltered(options, storeOptions), "stop the server first: recompress replaces files the server serves") is not { } archive)
             return 2;
         await using var _ = archive;
 
-        // Native instances of the chosen collections that have somewhere to go; the catalog says which are native.
+        // Native instances of the chosen collections that have somewhere to go; the catalog says which are native. The
+        // catalog is walked a page at a time, twice (to count, then to work), so that an archive of millions of instances
+        // costs one page of memory, and no read stays open while the replacements are committed.
         var wanted = new HashSet<string>(collections, StringComparer.OrdinalIgnoreCase);
-        var candidates = new List<Candidate>();
-        foreach (var study in archive.Catalog.AllInstances().Where(i => !TransferSyntax.Lookup(i.TransferSyntaxUid).IsEncapsulated).GroupBy(i => i.StudyInstanceUid))
+        IEnumerable<InstanceFile> Candidates()
         {
-            var sizes = study.ToDictionary(i => i.SopInstanceUid, i => i.Size, StringComparer.Ordinal);
-            foreach (var f in archive.Catalog.InstanceFiles(study.Key))
-                if (sizes.TryGetValue(f.SopInstanceUid, out var size) && (wanted.Count == 0 || wanted.Contains(f.Collection)) && compression.TargetsFor(f.Collection).Count > 0)
-                    candidates.Add(new Candidate(f.SopInstanceUid, f.Collection, f.RelativePath, size));
+            string? after = null;
+            while (true)
+            {
+                var page = archive.Catalog.InstanceFilesPage(after, CandidatePage);
+                foreach (var f in page)
+                    if (!TransferSyntax.Lookup(f.TransferSyntaxUid).IsEncapsulated && (wanted.Count == 0 || wanted.Contains(f.Collection))
+                        && compression.TargetsFor(f.Collection).Count > 0)
+                        yield return f;
+                if (page.Count < CandidatePage) yield break;
+                after = page[^1].SopInstanceUid;
+            }
         }
-        Console.Error.WriteLine($"{candidates.Count} native instances to look at");
+        var total = Candidates().Count();
+        Console.Error.WriteLine($"{total} native instances to look at");
 
-        var progress = new ImportProgress(candidates.Count, Console.Error, !Console.IsErrorRedirected, "instances");
+        var progress = new ImportProgress(total, Console.Error, !Console.IsErrorRedirected, "instances");
         var recompressed = new ConcurrentDictionary<string, (int Count, long Before, long After)>();
         var skipped = new ConcurrentDictionary<string, int>();
         var failed = new ConcurrentQueue<string>();
         var interrupted = false;
         try
         {
-            await Parallel.ForEachAsync(candidates, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = shutdown.Token }, async (c, _) =>
+            await Parallel.ForEachAsync(Candidates(), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallel), CancellationToken = shutdown.Token }, async (c, _) =>
             {
                 var path = archive.Files.FullPath(c.RelativePath);
                 try
@@ -138,6 +152,7 @@ internal static class RecompressCommand
         progress.Finish();
 
         foreach (var w in warnings) Console.WriteLine($"warning: {w}");
+        if (warningCount > WarningsKept) Console.WriteLine($"warning: {warningCount - WarningsKept} more warnings like these");
         foreach (var f in failed.Order(StringComparer.Ordinal)) Console.WriteLine($"failed: {f}");
         foreach (var (reason, n) in skipped.OrderByDescending(p => p.Value)) Console.WriteLine($"left as stored: {n}: {reason}");
         foreach (var (syntax, (n, before, after)) in recompressed.OrderBy(p => p.Key, StringComparer.Ordinal))
