@@ -181,10 +181,10 @@ public sealed class AssociationTests
         };
         var ac = policy.Answer(rq with { PresentationContexts = [.. rq.PresentationContexts, new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid]), new PresentationContext(5, SopClasses.StudyRootGet, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
         Assert.That(ac.PresentationContexts[0].AcceptedTransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid));
-        // Relational queries, combined date-time matching and fuzzy person-name matching accepted; timezone adjustment declined.
-        Assert.That(ac.UserInformation.ExtendedNegotiations[0].ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 1, 1, 1, 0 }));
+        // Relational queries, combined date-time matching, fuzzy person-name matching and timezone query adjustment accepted.
+        Assert.That(ac.UserInformation.ExtendedNegotiations[0].ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 1, 1, 1, 1 }));
         Assert.That(ac.UserInformation.ExtendedNegotiations[1].ServiceClassApplicationInformation, Is.EqualTo(new byte[] { 1 }), "relational retrieval");
-        var strict = (policy with { Relational = false, FuzzyMatching = false, CombinedDateTime = false }).Answer(rq with { PresentationContexts = [new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
+        var strict = (policy with { Relational = false, FuzzyMatching = false, CombinedDateTime = false, TimezoneQueryAdjustment = false }).Answer(rq with { PresentationContexts = [new PresentationContext(3, SopClasses.StudyRootFind, [TransferSyntax.ImplicitVRLittleEndian.Uid])] }, new AssociateRequest { CalledAe = "A", CallingAe = "B" });
         Assert.That(strict.UserInformation.ExtendedNegotiations.Single().ServiceClassApplicationInformation, Is.EqualTo(new byte[4]));
         Assert.That(ac.UserInformation.UserIdentityResponse, Is.Empty, "positive response requested: an empty server response");
     }

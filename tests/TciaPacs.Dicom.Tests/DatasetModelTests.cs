@@ -179,13 +179,32 @@ public sealed class DatasetModelTests
         // The '-' of a negative UTC offset is not the range separator.
         var r = DicomDateRange.Parse("20240101120000-0500-20240102120000-0500", VR.DT);
         Assert.That(r.Start, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 12, 0, 0, TimeSpan.FromHours(-5))));
-        Assert.That(r.End, Is.EqualTo(new DateTimeOffset(2024, 1, 2, 12, 0, 0, TimeSpan.FromHours(-5))));
+        Assert.That(r.End, Is.EqualTo(new DateTimeOffset(2024, 1, 2, 12, 0, 0, TimeSpan.FromHours(-5)).AddTicks(TimeSpan.TicksPerSecond - 10)), "an upper bound runs to the end of its last second");
         var open = DicomDateRange.Parse("20240101120000-0500-", VR.DT);
         Assert.That(open.Start, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 12, 0, 0, TimeSpan.FromHours(-5))));
         Assert.That(open.End, Is.Null);
         var upTo = DicomDateRange.Parse("-20240101120000+0100", VR.DT);
         Assert.That(upTo.Start, Is.Null);
-        Assert.That(upTo.End, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 12, 0, 0, TimeSpan.FromHours(1))));
+        Assert.That(upTo.End, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 12, 0, 0, TimeSpan.FromHours(1)).AddTicks(TimeSpan.TicksPerSecond - 10)));
+    }
+
+    [Test]
+    public void A_datetime_without_all_its_digits_spans_the_period_it_names()
+    {
+        var year = DicomDateRange.Parse("2024", VR.DT);
+        Assert.That(year.Start, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero)));
+        Assert.That(year.End, Is.EqualTo(new DateTimeOffset(2024, 12, 31, 23, 59, 59, TimeSpan.Zero).AddTicks(TimeSpan.TicksPerSecond - 10)));
+        var day = DicomDateRange.Parse("20240101-20240102", VR.DT);
+        Assert.That(day.End, Is.EqualTo(new DateTimeOffset(2024, 1, 2, 23, 59, 59, TimeSpan.Zero).AddTicks(TimeSpan.TicksPerSecond - 10)));
+        var hour = DicomDateRange.Parse("2024010110+0100", VR.DT);
+        Assert.That(hour.End, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 10, 59, 59, TimeSpan.FromHours(1)).AddTicks(TimeSpan.TicksPerSecond - 10)));
+        var fraction = DicomDateRange.Parse("20240101103000.5", VR.DT);
+        Assert.That(fraction.End, Is.EqualTo(fraction.Start), "a fraction is a point, as for TM");
+        // A query's timezone is given to a bound without an offset of its own.
+        var local = DicomDateRange.Parse("20240101120000-20240101130000+0000", VR.DT, TimeSpan.FromHours(-5));
+        Assert.That(local.Start, Is.EqualTo(new DateTimeOffset(2024, 1, 1, 12, 0, 0, TimeSpan.FromHours(-5))));
+        Assert.That(local.End!.Value.Offset, Is.EqualTo(TimeSpan.Zero));
+        Assert.That(DicomDateRange.Parse("9999", VR.DT).End, Is.EqualTo(DateTimeOffset.MaxValue));
     }
 
     [Test]

@@ -88,6 +88,14 @@ public sealed class QidoTests : WebServerFixture
     }
 
     [Test]
+    public async Task A_timezone_is_where_dates_are_read_not_a_value_to_match()
+    {
+        // Neither study has a timezone of its own: both are read in the query's, so nothing moves and nothing is left out.
+        Assert.That(Uids(await Query("/studies?TimezoneOffsetFromUTC=%2B0900&StudyDate=20200115"), DicomTags.StudyInstanceUID), Is.EqualTo(new[] { StudyA }));
+        Assert.That(Uids(await Query("/studies?TimezoneOffsetFromUTC=-0500&PatientName=Smith*"), DicomTags.StudyInstanceUID), Is.EqualTo(new[] { StudyB }));
+    }
+
+    [Test]
     public async Task Fuzzy_matching_finds_names_by_word_prefixes()
     {
         Assert.That(await Query("/studies?PatientName=hans"), Is.Empty, "literal matching needs the whole name");
@@ -157,6 +165,8 @@ public sealed class QidoTests : WebServerFixture
     [TestCase("/studies?StudyDate=2020-13-45", "0008,0020")]
     [TestCase("/studies?includefield=NotAnAttribute", "NotAnAttribute")]
     [TestCase("/studies?A.B.C=1", "sequence")]
+    [TestCase("/studies?TimezoneOffsetFromUTC=UTC", "0008,0201")]
+    [TestCase("/studies?TimezoneOffsetFromUTC=+0100", "%2B")] // '+' in a query string is a space
     public async Task Bad_parameters_are_400_with_a_reason(string pathAndQuery, string mentioned)
     {
         using var response = await Http.SendAsync(Get(Base + pathAndQuery));

@@ -7,7 +7,8 @@ namespace TciaPacs.Archive.Catalog;
 /// Splits an instance's header into the attributes of each query level (PS3.4 C.6.1.1 / C.6.2.1 and the PS3.18
 /// 10.6.1.2 QIDO-RS keys), the documents the catalog stores per row so that C-FIND and QIDO-RS never open files.
 /// Patient: the Patient module (group 0010 but the Patient Study module) and the Clinical Trial Subject module.
-/// Study: the General Study and Patient Study modules, Clinical Trial Study. Series: General Series, General Equipment,
+/// Study: the General Study and Patient Study modules, Clinical Trial Study, and Timezone Offset From UTC (SOP Common,
+/// but the timezone of the study's dates and times, and a QIDO-RS study attribute). Series: General Series, General Equipment,
 /// Clinical Trial Series. Instance: every other top-level element whose value is small (bulk data stays in the file).
 /// Each document carries the source (0008,0005) so its text decodes as it was received.
 /// </summary>
@@ -24,7 +25,7 @@ public static class LevelAttributes
 
     private static readonly HashSet<uint> StudyTags =
     [
-        0x00080020, 0x00080030, 0x00080050, 0x00080051, 0x00080090, 0x00080096, 0x00081030, 0x00081032, 0x00081048, 0x00081049,
+        0x00080020, 0x00080030, 0x00080050, 0x00080051, 0x00080090, 0x00080096, 0x00080201, 0x00081030, 0x00081032, 0x00081048, 0x00081049,
         0x00081060, 0x00081062, 0x00081080, 0x00081084, 0x00081110, 0x0020000D, 0x00200010, 0x00321032, 0x00321033, 0x00321060,
         0x00321064, 0x00400275, 0x00120050, 0x00120051, 0x00120052, 0x00120053, 0x00120083,
     ];

@@ -18,6 +18,18 @@ public sealed record DicomQuery(QueryLevel Level, IReadOnlyList<QueryKey> Keys)
     /// </summary>
     public bool CombinedDateTime { get; init; }
 
+    /// <summary>
+    /// The query's timezone, from its Timezone Offset From UTC (0008,0201) key (set by <see cref="TimezoneAdjustment.Prepare"/>):
+    /// dates and times are matched in it.
+    /// </summary>
+    public TimeSpan? TimezoneOffset { get; init; }
+
+    /// <summary>
+    /// Timezone query adjustment, negotiated by C-FIND's extended negotiation (PS3.4 C.2.2.2): the responses' dates and
+    /// times are in the query's timezone too, not as stored.
+    /// </summary>
+    public bool TimezoneQueryAdjustment { get; init; }
+
     /// <summary>The date and time attributes that combined matching pairs.</summary>
     public static IReadOnlyList<(DicomTag Date, DicomTag Time)> DateTimePairs { get; } =
     [

@@ -31,7 +31,7 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
     {
         if (query.Offset < 0) throw new QueryException("offset must not be negative");
         if (query.Limit is < 0) throw new QueryException("limit must not be negative");
-        var matches = Confirmed(query, cancellationToken).Skip(query.Offset);
+        var matches = Confirmed(TimezoneAdjustment.Prepare(query), cancellationToken).Skip(query.Offset);
         return query.Limit is { } limit ? matches.Take(limit) : matches;
     }
 
@@ -42,7 +42,14 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
             ct.ThrowIfCancellationRequested();
             if (query.Collections != null && entity.Level != QueryLevel.Patient && !query.Collections.Contains(entity.Collection)) continue;
             var attributes = ResponseBuilder.EntityAttributes(entity);
-            if (!QueryMatcher.Matches(attributes, query)) continue;
+            var compared = attributes;
+            if (query.TimezoneOffset is { } timezone)
+            {
+                // Matched in the query's timezone; answered in it too when that was negotiated, else as stored.
+                if (query.TimezoneQueryAdjustment) TimezoneAdjustment.MoveTo(attributes, timezone);
+                else if (attributes.Clone() is var moved && TimezoneAdjustment.MoveTo(moved, timezone)) compared = moved;
+            }
+            if (!QueryMatcher.Matches(compared, query)) continue;
             yield return new QueryMatch(entity, attributes, ResponseBuilder.Build(attributes, query));
         }
     }
@@ -57,6 +64,7 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
             query = query with { Keys = query.Keys.Where(k => !times.Contains(k)).ToList(), CombinedDateTime = false };
         }
         var matching = query.MatchingKeys.ToList();
+        if (query.TimezoneOffset != null) matching = [.. TimezoneAdjustment.PreFilterKeys(matching)];
         var filter = new CatalogFilter(query.Level) { MatchingKeys = matching, Collections = query.Collections };
         if (!UseIndex(matching)) return catalog.Query(filter, ct);
         return FromIndex(query, filter, ct);

@@ -27,6 +27,9 @@ public sealed record NegotiationPolicy
     /// <summary>Combined date and time range matching (byte 1 of C-FIND's, PS3.4 C.2.2.2.5).</summary>
     public bool CombinedDateTime { get; init; } = true;
 
+    /// <summary>Timezone query adjustment (byte 3 of C-FIND's, PS3.4 C.2.2.2): responses in the query's timezone.</summary>
+    public bool TimezoneQueryAdjustment { get; init; } = true;
+
     /// <summary>The A-ASSOCIATE-AC answering <paramref name="request"/>, starting from <paramref name="template"/> (AE titles, our user information).</summary>
     public AssociateRequest Answer(AssociateRequest request, AssociateRequest template)
     {
@@ -69,7 +72,7 @@ public sealed record NegotiationPolicy
 
     /// <summary>
     /// C-FIND (PS3.4 C.3.4, Table C.3-1): byte 0 relational queries (when enabled), 1 combined date-time matching (when enabled),
-    /// 2 fuzzy semantic matching of person names (when enabled), 3 timezone adjustment (no). C-MOVE/C-GET (Table
+    /// 2 fuzzy semantic matching of person names (when enabled), 3 timezone query adjustment (when enabled). C-MOVE/C-GET (Table
     /// C.3-2): byte 0 relational retrieval (when enabled). Other classes: no answer (the sub-item is omitted).
     /// </summary>
     private ExtendedNegotiation? AnswerExtended(ExtendedNegotiation proposed)
@@ -81,6 +84,7 @@ public sealed record NegotiationPolicy
             if (answer.Length > 0 && Relational && info[0] == 1) answer[0] = 1;
             if (answer.Length > 1 && CombinedDateTime && info[1] == 1) answer[1] = 1;
             if (answer.Length > 2 && FuzzyMatching && info[2] == 1) answer[2] = 1;
+            if (answer.Length > 3 && TimezoneQueryAdjustment && info[3] == 1) answer[3] = 1;
             return new ExtendedNegotiation(proposed.SopClassUid, answer);
         }
         if (SopClasses.IsMove(proposed.SopClassUid) || SopClasses.IsGet(proposed.SopClassUid))

@@ -81,19 +81,23 @@ public readonly record struct DicomDateRange(DateTimeOffset? Start, DateTimeOffs
 {
     public bool IsEmpty => Start == null && End == null;
 
-    public static DicomDateRange Parse(string value, VR vr)
+    /// <summary>
+    /// Parses a value or range. A DT bound without a UTC offset of its own takes <paramref name="offsetIfAbsent"/> (the
+    /// query's timezone, PS3.4 C.2.2.2.1.3), or +0000 when that is null.
+    /// </summary>
+    public static DicomDateRange Parse(string value, VR vr, TimeSpan? offsetIfAbsent = null)
     {
         value = value.Trim();
         if (value.Length == 0) return default;
         var dash = vr == VR.DT ? FindRangeDash(value) : value.IndexOf('-');
         if (dash < 0)
         {
-            var single = ParseBound(value, vr, false);
-            return new DicomDateRange(single, ParseBound(value, vr, true));
+            var single = ParseBound(value, vr, false, offsetIfAbsent);
+            return new DicomDateRange(single, ParseBound(value, vr, true, offsetIfAbsent));
         }
         var a = value[..dash];
         var b = value[(dash + 1)..];
-        return new DicomDateRange(a.Length > 0 ? ParseBound(a, vr, false) : null, b.Length > 0 ? ParseBound(b, vr, true) : null);
+        return new DicomDateRange(a.Length > 0 ? ParseBound(a, vr, false, offsetIfAbsent) : null, b.Length > 0 ? ParseBound(b, vr, true, offsetIfAbsent) : null);
     }
 
     // In DT the '-' of a UTC offset (…-0500) is not the range separator: the separator is the one whose halves both
@@ -111,7 +115,7 @@ public readonly record struct DicomDateRange(DateTimeOffset? Start, DateTimeOffs
         return -1;
     }
 
-    private static DateTimeOffset? ParseBound(string s, VR vr, bool end)
+    private static DateTimeOffset? ParseBound(string s, VR vr, bool end, TimeSpan? offsetIfAbsent)
     {
         if (vr == VR.DA)
         {
@@ -124,8 +128,36 @@ public readonly record struct DicomDateRange(DateTimeOffset? Start, DateTimeOffs
             if (end) t = PadTimeEnd(s, t);
             return new DateTimeOffset(DateOnly.MinValue.ToDateTime(t), TimeSpan.Zero);
         }
-        if (DicomDateTime.ParseDateTime(s) is not { } dt) return null;
-        return dt;
+        if (DicomDateTime.ParseDateTime(s, out var hasOffset) is not { } dt) return null;
+        if (!hasOffset && offsetIfAbsent is { } offset) dt = new DateTimeOffset(dt.DateTime, offset);
+        return end ? PadDateTimeEnd(s, dt) : dt;
+    }
+
+    // As for DA and TM, a DT without all its digits stands for the whole period it names: "2024" as an upper bound (or
+    // as a stored value's span) runs to 20241231235959.999999, "20240101" to the day's last microsecond.
+    private static DateTimeOffset PadDateTimeEnd(string s, DateTimeOffset dt)
+    {
+        s = s.Trim();
+        var signAt = s.IndexOfAny(['+', '-'], Math.Min(4, s.Length));
+        var body = signAt > 0 ? s[..signAt] : s;
+        if (body.Contains('.', StringComparison.Ordinal)) return dt;
+        try
+        {
+            var next = body.Length switch
+            {
+                4 => dt.AddYears(1),
+                6 => dt.AddMonths(1),
+                8 => dt.AddDays(1),
+                10 => dt.AddHours(1),
+                12 => dt.AddMinutes(1),
+                _ => dt.AddSeconds(1),
+            };
+            return next.AddTicks(-10);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return DateTimeOffset.MaxValue; // the year 9999
+        }
     }
 
     // "1030" as an upper bound means up to 10:30:59.999999.

@@ -22,14 +22,18 @@ internal static class QueryRetrieveCommands
         var relational = Relational();
         var fuzzy = new Option<bool>("--fuzzy") { Description = "Ask for fuzzy semantic matching of person names (extended negotiation, PS3.4 C.3.4); ours: case-insensitive, each word a prefix" };
         var combined = new Option<bool>("--combined-datetime") { Description = "Ask for combined date and time range matching (PS3.4 C.2.2.2.5): StudyDate=A-B with StudyTime=X-Y runs from A at X to B at Y" };
-        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json, relational, fuzzy, combined };
+        var timezone = new Option<bool>("--timezone-adjustment")
+        {
+            Description = "Ask for timezone query adjustment (PS3.4 C.2.2.2): with TimezoneOffsetFromUTC=+HHMM among the keys, dates and times are matched and answered in that timezone",
+        };
+        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json, relational, fuzzy, combined, timezone };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "find");
             var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
             var results = new List<DicomDataset>();
             var flags = Flags(sop, (0, parse.GetValue(relational), "relational queries"), (1, parse.GetValue(combined), "combined date-time matching"),
-                (2, parse.GetValue(fuzzy), "fuzzy matching of person names"));
+                (2, parse.GetValue(fuzzy), "fuzzy matching of person names"), (3, parse.GetValue(timezone), "timezone query adjustment"));
             var status = await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, async (association, ct2) =>
             {
                 WarnIfDeclined(association, flags);

@@ -242,21 +242,27 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
     {
         try
         {
-            var query = DicomQuery.FromIdentifier(identifier);
+            // A Timezone Offset From UTC that is not one is the identifier's fault (A900), found before any response.
+            var query = TimezoneAdjustment.Prepare(DicomQuery.FromIdentifier(identifier));
             if (query.Level == QueryLevel.Patient && sopClassUid is SopClasses.StudyRootFind or SopClasses.StudyRootMove or SopClasses.StudyRootGet)
                 throw new DimseException("Study Root has no PATIENT level (PS3.4 C.6.2)", DimseStatus.IdentifierDoesNotMatchSopClass);
-            // What was accepted in extended negotiation (PS3.4 C.3.4): byte 1 combined date-time matching, 2 fuzzy matching.
+            // What was accepted in extended negotiation (PS3.4 C.3.4): byte 1 combined date-time matching, 2 fuzzy
+            // matching, 3 timezone query adjustment.
             bool Accepted(int flag) => association.Accepted.UserInformation.ExtendedNegotiations.Any(e => e.SopClassUid == sopClassUid
                 && e.ServiceClassApplicationInformation.Length > flag && e.ServiceClassApplicationInformation[flag] == 1);
             var fuzzy = Accepted(2);
             var combined = Accepted(1);
+            var timezone = Accepted(3);
             if (retrieve)
             {
                 var unique = new HashSet<DicomTag> { DicomTags.PatientID, DicomTags.StudyInstanceUID, DicomTags.SeriesInstanceUID, DicomTags.SOPInstanceUID };
                 query = new DicomQuery(QueryLevel.Image, query.Keys.Where(k => unique.Contains(k.Tag) && k.IsMatching).ToList());
                 if (!query.Keys.Any()) throw new DimseException("a retrieve identifier needs a unique key", DimseStatus.IdentifierDoesNotMatchSopClass);
             }
-            return query with { FuzzyMatching = fuzzy, CombinedDateTime = combined && !retrieve, Collections = ScopeOf(association.CalledAe) };
+            return query with
+            {
+                FuzzyMatching = fuzzy, CombinedDateTime = combined && !retrieve, TimezoneQueryAdjustment = timezone && !retrieve, Collections = ScopeOf(association.CalledAe),
+            };
         }
         catch (QueryException ex)
         {

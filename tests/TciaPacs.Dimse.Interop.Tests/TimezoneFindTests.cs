@@ -1,0 +1,89 @@
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Dimse.Interop.Tests;
+
+/// <summary>
+/// Timezone Offset From UTC in a C-FIND identifier (PS3.4 C.2.2.2): dates and times are matched in the query's
+/// timezone, whether findscu (which cannot negotiate it) or our find verb with timezone query adjustment asks; only
+/// the latter gets its answers in that timezone. Two studies are the same moment on different clocks, a third has
+/// no timezone.
+/// </summary>
+[NonParallelizable]
+public sealed class TimezoneFindTests
+{
+    private static readonly (string Date, string Time, string? Zone)[] Studies =
+        [("20240101", "233000", "+0000"), ("20240102", "003000", "+0100"), ("20240101", "120000", null)];
+
+    private ServerProcess _server = null!;
+    private string _files = null!;
+
+    private static string StudyUid(int i) => $"1.2.826.0.1.3680043.10.544.89.{i + 1}";
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        _server = new ServerProcess();
+        _files = ServerProcess.TempFolder("tz");
+        for (var i = 0; i < Studies.Length; i++)
+        {
+            var ds = new DicomDataset();
+            ds.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, "1.2.840.10008.5.1.4.1.1.7");
+            ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, StudyUid(i) + ".1.1");
+            ds.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, StudyUid(i));
+            ds.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, StudyUid(i) + ".1");
+            ds.AddOrUpdate(DicomTags.StudyDate, VR.DA, Studies[i].Date);
+            ds.AddOrUpdate(DicomTags.StudyTime, VR.TM, Studies[i].Time);
+            if (Studies[i].Zone is { } zone) ds.AddOrUpdate(DicomTags.TimezoneOffsetFromUTC, VR.SH, zone);
+            ds.AddOrUpdate(DicomTags.PatientID, VR.LO, "TZ1");
+            ds.AddOrUpdate(DicomTags.Modality, VR.CS, "OT");
+            new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(_files, $"{i}.dcm"));
+        }
+        var r = Tciapacs.Run("store", "127.0.0.1", _server.PortText, _files, "--aec", _server.Ae);
+        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        _server.Dispose();
+        Directory.Delete(_files, true);
+    }
+
+    [Test]
+    public void Findscu_is_matched_in_its_timezone_and_answered_as_stored()
+    {
+        string[] args = ["-S", "-v", "-aec", _server.Ae, "127.0.0.1", _server.PortText, "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyDate=20240101",
+            "-k", "StudyTime=1800-1900", "-k", "TimezoneOffsetFromUTC=-0500", "-k", "StudyInstanceUID"];
+        var r = Tciapacs.Dcmtk("findscu", args);
+        var output = r.StdOut + r.StdErr;
+        Assert.That(ServerProcess.Count(output, "(Pending)"), Is.EqualTo(2), output);
+        Assert.That(output, Does.Contain(StudyUid(0)).And.Contain(StudyUid(1)).And.Not.Contain(StudyUid(2) + "]"));
+        // Without the negotiation, the answers carry the values and timezones as stored.
+        Assert.That(output, Does.Contain("[233000]").And.Contain("[003000]").And.Contain("[+0100").And.Not.Contain("[183000]"));
+
+        // The timezone alone selects nothing away: a study without one, or with another, is still found.
+        var all = Tciapacs.Dcmtk("findscu", "-S", "-v", "-aec", _server.Ae, "127.0.0.1", _server.PortText, "-k", "QueryRetrieveLevel=STUDY",
+            "-k", "TimezoneOffsetFromUTC=+0900", "-k", "StudyInstanceUID");
+        Assert.That(ServerProcess.Count(all.StdOut + all.StdErr, "(Pending)"), Is.EqualTo(3), all.StdOut + all.StdErr);
+
+        var bad = Tciapacs.Dcmtk("findscu", "-S", "-v", "-aec", _server.Ae, "127.0.0.1", _server.PortText, "-k", "QueryRetrieveLevel=STUDY",
+            "-k", "TimezoneOffsetFromUTC=+25", "-k", "StudyInstanceUID");
+        Assert.That(bad.StdOut + bad.StdErr, Does.Contain("a900").IgnoreCase.Or.Contain("DataSetDoesNotMatchSOPClass"), "an offset that is not one is refused");
+    }
+
+    [Test]
+    public void With_timezone_query_adjustment_the_answers_are_in_the_querys_timezone()
+    {
+        var r = Tciapacs.Run("find", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "STUDY", "--timezone-adjustment", "--json",
+            "StudyDate=20240101", "StudyTime=1800-1900", "TimezoneOffsetFromUTC=-0500", "StudyInstanceUID");
+        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+        Assert.That(r.StdErr, Does.Not.Contain("declined"));
+        Assert.That(r.StdOut, Does.Contain(StudyUid(0)).And.Contain(StudyUid(1)).And.Not.Contain(StudyUid(2) + "\""));
+        // Both are 18:30 on 1 January in New York, said so in their answers.
+        Assert.That(ServerProcess.Count(r.StdOut, "\"183000\""), Is.EqualTo(2), r.StdOut);
+        Assert.That(ServerProcess.Count(r.StdOut, "\"-0500\""), Is.EqualTo(2), r.StdOut);
+        Assert.That(r.StdOut, Does.Not.Contain("003000").And.Not.Contain("20240102"));
+    }
+}
