@@ -18,7 +18,7 @@ internal sealed class ListLogger : ILogger
     public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
     public bool IsEnabled(LogLevel logLevel) => true;
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Lines.Enqueue($"{logLevel}: {formatter(state, exception)}");
+        Lines.Enqueue($"{logLevel}: {formatter(state, exception)}{(exception != null ? $" [{exception.GetType().Name}]" : "")}");
     public string All => string.Join('\n', Lines);
 
     /// <summary>Waits until <paramref name="count"/> lines contain <paramref name="text"/> (log lines come after the events they tell).</summary>
