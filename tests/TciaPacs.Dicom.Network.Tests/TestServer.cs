@@ -70,7 +70,8 @@ internal sealed class TestProvider(ILogger log, string storeFolder) : DimseServi
 internal sealed class TestServer : IAsyncDisposable
 {
     public TestServer(AssociationOptions? options = null, int maxAssociations = 64, Func<AssociateRequest, AssociateReject?>? screen = null,
-        System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null)
+        System.Security.Cryptography.X509Certificates.X509Certificate2? tls = null,
+        System.Security.Cryptography.X509Certificates.X509Certificate2Collection? clientTrust = null, bool checkRevocation = false)
     {
         Folder = Path.Combine(Path.GetTempPath(), "tciapacs-net-" + Guid.NewGuid().ToString("N")[..12]);
         Spool = Path.Combine(Folder, "spool");
@@ -87,6 +88,8 @@ internal sealed class TestServer : IAsyncDisposable
             Address = IPAddress.Loopback, Port = 0, MaxAssociations = maxAssociations,
             Association = (options ?? new AssociationOptions()) with { TempDirectory = Spool },
             TlsCertificate = tls,
+            TlsClientTrust = clientTrust,
+            TlsCheckRevocation = checkRevocation,
         }, policy, screen ?? (_ => null), Provider, Log);
     }
 

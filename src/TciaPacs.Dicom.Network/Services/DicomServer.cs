@@ -103,8 +103,11 @@ public sealed class DicomServer : IAsyncDisposable
         return string.Join(": ", messages);
     }
 
-    /// <summary>Why a client certificate is refused (none, or not chaining to a trusted one, or out of date), or null.</summary>
-    private static string? ClientCertificateProblem(X509Certificate? presented, X509Certificate2Collection trust)
+    /// <summary>
+    /// Why a client certificate is refused (none, not chaining to a trusted one, out of date, or, when asked,
+    /// revoked or of unknown revocation status), or null.
+    /// </summary>
+    private string? ClientCertificateProblem(X509Certificate? presented, X509Certificate2Collection trust)
     {
         if (presented == null) return "the client presented no certificate, and this server requires one";
         using var certificate = new X509Certificate2(presented);
@@ -112,10 +115,17 @@ public sealed class DicomServer : IAsyncDisposable
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trust);
         chain.ChainPolicy.ExtraStore.AddRange(trust);
-        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.RevocationMode = _options.TlsCheckRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
+        chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
+        chain.ChainPolicy.UrlRetrievalTimeout = _options.TlsRevocationTimeout;
         if (chain.Build(certificate)) return null;
         var problems = string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Where(s => s.Length > 0).Distinct());
-        return $"client certificate {certificate.Subject} refused ({(problems.Length > 0 ? problems : "not trusted")}): it does not chain to a trusted client certificate";
+        var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+        var why = (flags & X509ChainStatusFlags.Revoked) != 0 ? "it is revoked by its issuer's certificate revocation list"
+            : (flags & (X509ChainStatusFlags.RevocationStatusUnknown | X509ChainStatusFlags.OfflineRevocation)) != 0
+                ? "its revocation status cannot be known (is the CRL distribution point it names reachable from this server?)"
+                : "it does not chain to a trusted client certificate";
+        return $"client certificate {certificate.Subject} refused ({(problems.Length > 0 ? problems : "not trusted")}): {why}";
     }
 
     private async Task ServeConnectionAsync(Socket socket)

@@ -21,6 +21,17 @@ public sealed record DicomServerOptions
     /// </summary>
     public X509Certificate2Collection? TlsClientTrust { get; init; }
 
+    /// <summary>
+    /// With <see cref="TlsClientTrust"/>: a client certificate is also checked against its issuer's certificate
+    /// revocation list, fetched from the certificate's CRL distribution points (and cached until its next update), and
+    /// refused when it is revoked or when its status cannot be known (no list reachable): the check fails closed. The
+    /// trust anchors themselves are not checked (a self-signed certificate names no list).
+    /// </summary>
+    public bool TlsCheckRevocation { get; init; }
+
+    /// <summary>How long the revocation check may wait for a list to download.</summary>
+    public TimeSpan TlsRevocationTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>On shutdown, how long associations in progress may take to finish before they are aborted.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

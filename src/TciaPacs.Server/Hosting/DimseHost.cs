@@ -37,9 +37,11 @@ internal static class DimseHost
             Association = AssociationOptions(options) with { DataSetHash = service.NewDataSetHash, SpoolWriteback = service.KeepsSpool },
             TlsCertificate = dimse.TlsCertificate is { Length: > 0 } path ? X509CertificateLoader.LoadPkcs12FromFile(path, dimse.TlsCertificatePassword) : null,
             TlsClientTrust = ClientTrust(dimse),
+            TlsCheckRevocation = dimse.TlsCheckRevocation,
         }, policy, service.Screen, service, logger);
         log.Information("DIMSE listening as AE {AeTitle} on port {Port}{Tls}: max {Max} associations, max PDU {MaxPdu}; peers: {Peers}",
-            dimse.AeTitle, server.Port, dimse.TlsCertificate == null ? "" : dimse.TlsClientCertificates == null ? " (TLS)" : " (TLS, client certificates required)",
+            dimse.AeTitle, server.Port, dimse.TlsCertificate == null ? "" : dimse.TlsClientCertificates == null ? " (TLS)"
+                : dimse.TlsCheckRevocation ? " (TLS, client certificates required, checked for revocation)" : " (TLS, client certificates required)",
             dimse.MaxAssociations, dimse.MaxPduLength, dimse.Peers.Count == 0 ? "none" : string.Join(", ", dimse.Peers));
         if (dimse.AcceptAnyCaller)
             log.Warning("DIMSE accepts associations from any calling AE title (Dimse.AcceptAnyCaller); list the peers and turn it off for production");
@@ -82,7 +84,12 @@ internal static class DimseHost
     /// <summary>The certificates client certificates must chain to (Dimse.TlsClientCertificates), or null.</summary>
     private static X509Certificate2Collection? ClientTrust(ServerOptions.DimseSection dimse)
     {
-        if (dimse.TlsClientCertificates is not { Length: > 0 } path) return null;
+        if (dimse.TlsClientCertificates is not { Length: > 0 } path)
+        {
+            if (dimse.TlsCheckRevocation)
+                throw new InvalidOperationException("Dimse.TlsCheckRevocation checks client certificates: set Dimse.TlsClientCertificates (and Dimse.TlsCertificate) too.");
+            return null;
+        }
         if (dimse.TlsCertificate is not { Length: > 0 })
             throw new InvalidOperationException("Dimse.TlsClientCertificates needs Dimse.TlsCertificate: client certificates are checked only over TLS.");
         var trust = new X509Certificate2Collection();

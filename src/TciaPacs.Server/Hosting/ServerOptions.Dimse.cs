@@ -53,6 +53,12 @@ internal sealed partial class ServerOptions
         /// own self-signed certificate). When set, a client without such a certificate gets no association.
         /// </summary>
         public string? TlsClientCertificates { get; set; }
+
+        /// <summary>
+        /// With TlsClientCertificates: check each client certificate against its issuer's revocation list (from the
+        /// certificate's CRL distribution points); a revoked certificate, or one whose status cannot be known, is refused.
+        /// </summary>
+        public bool TlsCheckRevocation { get; set; }
     }
 
     internal sealed class DimsePeer
