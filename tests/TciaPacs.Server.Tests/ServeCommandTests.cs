@@ -69,18 +69,19 @@ public sealed class ServeCommandTests
         Assert.That(r.StdErr, Does.Contain("does not exist"));
     }
 
-    [Test]
-    public void Serve_refuses_client_certificates_without_TLS()
+    [TestCase("\"TlsClientCertificates\": \"/etc/ssl/certs/ca-certificates.crt\"", "Dimse.TlsClientCertificates needs Dimse.TlsCertificate")]
+    [TestCase("\"TlsCheckRevocation\": true", "Dimse.TlsCheckRevocation checks client certificates: set Dimse.TlsClientCertificates")]
+    public void Serve_refuses_client_certificate_settings_without_TLS(string setting, string error)
     {
         var data = Path.Combine(Path.GetTempPath(), "tciapacs-mtls-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         try
         {
             var config = Path.Combine(data, "tciapacs.json");
-            File.WriteAllText(config, "{ \"Dimse\": { \"Port\": 0, \"TlsClientCertificates\": \"/etc/ssl/certs/ca-certificates.crt\" }, \"Http\": { \"Port\": 0 } }");
+            File.WriteAllText(config, "{ \"Dimse\": { \"Port\": 0, " + setting + " }, \"Http\": { \"Port\": 0 } }");
             var r = Tciapacs.Run("serve", "--config", config, "--data", data);
             Assert.That(r.ExitCode, Is.Not.Zero);
-            Assert.That(r.StdOut + r.StdErr, Does.Contain("Dimse.TlsClientCertificates needs Dimse.TlsCertificate"));
+            Assert.That(r.StdOut + r.StdErr, Does.Contain(error));
         }
         finally
         {
