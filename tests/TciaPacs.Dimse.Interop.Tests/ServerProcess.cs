@@ -99,13 +99,23 @@ internal sealed class ServerProcess : IDisposable
         return path;
     }
 
-    public void Dispose()
+    /// <summary>Stops the server (SIGTERM, as a service manager would) and keeps its data folder for a look.</summary>
+    public void Stop()
     {
+        if (_stopped) return;
+        _stopped = true;
         if (!_process.HasExited)
         {
             using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
             if (!_process.WaitForExit(TimeSpan.FromSeconds(30))) _process.Kill(entireProcessTree: true);
         }
+    }
+
+    private bool _stopped;
+
+    public void Dispose()
+    {
+        Stop();
         _process.Dispose();
         try { Directory.Delete(Folder, true); } catch (IOException) { }
     }
