@@ -112,10 +112,12 @@ public sealed class TimezoneAdjustmentTests
         Assert.That(asStored.GetString(DicomTags.StudyDate), Is.EqualTo("20240102"));
         Assert.That(asStored.GetString(DicomTags.StudyTime), Is.EqualTo("003000"));
         Assert.That(asStored.GetString(DicomTags.TimezoneOffsetFromUTC), Is.EqualTo("+0100"));
-        // C has no timezone: nothing is moved, and none is made up for it.
+        // C has no timezone: it is read in the query's, so nothing moves, and under adjustment its answer says so.
         var c = Find(QueryLevel.Study, true, [.. keys[..3], (DicomTags.StudyInstanceUID, VR.UI, StudyUid("C"))]).Single();
         Assert.That(c.GetString(DicomTags.StudyTime), Is.EqualTo("120000"));
-        Assert.That(c.GetString(DicomTags.TimezoneOffsetFromUTC), Is.Empty);
+        Assert.That(c.GetString(DicomTags.TimezoneOffsetFromUTC), Is.EqualTo("-0500"));
+        var cAsStored = Find(QueryLevel.Study, false, [.. keys[..3], (DicomTags.StudyInstanceUID, VR.UI, StudyUid("C"))]).Single();
+        Assert.That(cAsStored.GetString(DicomTags.TimezoneOffsetFromUTC), Is.Empty, "none made up without adjustment");
     }
 
     [TestCase("+2500")]

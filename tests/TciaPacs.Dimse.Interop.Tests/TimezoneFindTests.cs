@@ -74,6 +74,21 @@ public sealed class TimezoneFindTests
     }
 
     [Test]
+    public void An_answer_with_dates_carries_its_timezone_and_never_an_empty_one()
+    {
+        // PS3.4 C.4.1.1.3.2: asked for or not, when the answer's times are in a designated timezone; never zero-length.
+        ExternalTool.Result Query(int study, params string[] extra) => Tciapacs.Dcmtk("findscu", ["-S", "-v", "-aec", _server.Ae, "127.0.0.1", _server.PortText,
+            "-k", "QueryRetrieveLevel=STUDY", "-k", "StudyDate", "-k", $"StudyInstanceUID={StudyUid(study)}", .. extra]);
+        var withZone = Query(1);
+        Assert.That(withZone.StdOut + withZone.StdErr, Does.Contain("(0008,0201) SH [+0100"), withZone.StdOut + withZone.StdErr);
+        var without = Query(2);
+        Assert.That(ServerProcess.Count(without.StdOut + without.StdErr, "(Pending)"), Is.EqualTo(1));
+        Assert.That(without.StdOut + without.StdErr, Does.Not.Contain("(0008,0201)"));
+        var askedFor = Query(2, "-k", "TimezoneOffsetFromUTC");
+        Assert.That(ServerProcess.Count(askedFor.StdOut + askedFor.StdErr, "(0008,0201)"), Is.EqualTo(1), "in the request only: " + askedFor.StdOut + askedFor.StdErr);
+    }
+
+    [Test]
     public void With_timezone_query_adjustment_the_answers_are_in_the_querys_timezone()
     {
         var r = Tciapacs.Run("find", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "STUDY", "--timezone-adjustment", "--json",
@@ -85,5 +100,9 @@ public sealed class TimezoneFindTests
         Assert.That(ServerProcess.Count(r.StdOut, "\"183000\""), Is.EqualTo(2), r.StdOut);
         Assert.That(ServerProcess.Count(r.StdOut, "\"-0500\""), Is.EqualTo(2), r.StdOut);
         Assert.That(r.StdOut, Does.Not.Contain("003000").And.Not.Contain("20240102"));
+        // The study without a timezone is read in the query's, and its answer says so.
+        var c = Tciapacs.Run("find", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "STUDY", "--timezone-adjustment", "--json",
+            "StudyTime", "TimezoneOffsetFromUTC=+0900", $"StudyInstanceUID={StudyUid(2)}");
+        Assert.That(c.StdOut, Does.Contain("\"120000\"").And.Contain("\"+0900\""), c.StdOut + c.StdErr);
     }
 }

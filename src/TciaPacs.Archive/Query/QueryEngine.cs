@@ -46,7 +46,12 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
             if (query.TimezoneOffset is { } timezone)
             {
                 // Matched in the query's timezone; answered in it too when that was negotiated, else as stored.
-                if (query.TimezoneQueryAdjustment) TimezoneAdjustment.MoveTo(attributes, timezone);
+                if (query.TimezoneQueryAdjustment)
+                {
+                    // Every date and time answered is then in the query's timezone, an entity without one included.
+                    TimezoneAdjustment.MoveTo(attributes, timezone);
+                    attributes.AddOrUpdate(DicomTags.TimezoneOffsetFromUTC, VR.SH, TimezoneAdjustment.FormatOffset(timezone));
+                }
                 else if (attributes.Clone() is var moved && TimezoneAdjustment.MoveTo(moved, timezone)) compared = moved;
             }
             if (!QueryMatcher.Matches(compared, query)) continue;

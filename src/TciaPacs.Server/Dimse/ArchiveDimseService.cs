@@ -161,8 +161,30 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             // PS3.4 C.4.1.1.3.2: the response identifier carries the Query/Retrieve Level and where to retrieve from.
             response.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, levelName);
             response.AddOrUpdate(DicomTags.RetrieveAETitle, VR.AE, association.CalledAe);
+            WithTimezone(response, match.Attributes);
             yield return response;
         }
+    }
+
+    /// <summary>
+    /// PS3.4 C.4.1.1.3.2: Timezone Offset From UTC is in a response whose dates or times are in a designated timezone
+    /// (the entity's, or the query's under timezone query adjustment), asked for or not, and never with a zero-length value.
+    /// </summary>
+    private static void WithTimezone(DicomDataset response, DicomDataset entity)
+    {
+        var zone = entity.GetString(DicomTags.TimezoneOffsetFromUTC)?.Trim();
+        if (string.IsNullOrEmpty(zone))
+        {
+            response.Remove(DicomTags.TimezoneOffsetFromUTC);
+            return;
+        }
+        if (response.Contains(DicomTags.TimezoneOffsetFromUTC)) return;
+        foreach (var e in response)
+            if (e is not DicomSequence && response.ValueVR(e) is var vr && (vr == VR.DA || vr == VR.TM || vr == VR.DT) && e.Buffer.Length > 0)
+            {
+                response.AddOrUpdate(DicomTags.TimezoneOffsetFromUTC, VR.SH, zone);
+                return;
+            }
     }
 
     protected override Task<IReadOnlyList<RetrieveItem>> RetrieveAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken)
