@@ -62,6 +62,8 @@ public sealed class FindTests
         Assert.That(Find("-S", "QueryRetrieveLevel=IMAGE", $"SeriesInstanceUID={GeneratedStudies.SeriesUid(2, 1)}", "SOPInstanceUID").Pending, Is.EqualTo(2));
         var (_, output) = Find("-S", "QueryRetrieveLevel=STUDY", $"StudyInstanceUID={GeneratedStudies.StudyUid(2)}", "PatientName", "NumberOfStudyRelatedInstances", "ModalitiesInStudy");
         Assert.That(output, Does.Contain("Roe^Jane").And.Contain("[4 ]").And.Contain(@"CT\MR"));
+        Assert.That(Find("-S", "QueryRetrieveLevel=SERIES", $"StudyInstanceUID={GeneratedStudies.StudyUid(2)}", "InstanceAvailability", "SeriesInstanceUID").Output,
+            Does.Contain("(0008,0056) CS [ONLINE]"));
     }
 
     [Test]

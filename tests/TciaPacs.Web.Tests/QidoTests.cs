@@ -73,6 +73,7 @@ public sealed class QidoTests : WebServerFixture
         Assert.That(study.GetStrings(DicomTags.ModalitiesInStudy), Is.EquivalentTo(new[] { "CT", "SR" }));
         Assert.That(study.GetString(DicomTags.RetrieveURL), Is.EqualTo($"{Base}/studies/{StudyA}"));
         Assert.That(study.GetString(DicomTags.PatientName), Is.EqualTo("Müller^Hans"));
+        Assert.That(study.GetString(DicomTags.InstanceAvailability), Is.EqualTo("ONLINE"), "a default study attribute, now given");
     }
 
     [Test]

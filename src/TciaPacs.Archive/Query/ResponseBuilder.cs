@@ -5,7 +5,8 @@ using TciaPacs.Dicom;
 namespace TciaPacs.Archive.Query;
 
 /// <summary>
-/// The attributes of a catalog entity as one data set (levels merged, computed attributes added), and the response
+/// The attributes of a catalog entity as one data set (levels merged, computed attributes added: the counts, Modalities
+/// and SOP Classes in Study, Instance Availability ONLINE, an instance's Transfer Syntax UID), and the response
 /// of a query: the requested keys (zero length when absent, PS3.4 C.4.1.1.3.2) plus the level's unique keys and those
 /// above it (PS3.4 C.4.1.2.1), with (0008,0005) ISO_IR 192 when any text is not ASCII (the catalog keeps text as UTF-8).
 /// </summary>
@@ -30,6 +31,8 @@ public static class ResponseBuilder
                 SetCount(ds, DicomTags.NumberOfSeriesRelatedInstances, c.RelatedInstances);
                 break;
         }
+        // Everything the catalog lists is on the archive's disk, ready to retrieve (PS3.4 C.4.1.1.3.2, C.6.1.1.5.1).
+        ds.AddOrUpdate(DicomTags.InstanceAvailability, VR.CS, "ONLINE");
         // The file's Transfer Syntax UID, from the catalog's column, for an instance (the query index has it too).
         if (entity.Level == QueryLevel.Image && !string.IsNullOrEmpty(entity.TransferSyntaxUid))
             ds.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, entity.TransferSyntaxUid);
