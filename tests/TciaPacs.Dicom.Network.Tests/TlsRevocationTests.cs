@@ -126,14 +126,6 @@ public sealed class TlsRevocationTests
         }
     }
 
-    private static X509Certificate2 ServerCertificate()
-    {
-        using var key = RSA.Create(2048);
-        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        return X509CertificateLoader.LoadPkcs12(cert.Export(X509ContentType.Pkcs12), null);
-    }
-
     private static async Task<ushort?> EchoAs(TestServer server, X509Certificate2 serverCertificate, X509Certificate2 client)
     {
         var tls = new SslClientAuthenticationOptions
@@ -165,7 +157,7 @@ public sealed class TlsRevocationTests
         using var crlServer = new CrlServer();
         using var site = MakeSite(crlServer.Url);
         crlServer.Crl = site.Crl;
-        using var serverCertificate = ServerCertificate();
+        using var serverCertificate = TlsTests.SelfSigned();
         var trust = new X509Certificate2Collection(X509CertificateLoader.LoadCertificate(site.Authority.RawData));
 
         await using (var server = new TestServer(tls: serverCertificate, clientTrust: trust, checkRevocation: true))
@@ -189,7 +181,7 @@ public sealed class TlsRevocationTests
         var url = $"http://127.0.0.1:{((IPEndPoint)closedPort.LocalEndpoint).Port}/gone.crl";
         closedPort.Stop();
         using var site = MakeSite(url);
-        using var serverCertificate = ServerCertificate();
+        using var serverCertificate = TlsTests.SelfSigned();
         var trust = new X509Certificate2Collection(X509CertificateLoader.LoadCertificate(site.Authority.RawData));
         await using var server = new TestServer(tls: serverCertificate, clientTrust: trust, checkRevocation: true);
         Assert.That(await EchoAs(server, serverCertificate, site.Good), Is.Null);

@@ -12,7 +12,8 @@ namespace TciaPacs.Dicom.Network.Tests;
 /// <summary>The DICOM TLS profile (PS3.15 B.1): the same association over TLS with the server certificate from configuration.</summary>
 public sealed class TlsTests
 {
-    private static X509Certificate2 SelfSigned()
+    /// <summary>A server certificate for "localhost", made at test time.</summary>
+    internal static X509Certificate2 SelfSigned()
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);

@@ -24,22 +24,12 @@ public sealed class CombinedDateTimeFindTests
     {
         _server = new ServerProcess();
         _files = ServerProcess.TempFolder("dt");
-        for (var i = 0; i < Studies.Length; i++)
+        GeneratedStudies.StoreOneInstanceStudies(_server, _files, Studies.Length, StudyUid, "DT1", (i, ds) =>
         {
-            var ds = new DicomDataset();
-            ds.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, "1.2.840.10008.5.1.4.1.1.7");
-            ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, StudyUid(i) + ".1.1");
-            ds.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, StudyUid(i));
-            ds.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, StudyUid(i) + ".1");
             ds.AddOrUpdate(DicomTags.StudyDate, VR.DA, Studies[i].Date);
             ds.AddOrUpdate(DicomTags.StudyTime, VR.TM, Studies[i].Time);
-            ds.AddOrUpdate(DicomTags.PatientID, VR.LO, "DT1");
             ds.AddOrUpdate(DicomTags.PatientName, VR.PN, "Time^Test");
-            ds.AddOrUpdate(DicomTags.Modality, VR.CS, "OT");
-            new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(_files, $"{i}.dcm"));
-        }
-        var r = Tciapacs.Run("store", "127.0.0.1", _server.PortText, _files, "--aec", _server.Ae);
-        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+        });
     }
 
     [OneTimeTearDown]

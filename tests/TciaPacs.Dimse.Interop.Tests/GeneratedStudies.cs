@@ -43,4 +43,27 @@ internal static class GeneratedStudies
                 }
         return paths;
     }
+
+    /// <summary>
+    /// Studies of one Secondary Capture instance each (UIDs <paramref name="studyUid"/>(i), .1 and .1.1, one patient),
+    /// given their own attributes by <paramref name="fill"/>, written to <paramref name="folder"/> and stored by our store verb.
+    /// </summary>
+    public static void StoreOneInstanceStudies(ServerProcess server, string folder, int count, Func<int, string> studyUid, string patientId,
+        Action<int, DicomDataset> fill)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var ds = new DicomDataset();
+            ds.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, "1.2.840.10008.5.1.4.1.1.7");
+            ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, studyUid(i) + ".1.1");
+            ds.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, studyUid(i));
+            ds.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, studyUid(i) + ".1");
+            ds.AddOrUpdate(DicomTags.PatientID, VR.LO, patientId);
+            ds.AddOrUpdate(DicomTags.Modality, VR.CS, "OT");
+            fill(i, ds);
+            new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(folder, $"{i}.dcm"));
+        }
+        var r = Tciapacs.Run("store", "127.0.0.1", server.PortText, folder, "--aec", server.Ae);
+        NUnit.Framework.Assert.That(r.ExitCode, NUnit.Framework.Is.Zero, r.StdOut + r.StdErr);
+    }
 }

@@ -26,22 +26,12 @@ public sealed class TimezoneFindTests
     {
         _server = new ServerProcess();
         _files = ServerProcess.TempFolder("tz");
-        for (var i = 0; i < Studies.Length; i++)
+        GeneratedStudies.StoreOneInstanceStudies(_server, _files, Studies.Length, StudyUid, "TZ1", (i, ds) =>
         {
-            var ds = new DicomDataset();
-            ds.AddOrUpdate(DicomTags.SOPClassUID, VR.UI, "1.2.840.10008.5.1.4.1.1.7");
-            ds.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, StudyUid(i) + ".1.1");
-            ds.AddOrUpdate(DicomTags.StudyInstanceUID, VR.UI, StudyUid(i));
-            ds.AddOrUpdate(DicomTags.SeriesInstanceUID, VR.UI, StudyUid(i) + ".1");
             ds.AddOrUpdate(DicomTags.StudyDate, VR.DA, Studies[i].Date);
             ds.AddOrUpdate(DicomTags.StudyTime, VR.TM, Studies[i].Time);
             if (Studies[i].Zone is { } zone) ds.AddOrUpdate(DicomTags.TimezoneOffsetFromUTC, VR.SH, zone);
-            ds.AddOrUpdate(DicomTags.PatientID, VR.LO, "TZ1");
-            ds.AddOrUpdate(DicomTags.Modality, VR.CS, "OT");
-            new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(_files, $"{i}.dcm"));
-        }
-        var r = Tciapacs.Run("store", "127.0.0.1", _server.PortText, _files, "--aec", _server.Ae);
-        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+        });
     }
 
     [OneTimeTearDown]
