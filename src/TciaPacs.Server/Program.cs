@@ -10,6 +10,7 @@ public static class Program
         var root = new RootCommand("TciaPacs: a DICOM archive for research image collections.")
         {
             ServeCommand.Create(),
+            HashPasswordCommand.Create(),
             ImportCommand.Create(),
             ReindexCommand.Create(),
             RecompressCommand.Create(),

@@ -35,7 +35,7 @@ public sealed class AccessTests
             GeneratedStudies.Write(files);
             var refused = Tciapacs.Dcmtk("storescu", "-v", "+sd", "-aet", "FINDONLY", "-aec", server.Ae, "127.0.0.1", server.PortText, files);
             Assert.That(refused.StdOut + refused.StdErr, Does.Contain("Received Store Response").And.Not.Contain("Received Store Response (Success)"));
-            Assert.That(server.Log, Does.Contain("FINDONLY->TCIAPACS").And.Not.Contain("C-STORE 1.2.826.0.1.3680043.10.544.77"));
+            Assert.That(server.WaitForLog("refused (0124): FINDONLY may not store"), Is.True, server.Log);
             Assert.That(Tciapacs.Run("query", "--data", server.Data, "--level", "STUDY", "StudyInstanceUID").StdErr, Does.Contain("0 study result(s)"), "status 0124: not stored");
             var stored = Tciapacs.Dcmtk("storescu", "+sd", "-aet", "ECHOSCU", "-aec", "TRIAL_A", "127.0.0.1", server.PortText, files);
             Assert.That(stored.ExitCode, Is.Zero, stored.StdOut + stored.StdErr);

@@ -20,7 +20,8 @@ public static class ExternalTool
     /// <summary>Debian's python3, which has python3-pydicom (a pyenv python on PATH may not).</summary>
     public static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : Require("python3");
 
-    public static Result Run(string program, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null)
+    public static Result Run(string program, IEnumerable<string> args, TimeSpan? timeout = null, string? stdin = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(program)
         {
@@ -30,6 +31,7 @@ public static class ExternalTool
             UseShellExecute = false,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var p = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {program}");
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();

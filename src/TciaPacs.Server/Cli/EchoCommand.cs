@@ -16,12 +16,13 @@ internal static class EchoCommand
         var aet = ScuOptions.CallingAe();
         var aec = ScuOptions.CalledAe();
         var timeout = ScuOptions.Timeout();
-        var command = new Command("echo", "Verify a DICOM peer (C-ECHO)") { host, port, aet, aec, timeout };
+        var identity = ScuOptions.Identity();
+        var command = new Command("echo", "Verify a DICOM peer (C-ECHO)") { host, port, aet, aec, timeout, identity.User, identity.Password };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var clock = Stopwatch.StartNew();
             var contexts = DicomClient.Propose([(SopClasses.Verification, SopClasses.Native)]);
-            await using var client = await DicomClient.ConnectAsync(parse.GetValue(host)!, parse.GetValue(port), ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, contexts),
+            await using var client = await DicomClient.ConnectAsync(parse.GetValue(host)!, parse.GetValue(port), ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, contexts, identity: ScuOptions.IdentityOf(parse, identity)),
                 ScuOptions.Association(parse.GetValue(timeout)), cancellationToken: ct);
             var association = client.Association;
             var context = association.AcceptedContexts(SopClasses.Verification).FirstOrDefault();

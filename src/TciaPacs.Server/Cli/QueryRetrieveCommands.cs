@@ -18,6 +18,7 @@ internal static class QueryRetrieveCommands
     public static Command Find()
     {
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
+        var identity = ScuOptions.Identity();
         var json = new Option<bool>("--json") { Description = "Print a DICOM JSON array (PS3.18 F)" };
         var relational = Relational();
         var fuzzy = new Option<bool>("--fuzzy") { Description = "Ask for fuzzy semantic matching of person names (extended negotiation, PS3.4 C.3.4); ours: case-insensitive, each word a prefix" };
@@ -26,7 +27,7 @@ internal static class QueryRetrieveCommands
         {
             Description = "Ask for timezone query adjustment (PS3.4 C.2.2.2): with TimezoneOffsetFromUTC=+HHMM among the keys, dates and times are matched and answered in that timezone",
         };
-        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json, relational, fuzzy, combined, timezone };
+        var command = new Command("find", "Query a peer (C-FIND)") { host, port, aet, aec, timeout, level, root, keys, json, relational, fuzzy, combined, timezone, identity.User, identity.Password };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "find");
@@ -34,7 +35,7 @@ internal static class QueryRetrieveCommands
             var results = new List<DicomDataset>();
             var flags = Flags(sop, (0, parse.GetValue(relational), "relational queries"), (1, parse.GetValue(combined), "combined date-time matching"),
                 (2, parse.GetValue(fuzzy), "fuzzy matching of person names"), (3, parse.GetValue(timezone), "timezone query adjustment"));
-            var status = await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, async (association, ct2) =>
+            var status = await WithAssociation(parse, host, port, aet, aec, timeout, identity, [(sop, SopClasses.Native)], [], null, async (association, ct2) =>
             {
                 WarnIfDeclined(association, flags);
                 var (status, matches) = await FindAsync(association, sop, identifier, ct2);
@@ -59,15 +60,16 @@ internal static class QueryRetrieveCommands
     public static Command Move()
     {
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
+        var identity = ScuOptions.Identity();
         var dest = new Option<string>("--dest") { Description = "The Move Destination AE title (known to the peer)", Required = true };
         var relational = Relational();
-        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)") { host, port, aet, aec, timeout, level, root, keys, dest, relational };
+        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)") { host, port, aet, aec, timeout, level, root, keys, dest, relational, identity.User, identity.Password };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "move");
             var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
             var flags = Flags(sop, (0, parse.GetValue(relational), "relational retrieval"));
-            return await WithAssociation(parse, host, port, aet, aec, timeout, [(sop, SopClasses.Native)], [], null, (association, ct2) =>
+            return await WithAssociation(parse, host, port, aet, aec, timeout, identity, [(sop, SopClasses.Native)], [], null, (association, ct2) =>
             {
                 WarnIfDeclined(association, flags);
                 return RetrieveAsync(association, sop, identifier, CommandField.CMoveRequest, parse.GetValue(dest), ct2);
@@ -79,9 +81,10 @@ internal static class QueryRetrieveCommands
     public static Command Get()
     {
         var (host, port, aet, aec, timeout, level, root, keys) = Common();
+        var identity = ScuOptions.Identity();
         var output = new Option<string>("--out", "-o") { Description = "Folder for the received files (SOPInstanceUID.dcm)", DefaultValueFactory = _ => "." };
         var relational = Relational();
-        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)") { host, port, aet, aec, timeout, level, root, keys, output, relational };
+        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)") { host, port, aet, aec, timeout, level, root, keys, output, relational, identity.User, identity.Password };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var sop = Sop(parse.GetValue(root)!, "get");
@@ -93,7 +96,7 @@ internal static class QueryRetrieveCommands
             // level first tells which SOP classes are coming.
             var findFlags = Flags(find, (0, parse.GetValue(relational), "relational queries"));
             var flags = Flags(sop, (0, parse.GetValue(relational), "relational retrieval"));
-            var classes = await WithAssociation(parse, host, port, aet, aec, timeout, [(find, SopClasses.Native)], [], null, async (association, ct2) =>
+            var classes = await WithAssociation(parse, host, port, aet, aec, timeout, identity, [(find, SopClasses.Native)], [], null, async (association, ct2) =>
             {
                 var image = identifier.Clone();
                 image.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "IMAGE");
@@ -110,7 +113,7 @@ internal static class QueryRetrieveCommands
                 foreach (var c in classes)
                     if (proposals.Count < 127) proposals.Add((c, [ts]));
             var receiver = new Receiver(folder);
-            var status = await WithAssociation(parse, host, port, aet, aec, timeout, proposals.Take(127), classes.Select(c => new RoleSelection(c, false, true)), receiver, (association, ct2) =>
+            var status = await WithAssociation(parse, host, port, aet, aec, timeout, identity, proposals.Take(127), classes.Select(c => new RoleSelection(c, false, true)), receiver, (association, ct2) =>
             {
                 WarnIfDeclined(association, flags);
                 return RetrieveAsync(association, sop, identifier, CommandField.CGetRequest, null, ct2);
@@ -176,13 +179,15 @@ internal static class QueryRetrieveCommands
     }
 
     private static async Task<T> WithAssociation<T>(ParseResult parse, Argument<string> host, Argument<int> port, Option<string> aet, Option<string> aec, Option<int> timeout,
+        (Option<string?> User, Option<string?> Password) identity,
         IEnumerable<(string, IReadOnlyList<string>)> proposals, IEnumerable<RoleSelection> roles, IDimseRequestHandler? handler,
         Func<DicomAssociation, CancellationToken, Task<T>> action, CancellationToken ct, string? tempDirectory = null, IEnumerable<ExtendedNegotiation>? extended = null)
     {
         var options = ScuOptions.Association(parse.GetValue(timeout));
         if (tempDirectory != null) options = options with { TempDirectory = tempDirectory };
         await using var client = await DicomClient.ConnectAsync(parse.GetValue(host)!, parse.GetValue(port),
-            ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, DicomClient.Propose(proposals), roles, extended), options, handler, cancellationToken: ct);
+            ScuOptions.Request(parse.GetValue(aet)!, parse.GetValue(aec)!, DicomClient.Propose(proposals), roles, extended, ScuOptions.IdentityOf(parse, identity)), options, handler,
+            cancellationToken: ct);
         var result = await action(client.Association, ct);
         await client.ReleaseAsync(ct);
         return result;

@@ -19,6 +19,24 @@ internal static class ScuOptions
     public static Option<string> Root() => new("--root") { Description = "Information model: study (Study Root) or patient (Patient Root)", DefaultValueFactory = _ => "study" };
     public static Argument<string[]> Keys() => new("keys") { Arity = ArgumentArity.ZeroOrMore, Description = "KEY=VALUE (keyword or tag; empty value: return key)" };
 
+    /// <summary>User identity negotiation (PS3.7 D.3.3.7): a username, and a passcode from --password or the environment.</summary>
+    public static (Option<string?> User, Option<string?> Password) Identity() =>
+    (
+        new Option<string?>("--user") { Description = "Identify as this user in the association request (user identity negotiation)" },
+        new Option<string?>("--password") { Description = "The user's passcode (or set TCIAPACS_DICOM_PASSWORD, which ps does not show)" }
+    );
+
+    /// <summary>The user identity sub-item asked for on the command line, or null.</summary>
+    public static UserIdentity? IdentityOf(ParseResult parse, (Option<string?> User, Option<string?> Password) options)
+    {
+        if (parse.GetValue(options.User) is not { Length: > 0 } user) return null;
+        var password = parse.GetValue(options.Password) ?? Environment.GetEnvironmentVariable("TCIAPACS_DICOM_PASSWORD");
+        var name = System.Text.Encoding.UTF8.GetBytes(user);
+        return password == null
+            ? new UserIdentity(UserIdentity.Username, true, name, [])
+            : new UserIdentity(UserIdentity.UsernameAndPasscode, true, name, System.Text.Encoding.UTF8.GetBytes(password));
+    }
+
     public static AssociationOptions Association(int timeoutSeconds) => new()
     {
         ArtimTimeout = TimeSpan.FromSeconds(timeoutSeconds), IdleTimeout = TimeSpan.FromSeconds(Math.Max(timeoutSeconds, 60)),
@@ -27,10 +45,10 @@ internal static class ScuOptions
     };
 
     public static AssociateRequest Request(string calling, string called, IEnumerable<PresentationContext> contexts, IEnumerable<RoleSelection>? roles = null,
-        IEnumerable<ExtendedNegotiation>? extended = null) => new()
+        IEnumerable<ExtendedNegotiation>? extended = null, UserIdentity? identity = null) => new()
     {
         CallingAe = calling, CalledAe = called, PresentationContexts = contexts.ToList(),
-        UserInformation = new UserInformation { RoleSelections = roles?.ToList() ?? [], ExtendedNegotiations = extended?.ToList() ?? [] },
+        UserInformation = new UserInformation { RoleSelections = roles?.ToList() ?? [], ExtendedNegotiations = extended?.ToList() ?? [], UserIdentity = identity },
     };
 
     /// <summary>The identifier of a query or retrieve: (0008,0052) then the keys, by keyword or tag; an empty value is a return key.</summary>

@@ -33,7 +33,8 @@ internal static class StoreCommand
         {
             Description = "Send native images in this lossless syntax when the peer accepts it: JPEGLSLossless, JPEG2000Lossless, HTJ2KLossless, HTJ2KLosslessRPCL, JPEGLosslessSV1, JPEGLossless, RLELossless or DeflatedImageFrameCompression (keyword or UID)",
         };
-        var command = new Command("store", "Send DICOM files to a peer (C-STORE)") { host, port, paths, aet, aec, timeout, compress };
+        var identity = ScuOptions.Identity();
+        var command = new Command("store", "Send DICOM files to a peer (C-STORE)") { host, port, paths, aet, aec, timeout, compress, identity.User, identity.Password };
         command.SetAction(parse =>
         {
             TransferSyntax? target;
@@ -46,12 +47,13 @@ internal static class StoreCommand
                 Console.Error.WriteLine($"error: {ex.Message}");
                 return 2;
             }
-            return ScuOptions.Run(ct => RunAsync(parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(paths)!, parse.GetValue(aet)!, parse.GetValue(aec)!, parse.GetValue(timeout), target, ct));
+            return ScuOptions.Run(ct => RunAsync(parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(paths)!, parse.GetValue(aet)!, parse.GetValue(aec)!, parse.GetValue(timeout), target, ScuOptions.IdentityOf(parse, identity), ct));
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, TransferSyntax? compress, CancellationToken ct)
+    private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, TransferSyntax? compress, UserIdentity? identity,
+        CancellationToken ct)
     {
         var files = ScuOptions.Files(paths).ToList();
         var failures = new List<string>();
@@ -85,7 +87,7 @@ internal static class StoreCommand
             foreach (var batch in Batches(items, compress != null))
             {
                 var contexts = DicomClient.Propose(Proposals(batch.Select(b => b.Item), compress));
-                await using var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts), ScuOptions.Association(timeout), cancellationToken: ct);
+                await using var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts, identity: identity), ScuOptions.Association(timeout), cancellationToken: ct);
                 // Encoded just before it goes, a few at a time, so that a large folder never needs its compressed copy on disk.
                 foreach (var chunk in Compressing(batch, compress, compressible, client.Association, temp))
                 {

@@ -34,8 +34,55 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         return _dimse.UnknownCalledAeCollection;
     }
 
-    /// <summary>Queries and retrievals through a called AE mapped to a collection see that collection only.</summary>
-    private IReadOnlySet<string>? ScopeOf(string calledAe) => calledAe == _dimse.AeTitle ? null : CollectionOf(calledAe) is { } c ? new HashSet<string> { c } : null;
+    /// <summary>
+    /// Queries and retrievals through a called AE mapped to a collection see that collection only; an identified user
+    /// with collections of their own sees only those (of the called AE's).
+    /// </summary>
+    private IReadOnlySet<string>? ScopeOf(DicomAssociation association)
+    {
+        var calledAe = association.CalledAe;
+        var byAe = calledAe == _dimse.AeTitle ? null : CollectionOf(calledAe) is { } c ? new HashSet<string>(StringComparer.Ordinal) { c } : null;
+        if (UserOf(association) is not { Collections.Count: > 0 } user) return byAe;
+        var theirs = new HashSet<string>(user.Collections, StringComparer.Ordinal);
+        if (byAe != null) theirs.IntersectWith(byAe);
+        return theirs;
+    }
+
+    private enum Permission { Store, Query, Retrieve }
+
+    private static bool Grants(bool store, bool query, bool retrieve, Permission what) =>
+        what switch { Permission.Store => store, Permission.Query => query, _ => retrieve };
+
+    /// <summary>
+    /// The user the association request identified, or null. The identity was checked when the association was
+    /// accepted (<see cref="Screen"/>), so the username is enough here.
+    /// </summary>
+    private ServerOptions.DimseUser? UserOf(DicomAssociation association) =>
+        _dimse.Users.Count > 0 && association.Request.UserInformation.UserIdentity is { Type: UserIdentity.Username or UserIdentity.UsernameAndPasscode } id
+            ? _dimse.Users.FirstOrDefault(u => u.Username == System.Text.Encoding.UTF8.GetString(id.PrimaryField))
+            : null;
+
+    /// <summary>The calling peer's permission (any, with AcceptAnyCaller), and the identified user's.</summary>
+    private bool Allowed(DicomAssociation association, Permission what) =>
+        (_dimse.AcceptAnyCaller || (Peer(association.CallingAe) is { } p && Grants(p.Store, p.Query, p.Retrieve, what)))
+        && (UserOf(association) is not { } u || Grants(u.Store, u.Query, u.Retrieve, what));
+
+    /// <summary>Who asks, for refusals: the calling AE, and the user when one identified themselves.</summary>
+    private string Who(DicomAssociation association) => UserOf(association) is { } u ? $"user {u.Username} ({association.CallingAe})" : association.CallingAe;
+
+    /// <summary>Why a user identity (or its absence) is refused when Dimse.Users is configured, or null (PS3.7 D.3.3.7).</summary>
+    private string? IdentityProblem(AssociateRequest request)
+    {
+        if (request.UserInformation.UserIdentity is not { } id)
+            return _dimse.RequireUserIdentity ? "no user identity, and this server requires one (Dimse.RequireUserIdentity)" : null;
+        if (id.Type is not (UserIdentity.Username or UserIdentity.UsernameAndPasscode))
+            return $"user identity of type {id.Type} (Kerberos, SAML or JWT) is not supported: send a username and passcode";
+        var name = System.Text.Encoding.UTF8.GetString(id.PrimaryField);
+        if (_dimse.Users.FirstOrDefault(u => u.Username == name) is not { } user) return $"unknown user '{name}'";
+        if (user.Password == null) return null;
+        if (id.Type != UserIdentity.UsernameAndPasscode) return $"user '{name}' sent no passcode, and needs one";
+        return PasswordHash.Verify(id.SecondaryField, user.Password) ? null : $"wrong passcode for user '{name}'";
+    }
 
     /// <summary>
     /// A hasher for the C-STORE data sets of <paramref name="association"/>, computed as they arrive so that the store
@@ -59,6 +106,12 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             return new AssociateReject(AssociateReject.Permanent, AssociateReject.SourceUser, AssociateReject.CalledAeNotRecognized);
         if (!_dimse.AcceptAnyCaller && Peer(request.CallingAe) == null)
             return new AssociateReject(AssociateReject.Permanent, AssociateReject.SourceUser, AssociateReject.CallingAeNotRecognized);
+        if (_dimse.Users.Count > 0 && IdentityProblem(request) is { } problem)
+        {
+            // PS3.7 D.3.3.7.3: a failed identity is rejected; PS3.8 has no reason for it but "no reason given".
+            Log.LogWarning("{Calling}->{Called}: association rejected: {Problem}", request.CallingAe, request.CalledAe, problem);
+            return new AssociateReject(AssociateReject.Permanent, AssociateReject.SourceUser, AssociateReject.NoReasonGiven);
+        }
         return null;
     }
 
@@ -81,7 +134,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             command.RequestedSopClassUid != SopClasses.StorageCommitmentPushModel ? (DimseStatus.NoSuchSopClass, $"N-ACTION on {command.RequestedSopClassUid} is not provided")
             : command.RequestedSopInstanceUid != SopClasses.StorageCommitmentPushModelInstance ? (DimseStatus.NoSuchSopInstance, $"the Storage Commitment instance is {SopClasses.StorageCommitmentPushModelInstance}")
             : command.ActionTypeId != 1 ? (DimseStatus.NoSuchActionType, $"action type {command.ActionTypeId} (1 requests storage commitment)")
-            : !Allowed(association, p => p.Store) ? ((ushort)0x0124, $"{association.CallingAe} may not store, so may not ask for commitment")
+            : !Allowed(association, Permission.Store) ? ((ushort)0x0124, $"{Who(association)} may not store, so may not ask for commitment")
             : Peer(association.CallingAe) == null ? (DimseStatus.ProcessingFailure, $"{association.CallingAe} is not a known peer: the report needs its host and port (serve --peer {association.CallingAe}@HOST:PORT)")
             : null;
         DicomDataset? data = null;
@@ -125,14 +178,19 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         });
     }
 
-    private bool Allowed(DicomAssociation association, Func<ServerOptions.DimsePeer, bool> permission) =>
-        _dimse.AcceptAnyCaller || (Peer(association.CallingAe) is { } p && permission(p));
-
     protected override async Task<StoreOutcome> StoreAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
     {
         StageTrace.Mark(StageTrace.HandlerStarted, request.Command.AffectedSopInstanceUid);
-        if (!Allowed(association, p => p.Store)) return new StoreOutcome(0x0124, $"{association.CallingAe} may not store");
         var collection = CollectionOf(association.CalledAe) ?? options.Storage.DefaultCollection;
+        var refusal = !Allowed(association, Permission.Store) ? $"{Who(association)} may not store"
+            : UserOf(association) is { Collections.Count: > 0 } user && !user.Collections.Contains(collection, StringComparer.Ordinal)
+                ? $"{Who(association)} may not store into collection {collection}"
+                : null;
+        if (refusal != null)
+        {
+            Log.LogWarning("{Association}: C-STORE {Sop} refused (0124): {Reason}", association, request.Command.AffectedSopInstanceUid, refusal);
+            return new StoreOutcome(0x0124, refusal);
+        }
         // The data set arrived whole: store it even if the association ends meanwhile (the pipeline is atomic either way).
         var result = await archive.StoreAsync(new StoreRequest
         {
@@ -152,7 +210,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
 
     protected override async IAsyncEnumerable<DicomDataset> FindAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        if (!Allowed(association, p => p.Query)) throw new DimseException($"{association.CallingAe} may not query", 0x0124);
+        if (!Allowed(association, Permission.Query)) throw new DimseException($"{Who(association)} may not query", 0x0124);
         var query = Parse(association, sopClassUid, identifier, retrieve: false);
         var levelName = identifier.GetString(DicomTags.QueryRetrieveLevel)?.Trim() ?? "";
         foreach (var match in archive.Query.Find(query, cancellationToken))
@@ -189,7 +247,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
 
     protected override Task<IReadOnlyList<RetrieveItem>> RetrieveAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken)
     {
-        if (!Allowed(association, p => p.Retrieve)) throw new DimseException($"{association.CallingAe} may not retrieve", 0x0124);
+        if (!Allowed(association, Permission.Retrieve)) throw new DimseException($"{Who(association)} may not retrieve", 0x0124);
         var query = Parse(association, sopClassUid, identifier, retrieve: true);
         var items = new List<RetrieveItem>();
         if (ByUids(query) is { } uids && PatientMatches(uids) is { } patientMatches)
@@ -283,7 +341,7 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
             }
             return query with
             {
-                FuzzyMatching = fuzzy, CombinedDateTime = combined && !retrieve, TimezoneQueryAdjustment = timezone && !retrieve, Collections = ScopeOf(association.CalledAe),
+                FuzzyMatching = fuzzy, CombinedDateTime = combined && !retrieve, TimezoneQueryAdjustment = timezone && !retrieve, Collections = ScopeOf(association),
             };
         }
         catch (QueryException ex)

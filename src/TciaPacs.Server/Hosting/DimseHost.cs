@@ -27,6 +27,7 @@ internal static class DimseHost
             leftovers++;
         }
         if (leftovers > 0) log.Warning("DIMSE: removed {Count} incomplete spool files from {Folder}", leftovers, spool);
+        CheckUsers(dimse);
         var service = new ArchiveDimseService(archive, options, logger);
         var policy = Policy(options);
         var server = DicomServer.Start(new DicomServerOptions
@@ -45,6 +46,8 @@ internal static class DimseHost
             dimse.MaxAssociations, dimse.MaxPduLength, dimse.Peers.Count == 0 ? "none" : string.Join(", ", dimse.Peers));
         if (dimse.AcceptAnyCaller)
             log.Warning("DIMSE accepts associations from any calling AE title (Dimse.AcceptAnyCaller); list the peers and turn it off for production");
+        if (dimse.Users.Count > 0)
+            log.Information("DIMSE users: {Users}; a user identity is {Required}", string.Join(", ", dimse.Users), dimse.RequireUserIdentity ? "required" : "checked when sent");
         return Task.FromResult<IAsyncDisposable>(new Listener(server, factory));
     }
 
@@ -79,6 +82,21 @@ internal static class DimseHost
                 return null;
             },
         };
+    }
+
+    /// <summary>Dimse.Users must each have a name of their own and a passcode hash this version can check.</summary>
+    private static void CheckUsers(ServerOptions.DimseSection dimse)
+    {
+        if (dimse.RequireUserIdentity && dimse.Users.Count == 0)
+            throw new InvalidOperationException("Dimse.RequireUserIdentity needs Dimse.Users: list who may connect (tciapacs hash-password makes their passcode hashes).");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var user in dimse.Users)
+        {
+            if (string.IsNullOrWhiteSpace(user.Username)) throw new InvalidOperationException("Dimse.Users: a user has no Username.");
+            if (!seen.Add(user.Username)) throw new InvalidOperationException($"Dimse.Users: user '{user.Username}' is listed twice.");
+            if (user.Password != null && Dimse.PasswordHash.Problem(user.Password) is { } problem)
+                throw new InvalidOperationException($"Dimse.Users: the Password of user '{user.Username}' is {problem}.");
+        }
     }
 
     /// <summary>The certificates client certificates must chain to (Dimse.TlsClientCertificates), or null.</summary>

@@ -59,6 +59,34 @@ internal sealed partial class ServerOptions
         /// certificate's CRL distribution points); a revoked certificate, or one whose status cannot be known, is refused.
         /// </summary>
         public bool TlsCheckRevocation { get; set; }
+
+        /// <summary>
+        /// Users who may identify themselves in the association request (PS3.7 D.3.3.7, username and passcode), each
+        /// with what they may do and which collections they see. When any is listed, an identity that is presented is
+        /// checked, and an unknown user or a wrong passcode gets no association.
+        /// </summary>
+        public List<DimseUser> Users { get; set; } = [];
+
+        /// <summary>With <see cref="Users"/>: an association request without a user identity is rejected too.</summary>
+        public bool RequireUserIdentity { get; set; }
+    }
+
+    internal sealed class DimseUser
+    {
+        public string Username { get; set; } = "";
+
+        /// <summary>The passcode's hash, as <c>tciapacs hash-password</c> prints it; null: the username alone identifies (PS3.7 user identity type 1).</summary>
+        public string? Password { get; set; }
+
+        /// <summary>What the user may do, besides what the calling peer may: store, query (C-FIND), retrieve (C-MOVE/C-GET).</summary>
+        public bool Store { get; set; } = true;
+        public bool Query { get; set; } = true;
+        public bool Retrieve { get; set; } = true;
+
+        /// <summary>The collections the user may store into, query and retrieve from; null or empty: all.</summary>
+        public List<string>? Collections { get; set; }
+
+        public override string ToString() => Username;
     }
 
     internal sealed class DimsePeer

@@ -1,0 +1,30 @@
+using System.CommandLine;
+using TciaPacs.Server.Dimse;
+
+namespace TciaPacs.Server.Cli;
+
+/// <summary>
+/// <c>tciapacs hash-password</c>: reads a passcode from the first line of standard input and prints the hash to put in
+/// a <c>Dimse.Users</c> entry's <c>Password</c>. Standard input, not an argument, so that the passcode stays out of the
+/// shell's history and of <c>ps</c>.
+/// </summary>
+internal static class HashPasswordCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("hash-password", "Hash a DICOM user's passcode (read from standard input) for Dimse.Users in the configuration");
+        command.SetAction(_ =>
+        {
+            if (!Console.IsInputRedirected) Console.Error.Write("passcode: ");
+            var password = Console.In.ReadLine();
+            if (string.IsNullOrEmpty(password))
+            {
+                Console.Error.WriteLine("error: no passcode on standard input (e.g. printf '%s\\n' \"$PASSCODE\" | tciapacs hash-password)");
+                return 2;
+            }
+            Console.WriteLine(PasswordHash.Create(password));
+            return 0;
+        });
+        return command;
+    }
+}

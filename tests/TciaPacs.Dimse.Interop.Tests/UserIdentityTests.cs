@@ -1,0 +1,126 @@
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using TciaPacs.Testing;
+
+namespace TciaPacs.Dimse.Interop.Tests;
+
+/// <summary>
+/// DICOM users (Dimse.Users, PS3.7 D.3.3.7 user identity negotiation): dcmtk's storescu with a username and passcode,
+/// and our verbs' --user/--password. A wrong passcode, an unknown user or (when required) no identity gets no
+/// association; a known user may do only what their entry says, in their collections only.
+/// </summary>
+[NonParallelizable]
+public sealed class UserIdentityTests
+{
+    private ServerProcess _server = null!;
+    private string _files = null!, _trialB = null!;
+    private const string TrialBStudy = "1.2.826.0.1.3680043.10.544.90.1";
+
+    private static string Hash(string passcode)
+    {
+        var r = ExternalTool.Run("dotnet", [Tciapacs.Dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: passcode + "\n");
+        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+        return r.StdOut.Trim();
+    }
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        var config = new JsonObject
+        {
+            ["Dimse"] = new JsonObject
+            {
+                ["CalledAeCollections"] = new JsonObject { ["TRIAL_A"] = "trial-a", ["TRIAL_B"] = "trial-b" },
+                ["RequireUserIdentity"] = true,
+                ["Users"] = new JsonArray(
+                    new JsonObject { ["Username"] = "uploader", ["Password"] = Hash("up-secret"), ["Query"] = false, ["Retrieve"] = false },
+                    new JsonObject { ["Username"] = "reader", ["Password"] = Hash("read-secret"), ["Store"] = false, ["Collections"] = new JsonArray("trial-a") }),
+            },
+        };
+        _server = new ServerProcess(config.ToJsonString());
+        _files = ServerProcess.TempFolder("users");
+        GeneratedStudies.Write(_files);
+        // One study of its own for trial B (a study belongs to one collection).
+        _trialB = ServerProcess.TempFolder("users-b");
+        var ds = new TciaPacs.Dicom.DicomDataset();
+        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.SOPClassUID, TciaPacs.Dicom.VR.UI, "1.2.840.10008.5.1.4.1.1.7");
+        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.SOPInstanceUID, TciaPacs.Dicom.VR.UI, TrialBStudy + ".1.1");
+        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.StudyInstanceUID, TciaPacs.Dicom.VR.UI, TrialBStudy);
+        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.SeriesInstanceUID, TciaPacs.Dicom.VR.UI, TrialBStudy + ".1");
+        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.PatientID, TciaPacs.Dicom.VR.LO, "PB");
+        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.Modality, TciaPacs.Dicom.VR.CS, "OT");
+        new TciaPacs.Dicom.DicomFile(new TciaPacs.Dicom.DicomDataset(), ds, TciaPacs.Dicom.TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(_trialB, "b.dcm"));
+    }
+
+    [OneTimeTearDown]
+    public void Stop()
+    {
+        _server.Dispose();
+        Directory.Delete(_files, true);
+        Directory.Delete(_trialB, true);
+    }
+
+    private ExternalTool.Result Storescu(string calledAe, params string[] identity) =>
+        Tciapacs.Dcmtk("storescu", ["-v", "+sd", "-aet", "SITE", "-aec", calledAe, .. identity, "127.0.0.1", _server.PortText, calledAe == "TRIAL_B" ? _trialB : _files]);
+
+    [Test, Order(1)]
+    public void Storescu_needs_a_known_user_and_the_right_passcode()
+    {
+        var none = Storescu("TRIAL_A");
+        Assert.That(none.StdOut + none.StdErr, Does.Contain("Association Rejected"), none.StdOut + none.StdErr);
+        Assert.That(_server.WaitForLog("no user identity, and this server requires one"), Is.True, _server.Log);
+
+        var wrong = Storescu("TRIAL_A", "-usr", "uploader", "-pwd", "guess");
+        Assert.That(wrong.StdOut + wrong.StdErr, Does.Contain("Association Rejected"));
+        Assert.That(_server.WaitForLog("wrong passcode for user 'uploader'"), Is.True, _server.Log);
+        Assert.That(_server.Log, Does.Not.Contain("guess"), "a passcode is never logged");
+
+        var stranger = Storescu("TRIAL_A", "-usr", "mallory", "-pwd", "x");
+        Assert.That(stranger.StdOut + stranger.StdErr, Does.Contain("Association Rejected"));
+        Assert.That(_server.WaitForLog("unknown user 'mallory'"), Is.True);
+
+        // The uploader stores into both trials; the reader may not store at all.
+        foreach (var trial in new[] { "TRIAL_A", "TRIAL_B" })
+        {
+            var stored = Storescu(trial, "-usr", "uploader", "-pwd", "up-secret", "-rsp");
+            Assert.That(stored.ExitCode, Is.Zero, stored.StdOut + stored.StdErr);
+            Assert.That(ServerProcess.Count(stored.StdOut + stored.StdErr, "Received Store Response (Success)"), Is.EqualTo(trial == "TRIAL_A" ? GeneratedStudies.Instances : 1),
+                stored.StdOut + stored.StdErr);
+        }
+        var reader = Storescu("TRIAL_A", "-usr", "reader", "-pwd", "read-secret");
+        Assert.That(reader.StdOut + reader.StdErr, Does.Contain("Received Store Response").And.Not.Contain("Received Store Response (Success)"));
+        Assert.That(_server.WaitForLog("user reader (SITE) may not store"), Is.True, _server.Log);
+    }
+
+    [Test, Order(2)]
+    public void A_user_queries_and_retrieves_only_what_their_entry_allows()
+    {
+        ExternalTool.Result Find(string calledAe, params string[] identity) =>
+            Tciapacs.Run(["find", "127.0.0.1", _server.PortText, "--aet", "SITE", "--aec", calledAe, "--level", "STUDY", "StudyInstanceUID", .. identity]);
+        // Through our own AE title every collection is in reach, but the reader sees trial A only.
+        var reader = Find(_server.Ae, "--user", "reader", "--password", "read-secret");
+        Assert.That(reader.ExitCode, Is.Zero, reader.StdOut + reader.StdErr);
+        Assert.That(reader.StdOut, Does.Contain($"{GeneratedStudies.Studies} match(es)"), reader.StdOut + reader.StdErr);
+        Assert.That(Find("TRIAL_B", "--user", "reader", "--password", "read-secret").StdOut, Does.Contain("0 match(es)"));
+        var fromEnvironment = ExternalTool.Run("dotnet", [Tciapacs.Dll, "find", "127.0.0.1", _server.PortText, "--aec", "TRIAL_A", "--level", "STUDY", "StudyInstanceUID", "--user", "reader"],
+            TimeSpan.FromMinutes(1), environment: new Dictionary<string, string> { ["TCIAPACS_DICOM_PASSWORD"] = "read-secret" });
+        Assert.That(fromEnvironment.StdOut, Does.Contain($"{GeneratedStudies.Studies} match(es)"), fromEnvironment.StdOut + fromEnvironment.StdErr);
+
+        // The uploader may not query; its C-FIND fails with 0124 and the reason.
+        var uploader = Find(_server.Ae, "--user", "uploader", "--password", "up-secret");
+        Assert.That(uploader.StdOut + uploader.StdErr, Does.Contain("0x0124"), uploader.StdOut + uploader.StdErr);
+
+        // A retrieve by the reader of a trial B study gets nothing; of a trial A study, all of it.
+        var folder = Path.Combine(_files, "got");
+        var get = Tciapacs.Run("get", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "STUDY", $"StudyInstanceUID={GeneratedStudies.StudyUid(0)}",
+            "--out", folder, "--user", "reader", "--password", "read-secret");
+        Assert.That(get.ExitCode, Is.Zero, get.StdOut + get.StdErr);
+        Assert.That(Directory.GetFiles(folder, "*", SearchOption.AllDirectories), Has.Length.EqualTo(4), get.StdOut + get.StdErr);
+        var other = Path.Combine(_files, "got-b");
+        var getB = Tciapacs.Run("get", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--level", "STUDY", $"StudyInstanceUID={TrialBStudy}",
+            "--out", other, "--user", "reader", "--password", "read-secret");
+        Assert.That(Directory.Exists(other) ? Directory.GetFiles(other, "*", SearchOption.AllDirectories) : [], Is.Empty, getB.StdOut + getB.StdErr);
+        // The uploader, allowed to everything but queries and retrievals, sees the trial B study through its AE... if it could look.
+        Assert.That(Find("TRIAL_B", "--user", "uploader", "--password", "up-secret").StdOut + Find("TRIAL_B", "--user", "uploader", "--password", "up-secret").StdErr, Does.Contain("0x0124"));
+    }
+}
