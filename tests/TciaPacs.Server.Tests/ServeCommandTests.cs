@@ -71,7 +71,10 @@ public sealed class ServeCommandTests
 
     [TestCase("\"TlsClientCertificates\": \"/etc/ssl/certs/ca-certificates.crt\"", "Dimse.TlsClientCertificates needs Dimse.TlsCertificate")]
     [TestCase("\"TlsCheckRevocation\": true", "Dimse.TlsCheckRevocation checks client certificates: set Dimse.TlsClientCertificates")]
-    public void Serve_refuses_client_certificate_settings_without_TLS(string setting, string error)
+    [TestCase("\"RequireUserIdentity\": true", "Dimse.RequireUserIdentity needs Dimse.Users")]
+    [TestCase("\"Users\": [ { \"Username\": \"alice\", \"Password\": \"plain-text\" } ]", "the Password of user 'alice' is not a passcode hash")]
+    [TestCase("\"Users\": [ { \"Username\": \"alice\" }, { \"Username\": \"alice\" } ]", "user 'alice' is listed twice")]
+    public void Serve_refuses_access_settings_that_cannot_work(string setting, string error)
     {
         var data = Path.Combine(Path.GetTempPath(), "tciapacs-mtls-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
