@@ -92,6 +92,26 @@ public sealed class ServeCommandTests
         }
     }
 
+    [Test]
+    public void The_sample_configuration_starts_the_server()
+    {
+        // samples/tciapacs.json is the reference an administrator copies: it must load as it is.
+        var data = Path.Combine(Path.GetTempPath(), "tciapacs-sample-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        try
+        {
+            var sample = Path.Combine(TciaPacs.Testing.Corpus.RepositoryRoot, "samples", "tciapacs.json");
+            using var serve = new Serve(data, null, "--config", sample, "--dicom-port", ArchiveTestData.FreePort().ToString(CultureInfo.InvariantCulture),
+                "--http-port", ArchiveTestData.FreePort().ToString(CultureInfo.InvariantCulture));
+            Assert.That(serve.WaitReady(), Is.True, serve.StdErrSoFar);
+            Assert.That(serve.StopWithSigterm(), Does.Contain("DIMSE listening as AE TCIAPACS").And.Contain("Stopped cleanly"));
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
     /// <summary>A real <c>tciapacs serve</c> on <paramref name="data"/>; killed on dispose if still running, so that a failed assertion leaves no server holding its ports.</summary>
     private sealed class Serve : IDisposable
     {
