@@ -107,7 +107,7 @@ public sealed class DicomServer : IAsyncDisposable
     /// Why a client certificate is refused (none, not chaining to a trusted one, out of date, or, when asked,
     /// revoked or of unknown revocation status), or null.
     /// </summary>
-    private string? ClientCertificateProblem(X509Certificate? presented, X509Certificate2Collection trust)
+    private string? ClientCertificateProblem(X509Certificate? presented, X509Certificate2Collection trust, bool checkRevocation)
     {
         if (presented == null) return "the client presented no certificate, and this server requires one";
         using var certificate = new X509Certificate2(presented);
@@ -115,7 +115,7 @@ public sealed class DicomServer : IAsyncDisposable
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
         chain.ChainPolicy.CustomTrustStore.AddRange(trust);
         chain.ChainPolicy.ExtraStore.AddRange(trust);
-        chain.ChainPolicy.RevocationMode = _options.TlsCheckRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
+        chain.ChainPolicy.RevocationMode = checkRevocation ? X509RevocationMode.Online : X509RevocationMode.NoCheck;
         chain.ChainPolicy.RevocationFlag = X509RevocationFlag.ExcludeRoot;
         chain.ChainPolicy.UrlRetrievalTimeout = _options.TlsRevocationTimeout;
         if (chain.Build(certificate)) return null;
@@ -147,9 +147,16 @@ public sealed class DicomServer : IAsyncDisposable
                     if (_options.TlsClientTrust is { } trust)
                     {
                         authentication.ClientCertificateRequired = true;
-                        authentication.RemoteCertificateValidationCallback = (_, client, _, _) => (refused = ClientCertificateProblem(client, trust)) == null;
+                        authentication.RemoteCertificateValidationCallback = (_, client, _, _) => (refused = ClientCertificateProblem(client, trust, checkRevocation: false)) == null;
                     }
                     await ssl.AuthenticateAsServerAsync(authentication, timeout.Token).ConfigureAwait(false);
+                    // The revocation check may download a list: never in the handshake's callback, which can run on the
+                    // socket I/O thread (inline completions) that the download itself needs. After it, on the pool.
+                    if (_options.TlsClientTrust is { } trusted && _options.TlsCheckRevocation)
+                    {
+                        refused = await Task.Run(() => ClientCertificateProblem(ssl.RemoteCertificate, trusted, checkRevocation: true), timeout.Token).ConfigureAwait(false);
+                        if (refused != null) throw new System.Security.Authentication.AuthenticationException(refused);
+                    }
                 }
                 catch (Exception ex) when (ex is IOException or System.Security.Authentication.AuthenticationException or OperationCanceledException)
                 {
