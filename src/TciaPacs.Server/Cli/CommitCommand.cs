@@ -6,6 +6,7 @@ using TciaPacs.Dicom.IO;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Client;
 using TciaPacs.Dicom.Network.Dimse;
+using TciaPacs.Dicom.Network.Pdus;
 using TciaPacs.Dicom.Network.Services;
 using TciaPacs.Server.Dimse;
 
@@ -32,14 +33,19 @@ internal static class CommitCommand
         var listen = new Option<int>("--listen") { Description = "Port on which the peer's report (N-EVENT-REPORT) is received; the peer must know our AE title, this host and this port", DefaultValueFactory = _ => 11113 };
         var wait = new Option<int>("--wait") { Description = "Seconds to wait for the report", DefaultValueFactory = _ => 60 };
         var same = new Option<bool>("--same-association") { Description = "Wait for the report on the requesting association instead of listening (for a site the peer cannot call back)" };
-        var command = new Command("commit", "Ask a peer to commit to storing files sent to it (Storage Commitment), and wait for its report") { host, port, paths, aet, aec, timeout, listen, wait, same };
+        var identity = ScuOptions.Identity();
+        var command = new Command("commit", "Ask a peer to commit to storing files sent to it (Storage Commitment), and wait for its report")
+        {
+            host, port, paths, aet, aec, timeout, listen, wait, same, identity.User, identity.Password,
+        };
         command.SetAction(parse => ScuOptions.Run(ct => RunAsync(parse.GetValue(host)!, parse.GetValue(port), parse.GetValue(paths)!, parse.GetValue(aet)!, parse.GetValue(aec)!,
-            parse.GetValue(timeout), parse.GetValue(same) ? null : parse.GetValue(listen), parse.GetValue(wait), ct)));
+            parse.GetValue(timeout), parse.GetValue(same) ? null : parse.GetValue(listen), parse.GetValue(wait), ScuOptions.IdentityOf(parse, identity), ct)));
         return command;
     }
 
     /// <param name="listenPort">Where the report is received; null: on the requesting association.</param>
-    private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, int? listenPort, int waitSeconds, CancellationToken ct)
+    private static async Task<int> RunAsync(string host, int port, string[] paths, string aet, string aec, int timeout, int? listenPort, int waitSeconds,
+        UserIdentity? identity, CancellationToken ct)
     {
         var references = new List<(string Class, string Instance)>();
         foreach (var f in ScuOptions.Files(paths))
@@ -73,7 +79,7 @@ internal static class CommitCommand
             : null;
 
         var contexts = DicomClient.Propose([(SopClasses.StorageCommitmentPushModel, SopClasses.Native)]);
-        await using (var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts), ScuOptions.Association(timeout),
+        await using (var client = await DicomClient.ConnectAsync(host, port, ScuOptions.Request(aet, aec, contexts, identity: identity), ScuOptions.Association(timeout),
             handler: listenPort == null ? receiver : null, cancellationToken: ct))
         {
             var association = client.Association;
