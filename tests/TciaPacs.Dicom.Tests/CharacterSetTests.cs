@@ -18,6 +18,52 @@ public sealed class CharacterSetTests
 
     private static DicomCharacterSet Set(params string[] terms) => DicomCharacterSet.FromTerms(terms);
 
+    private static DicomDataset Utf8(string name, string description = "Thorax \u00e9t\u00e9")
+    {
+        var ds = new DicomDataset();
+        ds.AddOrUpdate(DicomTags.SpecificCharacterSet, VR.CS, "ISO_IR 192");
+        ds.AddOrUpdate(DicomTags.PatientName, VR.PN, name);
+        ds.AddOrUpdate(DicomTags.StudyDescription, VR.LO, description);
+        return ds;
+    }
+
+    [Test]
+    public void A_data_set_converts_to_another_character_set_only_when_nothing_is_lost()
+    {
+        var latin = Utf8("M\u00fcller^J\u00fcrgen");
+        Assert.That(CharacterSetConversion.TryConvert(latin, ["ISO_IR 100"]), Is.True);
+        Assert.That(latin.GetString(DicomTags.SpecificCharacterSet), Is.EqualTo("ISO_IR 100"));
+        Assert.That(TrimPadding(latin.Get(DicomTags.PatientName)!.Buffer.GetBytes().ToArray()), Is.EqualTo(Encoding.Latin1.GetBytes("M\u00fcller^J\u00fcrgen")));
+        Assert.That(latin.GetString(DicomTags.StudyDescription), Is.EqualTo("Thorax \u00e9t\u00e9"));
+
+        var japanese = Utf8("\u5c71\u7530^\u592a\u90ce");
+        var before = japanese.Get(DicomTags.PatientName)!.Buffer.GetBytes().ToArray();
+        Assert.That(CharacterSetConversion.TryConvert(japanese, ["ISO_IR 100"]), Is.False);
+        Assert.That(japanese.GetString(DicomTags.SpecificCharacterSet), Is.EqualTo("ISO_IR 192"));
+        Assert.That(japanese.Get(DicomTags.PatientName)!.Buffer.GetBytes().ToArray(), Is.EqualTo(before), "unchanged");
+        Assert.That(CharacterSetConversion.TryConvert(japanese, ["", "ISO 2022 IR 87"]), Is.False, "JIS X 0208 has no \u00e9 for the description");
+        var jis = Utf8("\u5c71\u7530^\u592a\u90ce", "Thorax CT");
+        Assert.That(CharacterSetConversion.TryConvert(jis, ["", "ISO 2022 IR 87"]), Is.True);
+        Assert.That(jis.GetString(DicomTags.PatientName), Is.EqualTo("\u5c71\u7530^\u592a\u90ce"));
+
+        // Text in an item converts with its data set; an item naming its own set, or an unknown VR with non-ASCII bytes, stops it.
+        var withItem = Utf8("M\u00fcller");
+        var item = new DicomDataset();
+        item.AddOrUpdate(DicomTags.CodeMeaning, VR.LO, "R\u00f6ntgen");
+        withItem.AddOrUpdate(DicomTags.ProcedureCodeSequence, item);
+        Assert.That(CharacterSetConversion.TryConvert(withItem, ["ISO_IR 100"]), Is.True);
+        Assert.That(((DicomSequence)withItem.Get(DicomTags.ProcedureCodeSequence)!).Items[0].GetString(DicomTags.CodeMeaning), Is.EqualTo("R\u00f6ntgen"));
+        var ownSet = Utf8("M\u00fcller");
+        var ownItem = new DicomDataset();
+        ownItem.AddOrUpdate(DicomTags.SpecificCharacterSet, VR.CS, "ISO_IR 192");
+        ownSet.AddOrUpdate(DicomTags.ProcedureCodeSequence, ownItem);
+        Assert.That(CharacterSetConversion.TryConvert(ownSet, ["ISO_IR 100"]), Is.False);
+        var unknownVr = Utf8("M\u00fcller");
+        unknownVr.AddOrUpdate(new DicomTag(0x0009, 0x1010), VR.UN, Encoding.UTF8.GetBytes("\u00e9"));
+        Assert.That(CharacterSetConversion.TryConvert(unknownVr, ["ISO_IR 100"]), Is.False);
+        Assert.That(CharacterSetConversion.TryConvert(Utf8("x"), ["NOT A SET"]), Is.False);
+    }
+
     private static byte[] Bytes(string hex) => Convert.FromHexString(hex.Replace(" ", "", StringComparison.Ordinal));
 
     // ---- single-byte sets without code extensions (PS3.3 Table C.12-2) ----

@@ -10,6 +10,7 @@ using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Pdus;
 using TciaPacs.Dicom.Network.Services;
+using TciaPacs.Dicom.Text;
 using TciaPacs.Server.Hosting;
 
 namespace TciaPacs.Server.Dimse;
@@ -213,9 +214,13 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
         if (!Allowed(association, Permission.Query)) throw new DimseException($"{Who(association)} may not query", 0x0124);
         var query = Parse(association, sopClassUid, identifier, retrieve: false);
         var levelName = identifier.GetString(DicomTags.QueryRetrieveLevel)?.Trim() ?? "";
+        // Answers are in UTF-8 when their text is not ASCII; in the character set the SCU asked in, when it holds them.
+        var asked = identifier.GetStrings(DicomTags.SpecificCharacterSet).Select(t => t.Trim()).ToArray();
+        var answerInAsked = asked.Length > 0 && !(asked.Length == 1 && asked[0] == "ISO_IR 192");
         foreach (var match in archive.Query.Find(query, cancellationToken))
         {
             var response = match.Response;
+            if (answerInAsked && response.Contains(DicomTags.SpecificCharacterSet)) CharacterSetConversion.TryConvert(response, asked);
             // PS3.4 C.4.1.1.3.2: the response identifier carries the Query/Retrieve Level and where to retrieve from.
             response.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, levelName);
             response.AddOrUpdate(DicomTags.RetrieveAETitle, VR.AE, association.CalledAe);
