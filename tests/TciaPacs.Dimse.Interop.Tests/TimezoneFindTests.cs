@@ -31,6 +31,7 @@ public sealed class TimezoneFindTests
             ds.AddOrUpdate(DicomTags.StudyDate, VR.DA, Studies[i].Date);
             ds.AddOrUpdate(DicomTags.StudyTime, VR.TM, Studies[i].Time);
             if (Studies[i].Zone is { } zone) ds.AddOrUpdate(DicomTags.TimezoneOffsetFromUTC, VR.SH, zone);
+            ds.AddOrUpdate(DicomTags.StudyDescription, VR.LO, "Timezone study");
         });
     }
 
@@ -61,6 +62,25 @@ public sealed class TimezoneFindTests
         var bad = Tciapacs.Dcmtk("findscu", "-S", "-v", "-aec", _server.Ae, "127.0.0.1", _server.PortText, "-k", "QueryRetrieveLevel=STUDY",
             "-k", "TimezoneOffsetFromUTC=+25", "-k", "StudyInstanceUID");
         Assert.That(bad.StdOut + bad.StdErr, Does.Contain("a900").IgnoreCase.Or.Contain("DataSetDoesNotMatchSOPClass"), "an offset that is not one is refused");
+    }
+
+    [Test]
+    public void The_query_index_pre_filters_on_widened_dates_too()
+    {
+        // A key only the query index can pre-filter (the description) sends the query there: the date key it gets must
+        // be widened as the catalog's is, or the study stored on 2 January by its own clock is lost.
+        ExternalTool.Result Find() => Tciapacs.Dcmtk("findscu", "-S", "-v", "-aec", _server.Ae, "127.0.0.1", _server.PortText, "-k", "QueryRetrieveLevel=STUDY",
+            "-k", "StudyDate=20240101", "-k", "StudyDescription=Timezone*", "-k", "TimezoneOffsetFromUTC=-0500", "-k", "StudyInstanceUID");
+        // The index is refreshed about every second after a store.
+        var r = Find();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (ServerProcess.Count(r.StdOut + r.StdErr, "(Pending)") < 3 && clock.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            Thread.Sleep(200);
+            r = Find();
+        }
+        Assert.That(ServerProcess.Count(r.StdOut + r.StdErr, "(Pending)"), Is.EqualTo(3), r.StdOut + r.StdErr);
+        Assert.That(r.StdOut + r.StdErr, Does.Contain(StudyUid(1)));
     }
 
     [Test]

@@ -68,8 +68,9 @@ public sealed class QueryEngine(ICatalog catalog, IQueryIndex? index = null)
             var times = pairs.Select(p => p.Time).ToHashSet();
             query = query with { Keys = query.Keys.Where(k => !times.Contains(k)).ToList(), CombinedDateTime = false };
         }
+        // In a query's timezone, both pre-filters (catalog and index) get the widened keys; the matcher decides.
+        if (query.TimezoneOffset != null) query = query with { Keys = TimezoneAdjustment.PreFilterKeys(query.Keys) };
         var matching = query.MatchingKeys.ToList();
-        if (query.TimezoneOffset != null) matching = [.. TimezoneAdjustment.PreFilterKeys(matching)];
         var filter = new CatalogFilter(query.Level) { MatchingKeys = matching, Collections = query.Collections };
         if (!UseIndex(matching)) return catalog.Query(filter, ct);
         return FromIndex(query, filter, ct);
