@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NUnit.Framework;
+using TciaPacs.Testing;
 
 namespace TciaPacs.Server.Tests;
 
@@ -90,6 +91,21 @@ public sealed class ServeCommandTests
         {
             Directory.Delete(data, true);
         }
+    }
+
+    [Test]
+    public void Hash_password_reads_standard_input_and_salts_each_hash()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "tciapacs.dll");
+        var first = ExternalTool.Run("dotnet", [dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: "s3cret pass\n");
+        var second = ExternalTool.Run("dotnet", [dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: "s3cret pass\n");
+        Assert.That(first.ExitCode, Is.Zero, first.StdErr);
+        Assert.That(first.StdOut.Trim(), Does.Match(@"^pbkdf2-sha256\$100000\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$"));
+        Assert.That(second.StdOut.Trim(), Is.Not.EqualTo(first.StdOut.Trim()), "a salt of its own each time");
+        Assert.That(first.StdOut + first.StdErr, Does.Not.Contain("s3cret"), "the passcode is never printed");
+        var empty = ExternalTool.Run("dotnet", [dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: "");
+        Assert.That(empty.ExitCode, Is.EqualTo(2));
+        Assert.That(empty.StdErr, Does.Contain("no passcode on standard input"));
     }
 
     [Test]

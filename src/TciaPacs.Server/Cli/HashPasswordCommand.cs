@@ -15,8 +15,7 @@ internal static class HashPasswordCommand
         var command = new Command("hash-password", "Hash a DICOM user's passcode (read from standard input) for Dimse.Users in the configuration");
         command.SetAction(_ =>
         {
-            if (!Console.IsInputRedirected) Console.Error.Write("passcode: ");
-            var password = Console.In.ReadLine();
+            var password = Console.IsInputRedirected ? Console.In.ReadLine() : ReadHidden();
             if (string.IsNullOrEmpty(password))
             {
                 Console.Error.WriteLine("error: no passcode on standard input (e.g. printf '%s\\n' \"$PASSCODE\" | tciapacs hash-password)");
@@ -26,5 +25,21 @@ internal static class HashPasswordCommand
             return 0;
         });
         return command;
+    }
+
+    // From a terminal, the passcode is typed without being shown.
+    private static string ReadHidden()
+    {
+        Console.Error.Write("passcode: ");
+        var typed = new System.Text.StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter) break;
+            if (key.Key == ConsoleKey.Backspace) { if (typed.Length > 0) typed.Length--; }
+            else if (!char.IsControl(key.KeyChar)) typed.Append(key.KeyChar);
+        }
+        Console.Error.WriteLine();
+        return typed.ToString();
     }
 }
