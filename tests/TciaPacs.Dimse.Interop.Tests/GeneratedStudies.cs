@@ -51,6 +51,14 @@ internal static class GeneratedStudies
     public static void StoreOneInstanceStudies(ServerProcess server, string folder, int count, Func<int, string> studyUid, string patientId,
         Action<int, DicomDataset> fill)
     {
+        WriteOneInstanceStudies(folder, count, studyUid, patientId, fill);
+        var r = Tciapacs.Run("store", "127.0.0.1", server.PortText, folder, "--aec", server.Ae);
+        NUnit.Framework.Assert.That(r.ExitCode, NUnit.Framework.Is.Zero, r.StdOut + r.StdErr);
+    }
+
+    /// <summary>The files of <see cref="StoreOneInstanceStudies"/>, written and not sent (<c>{i}.dcm</c>).</summary>
+    public static void WriteOneInstanceStudies(string folder, int count, Func<int, string> studyUid, string patientId, Action<int, DicomDataset> fill)
+    {
         for (var i = 0; i < count; i++)
         {
             var ds = new DicomDataset();
@@ -63,7 +71,5 @@ internal static class GeneratedStudies
             fill(i, ds);
             new DicomFile(new DicomDataset(), ds, TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(folder, $"{i}.dcm"));
         }
-        var r = Tciapacs.Run("store", "127.0.0.1", server.PortText, folder, "--aec", server.Ae);
-        NUnit.Framework.Assert.That(r.ExitCode, NUnit.Framework.Is.Zero, r.StdOut + r.StdErr);
     }
 }

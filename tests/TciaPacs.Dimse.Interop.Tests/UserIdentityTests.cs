@@ -42,14 +42,7 @@ public sealed class UserIdentityTests
         GeneratedStudies.Write(_files);
         // One study of its own for trial B (a study belongs to one collection).
         _trialB = ServerProcess.TempFolder("users-b");
-        var ds = new TciaPacs.Dicom.DicomDataset();
-        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.SOPClassUID, TciaPacs.Dicom.VR.UI, "1.2.840.10008.5.1.4.1.1.7");
-        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.SOPInstanceUID, TciaPacs.Dicom.VR.UI, TrialBStudy + ".1.1");
-        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.StudyInstanceUID, TciaPacs.Dicom.VR.UI, TrialBStudy);
-        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.SeriesInstanceUID, TciaPacs.Dicom.VR.UI, TrialBStudy + ".1");
-        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.PatientID, TciaPacs.Dicom.VR.LO, "PB");
-        ds.AddOrUpdate(TciaPacs.Dicom.DicomTags.Modality, TciaPacs.Dicom.VR.CS, "OT");
-        new TciaPacs.Dicom.DicomFile(new TciaPacs.Dicom.DicomDataset(), ds, TciaPacs.Dicom.TransferSyntax.ExplicitVRLittleEndian).Save(Path.Combine(_trialB, "b.dcm"));
+        GeneratedStudies.WriteOneInstanceStudies(_trialB, 1, _ => TrialBStudy, "PB", (_, _) => { });
     }
 
     [OneTimeTearDown]
@@ -109,6 +102,9 @@ public sealed class UserIdentityTests
         // The uploader may not query; its C-FIND fails with 0124 and the reason.
         var uploader = Find(_server.Ae, "--user", "uploader", "--password", "up-secret");
         Assert.That(uploader.StdOut + uploader.StdErr, Does.Contain("0x0124"), uploader.StdOut + uploader.StdErr);
+        var passcodeAlone = Find(_server.Ae, "--password", "read-secret");
+        Assert.That(passcodeAlone.ExitCode, Is.Not.Zero);
+        Assert.That(passcodeAlone.StdErr, Does.Contain("--password needs --user"));
 
         // A retrieve by the reader of a trial B study gets nothing; of a trial A study, all of it.
         var folder = Path.Combine(_files, "got");

@@ -29,7 +29,12 @@ internal static class ScuOptions
     /// <summary>The user identity sub-item asked for on the command line, or null.</summary>
     public static UserIdentity? IdentityOf(ParseResult parse, (Option<string?> User, Option<string?> Password) options)
     {
-        if (parse.GetValue(options.User) is not { Length: > 0 } user) return null;
+        if (parse.GetValue(options.User) is not { Length: > 0 } user)
+        {
+            // A passcode with nobody to go with it would be dropped without a word.
+            if (parse.GetValue(options.Password) != null) throw new FormatException("--password needs --user: the passcode goes with a username");
+            return null;
+        }
         var password = parse.GetValue(options.Password) ?? Environment.GetEnvironmentVariable("TCIAPACS_DICOM_PASSWORD");
         var name = System.Text.Encoding.UTF8.GetBytes(user);
         return password == null
