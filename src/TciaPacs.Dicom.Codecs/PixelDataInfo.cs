@@ -42,6 +42,13 @@ public sealed record PixelDataInfo
     /// <summary>Bits of one native frame.</summary>
     public long FrameBits => PixelsPerFrame * SamplesPerPixel * BitsAllocated;
 
+    /// <summary>
+    /// Bytes of one native frame as stored: <see cref="FrameSize"/>, except YBR_FULL_422, whose chrominance is sampled
+    /// once per two pixels (PS3.3 C.7.6.3.1.2: Y Y Cb Cr per pair), so two samples per pixel.
+    /// </summary>
+    public long NativeFrameSize =>
+        PhotometricInterpretation.Trim() == "YBR_FULL_422" && SamplesPerPixel == 3 ? PixelsPerFrame * 2 * BytesAllocated : FrameSize;
+
     /// <summary>Native frames after the first start inside a byte (1-bit data whose frame bits are no multiple of 8): read and written bit by bit.</summary>
     public bool FramesAreBitPacked => NumberOfFrames > 1 && FrameBits % 8 != 0;
 

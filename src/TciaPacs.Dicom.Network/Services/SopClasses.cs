@@ -14,7 +14,16 @@ public static class SopClasses
     public const string StudyRootMove = "1.2.840.10008.5.1.4.1.2.2.2";
     public const string StudyRootGet = "1.2.840.10008.5.1.4.1.2.2.3";
 
-    public static readonly IReadOnlyList<string> QueryRetrieve = [PatientRootFind, PatientRootMove, PatientRootGet, StudyRootFind, StudyRootMove, StudyRootGet];
+
+    /// <summary>Composite Instance Root Retrieve (PS3.4 Annex Y): instances by SOP Instance UID alone, or some of a multi-frame instance's frames.</summary>
+    public const string CompositeInstanceRootMove = "1.2.840.10008.5.1.4.1.2.4.2";
+    public const string CompositeInstanceRootGet = "1.2.840.10008.5.1.4.1.2.4.3";
+
+    /// <summary>Composite Instance Retrieve Without Bulk Data (PS3.4 Annex Z): instances without their pixel data and other bulk data.</summary>
+    public const string WithoutBulkDataGet = "1.2.840.10008.5.1.4.1.2.5.3";
+
+    public static readonly IReadOnlyList<string> QueryRetrieve =
+        [PatientRootFind, PatientRootMove, PatientRootGet, StudyRootFind, StudyRootMove, StudyRootGet, CompositeInstanceRootMove, CompositeInstanceRootGet, WithoutBulkDataGet];
 
     /// <summary>
     /// Every storage SOP class of the registry (PS3.4 Annex B, Table B.5-1): the "... Storage" SOP classes, retired and

@@ -25,6 +25,16 @@ public static class StoreSender
     /// </summary>
     private static PreparedInstance Prepare(DicomAssociation association, RetrieveItem item, IReadOnlyList<string> compression, ref ContextChoice last)
     {
+        if (item.Derivation is { } derivation)
+        {
+            // Made from its stored file on the thread pool, like a decode, while the instance before it is sent.
+            var (on, how) = ChooseContext(association, item);
+            var derived = new PreparedInstance(item, on);
+            if (on == null) return derived;
+            var (decoding, folder, syntax) = (association.PixelDataDecoder, association.TempDirectory, on.AcceptedTransferSyntax!);
+            derived.Work = Task.Run(() => derived.Derive(derivation, how, decoding, folder, syntax));
+            return derived;
+        }
         // A retrieval's instances mostly share SOP class and transfer syntax: the previous choice is reused.
         if (last.SopClassUid != item.SopClassUid || last.TransferSyntaxUid != item.TransferSyntaxUid)
         {
@@ -183,7 +193,8 @@ public static class StoreSender
         if (contexts.FirstOrDefault(c => c.AcceptedTransferSyntax == item.TransferSyntaxUid) is { } exact) return (exact, SendMode.AsStored);
         var natives = contexts.Where(c => !TransferSyntax.Lookup(c.AcceptedTransferSyntax!).IsEncapsulated).ToList();
         if (natives.Count == 0) return (null, SendMode.AsStored);
-        if (!TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated) return (natives[0], SendMode.ReEncode);
+        // Native data, or an instance made without its pixel data, is written again in a native syntax.
+        if (!TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated || item.Derivation is { KeepsPixelData: false }) return (natives[0], SendMode.ReEncode);
         if (association.PixelDataDecoder?.CanDecode(item.TransferSyntaxUid) != true) return (null, SendMode.AsStored);
         return (natives.FirstOrDefault(c => c.AcceptedTransferSyntax == TransferSyntax.ExplicitVRLittleEndian.Uid) ?? natives[0], SendMode.Decode);
     }
@@ -231,6 +242,7 @@ internal sealed class PreparedInstance : IDisposable
     private long _resumeAt;    // where the reads after the buffer's continue in the file
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _failure;
     private string? _decodedPath; // the decoded or encoded copy, deleted on dispose
+    private string? _madePath;    // a derived instance written out to be decoded, deleted on dispose
 
     internal PreparedInstance(RetrieveItem item, PresentationContext? context)
     {
@@ -282,17 +294,48 @@ internal sealed class PreparedInstance : IDisposable
     }
 
     /// <summary>
-    /// Decodes the instance into a file of the native <paramref name="transferSyntaxUid"/> in <paramref name="folder"/>
-    /// and reads ahead from it, or records why it could not. Named <c>*.part</c> like the spool files beside it, so
-    /// that a server's start-up removes any a crash left behind.
+    /// Makes the instance by <paramref name="derivation"/> from its stored file, to be written as it is chosen to go
+    /// (<paramref name="mode"/>); one whose compressed pixel data must be decoded is first written to a file in
+    /// <paramref name="folder"/>, then decoded like a stored file. A failure is recorded, as for a decode.
     /// </summary>
-    internal void Decode(IPixelDataDecoder decoder, string folder, string transferSyntaxUid)
+    internal void Derive(InstanceDerivation derivation, SendMode mode, IPixelDataDecoder? decoder, string folder, string transferSyntaxUid)
+    {
+        try
+        {
+            var made = derivation.Make(Item.FilePath);
+            if (mode != SendMode.Decode || decoder == null)
+            {
+                Parsed = made;
+                return;
+            }
+            Directory.CreateDirectory(folder);
+            _madePath = Path.Combine(folder, $"derived-{Guid.NewGuid():N}.part");
+            using (var output = new FileStream(_madePath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+                made.Save(output);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Fail(ex is IOException or UnauthorizedAccessException or InvalidDataException or DicomParseException
+                ? ex
+                : new InvalidDataException($"{Item.FilePath}: the instance to send could not be made from it: {ex.Message}", ex));
+            return;
+        }
+        Decode(decoder, folder, transferSyntaxUid, _madePath);
+    }
+
+    /// <summary>
+    /// Decodes the instance (its stored file, or <paramref name="sourcePath"/>) into a file of the native
+    /// <paramref name="transferSyntaxUid"/> in <paramref name="folder"/> and reads ahead from it, or records why it
+    /// could not. Named <c>*.part</c> like the spool files beside it, so that a server's start-up removes any a crash
+    /// left behind.
+    /// </summary>
+    internal void Decode(IPixelDataDecoder decoder, string folder, string transferSyntaxUid, string? sourcePath = null)
     {
         try
         {
             Directory.CreateDirectory(folder);
             _decodedPath = Path.Combine(folder, $"decoded-{Guid.NewGuid():N}.part");
-            decoder.Decode(Item.FilePath, transferSyntaxUid, _decodedPath);
+            decoder.Decode(sourcePath ?? Item.FilePath, transferSyntaxUid, _decodedPath);
             ReadAhead(_decodedPath);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -356,12 +399,13 @@ internal sealed class PreparedInstance : IDisposable
         _file = null;
         if (_head != null) ArrayPool<byte>.Shared.Return(_head);
         _head = null;
-        if (_decodedPath != null)
+        foreach (var path in new[] { _decodedPath, _madePath })
         {
-            try { File.Delete(_decodedPath); }
+            if (path == null) continue;
+            try { File.Delete(path); }
             catch (IOException) { } // removed at the next start with the other *.part files
-            _decodedPath = null;
         }
+        _decodedPath = _madePath = null;
     }
 }
 

@@ -26,6 +26,23 @@ public abstract class DicomBuffer
         s.CopyTo(destination, 81920);
     }
 
+    /// <summary>
+    /// <paramref name="length"/> bytes of the value from <paramref name="offset"/>, left where they are: a file
+    /// reference stays a file reference (a frame of a gigabyte value is not loaded to be cut out).
+    /// </summary>
+    public virtual DicomBuffer Slice(long offset, long length)
+    {
+        CheckSlice(offset, length);
+        return new SlicedBuffer(this, offset, length);
+    }
+
+    private protected void CheckSlice(long offset, long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        if (offset + length > Length) throw new ArgumentOutOfRangeException(nameof(length), $"{length} bytes at {offset} run past the value's {Length}.");
+    }
+
     public static readonly DicomBuffer Empty = new MemoryBuffer(ReadOnlyMemory<byte>.Empty);
 }
 
@@ -44,6 +61,12 @@ public sealed class MemoryBuffer(ReadOnlyMemory<byte> bytes) : DicomBuffer
 
     public override Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default) =>
         destination.WriteAsync(Bytes, cancellationToken).AsTask();
+
+    public override DicomBuffer Slice(long offset, long length)
+    {
+        CheckSlice(offset, length);
+        return new MemoryBuffer(Bytes.Slice((int)offset, (int)length));
+    }
 }
 
 /// <summary>
@@ -80,5 +103,119 @@ public sealed class FileBuffer(string path, long offset, long length, int swapUn
         return SwapUnit > 1 ? new ByteSwapStream(window, SwapUnit) : window;
     }
 
+    /// <summary>A window of the value in the same file; with byte swapping, it must start and end on whole units.</summary>
+    public override DicomBuffer Slice(long offset, long length)
+    {
+        CheckSlice(offset, length);
+        if (SwapUnit > 1 && (offset % SwapUnit != 0 || length % SwapUnit != 0))
+            throw new ArgumentException($"A slice of a big endian value must hold whole {SwapUnit}-byte units.", nameof(offset));
+        return new FileBuffer(Path, Offset + offset, length, SwapUnit);
+    }
+
     internal DicomParseException Truncated() => new($"'{Path}' is shorter than the value it should hold ({Length} bytes at offset {Offset}).", Offset);
+}
+
+/// <summary>A window of another value that is neither in memory nor in a file (a decoded one): read by skipping to it.</summary>
+internal sealed class SlicedBuffer(DicomBuffer inner, long offset, long length) : DicomBuffer
+{
+    public override long Length => length;
+
+    public override ReadOnlyMemory<byte> GetBytes()
+    {
+        var bytes = new byte[length];
+        using var s = OpenRead();
+        s.ReadExactly(bytes);
+        return bytes;
+    }
+
+    public override Stream OpenRead()
+    {
+        var s = inner.OpenRead();
+        var skip = new byte[(int)Math.Min(81920, Math.Max(1, offset))];
+        for (var left = offset; left > 0;)
+        {
+            var n = s.Read(skip, 0, (int)Math.Min(skip.Length, left));
+            if (n == 0) { s.Dispose(); throw new EndOfStreamException($"the value ended before byte {offset}"); }
+            left -= n;
+        }
+        return new SubStream(s, length);
+    }
+}
+
+/// <summary>
+/// A value made of parts of others, in order (the frames a frame-level retrieve keeps): each part is read or copied
+/// in its turn, so parts left in files stay there.
+/// </summary>
+public sealed class ConcatenatedBuffer(IReadOnlyList<DicomBuffer> parts) : DicomBuffer
+{
+    public IReadOnlyList<DicomBuffer> Parts { get; } = parts;
+
+    public override long Length { get; } = parts.Sum(p => p.Length);
+
+    public override ReadOnlyMemory<byte> GetBytes()
+    {
+        if (Length > Array.MaxLength) throw new InvalidOperationException($"Value of {Length} bytes is too large to load; stream it with OpenRead().");
+        var bytes = new byte[Length];
+        var at = 0;
+        foreach (var p in Parts)
+        {
+            p.GetBytes().Span.CopyTo(bytes.AsSpan(at));
+            at += (int)p.Length;
+        }
+        return bytes;
+    }
+
+    public override Stream OpenRead() => new PartsStream(Parts);
+
+    public override void CopyTo(Stream destination)
+    {
+        foreach (var p in Parts) p.CopyTo(destination);
+    }
+
+    public override async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
+    {
+        foreach (var p in Parts) await p.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    private sealed class PartsStream(IReadOnlyList<DicomBuffer> parts) : Stream
+    {
+        private int _next;
+        private Stream? _current;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (buffer.IsEmpty) return 0;
+            while (true)
+            {
+                if (_current == null)
+                {
+                    if (_next == parts.Count) return 0;
+                    _current = parts[_next++].OpenRead();
+                }
+                var n = _current.Read(buffer);
+                if (n > 0) return n;
+                _current.Dispose();
+                _current = null;
+            }
+        }
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _current?.Dispose();
+            base.Dispose(disposing);
+        }
+    }
 }

@@ -19,7 +19,7 @@ namespace TciaPacs.Server.Dimse;
 /// The archive behind the DIMSE services: C-STORE into the store pipeline, C-FIND through the query engine, C-MOVE and
 /// C-GET of what the catalog holds; the called AE title chooses the collection, the calling AE title what is allowed.
 /// </summary>
-internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions options, ILogger log) : DimseServiceProvider(log)
+internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOptions options, ILogger log) : DimseServiceProvider(log)
 {
     private readonly ServerOptions.DimseSection _dimse = options.Dimse;
 
@@ -253,6 +253,8 @@ internal sealed class ArchiveDimseService(DicomArchive archive, ServerOptions op
     protected override Task<IReadOnlyList<RetrieveItem>> RetrieveAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken)
     {
         if (!Allowed(association, Permission.Retrieve)) throw new DimseException($"{Who(association)} may not retrieve", 0x0124);
+        if (IsCompositeInstanceRetrieve(sopClassUid))
+            return Task.FromResult(ResolveCompositeInstances(association, sopClassUid, identifier, cancellationToken));
         var query = Parse(association, sopClassUid, identifier, retrieve: true);
         var items = new List<RetrieveItem>();
         if (ByUids(query) is { } uids && PatientMatches(uids) is { } patientMatches)

@@ -50,7 +50,7 @@ internal sealed class PixelFrames
     {
         if (_encapsulated != null) return _encapsulated.GetFrame(index);
         if (Info.BitsAllocated == 1) return BitFrame(index);
-        var size = NativeFrameSize(Info);
+        var size = Info.NativeFrameSize;
         var bytes = new byte[size];
         var offset = index * size;
         if (_pixelData.Buffer.Length < offset + size) throw new DicomWebException(404, $"the pixel data is shorter than frame {index + 1} needs");
@@ -90,15 +90,6 @@ internal sealed class PixelFrames
         }
         return frame;
     }
-
-    /// <summary>
-    /// Bytes of one native frame: as <see cref="PixelDataInfo.FrameSize"/>, except YBR_FULL_422, whose chrominance is
-    /// sampled once per two pixels (PS3.3 C.7.6.3.1.2: Y Y Cb Cr per pair), so two samples per pixel.
-    /// </summary>
-    private static long NativeFrameSize(PixelDataInfo info) =>
-        info.PhotometricInterpretation.Trim() == "YBR_FULL_422" && info.SamplesPerPixel == 3
-            ? info.PixelsPerFrame * 2 * info.BytesAllocated
-            : info.FrameSize;
 
     /// <summary>Frame <paramref name="index"/> (0-based) as native little-endian bytes, decoded when stored encapsulated.</summary>
     public ReadOnlyMemory<byte> Native(int index)
