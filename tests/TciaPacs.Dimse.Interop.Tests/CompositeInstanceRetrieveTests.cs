@@ -230,6 +230,40 @@ public sealed class CompositeInstanceRetrieveTests
     }
 
     [Test]
+    public void Our_get_and_move_verbs_ask_for_frames_and_for_instances_without_bulk_data()
+    {
+        const string relative = "modality/MR/explicit_little_16frames.dcm";
+        var uid = UidOf(relative);
+        var got = Path.Combine(_work, "verb-get");
+        var get = Tciapacs.Run("get", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--out", got, "--frames", "2,5,9", $"SOPInstanceUID={uid}");
+        Assert.That(get.ExitCode, Is.Zero, get.StdOut + get.StdErr);
+        CheckExtracted(relative, Directory.GetFiles(got).Single(), "SimpleFrameList", [2, 5, 9]);
+
+        var bare = Path.Combine(_work, "verb-bulkless");
+        var bulkless = Tciapacs.Run("get", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--out", bare, "--without-bulk-data", $"SOPInstanceUID={uid}");
+        Assert.That(bulkless.ExitCode, Is.Zero, bulkless.StdOut + bulkless.StdErr);
+        var instance = DicomFile.Open(Directory.GetFiles(bare).Single()).Dataset;
+        Assert.That(instance.GetString(DicomTags.SOPInstanceUID), Is.EqualTo(uid));
+        Assert.That(instance.Contains(DicomTags.PixelData), Is.False);
+
+        var moved = Path.Combine(_work, "verb-move");
+        Directory.CreateDirectory(moved);
+        using (new DcmtkScp("storescp", ["-aet", "JSSCP", "-od", moved, _destinationPort.ToString(CultureInfo.InvariantCulture)], _destinationPort))
+        {
+            var move = Tciapacs.Run("move", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--dest", "JSSCP", "--calculated-frames", "1,end,5", $"SOPInstanceUID={uid}");
+            Assert.That(move.ExitCode, Is.Zero, move.StdOut + move.StdErr);
+        }
+        CheckExtracted(relative, Directory.GetFiles(moved).Single(), "CalculatedFrameList", [1, 6, 11, 16]);
+
+        var wrong = Tciapacs.Run("get", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--out", got, "--frames", "5,2", $"SOPInstanceUID={uid}");
+        Assert.That(wrong.ExitCode, Is.Not.Zero);
+        Assert.That(wrong.StdErr + wrong.StdOut, Does.Contain("must increase"), "checked before asking");
+        var refused = Tciapacs.Run("get", "127.0.0.1", _server.PortText, "--aec", _server.Ae, "--out", got, "--frames", "30", $"SOPInstanceUID={uid}");
+        Assert.That(refused.ExitCode, Is.Not.Zero);
+        Assert.That(refused.StdOut, Does.Contain("AA00"), "the peer's status is shown");
+    }
+
+    [Test]
     public void Dcmjs_dimse_echoes_stores_finds_gets_and_moves_by_Study_Root()
     {
         Assert.That(DcmjsDimse.Status(DcmjsDimse.Run(new { op = "echo", host = "127.0.0.1", port = _server.Port, calledAe = _server.Ae })), Is.Zero, "C-ECHO");

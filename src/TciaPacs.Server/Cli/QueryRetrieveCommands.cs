@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using TciaPacs.Dicom.Codecs.FrameExtraction;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.Formats.Json;
 using TciaPacs.Dicom.Network.Associations;
@@ -63,11 +65,12 @@ internal static class QueryRetrieveCommands
         var identity = ScuOptions.Identity();
         var dest = new Option<string>("--dest") { Description = "The Move Destination AE title (known to the peer)", Required = true };
         var relational = Relational();
-        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)") { host, port, aet, aec, timeout, level, root, keys, dest, relational, identity.User, identity.Password };
+        var frames = FrameSelection.Options();
+        var command = new Command("move", "Have a peer send instances to an AE (C-MOVE)")
+            { host, port, aet, aec, timeout, level, root, keys, dest, relational, identity.User, identity.Password, frames.Simple, frames.Calculated, frames.Time };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
-            var sop = Sop(parse.GetValue(root)!, "move");
-            var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
+            var (sop, identifier) = Retrieval(parse, "move", root, level, keys, frames, withoutBulkData: false);
             var flags = Flags(sop, (0, parse.GetValue(relational), "relational retrieval"));
             return await WithAssociation(parse, host, port, aet, aec, timeout, identity, [(sop, SopClasses.Native)], [], null, (association, ct2) =>
             {
@@ -84,19 +87,26 @@ internal static class QueryRetrieveCommands
         var identity = ScuOptions.Identity();
         var output = new Option<string>("--out", "-o") { Description = "Folder for the received files (SOPInstanceUID.dcm)", DefaultValueFactory = _ => "." };
         var relational = Relational();
-        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)") { host, port, aet, aec, timeout, level, root, keys, output, relational, identity.User, identity.Password };
+        var frames = FrameSelection.Options();
+        var withoutBulkData = new Option<bool>("--without-bulk-data")
+        {
+            Description = "Retrieve the instances named by SOPInstanceUID=... without their pixel data and other bulk data (Composite Instance Retrieve Without Bulk Data, PS3.4 Annex Z)",
+        };
+        var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)")
+            { host, port, aet, aec, timeout, level, root, keys, output, relational, identity.User, identity.Password, frames.Simple, frames.Calculated, frames.Time, withoutBulkData };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
-            var sop = Sop(parse.GetValue(root)!, "get");
-            var find = Sop(parse.GetValue(root)!, "find");
-            var identifier = ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []);
+            var (sop, identifier) = Retrieval(parse, "get", root, level, keys, frames, parse.GetValue(withoutBulkData));
+            var byInstance = sop is SopClasses.CompositeInstanceRootGet or SopClasses.WithoutBulkDataGet;
+            var find = byInstance ? SopClasses.StudyRootFind : Sop(parse.GetValue(root)!, "find");
             var folder = Path.GetFullPath(parse.GetValue(output)!);
             Directory.CreateDirectory(folder);
             // PS3.4 C.4.3: the storage contexts (with the SCP role for us) are negotiated up front; a C-FIND at IMAGE
-            // level first tells which SOP classes are coming.
+            // level first tells which SOP classes are coming. Instances named by their UID alone cannot be found so
+            // without relational queries: the common storage classes are proposed for them.
             var findFlags = Flags(find, (0, parse.GetValue(relational), "relational queries"));
             var flags = Flags(sop, (0, parse.GetValue(relational), "relational retrieval"));
-            var classes = await WithAssociation(parse, host, port, aet, aec, timeout, identity, [(find, SopClasses.Native)], [], null, async (association, ct2) =>
+            var classes = byInstance ? [] : await WithAssociation(parse, host, port, aet, aec, timeout, identity, [(find, SopClasses.Native)], [], null, async (association, ct2) =>
             {
                 var image = identifier.Clone();
                 image.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "IMAGE");
@@ -133,6 +143,66 @@ internal static class QueryRetrieveCommands
         "1.2.840.10008.5.1.4.1.1.481.3", "1.2.840.10008.5.1.4.1.1.481.5", "1.2.840.10008.5.1.4.1.1.88.11", "1.2.840.10008.5.1.4.1.1.88.33", "1.2.840.10008.5.1.4.1.1.66.4",
         "1.2.840.10008.5.1.4.1.1.12.1", "1.2.840.10008.5.1.4.1.1.77.1.6", "1.2.840.10008.5.1.4.1.1.104.1",
     ];
+
+    /// <summary>The frame options of move and get: the Frame Range Keys of a FRAME level Composite Instance Root Retrieve (PS3.4 Y.3.2).</summary>
+    private sealed record FrameSelection(Option<string?> Simple, Option<string?> Calculated, Option<string?> Time)
+    {
+        public static FrameSelection Options() => new(
+            new Option<string?>("--frames") { Description = "Retrieve these frames (1-based, increasing: 2,5,9) of the instance named by SOPInstanceUID=... as a new instance (Composite Instance Root Retrieve, PS3.4 Annex Y)" },
+            new Option<string?>("--calculated-frames") { Description = "As --frames, by triplets first,last,increment ('end' for the last frame): 1,end,10" },
+            new Option<string?>("--time-range") { Description = "As --frames, the frames from START to END seconds after Content Time: 0.5,2" });
+
+        /// <summary>The one Frame Range Key asked for, checked as the peer will check it, or null.</summary>
+        public FrameRange? Read(ParseResult parse)
+        {
+            var given = new[] { (Simple, FrameRangeKind.SimpleFrameList), (Calculated, FrameRangeKind.CalculatedFrameList), (Time, FrameRangeKind.TimeRange) }
+                .Select(o => (Text: parse.GetValue(o.Item1), Kind: o.Item2)).Where(o => !string.IsNullOrWhiteSpace(o.Text)).ToList();
+            if (given.Count == 0) return null;
+            if (given.Count > 1) throw new FormatException("give one of --frames, --calculated-frames and --time-range");
+            var (text, kind) = given[0];
+            var parts = text!.Split(',', StringSplitOptions.TrimEntries);
+            try
+            {
+                return kind switch
+                {
+                    FrameRangeKind.TimeRange when parts.Length == 2 => FrameRange.Time(Number(parts[0]), Number(parts[1])),
+                    FrameRangeKind.TimeRange => throw new FormatException($"--time-range '{text}': START,END in seconds"),
+                    FrameRangeKind.SimpleFrameList => FrameRange.Simple(parts.Select(Frame).ToArray()),
+                    _ => FrameRange.Calculated(parts.Select(p => p.Equals("end", StringComparison.OrdinalIgnoreCase) ? FrameRange.ToTheEnd : Frame(p)).ToArray()),
+                };
+            }
+            catch (FrameExtractionException ex)
+            {
+                throw new FormatException(ex.Message);
+            }
+
+            static uint Frame(string p) => uint.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : throw new FormatException($"'{p}' is not a frame number");
+            static double Number(string p) => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : throw new FormatException($"'{p}' is not a number of seconds");
+        }
+    }
+
+    /// <summary>
+    /// The SOP class and identifier of a move or get: by the information model of --root and --level; or, with --root
+    /// composite, a frame option or --without-bulk-data, of the instances KEY SOPInstanceUID names (PS3.4 Annexes Y and Z).
+    /// </summary>
+    private static (string Sop, DicomDataset Identifier) Retrieval(ParseResult parse, string service, Option<string> root, Option<string> level, Argument<string[]> keys,
+        FrameSelection frames, bool withoutBulkData)
+    {
+        var model = parse.GetValue(root)!.ToLowerInvariant();
+        var range = frames.Read(parse);
+        if (range == null && !withoutBulkData && model != "composite")
+            return (Sop(model, service), ScuOptions.Identifier(parse.GetValue(level)!, parse.GetValue(keys) ?? []));
+        if (range != null && withoutBulkData) throw new FormatException("--without-bulk-data retrieves whole instances: it takes no frame option");
+        var identifier = ScuOptions.Identifier("IMAGE", parse.GetValue(keys) ?? []);
+        if (identifier.GetString(DicomTags.SOPInstanceUID) is not { Length: > 0 })
+            throw new FormatException("name the instances by SOPInstanceUID=UID (UID\\UID... for several): --root composite, --frames and --without-bulk-data retrieve by it alone");
+        if (range != null)
+        {
+            identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "FRAME");
+            foreach (var e in range.ExtractionItem("").Where(e => e.Tag != DicomTags.MultiFrameSourceSOPInstanceUID)) identifier.Add(e);
+        }
+        return (withoutBulkData ? SopClasses.WithoutBulkDataGet : service == "get" ? SopClasses.CompositeInstanceRootGet : SopClasses.CompositeInstanceRootMove, identifier);
+    }
 
     private static (Argument<string>, Argument<int>, Option<string>, Option<string>, Option<int>, Option<string>, Option<string>, Argument<string[]>) Common() =>
         (ScuOptions.Host(), ScuOptions.Port(), ScuOptions.CallingAe(), ScuOptions.CalledAe(), ScuOptions.Timeout(), ScuOptions.Level(), ScuOptions.Root(), ScuOptions.Keys());

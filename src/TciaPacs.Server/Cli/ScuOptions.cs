@@ -16,7 +16,7 @@ internal static class ScuOptions
     public static Option<string> CalledAe() => new("--aec") { Description = "The peer's (called) AE title", DefaultValueFactory = _ => "ANY-SCP" };
     public static Option<int> Timeout() => new("--timeout") { Description = "Seconds to wait for the association and each answer", DefaultValueFactory = _ => 30 };
     public static Option<string> Level() => new("--level", "-l") { Description = "PATIENT, STUDY, SERIES or IMAGE", DefaultValueFactory = _ => "STUDY" };
-    public static Option<string> Root() => new("--root") { Description = "Information model: study (Study Root) or patient (Patient Root)", DefaultValueFactory = _ => "study" };
+    public static Option<string> Root() => new("--root") { Description = "Information model: study (Study Root), patient (Patient Root) or, for move and get, composite (Composite Instance Root: instances by SOPInstanceUID alone)", DefaultValueFactory = _ => "study" };
     public static Argument<string[]> Keys() => new("keys") { Arity = ArgumentArity.ZeroOrMore, Description = "KEY=VALUE (keyword or tag; empty value: return key)" };
 
     /// <summary>User identity negotiation (PS3.7 D.3.3.7): a username, and a passcode from --password or the environment.</summary>
