@@ -39,7 +39,8 @@ public sealed class CompositeInstanceRetrieveTests
     {
         _work = ServerProcess.TempFolder("cirr");
         _destinationPort = ServerProcess.FreePort();
-        _server = new ServerProcess(null, "--peer", $"JSSCP@127.0.0.1:{_destinationPort}");
+        // OTHER is the called AE of another collection, which sees none of the instances stored through TCIAPACS.
+        _server = new ServerProcess("""{ "Dimse": { "CalledAeCollections": { "OTHER": "other" } } }""", "--peer", $"JSSCP@127.0.0.1:{_destinationPort}");
         var store = Tciapacs.Run(["store", "127.0.0.1", _server.PortText, .. Stored.Select(Corpus.PathOf), "--aec", _server.Ae]);
         Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
     }
@@ -162,6 +163,27 @@ public sealed class CompositeInstanceRetrieveTests
         Assert.That(received.Keys, Is.EquivalentTo(uids.Take(2)));
         foreach (var file in files)
             Assert.That(NativeFrames(DicomFile.Open(received[UidOf(file)])), Is.EqualTo(NativeFrames(DicomFile.Open(Corpus.PathOf(file)))), file);
+    }
+
+    [TestCase(RootGet)]
+    [TestCase(WithoutBulkDataGet)]
+    public void A_called_AE_of_another_collection_reaches_none_of_these_instances(string sopClass)
+    {
+        const string relative = "modality/MR/explicit_little_16frames.dcm";
+        var identifier = new Dictionary<string, object> { ["QueryRetrieveLevel"] = "IMAGE", ["SOPInstanceUID"] = UidOf(relative) };
+        var folder = Path.Combine(_work, Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var other = DcmjsDimse.Run(new { op = "get", host = "127.0.0.1", port = _server.Port, calledAe = "OTHER", sopClass, identifier, @out = folder });
+        Assert.That(DcmjsDimse.Status(other), Is.Zero, other.ToJsonString());
+        Assert.That((int)DcmjsDimse.Final(other)["completed"]!, Is.Zero, "the instance is in another collection");
+        Assert.That(other["received"]!.AsArray(), Is.Empty);
+        var frames = DcmjsDimse.Run(new
+        {
+            op = "get", host = "127.0.0.1", port = _server.Port, calledAe = "OTHER", sopClass = RootGet, @out = folder,
+            identifier = new Dictionary<string, object> { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = UidOf(relative), ["SimpleFrameList"] = new[] { 1 } },
+        });
+        Assert.That(frames["received"]!.AsArray(), Is.Empty, "nor its frames: " + frames.ToJsonString());
+        Assert.That((int)DcmjsDimse.Final(Run("get", sopClass, identifier, out _))["completed"]!, Is.EqualTo(1), "through our own AE title it is there");
     }
 
     [TestCase("modality/MR/MR-SIEMENS-DICOM-WithOverlays.dcm", TestName = "Without bulk data: an MR loses its pixels and overlay but keeps its icon")]
