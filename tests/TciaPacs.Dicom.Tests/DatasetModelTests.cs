@@ -390,6 +390,38 @@ public sealed class DatasetModelTests
     }
 
     [Test]
+    public void Slices_and_concatenations_of_values_read_the_bytes_they_name()
+    {
+        // Slices of a big-endian file value stay in the file and are swapped as read; of one in memory, stay in memory.
+        var be = DicomFile.Open(Corpus.PathOf("transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm"), new DicomReadOptions { LargeValueThreshold = 1024 });
+        var pixels = be.Dataset.Get(DicomTags.PixelData)!.Buffer;
+        var all = pixels.GetBytes().ToArray();
+        var fromFile = pixels.Slice(100, 64);
+        Assert.That(fromFile, Is.InstanceOf<FileBuffer>());
+        Assert.That(fromFile.GetBytes().ToArray(), Is.EqualTo(all[100..164]));
+        Assert.That(() => pixels.Slice(101, 64), Throws.ArgumentException, "a big-endian slice must hold whole units");
+        Assert.That(() => pixels.Slice(all.Length - 10, 64), Throws.InstanceOf<ArgumentOutOfRangeException>());
+        var memory = new MemoryBuffer(all);
+        Assert.That(memory.Slice(10, 6), Is.InstanceOf<MemoryBuffer>());
+
+        // A concatenation reads its parts in turn, by stream, by copy and loaded; a slice of it skips to its bytes.
+        var parts = new ConcatenatedBuffer([fromFile, memory.Slice(0, 10), pixels.Slice(all.Length - 32, 32)]);
+        var expected = all[100..164].Concat(all[..10]).Concat(all[^32..]).ToArray();
+        Assert.That(parts.Length, Is.EqualTo(expected.Length));
+        Assert.That(parts.GetBytes().ToArray(), Is.EqualTo(expected));
+        using (var s = parts.OpenRead())
+        {
+            var streamed = new MemoryStream();
+            s.CopyTo(streamed, 7);
+            Assert.That(streamed.ToArray(), Is.EqualTo(expected));
+        }
+        var copied = new MemoryStream();
+        parts.CopyTo(copied);
+        Assert.That(copied.ToArray(), Is.EqualTo(expected));
+        Assert.That(parts.Slice(60, 20).GetBytes().ToArray(), Is.EqualTo(expected[60..80]));
+    }
+
+    [Test]
     public void Big_endian_bulk_values_are_swapped_to_little_endian()
     {
         var be = DicomFile.Open(Corpus.PathOf("transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm"), new DicomReadOptions { LargeValueThreshold = 1024 });

@@ -165,7 +165,7 @@ public sealed class ConcatenatedBuffer(IReadOnlyList<DicomBuffer> parts) : Dicom
         return bytes;
     }
 
-    public override Stream OpenRead() => new PartsStream(Parts);
+    public override Stream OpenRead() => new ConcatStream(Parts.Select(p => (Func<Stream>)p.OpenRead).ToList(), disposeParts: true);
 
     public override void CopyTo(Stream destination)
     {
@@ -175,47 +175,5 @@ public sealed class ConcatenatedBuffer(IReadOnlyList<DicomBuffer> parts) : Dicom
     public override async Task CopyToAsync(Stream destination, CancellationToken cancellationToken = default)
     {
         foreach (var p in Parts) await p.CopyToAsync(destination, cancellationToken).ConfigureAwait(false);
-    }
-
-    private sealed class PartsStream(IReadOnlyList<DicomBuffer> parts) : Stream
-    {
-        private int _next;
-        private Stream? _current;
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            if (buffer.IsEmpty) return 0;
-            while (true)
-            {
-                if (_current == null)
-                {
-                    if (_next == parts.Count) return 0;
-                    _current = parts[_next++].OpenRead();
-                }
-                var n = _current.Read(buffer);
-                if (n > 0) return n;
-                _current.Dispose();
-                _current = null;
-            }
-        }
-
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) _current?.Dispose();
-            base.Dispose(disposing);
-        }
     }
 }
