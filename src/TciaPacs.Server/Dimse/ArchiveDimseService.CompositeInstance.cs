@@ -84,7 +84,7 @@ internal sealed partial class ArchiveDimseService
             return stored with
             {
                 SopInstanceUid = uid,
-                Derivation = new FrameDerivation(range, frames, uid, new ExtractingEquipment("TciaPacs", DicomUids.ImplementationVersionName, association.CalledAe)),
+                Derivation = new FrameDerivation(source, range, frames, uid, new ExtractingEquipment("TciaPacs", DicomUids.ImplementationVersionName, association.CalledAe)),
             };
         }
         catch (FrameExtractionException ex)
@@ -97,12 +97,17 @@ internal sealed partial class ArchiveDimseService
         }
     }
 
-    /// <summary>Makes a frame-level retrieve's instance, under the SOP Instance UID its C-STORE names, from the stored file when it is sent.</summary>
-    private sealed class FrameDerivation(FrameRange range, IReadOnlyList<int> frames, string sopInstanceUid, ExtractingEquipment equipment) : InstanceDerivation
+    /// <summary>
+    /// Makes a frame-level retrieve's instance, under the SOP Instance UID its C-STORE names, when it is sent: from the
+    /// stored file as parsed when the frames were checked (its large values are still in the file; extraction copies
+    /// the data set, so the parse is not changed).
+    /// </summary>
+    private sealed class FrameDerivation(DicomFile source, FrameRange range, IReadOnlyList<int> frames, string sopInstanceUid, ExtractingEquipment equipment)
+        : InstanceDerivation
     {
         public override bool KeepsPixelData => true;
 
         public override DicomFile Make(string sourcePath) =>
-            FrameExtractor.Extract(DicomFile.Open(sourcePath), range, frames, sopInstanceUid, equipment, DateTimeOffset.Now);
+            FrameExtractor.Extract(source.Path == Path.GetFullPath(sourcePath) ? source : DicomFile.Open(sourcePath), range, frames, sopInstanceUid, equipment, DateTimeOffset.Now);
     }
 }
