@@ -2,7 +2,8 @@
 // (tests/TciaPacs.Dimse.Interop.Tests/DcmjsDimseTests.cs). One operation per run, given as JSON in argv[2]:
 //   {"op": "echo"|"store"|"find"|"get"|"move", "host", "port", "calledAe", "callingAe",
 //    "files": [...] (store), "sopClass", "identifier": {dcmjs naturalized names} (find, get, move),
-//    "out": folder where received instances are written (get, move), "destination": {"ae", "port"} (move: an SCP run here)}
+//    "out": folder where received instances are written (get, move), "destination": {"ae", "port"} (move: an SCP run here),
+//    "user": {"username", "password"} (user identity negotiation)}
 // Prints one JSON object: {"associated", "responses": [{status, comment, remaining, completed, failed, warnings, identifier}],
 // "received": [{sopClassUid, sopInstanceUid, transferSyntaxUid, file}], "error"}.
 import { createRequire } from 'node:module';
@@ -41,6 +42,10 @@ const args = JSON.parse(process.argv[2]);
 // Old files carry values longer than their VR allows today (ACR-NEMA dates such as 1994.01.30): kept as they are.
 const writeOptions = { allowInvalidVRLength: true };
 const networkOptions = { datasetWriteOptions: writeOptions, datasetReadOptions: { ignoreErrors: true } };
+// "user": {"username", "password"}: user identity negotiation (PS3.7 D.3.3.7), a positive response asked for.
+const clientOptions = args.user
+  ? { ...networkOptions, userIdentity: { type: dimse.constants.UserIdentityType.UsernameAndPasscode, positiveResponseRequested: true, primaryField: args.user.username, secondaryField: args.user.password } }
+  : networkOptions;
 const result = { associated: false, responses: [], received: [], error: null };
 
 function receive(request) {
@@ -139,7 +144,7 @@ async function main() {
     client.on('associationRejected', (reject) => { result.error = `association rejected: ${JSON.stringify(reject)}`; });
     client.on('networkError', (e) => { result.error = `network error: ${e.message}`; resolve(); });
     client.on('closed', resolve);
-    client.send(args.host, args.port, args.callingAe ?? 'DCMJSSCU', args.calledAe, networkOptions);
+    client.send(args.host, args.port, args.callingAe ?? 'DCMJSSCU', args.calledAe, clientOptions);
   });
   if (server) server.close();
 }

@@ -119,4 +119,31 @@ public sealed class UserIdentityTests
         // The uploader, allowed to everything but queries and retrievals, sees the trial B study through its AE... if it could look.
         Assert.That(Find("TRIAL_B", "--user", "uploader", "--password", "up-secret").StdOut + Find("TRIAL_B", "--user", "uploader", "--password", "up-secret").StdErr, Does.Contain("0x0124"));
     }
+
+    [Test, Order(3)]
+    public void Dcmjs_dimse_users_are_checked_and_kept_to_their_collections_in_every_retrieve()
+    {
+        object Operation(string op, string sopClass, object identifier, string password = "read-secret") => new
+        {
+            op, host = "127.0.0.1", port = _server.Port, calledAe = _server.Ae, callingAe = "SITE", sopClass, identifier,
+            @out = _files, user = new { username = "reader", password },
+        };
+        var studies = new Dictionary<string, object> { ["QueryRetrieveLevel"] = "STUDY", ["StudyInstanceUID"] = "" };
+        var found = DcmjsDimse.Run(Operation("find", "1.2.840.10008.5.1.4.1.2.2.1", studies));
+        Assert.That(found["error"], Is.Null, found.ToJsonString());
+        Assert.That(found["responses"]!.AsArray().Count(r => (int)r!["status"]! == 0xFF00), Is.EqualTo(GeneratedStudies.Studies), "the reader sees trial A's studies");
+
+        var refused = DcmjsDimse.Run(Operation("find", "1.2.840.10008.5.1.4.1.2.2.1", studies, password: "guess"));
+        Assert.That((string?)refused["error"], Does.Contain("association rejected"), refused.ToJsonString());
+
+        // By SOP Instance UID alone (Composite Instance Root), the reader gets a trial A instance and not a trial B one.
+        string UidIn(string folder) => TciaPacs.Dicom.DicomFile.Open(Directory.GetFiles(folder, "*", SearchOption.AllDirectories).First(f => !f.Contains("got", StringComparison.Ordinal)))
+            .Dataset.GetString(TciaPacs.Dicom.DicomTags.SOPInstanceUID)!.Trim('\0', ' ');
+        foreach (var (uid, expected) in new[] { (UidIn(_files), 1), (UidIn(_trialB), 0) })
+        {
+            var got = DcmjsDimse.Run(Operation("get", "1.2.840.10008.5.1.4.1.2.4.3", new Dictionary<string, object> { ["QueryRetrieveLevel"] = "IMAGE", ["SOPInstanceUID"] = uid }));
+            Assert.That(DcmjsDimse.Status(got), Is.Zero, got.ToJsonString());
+            Assert.That((int)DcmjsDimse.Final(got)["completed"]!, Is.EqualTo(expected), got.ToJsonString());
+        }
+    }
 }
