@@ -187,6 +187,24 @@ public sealed class FrameExtractorTests
     }
 
     [Test]
+    public void Values_that_are_no_numbers_are_an_invalid_request_or_count_as_absent()
+    {
+        var identifier = new DicomDataset();
+        identifier.AddOrUpdate(DicomTags.SimpleFrameList, VR.IS, "2", "x");
+        Assert.That(() => FrameRange.FromIdentifier(identifier),
+            Throws.InstanceOf<FrameExtractionException>().With.Property("Failure").EqualTo(FrameExtractionFailure.InvalidRequest));
+
+        // A stored Frame Time that is no number gives the frames no times, and does not stop a frame list.
+        var source = DicomFile.Open(Corpus.PathOf("modality/MR/explicit_little_16frames.dcm"));
+        source.Dataset.AddOrUpdate(DicomTags.FrameTime, VR.DS, "abc");
+        Assert.That(() => FrameRange.Time(0, 1).Select(source.Dataset, 16),
+            Throws.InstanceOf<FrameExtractionException>().With.Property("Failure").EqualTo(FrameExtractionFailure.NotTimeBased));
+        var range = FrameRange.Simple(1, 3);
+        var made = FrameExtractor.Extract(source, range, range.Select(source.Dataset, 16), DicomUids.Generate(), Equipment, Now).Dataset;
+        Assert.That(PixelDataInfo.ReadNumberOfFrames(made), Is.EqualTo(2));
+    }
+
+    [Test]
     public void A_time_range_selects_by_frame_time_and_moves_the_frame_delay()
     {
         // explicit_little_16frames.dcm: Frame Time 69.47 ms. 0.1 s to 0.3 s holds frames 3 (138.94 ms) to 5 (277.88 ms).

@@ -136,8 +136,8 @@ public static class FrameExtractor
         }
         else
         {
-            var rows = ds.GetInt(DicomTags.Rows) ?? 0;
-            var columns = ds.GetInt(DicomTags.Columns) ?? 0;
+            var rows = StoredNumbers.Int(ds, DicomTags.Rows) ?? 0;
+            var columns = StoredNumbers.Int(ds, DicomTags.Columns) ?? 0;
             frameSize = rows * columns * (tag == DicomTags.FloatPixelData ? 4 : 8);
         }
         if (frameSize <= 0 || element.Buffer.Length < frameSize * n)
@@ -185,9 +185,9 @@ public static class FrameExtractor
     {
         if (FrameRange.FrameOffsetsMs(ds, n) is not { } offsets) return;
         if (frames[0] > 0)
-            ds.AddOrUpdate(DicomTags.FrameDelay, VR.DS, DecimalString.Format((ds.GetDouble(DicomTags.FrameDelay) ?? 0) + offsets[frames[0]]));
+            ds.AddOrUpdate(DicomTags.FrameDelay, VR.DS, DecimalString.Format((StoredNumbers.Double(ds, DicomTags.FrameDelay) ?? 0) + offsets[frames[0]]));
         var gaps = frames.Select((f, i) => i == 0 ? 0 : offsets[f] - offsets[frames[i - 1]]).ToArray();
-        if (ds.GetDoubles(DicomTags.FrameTimeVector).Length == n)
+        if (StoredNumbers.Doubles(ds, DicomTags.FrameTimeVector).Length == n)
         {
             ds.AddOrUpdate(DicomTags.FrameTimeVector, VR.DS, gaps.Select(DecimalString.Format).ToArray());
             return;
@@ -196,7 +196,7 @@ public static class FrameExtractor
         if (steps.Count == 0) return;
         if (steps.Count == 1)
         {
-            ds.AddOrUpdate(DicomTags.FrameTime, VR.DS, DecimalString.Format(ds.GetDouble(DicomTags.FrameTime)!.Value * steps[0]));
+            ds.AddOrUpdate(DicomTags.FrameTime, VR.DS, DecimalString.Format(StoredNumbers.Double(ds, DicomTags.FrameTime)!.Value * steps[0]));
             return;
         }
         ds.Remove(DicomTags.FrameTime);
@@ -244,13 +244,13 @@ public static class FrameExtractor
 
     private static void SelectGridOffsets(DicomDataset ds, IReadOnlyList<int> frames, int n)
     {
-        var offsets = ds.GetDoubles(DicomTags.GridFrameOffsetVector);
+        var offsets = StoredNumbers.Doubles(ds, DicomTags.GridFrameOffsetVector);
         if (offsets.Length != n) return;
         var kept = frames.Select(f => offsets[f]).ToArray();
         if (offsets[0] == 0 && kept[0] != 0)
         {
-            var position = ds.GetDoubles(DicomTags.ImagePositionPatient);
-            var orientation = ds.GetDoubles(DicomTags.ImageOrientationPatient);
+            var position = StoredNumbers.Doubles(ds, DicomTags.ImagePositionPatient);
+            var orientation = StoredNumbers.Doubles(ds, DicomTags.ImageOrientationPatient);
             if (position.Length != 3 || orientation.Length != 6)
                 throw CannotExtract("its Grid Frame Offset Vector is relative to an Image Position (Patient) or Image Orientation (Patient) it lacks");
             // The offsets run along the normal of the image plane: row direction × column direction.
@@ -278,14 +278,14 @@ public static class FrameExtractor
         var renumbered = new Dictionary<long, long>();
         for (var i = 0; i < frames.Count; i++) renumbered[frames[i] + 1] = i + 1;
 
-        if (ds.GetInt(DicomTags.RepresentativeFrameNumber) is { } representative)
+        if (StoredNumbers.Int(ds, DicomTags.RepresentativeFrameNumber) is { } representative)
         {
             if (renumbered.TryGetValue(representative, out var now)) ds.AddOrUpdate(DicomTags.RepresentativeFrameNumber, VR.US, (ushort)now);
             else ds.Remove(DicomTags.RepresentativeFrameNumber);
         }
 
-        var start = ds.GetInt(DicomTags.StartTrim);
-        var stop = ds.GetInt(DicomTags.StopTrim);
+        var start = StoredNumbers.Int(ds, DicomTags.StartTrim);
+        var stop = StoredNumbers.Int(ds, DicomTags.StopTrim);
         if (start != null || stop != null)
         {
             var inside = renumbered.Where(p => p.Key >= (start ?? 1) && p.Key <= (stop ?? long.MaxValue)).Select(p => p.Value).ToList();
@@ -298,7 +298,7 @@ public static class FrameExtractor
             }
         }
 
-        var ofInterest = ds.GetInts(DicomTags.FrameNumbersOfInterest);
+        var ofInterest = StoredNumbers.Ints(ds, DicomTags.FrameNumbersOfInterest);
         if (ofInterest.Length > 0)
         {
             var descriptions = ds.GetStrings(DicomTags.FrameOfInterestDescription);

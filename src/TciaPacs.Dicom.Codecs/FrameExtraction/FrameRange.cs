@@ -92,13 +92,24 @@ public sealed class FrameRange
                 ? "a FRAME level request needs one Frame Range Key: Simple Frame List (0008,1161), Calculated Frame List (0008,1162) or Time Range (0008,1163)"
                 : $"a FRAME level request takes one Frame Range Key, not {present.Count} ({string.Join(", ", present)})");
         var tag = present[0];
-        if (tag == DicomTags.TimeRange)
+        try
         {
-            var times = identifier.GetDoubles(tag);
-            if (times.Length != 2) throw Invalid($"Time Range (0008,1163) holds two values (start and end), not {times.Length}");
-            return Time(times[0], times[1]);
+            if (tag == DicomTags.TimeRange)
+            {
+                var times = identifier.GetDoubles(tag);
+                if (times.Length != 2) throw Invalid($"Time Range (0008,1163) holds two values (start and end), not {times.Length}");
+                return Time(times[0], times[1]);
+            }
+            return Frames(tag, identifier.GetInts(tag));
         }
-        var values = identifier.GetInts(tag);
+        catch (Exception ex) when (ex is FormatException or OverflowException)
+        {
+            throw Invalid($"{tag} holds values that are no numbers");
+        }
+    }
+
+    private static FrameRange Frames(DicomTag tag, long[] values)
+    {
         if (values.Any(v => v is < 0 or > uint.MaxValue)) throw Invalid($"{tag} holds frame numbers (UL)");
         var numbers = values.Select(v => (uint)v).ToArray();
         return tag == DicomTags.SimpleFrameList ? Simple(numbers) : Calculated(numbers);
@@ -155,7 +166,7 @@ public sealed class FrameRange
         ArgumentNullException.ThrowIfNull(source);
         if (FrameOffsetsMs(source, numberOfFrames) is { } offsets)
         {
-            var delay = source.GetDouble(DicomTags.FrameDelay) ?? 0;
+            var delay = StoredNumbers.Double(source, DicomTags.FrameDelay) ?? 0;
             return offsets.Select(ms => (delay + ms) / 1000).ToArray();
         }
         if (source.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence) is not { } perFrame || perFrame.Items.Count != numberOfFrames
@@ -176,14 +187,14 @@ public sealed class FrameRange
     internal static double[]? FrameOffsetsMs(DicomDataset source, int numberOfFrames)
     {
         // Frame Time Vector: the first value is 0, each next one the time since the frame before (PS3.3 C.7.6.5.1.2).
-        var vector = source.GetDoubles(DicomTags.FrameTimeVector);
+        var vector = StoredNumbers.Doubles(source, DicomTags.FrameTimeVector);
         if (vector.Length == numberOfFrames)
         {
             var offsets = new double[numberOfFrames];
             for (var i = 1; i < numberOfFrames; i++) offsets[i] = offsets[i - 1] + vector[i];
             return offsets;
         }
-        if (source.GetDouble(DicomTags.FrameTime) is { } frameTime && frameTime > 0)
+        if (StoredNumbers.Double(source, DicomTags.FrameTime) is { } frameTime && frameTime > 0)
             return Enumerable.Range(0, numberOfFrames).Select(i => frameTime * i).ToArray();
         return null;
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TciaPacs.Dicom;
+using TciaPacs.Dicom.Codecs;
 using TciaPacs.Dicom.Codecs.FrameExtraction;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Dimse;
@@ -91,7 +92,7 @@ internal sealed partial class ArchiveDimseService
         {
             throw new DimseException(ex.Message, StatusOf(ex.Failure));
         }
-        catch (Exception ex) when (ex is DicomParseException or IOException)
+        catch (Exception ex) when (ex is DicomParseException or IOException or UnauthorizedAccessException or DicomCodecException)
         {
             throw new DimseException($"the stored instance {stored.SopInstanceUid} cannot be read: {ex.Message}", 0xAA02);
         }
