@@ -100,6 +100,9 @@ public sealed class CompositeInstanceRetrieveTests
         var received = report["received"]!.AsArray();
         Assert.That(received, Has.Count.EqualTo(1));
         CheckExtracted(relative, (string)received[0]!["file"]!, key, frames);
+        // An instance made (and decoded) for the requestor leaves no file behind.
+        var spool = Path.Combine(_server.Data, "tmp", "dimse");
+        Assert.That(Directory.Exists(spool) ? Directory.GetFiles(spool, "*.part") : [], Is.Empty, "temporary files of the retrieve");
     }
 
     [Test]
