@@ -200,6 +200,8 @@ public sealed class CompositeInstanceRetrieveTests
         var received = report["received"]!.AsArray();
         Assert.That(received, Has.Count.EqualTo(1));
         Assert.That((string)received[0]!["sopInstanceUid"]!, Is.EqualTo(UidOf(relative)), "the same instance (PS3.4 Z.4.2.3.1)");
+        Assert.That(_server.WaitForLog("C-GET: 1 completed, 0 failed, 0 warning", 1), Is.True);
+        Assert.That(_server.Log, Does.Contain("(Composite Instance Retrieve Without Bulk Data - GET)"), "the log says which retrieve it was");
         var source = DicomFile.Open(Corpus.PathOf(relative)).Dataset;
         var got = DicomFile.Open((string)received[0]!["file"]!).Dataset;
         var leftOut = source.Select(e => e.Tag).Where(BulkData.IsLeftOutAtTopLevel).ToList();

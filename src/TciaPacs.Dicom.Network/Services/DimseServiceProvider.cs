@@ -170,7 +170,8 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
             await RunSubOperationsAsync(association, request, sub.Association, items, counts, request.Command.MessageId, compression, cancellationToken).ConfigureAwait(false);
             if (!sub.Association.Closed.IsCancellationRequested) await sub.ReleaseAsync(CancellationToken.None).ConfigureAwait(false);
         }
-        Log.LogInformation("{Association}: C-MOVE to {Destination}: {Counts} in {Elapsed:F1} ms", association, destination.AeTitle, counts, clock.Elapsed.TotalMilliseconds);
+        Log.LogInformation("{Association}: C-MOVE to {Destination}: {Counts} in {Elapsed:F1} ms ({Sop})", association, destination.AeTitle, counts, clock.Elapsed.TotalMilliseconds,
+            DicomUids.Lookup(request.Command.AffectedSopClassUid ?? request.Context.AbstractSyntax).Name);
     }
 
     /// <summary>C-GET (PS3.7 9.1.3, PS3.4 C.4.3): sub-operations as C-STORE on this association, the requestor in the SCP role.</summary>
@@ -180,7 +181,8 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
         if (await ResolveAsync(association, request, cancellationToken).ConfigureAwait(false) is not { } items) return;
         var counts = new SubOperations(items.Count);
         await RunSubOperationsAsync(association, request, association, items, counts, null, GetCompression(association), cancellationToken).ConfigureAwait(false);
-        Log.LogInformation("{Association}: C-GET: {Counts} in {Elapsed:F1} ms", association, counts, clock.Elapsed.TotalMilliseconds);
+        Log.LogInformation("{Association}: C-GET: {Counts} in {Elapsed:F1} ms ({Sop})", association, counts, clock.Elapsed.TotalMilliseconds,
+            DicomUids.Lookup(request.Command.AffectedSopClassUid ?? request.Context.AbstractSyntax).Name);
     }
 
     private async Task<IReadOnlyList<RetrieveItem>?> ResolveAsync(DicomAssociation association, DimseMessage request, CancellationToken cancellationToken)
