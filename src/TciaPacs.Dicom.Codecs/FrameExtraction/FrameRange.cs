@@ -204,13 +204,20 @@ public sealed class FrameRange
     {
         var item = new DicomDataset();
         item.AddOrUpdate(DicomTags.MultiFrameSourceSOPInstanceUID, VR.UI, sourceSopInstanceUid);
+        AddTo(item);
+        return item;
+    }
+
+    /// <summary>Adds this key to a FRAME level identifier or a Frame Extraction item, as the request named it.</summary>
+    public void AddTo(DicomDataset dataset)
+    {
+        ArgumentNullException.ThrowIfNull(dataset);
         switch (Kind)
         {
-            case FrameRangeKind.SimpleFrameList: item.AddOrUpdate(DicomTags.SimpleFrameList, VR.UL, Numbers.ToArray()); break;
-            case FrameRangeKind.CalculatedFrameList: item.AddOrUpdate(DicomTags.CalculatedFrameList, VR.UL, Numbers.ToArray()); break;
-            default: item.AddOrUpdate(DicomTags.TimeRange, VR.FD, Start, End); break;
+            case FrameRangeKind.SimpleFrameList: dataset.AddOrUpdate(DicomTags.SimpleFrameList, VR.UL, Numbers.ToArray()); break;
+            case FrameRangeKind.CalculatedFrameList: dataset.AddOrUpdate(DicomTags.CalculatedFrameList, VR.UL, Numbers.ToArray()); break;
+            default: dataset.AddOrUpdate(DicomTags.TimeRange, VR.FD, Start, End); break;
         }
-        return item;
     }
 
     public override string ToString() => Kind switch

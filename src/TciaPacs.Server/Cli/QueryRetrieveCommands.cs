@@ -199,7 +199,7 @@ internal static class QueryRetrieveCommands
         if (range != null)
         {
             identifier.AddOrUpdate(DicomTags.QueryRetrieveLevel, VR.CS, "FRAME");
-            foreach (var e in range.ExtractionItem("").Where(e => e.Tag != DicomTags.MultiFrameSourceSOPInstanceUID)) identifier.Add(e);
+            range.AddTo(identifier);
         }
         return (withoutBulkData ? SopClasses.WithoutBulkDataGet : service == "get" ? SopClasses.CompositeInstanceRootGet : SopClasses.CompositeInstanceRootMove, identifier);
     }
