@@ -64,6 +64,15 @@ internal sealed class ServerProcess : IDisposable
         }
     }
 
+    /// <summary>The archive's stored files (published, not quarantined), by SOP Instance UID.</summary>
+    public Dictionary<string, string> StoredFiles()
+    {
+        var files = Path.Combine(Data, "files");
+        if (!Directory.Exists(files)) return [];
+        return Directory.EnumerateFiles(files, "*.dcm", SearchOption.AllDirectories).ToDictionary(
+            f => Dicom.DicomFile.Open(f, Dicom.IO.DicomReadOptions.HeaderOnly).Dataset.GetString(Dicom.DicomTags.SOPInstanceUID)!.Trim('\0', ' '), StringComparer.Ordinal);
+    }
+
     /// <summary>Waits until the log contains <paramref name="text"/> at least <paramref name="count"/> times.</summary>
     public bool WaitForLog(string text, int count = 1, int seconds = 20)
     {

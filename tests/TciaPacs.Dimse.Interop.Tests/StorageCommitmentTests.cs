@@ -185,32 +185,13 @@ public sealed class StorageCommitmentTests
         }
     }
 
-    /// <summary>Orthanc with our server as modality "tcia", on free ports, its storage in the server's test folder.</summary>
-    private static DcmtkScp Orthanc(ServerProcess server, int dicomPort, out HttpClient http, int? commitScuPort = null)
+    /// <summary>Orthanc with our server as modality "tcia" (and the commit verb's AE as "scu"), on free ports, its storage in the server's test folder.</summary>
+    private static OrthancPeer Orthanc(ServerProcess server, int dicomPort, out HttpClient http, int? commitScuPort = null)
     {
-        var httpPort = ServerProcess.FreePort();
-        var folder = Directory.CreateDirectory(Path.Combine(server.Folder, "orthanc")).FullName;
-        var config = Path.Combine(folder, "orthanc.json");
-        File.WriteAllText(config, new JsonObject
-        {
-            ["Name"] = "commitment-test", ["StorageDirectory"] = folder, ["IndexDirectory"] = folder, ["DicomAet"] = "ORTHANC",
-            ["DicomPort"] = dicomPort, ["HttpPort"] = httpPort, ["RemoteAccessAllowed"] = false, ["AuthenticationEnabled"] = false,
-            ["DicomModalities"] = commitScuPort is { } p
-                ? new JsonObject { ["tcia"] = new JsonArray("TCIAPACS", "127.0.0.1", server.Port), ["scu"] = new JsonArray("COMMITSCU", "127.0.0.1", p) }
-                : new JsonObject { ["tcia"] = new JsonArray("TCIAPACS", "127.0.0.1", server.Port) },
-        }.ToJsonString());
-        var orthanc = new DcmtkScp("Orthanc", [config], dicomPort);
-        http = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{httpPort}")), Timeout = TimeSpan.FromSeconds(60) };
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if (http.GetAsync("/system").GetAwaiter().GetResult().IsSuccessStatusCode) return orthanc;
-            }
-            catch (HttpRequestException) { }
-            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new InvalidOperationException("Orthanc's REST API did not come up");
-            Thread.Sleep(100);
-        }
+        var modalities = new Dictionary<string, (string, int)> { ["tcia"] = ("TCIAPACS", server.Port) };
+        if (commitScuPort is { } p) modalities["scu"] = ("COMMITSCU", p);
+        var orthanc = new OrthancPeer(Path.Combine(server.Folder, "orthanc"), modalities, dicomPort);
+        http = orthanc.Http;
+        return orthanc;
     }
 }

@@ -66,7 +66,9 @@ public sealed record DicomQuery(QueryLevel Level, IReadOnlyList<QueryKey> Keys)
 
     /// <summary>
     /// Builds a query from a C-FIND identifier (PS3.4 C.4.1.1.3): every element is a key, with its value a matching
-    /// value; (0008,0052) Query/Retrieve Level and (0008,0005) are not keys.
+    /// value; (0008,0052) Query/Retrieve Level and (0008,0005) are not keys, nor are command and file meta elements
+    /// (groups 0000 and 0002), which never belong in a data set (PS3.10 7.1): Orthanc 1.10 puts (0002,0003) Media
+    /// Storage SOP Instance UID in its IMAGE level identifiers, and as a key it would match nothing.
     /// </summary>
     public static DicomQuery FromIdentifier(DicomDataset identifier, QueryLevel? level = null)
     {
@@ -79,7 +81,7 @@ public sealed record DicomQuery(QueryLevel Level, IReadOnlyList<QueryKey> Keys)
         var keys = new List<QueryKey>();
         foreach (var e in ds)
         {
-            if (e.Tag == DicomTags.QueryRetrieveLevel || e.Tag == DicomTags.SpecificCharacterSet || e.Tag.IsGroupLength) continue;
+            if (e.Tag == DicomTags.QueryRetrieveLevel || e.Tag == DicomTags.SpecificCharacterSet || e.Tag.IsGroupLength || e.Tag.Group is 0x0000 or 0x0002) continue;
             if (e is DicomSequence sq)
             {
                 var itemKeys = sq.Items.Count > 0 ? KeysOf(sq.Items[0]) : [];

@@ -29,7 +29,8 @@ internal static class InstanceValidator
         var metaSop = meta.GetString(DicomTags.MediaStorageSOPInstanceUID);
         var sop = dataset.GetString(DicomTags.SOPInstanceUID);
         if (!string.IsNullOrEmpty(metaSop) && metaSop != sop)
-            return $"Media Storage SOP Instance UID (0002,0003) '{Printable(metaSop)}' differs from SOP Instance UID (0008,0018) '{sop}'";
+            // The meta of an instance sent by C-STORE is made from its command: name both, for whoever reads the log.
+            return $"the SOP Instance UID it was sent under, '{Printable(metaSop)}' (Media Storage SOP Instance UID (0002,0003), or a C-STORE-RQ's Affected SOP Instance UID (0000,1000)), differs from SOP Instance UID (0008,0018) '{sop}'";
         return null;
     }
 

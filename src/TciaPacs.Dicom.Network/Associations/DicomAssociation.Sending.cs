@@ -15,14 +15,17 @@ public sealed partial class DicomAssociation
 
     internal bool WritesBackSpool() => _options.SpoolWriteback?.Invoke(this) == true;
 
-    /// <summary>Data bytes per PDV: the peer's maximum P-DATA-TF length less the PDV item header (PS3.8 9.3.5.1), within our own cap.</summary>
+    /// <summary>
+    /// Data bytes per PDV: the peer's maximum P-DATA-TF length less the PDV item header (PS3.8 9.3.5.1), within our own
+    /// cap, rounded down to even: every fragment of an even-length value is then even, as dcmtk requires of each.
+    /// </summary>
     private int MaxPdvData
     {
         get
         {
             long limit = PeerMaxPduLength == 0 ? 1024 * 1024 : Math.Min(PeerMaxPduLength, 1024u * 1024);
             if (_options.MaxSendPduLength != 0) limit = Math.Min(limit, _options.MaxSendPduLength);
-            return (int)Math.Max(limit - 6, 64);
+            return (int)Math.Max(limit - 6, 64) & ~1;
         }
     }
 
@@ -52,7 +55,7 @@ public sealed partial class DicomAssociation
                 // The command leads the data set's first write: one wake-up of the peer instead of two.
                 var dataStream = new PDataStream(_stream, contextId, isCommand: false, MaxPdvData, leading: framed);
                 await writeDataSet(dataStream, cancellationToken).ConfigureAwait(false);
-                await dataStream.FinishAsync(cancellationToken).ConfigureAwait(false);
+                await dataStream.FinishAsync(cancellationToken, padOddLength: IsDeflated(contextId)).ConfigureAwait(false);
             }
         }
         finally
@@ -62,6 +65,9 @@ public sealed partial class DicomAssociation
         }
         Touch();
     }
+
+    private bool IsDeflated(byte contextId) =>
+        Accepted.PresentationContexts.FirstOrDefault(pc => pc.Id == contextId)?.AcceptedTransferSyntax is { } ts && TransferSyntax.Lookup(ts).IsDeflated;
 
     /// <summary>Sends a data set already encoded in the context's transfer syntax.</summary>
     public Task SendAsync(byte contextId, DimseCommand command, byte[]? dataSet, CancellationToken cancellationToken) =>

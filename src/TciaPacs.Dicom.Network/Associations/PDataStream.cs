@@ -117,9 +117,16 @@ internal sealed class PDataStream : Stream
         _pduStart = 0;
     }
 
-    /// <summary>Marks the PDU being filled as the last fragment, sends everything gathered and flushes.</summary>
-    public async Task FinishAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Marks the PDU being filled as the last fragment, sends everything gathered and flushes. With
+    /// <paramref name="padOddLength"/>, a value of odd length gets one trailing zero byte: a deflated data set is a
+    /// bit stream of any length, and dcmtk refuses a fragment of odd length (its "Odd Fragment Length" error, after
+    /// PS3.7 Annex F) while its own inflater, like ours, ignores what follows the end of the stream.
+    /// </summary>
+    public async Task FinishAsync(CancellationToken cancellationToken, bool padOddLength = false)
     {
+        // Every PDU before the last carries an even number of bytes, so the last is odd when the whole value is.
+        if (padOddLength && (_filled & 1) == 1) Append([0]);
         PduWriter.DataHeaders(Buffer.AsSpan(_pduStart), _filled, _contextId, _isCommand, isLast: true);
         await _transport.WriteAsync(Buffer.AsMemory(0, _pduStart + PduWriter.DataHeadersLength + _filled), cancellationToken).ConfigureAwait(false);
         await _transport.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -80,7 +80,15 @@ public static class StoreSender
             // socket I/O thread.
             if (mode == SendMode.Decode) prepared.Decoder = association.PixelDataDecoder;
             else if (mode == SendMode.ReEncode) prepared.Parsed = DicomFile.Open(prepared.Item.FilePath);
-            else prepared.ReadAhead(prepared.Item.FilePath);
+            else
+            {
+                prepared.ReadAhead(prepared.Item.FilePath);
+                // A data set of odd length holds a value of odd length (stored as a sloppy sender wrote it): it goes
+                // written again, each value padded to even (PS3.5 7.1.1), since dcmtk refuses an odd fragment and
+                // aborts the association. A deflated one is padded as it goes (PDataStream.FinishAsync).
+                if ((prepared.DataSetLength & 1) == 1 && !TransferSyntax.Lookup(prepared.Item.TransferSyntaxUid).IsDeflated)
+                    prepared.Parsed = DicomFile.Open(prepared.Item.FilePath);
+            }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -380,6 +388,9 @@ internal sealed class PreparedInstance : IDisposable
             _headLength = _dataSetStart = 0;
         }
     }
+
+    /// <summary>The bytes of the data set after <see cref="ReadAhead"/>: the file less its preamble and meta information.</summary>
+    internal long DataSetLength => _length - (_resumeAt - (_headLength - _dataSetStart));
 
     internal void Fail(Exception ex) => _failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(ex);
 

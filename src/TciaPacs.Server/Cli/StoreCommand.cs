@@ -100,7 +100,7 @@ internal static class StoreCommand
                         if (outcome.Error is AssociationAbortedException or OperationCanceledException) ExceptionDispatchInfo.Throw(outcome.Error);
                         progress.Add(size);
                         if (outcome.Error != null) failures.Add($"{original}: {outcome.Error.Message}");
-                        else if (outcome.Status == StoreSender.NoContext) failures.Add($"{original}: the peer accepted no presentation context for {DicomUids.Lookup(item.SopClassUid).Name} in {item.TransferSyntaxUid}");
+                        else if (outcome.Status == StoreSender.NoContext) failures.Add($"{original}: the peer accepted no presentation context for {DicomUids.Lookup(item.SopClassUid)} in {TransferSyntax.Lookup(item.TransferSyntaxUid).Name}");
                         else if (DimseStatus.IsFailure(outcome.Status)) failures.Add($"{original}: C-STORE status {ScuOptions.Status(outcome.Status)}");
                         else
                         {
