@@ -179,6 +179,7 @@ public sealed class DicomServer : IAsyncDisposable
             _log.LogInformation("Association {Association} accepted: {Accepted} of {Proposed} presentation contexts, max PDU {MaxPdu}, implementation {Implementation}{Identity}",
                 association, accepted, association.Request.PresentationContexts.Count, association.PeerMaxPduLength,
                 association.Request.UserInformation.ImplementationVersionName ?? association.Request.UserInformation.ImplementationClassUid, identity);
+            if (accepted < association.Request.PresentationContexts.Count) LogRefused(association);
             association.IsOnlyAssociation = () => Volatile.Read(ref _active) == 1;
             await association.RunAsync(_handler, _stopping.Token).ConfigureAwait(false);
             _log.LogInformation("Association {Association} ended: {Reason}", association, association.EndReason ?? "closed");
@@ -191,6 +192,25 @@ public sealed class DicomServer : IAsyncDisposable
         {
             Interlocked.Decrement(ref _active);
         }
+    }
+
+    /// <summary>
+    /// Which proposed contexts were refused and why: what an administrator needs when a modality says the archive
+    /// "does not support" what it sends (one line, each abstract syntax once).
+    /// </summary>
+    private void LogRefused(DicomAssociation association)
+    {
+        var refused = association.Accepted.PresentationContexts.Where(pc => !pc.IsAccepted)
+            .Select(pc => $"{DicomUids.Lookup(pc.AbstractSyntax)} ({pc.Result switch
+            {
+                PresentationContextResult.AbstractSyntaxNotSupported => "abstract syntax not supported",
+                PresentationContextResult.TransferSyntaxesNotSupported => "no transfer syntax supported",
+                PresentationContextResult.UserRejection => "refused by policy",
+                _ => "no reason",
+            }})")
+            .Distinct().ToList();
+        _log.LogInformation("Association {Association}: presentation contexts refused: {Refused}", association,
+            string.Join("; ", refused.Take(10)) + (refused.Count > 10 ? $"; and {refused.Count - 10} more" : ""));
     }
 
     public async ValueTask DisposeAsync()
