@@ -157,6 +157,13 @@ public sealed class OrthancInteropTests
         var (image, _) = await orthanc.FindAsync("Instance", new JsonObject { ["StudyInstanceUID"] = ctStudy, ["SeriesInstanceUID"] = ctSeries, ["SOPInstanceUID"] = ctImage });
         await orthanc.PostAsync($"/queries/{image}/answers/0/retrieve", new JsonObject { ["TargetAet"] = OrthancPeer.AeTitle, ["Synchronous"] = true });
         await AssertOrthancHoldsAsIsAsync(orthanc, stored, [ctImage]);
+
+        // A patient: Orthanc finds it on Patient Root but retrieves it on Study Root at PATIENT level.
+        var knee = DicomFile.Open(Corpus.PathOf(Knee), DicomReadOptions.HeaderOnly).Dataset;
+        await orthanc.ClearAsync();
+        var (patient, _) = await orthanc.FindAsync("Patient", new JsonObject { ["PatientID"] = knee.GetString(DicomTags.PatientID)!.Trim() });
+        await orthanc.PostAsync($"/queries/{patient}/answers/0/retrieve", new JsonObject { ["TargetAet"] = OrthancPeer.AeTitle, ["Synchronous"] = true });
+        await AssertOrthancHoldsAsIsAsync(orthanc, stored, [knee.GetString(DicomTags.SOPInstanceUID)!.Trim('\0', ' ')]);
     }
 
     [Test]

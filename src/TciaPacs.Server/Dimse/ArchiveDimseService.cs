@@ -331,7 +331,10 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
         {
             // A Timezone Offset From UTC that is not one is the identifier's fault (A900), found before any response.
             var query = TimezoneAdjustment.Prepare(DicomQuery.FromIdentifier(identifier));
-            if (query.Level == QueryLevel.Patient && sopClassUid is SopClasses.StudyRootFind or SopClasses.StudyRootMove or SopClasses.StudyRootGet)
+            // A retrieve at PATIENT level on Study Root (Orthanc 1.10 retrieves a patient so) names its instances as
+            // plainly as on Patient Root, and Orthanc's own SCP takes it: it is served. A query is not: Study Root has no
+            // patient-level answers to give.
+            if (query.Level == QueryLevel.Patient && !retrieve && sopClassUid == SopClasses.StudyRootFind)
                 throw new DimseException("Study Root has no PATIENT level (PS3.4 C.6.2)", DimseStatus.IdentifierDoesNotMatchSopClass);
             // What was accepted in extended negotiation (PS3.4 C.3.4): byte 1 combined date-time matching, 2 fuzzy
             // matching, 3 timezone query adjustment.
