@@ -145,7 +145,11 @@ internal sealed class DcmtkScp : IDisposable
 {
     private readonly Process _process;
 
-    public DcmtkScp(string tool, IEnumerable<string> args, int port)
+    /// <param name="probe">
+    /// Whether readiness is a connection accepted (false: the port seen listening in /proc/net/tcp, for CTN's
+    /// simple_storage, which stops listening after a connection closed without an association).
+    /// </param>
+    public DcmtkScp(string tool, IEnumerable<string> args, int port, bool probe = true)
     {
         Port = port;
         var psi = new ProcessStartInfo(ExternalTool.Require(tool)) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
@@ -156,6 +160,13 @@ internal sealed class DcmtkScp : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < TimeSpan.FromSeconds(10))
         {
+            if (!probe)
+            {
+                if (IsListening(port)) return;
+                if (_process.HasExited) throw new InvalidOperationException($"{tool} exited with {_process.ExitCode}");
+                Thread.Sleep(100);
+                continue;
+            }
             try
             {
                 using var c = new TcpClient();
@@ -173,6 +184,15 @@ internal sealed class DcmtkScp : IDisposable
 
     public int Port { get; }
     public string PortText => Port.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Whether a socket listens on <paramref name="port"/> (state 0A in /proc/net/tcp or tcp6).</summary>
+    private static bool IsListening(int port)
+    {
+        var hex = ":" + port.ToString("X4", CultureInfo.InvariantCulture);
+        return new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists).SelectMany(File.ReadLines).Skip(0)
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Any(f => f.Length > 3 && f[1].EndsWith(hex, StringComparison.Ordinal) && f[3] == "0A");
+    }
 
     public void Dispose()
     {

@@ -72,6 +72,12 @@ public sealed class StorePipeline(FileStore files, ICatalog catalog, StoreOption
 
         var header = file.Dataset;
         StageTrace.Mark(StageTrace.Parsed, header.GetString(DicomTags.SOPInstanceUID));
+        // Encapsulated pixel data under a native syntax (Odil 0.12 sends compressed files so, in the Explicit VR Little
+        // Endian it negotiated): no reader can tell which codec made the fragments, so the instance could be neither
+        // decoded nor sent in another syntax. Refused, with the reason, before anything is kept.
+        if (!file.TransferSyntax.IsEncapsulated && header.Get(DicomTags.PixelData) is DicomFragmentSequence)
+            return Identify(StoreResult.Failure(StoreResult.StatusCannotUnderstand,
+                $"Pixel Data (7FE0,0010) is encapsulated, but its transfer syntax {file.TransferSyntax.Name} is native (PS3.5 A.4): the sender compressed it and declared an uncompressed syntax"), header);
         if (InstanceValidator.Validate(header, file.Meta) is { } invalid)
             return Identify(StoreResult.Failure(StoreResult.StatusDataSetDoesNotMatchSopClass, invalid), header);
 

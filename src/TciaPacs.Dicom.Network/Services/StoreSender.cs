@@ -89,6 +89,11 @@ public static class StoreSender
                 if ((prepared.DataSetLength & 1) == 1 && !TransferSyntax.Lookup(prepared.Item.TransferSyntaxUid).IsDeflated)
                     prepared.Parsed = DicomFile.Open(prepared.Item.FilePath);
             }
+            // Encapsulated pixel data under the native syntax it was stored in (archives older than the intake check
+            // hold such instances): no native syntax can carry it. That instance's sub-operation fails, not the retrieve.
+            if (prepared.Parsed is { } parsed && parsed.Dataset.Get(DicomTags.PixelData) is DicomFragmentSequence
+                && !TransferSyntax.Lookup(prepared.Context!.AcceptedTransferSyntax!).IsEncapsulated)
+                throw new InvalidDataException($"{prepared.Item.FilePath}: its Pixel Data is encapsulated under {TransferSyntax.Lookup(prepared.Item.TransferSyntaxUid).Name}, which is native: it cannot be sent in another syntax");
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
