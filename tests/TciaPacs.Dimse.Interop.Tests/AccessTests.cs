@@ -75,4 +75,24 @@ public sealed class AccessTests
             Directory.Delete(files, true);
         }
     }
+
+    /// <summary>samples/tcia-intake.json as an administrator starts it: sites sending to TCIA_INTAKE are de-identified into its collection.</summary>
+    [Test]
+    public void The_intake_sample_routes_its_called_AE_into_its_de_identifying_collection()
+    {
+        var sample = File.ReadAllText(Path.Combine(TciaPacs.Testing.Corpus.RepositoryRoot, "samples", "tcia-intake.json"));
+        using var server = new ServerProcess(sample);
+        const string mr = "modality/MR/emri_small.dcm", knee = "large/MOVEKNEE.dcm";
+        Assert.That(Tciapacs.Dcmtk("storescu", "-aec", "TCIA_INTAKE", "127.0.0.1", server.PortText, TciaPacs.Testing.Corpus.PathOf(mr)).ExitCode, Is.Zero);
+        Assert.That(Tciapacs.Dcmtk("storescu", "-aec", server.Ae, "127.0.0.1", server.PortText, TciaPacs.Testing.Corpus.PathOf(knee)).ExitCode, Is.Zero);
+        string[] Patients(string calledAe)
+        {
+            var r = Tciapacs.Run("find", "127.0.0.1", server.PortText, "--aec", calledAe, "--level", "STUDY", "PatientID=", "--json");
+            Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+            return System.Text.Json.Nodes.JsonNode.Parse(r.StdOut)!.AsArray().Select(a => a!["00100020"]?["Value"]?[0]?.GetValue<string>() ?? "").ToArray();
+        }
+        // Through its AE, the intake collection alone, under a pseudonym; through ours, both, the knee as sent.
+        Assert.That(Patients("TCIA_INTAKE"), Has.Length.EqualTo(1).And.All.StartWith("TCIA-INTAKE-"));
+        Assert.That(Patients(server.Ae), Has.Length.EqualTo(2).And.Contains("MF-0000000"));
+    }
 }

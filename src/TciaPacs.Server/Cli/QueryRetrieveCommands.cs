@@ -299,7 +299,7 @@ internal static class QueryRetrieveCommands
                 var c = rsp.Command;
                 if (!DimseStatus.IsPending(status))
                 {
-                    Console.WriteLine($"{field}: status {ScuOptions.Status(status)}: {c.Completed ?? 0} completed, {c.Failed ?? 0} failed, {c.Warning ?? 0} warning");
+                    Console.WriteLine($"{(field == CommandField.CMoveRequest ? "C-MOVE" : "C-GET")}: status {ScuOptions.Status(status)}: {c.Completed ?? 0} completed, {c.Failed ?? 0} failed, {c.Warning ?? 0} warning");
                     if (rsp.ReadDataSet() is { } failedList && failedList.GetStrings(DicomTags.FailedSOPInstanceUIDList) is { Length: > 0 } failed)
                         foreach (var uid in failed) Console.WriteLine($"  failed: {uid}");
                     if (c.ErrorComment is { Length: > 0 } comment) Console.WriteLine($"  {comment}");
