@@ -132,6 +132,35 @@ public sealed class BadInputTests
         }
     }
 
+    /// <summary>PixelMed sends a value of odd length as it is and pads the last P-DATA fragment with a zero byte.</summary>
+    [TestCase(1)]
+    [TestCase(2)]
+    [TestCase(3)]
+    public void Zero_bytes_after_the_last_element_are_read_as_padding(int count)
+    {
+        var ms = HandBuiltDicom.Header();
+        HandBuiltDicom.Element(ms, 0x0010, 0x0020, "LO", "ID1 "u8);
+        HandBuiltDicom.Element(ms, 0x7FE0, 0x0010, "OB", new byte[] { 1, 2, 3 });
+        ms.Write(new byte[count]);
+        foreach (var file in new[] { ReadSeekable(ms.ToArray()), ReadNonSeekable(ms.ToArray()) })
+        {
+            Assert.That(file.Dataset.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray(), Is.EqualTo(new byte[] { 1, 2, 3 }));
+            Assert.That(file.Warnings, Has.Some.Contain($"{count} zero byte(s) after the last element"));
+        }
+    }
+
+    [TestCase(new byte[] { 8 })]
+    [TestCase(new byte[] { 0, 8 })]
+    [TestCase(new byte[] { 0, 0, 0x10 })]
+    public void Other_bytes_after_the_last_element_are_a_cut_tag(byte[] tail)
+    {
+        var ms = HandBuiltDicom.Header();
+        HandBuiltDicom.Element(ms, 0x0010, 0x0020, "LO", "ID1 "u8);
+        ms.Write(tail);
+        Assert.Throws<DicomParseException>(() => ReadSeekable(ms.ToArray()));
+        Assert.Throws<DicomParseException>(() => ReadNonSeekable(ms.ToArray()));
+    }
+
     [Test]
     [CancelAfter(120_000)]
     public void Every_truncation_of_a_small_file_is_rejected_or_a_prefix()

@@ -201,7 +201,7 @@ public sealed partial class IndependentPeerTests
     /// The data set compared by value: VRs may differ where a peer re-encoded in implicit VR; odd values padded. Private
     /// elements are left out: re-encoded in implicit VR they become UN, whose bytes cannot be set beside an LO's values.
     /// </summary>
-    private static JsonArray Tree(DicomFile file, bool withoutVr)
+    internal static JsonArray Tree(DicomFile file, bool withoutVr)
     {
         return CorpusRoundTripTests.Normalize(WithoutPrivate(Numbers(CanonicalTree.FromDataset(file.Dataset, padOdd: true))), withoutVr);
     }

@@ -198,6 +198,18 @@ internal sealed class DicomParser
                 if (end >= 0) throw new DicomParseException($"Unexpected end of data: item should end at byte {end}", _src.Position);
                 return EndReason.EndOfData;
             }
+            if (topLevel && end < 0 && ds.Count > 0 && _src.Peek(4).IsEmpty)
+            {
+                // One to three zero bytes after the last element: padding, not a tag. PixelMed sends a value of odd
+                // length as it is and pads its last fragment to even with a zero byte; dcmtk reads past it too.
+                var left = !_src.Peek(3).IsEmpty ? 3 : !_src.Peek(2).IsEmpty ? 2 : 1;
+                if (!_src.Peek(left).ContainsAnyExcept((byte)0))
+                {
+                    _warnings.Add($"{left} zero byte(s) after the last element at byte {_src.Position} ignored (padding)");
+                    _src.Skip(left, "trailing padding");
+                    return EndReason.EndOfData;
+                }
+            }
             if (topLevel && _options.StopBeforeTag is { } stop)
             {
                 var p = _src.Peek(4);
