@@ -5,6 +5,7 @@ using NUnit.Framework;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.IO;
 using TciaPacs.Testing;
+using static TciaPacs.Dimse.Interop.Tests.PeerFiles;
 
 namespace TciaPacs.Dimse.Interop.Tests;
 
@@ -17,10 +18,6 @@ namespace TciaPacs.Dimse.Interop.Tests;
 [TestFixture]
 public sealed partial class IndependentPeerTests
 {
-    private const string Knee = "large/MOVEKNEE.dcm", Mr = "modality/MR/emri_small.dcm", Ct = "modality/CT/ct_image.dcm", French = "charset/chrFren.dcm";
-    private const string BigEndian = "transfer-syntax/explicit-vr-be/MR_small_bigendian.dcm", OddLength = "modality/DX/dx_image.dcm";
-    private const string Sr = "modality/SR/sr_document.dcm";
-    private const string JpegLs = "transfer-syntax/jpeg-ls-near-lossless/CT1_JLSN.dcm", Rle = "transfer-syntax/rle/YBR_FULL-RLE.dcm";
 
     /// <summary>CTN knows the SOP classes of its day: these (CT, MR, Enhanced MR, secondary capture, US) it sends.</summary>
     private static readonly string[] CtnSends = [Knee, Mr, Ct, French, BigEndian, "transfer-syntax/implicit-vr-le/CT1_UNC.implicit_little_endian.dcm"];
@@ -173,8 +170,6 @@ public sealed partial class IndependentPeerTests
 
     [GeneratedRegex(@"\['([^']*)'")]
     private static partial Regex OdilValue();
-
-    private static string Uid(string file, DicomTag tag) => DicomFile.Open(Corpus.PathOf(file), DicomReadOptions.HeaderOnly).Dataset.GetString(tag)?.Trim('\0', ' ') ?? "";
 
     /// <summary>
     /// DS and IS values as numbers to 12 digits: Odil writes the files it receives with its own formatting ("0.000000" as

@@ -4,6 +4,7 @@ using NUnit.Framework;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.IO;
 using TciaPacs.Testing;
+using static TciaPacs.Dimse.Interop.Tests.PeerFiles;
 
 namespace TciaPacs.Dimse.Interop.Tests;
 
@@ -16,9 +17,7 @@ namespace TciaPacs.Dimse.Interop.Tests;
 [TestFixture]
 public sealed class OrthancInteropTests
 {
-    private const string Knee = "large/MOVEKNEE.dcm", Mr = "modality/MR/emri_small.dcm", French = "charset/chrFren.dcm", Ct = "modality/CT/ct_image.dcm";
     private static readonly HashSet<string> NotSentByDcmtk = ["1.2.840.10008.1.2.8.1", "1.2.840.10008.1.2.4.110", "1.2.840.10008.1.2.4.111", "1.2.840.10008.1.2.4.112"];
-    private const string OddLength = "modality/DX/dx_image.dcm", DeflatedOdd = "transfer-syntax/deflated/image_dfl.dcm";
 
     [Test]
     public async Task Orthanc_sends_the_corpus_by_C_STORE_and_each_instance_is_kept_as_sent()

@@ -4,6 +4,7 @@ using NUnit.Framework;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.IO;
 using TciaPacs.Testing;
+using static TciaPacs.Dimse.Interop.Tests.PeerFiles;
 
 namespace TciaPacs.Dimse.Interop.Tests;
 
@@ -15,8 +16,6 @@ namespace TciaPacs.Dimse.Interop.Tests;
 [TestFixture]
 public sealed class PixelMedTests
 {
-    private const string Knee = "large/MOVEKNEE.dcm", Mr = "modality/MR/emri_small.dcm", Ct = "modality/CT/ct_image.dcm", French = "charset/chrFren.dcm";
-    private const string OddLength = "modality/DX/dx_image.dcm", JpegLs = "transfer-syntax/jpeg-ls-near-lossless/CT1_JLSN.dcm";
 
     private static string Jar => "/usr/share/java/pixelmed.jar";
 
@@ -115,8 +114,6 @@ public sealed class PixelMedTests
         if (current.Count > 0) answers.Add(current);
         return answers;
     }
-
-    private static string Uid(string file, DicomTag tag) => DicomFile.Open(Corpus.PathOf(file), DicomReadOptions.HeaderOnly).Dataset.GetString(tag)?.Trim('\0', ' ') ?? "";
 
     /// <summary>Compared by value, VRs and private elements left out (PixelMed may re-encode in implicit VR), odd values padded.</summary>
     private static JsonArray Tree(DicomFile file) => IndependentPeerTests.Tree(file, withoutVr: true);
