@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Sockets;
 using NUnit.Framework;
+using TciaPacs.Dicom.IO;
 using TciaPacs.Dicom.Network.Associations;
 using TciaPacs.Dicom.Network.Dimse;
 using TciaPacs.Dicom.Network.Pdus;
@@ -288,6 +289,36 @@ public sealed class AssociationTests
         var got = DicomFile.Open(received[0]);
         Assert.That(got.TransferSyntax, Is.EqualTo(TransferSyntax.ImplicitVRLittleEndian));
         Assert.That(got.Dataset.GetString(DicomTags.PatientName), Is.EqualTo("Doe^John"));
+    }
+
+    /// <summary>
+    /// An instance stored with encapsulated Pixel Data under the native syntax it claims (Odil 0.12 sent such; intake now
+    /// refuses them, older archives may hold some) cannot be re-encoded for a peer that accepted another syntax: its
+    /// sub-operation fails with the reason, the others complete, and the association goes on.
+    /// </summary>
+    [Test]
+    public async Task An_instance_whose_pixel_data_contradicts_its_syntax_fails_only_its_own_sub_operation()
+    {
+        await using var server = new TestServer();
+        var source = StageRetrieveItems(server, 2, 1000);
+        var broken = Instance("1.2.3.77", 0);
+        broken.Remove(DicomTags.PixelData);
+        broken.Add(new DicomFragmentSequence(DicomTags.PixelData, VR.OB, DicomBuffer.Empty, [new MemoryBuffer(new byte[] { 0xFF, 0xD8, 0xFF, 0xD9 })]));
+        var path = Path.Combine(source, "broken.dcm");
+        File.WriteAllBytes(path, [.. Part10.Header(CtImage, "1.2.3.77", TransferSyntax.ExplicitVRLittleEndian.Uid), .. Part10.WriteDataSet(broken, "1.2.840.10008.1.2.4.50")]);
+        server.Provider.RetrieveItems.Insert(1, new RetrieveItem(path, CtImage, "1.2.3.77", TransferSyntax.ExplicitVRLittleEndian.Uid));
+        var received = new List<string>();
+        var echoAfter = DimseStatus.ProcessingFailure;
+        var responses = await StudyGetAsync(server, TransferSyntax.ImplicitVRLittleEndian.Uid, received, afterGet: async a => echoAfter = await TestServer.EchoOnAsync(a));
+        using (var final = responses[^1])
+        {
+            Assert.That(final.Command.Status, Is.EqualTo(DimseStatus.SubOperationsWarning));
+            Assert.That((final.Command.Completed, final.Command.Failed), Is.EqualTo(((ushort?)2, (ushort?)1)));
+            Assert.That(final.ReadDataSet()!.GetStrings(DicomTags.FailedSOPInstanceUIDList), Is.EqualTo(new[] { "1.2.3.77" }));
+        }
+        Assert.That(received, Has.Count.EqualTo(2));
+        Assert.That(echoAfter, Is.EqualTo(DimseStatus.Success), "the association goes on");
+        Assert.That(server.Log.WaitFor("which is native"), Does.Contain("its Pixel Data is encapsulated under Explicit VR Little Endian, which is native"));
     }
 
     [Test]
