@@ -1,77 +1,42 @@
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using TciaPacs.Testing;
 
 namespace TciaPacs.Dimse.Interop.Tests;
 
 /// <summary>
-/// Debian's Orthanc as a DICOM peer, on free ports, its storage and index in <c>folder</c>. Its REST API drives it as a
-/// client (C-ECHO, C-STORE, C-FIND and C-MOVE against modality "tcia", our server) and shows what it holds. Orthanc is
-/// built on dcmtk's network code but has its own proposals, identifiers and retrieve logic.
+/// Debian's Orthanc as a DICOM peer (<see cref="OrthancProcess"/>), knowing our server and others as its modalities.
+/// Its REST API drives it as a client (C-ECHO, C-STORE, C-FIND and C-MOVE against modality "tcia", our server).
+/// Orthanc is built on dcmtk's network code but has its own proposals, identifiers and retrieve logic.
 /// </summary>
 internal sealed class OrthancPeer : IDisposable
 {
-    public const string AeTitle = "ORTHANC";
+    public const string AeTitle = OrthancProcess.AeTitle;
 
-    private readonly DcmtkScp _process;
+    private readonly OrthancProcess _orthanc;
 
     /// <param name="modalities">Orthanc's <c>DicomModalities</c>: name to [AE, host, port].</param>
     public OrthancPeer(string folder, IReadOnlyDictionary<string, (string Ae, int Port)> modalities, int? dicomPort = null)
     {
-        DicomPort = dicomPort ?? ServerProcess.FreePort();
-        var httpPort = ServerProcess.FreePort();
-        Directory.CreateDirectory(folder);
-        var config = Path.Combine(folder, "orthanc.json");
         var known = new JsonObject();
         foreach (var (name, (ae, port)) in modalities) known[name] = new JsonArray(ae, "127.0.0.1", port);
-        File.WriteAllText(config, new JsonObject
-        {
-            ["Name"] = "tciapacs-interop", ["StorageDirectory"] = folder, ["IndexDirectory"] = folder, ["DicomAet"] = AeTitle,
-            ["DicomPort"] = DicomPort, ["HttpPort"] = httpPort, ["RemoteAccessAllowed"] = false, ["AuthenticationEnabled"] = false,
-            ["DicomModalities"] = known,
-        }.ToJsonString());
-        _process = new DcmtkScp("Orthanc", [config], DicomPort);
-        Http = new HttpClient { BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{httpPort}")), Timeout = TimeSpan.FromMinutes(3) };
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            try
-            {
-                if (Http.GetAsync("/system").GetAwaiter().GetResult().IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException) { }
-            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new InvalidOperationException("Orthanc's REST API did not come up");
-            Thread.Sleep(100);
-        }
+        _orthanc = new OrthancProcess(folder, new JsonObject { ["DicomModalities"] = known }, dicomPort);
     }
 
     /// <summary>Orthanc with our server as modality "tcia".</summary>
     public static OrthancPeer For(ServerProcess server, string folderName = "orthanc") =>
         new(Path.Combine(server.Folder, folderName), new Dictionary<string, (string, int)> { ["tcia"] = (server.Ae, server.Port) });
 
-    public HttpClient Http { get; }
-    public int DicomPort { get; }
+    public HttpClient Http => _orthanc.Http;
+    public int DicomPort => _orthanc.DicomPort;
     public string PortText => DicomPort.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Uploads a Part 10 file by REST; Orthanc's instance ID, or null when Orthanc refuses the file.</summary>
-    public async Task<string?> UploadAsync(string path)
-    {
-        using var content = new ByteArrayContent(await File.ReadAllBytesAsync(path));
-        using var response = await Http.PostAsync("/instances", content);
-        if (!response.IsSuccessStatusCode) return null;
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["ID"]!.GetValue<string>();
-    }
-
-    /// <summary>POSTs <paramref name="body"/> and returns the JSON answer; a failure status fails with Orthanc's message.</summary>
-    public async Task<JsonNode> PostAsync(string path, JsonNode body)
-    {
-        using var response = await Http.PostAsync(path, new StringContent(body.ToJsonString()));
-        var text = await response.Content.ReadAsStringAsync();
-        if (!response.IsSuccessStatusCode) throw new HttpRequestException($"Orthanc {path}: {(int)response.StatusCode} {text}");
-        return JsonNode.Parse(text)!;
-    }
-
-    public async Task<JsonNode> GetAsync(string path) => (await Http.GetFromJsonAsync<JsonNode>(path))!;
+    public Task<string?> UploadAsync(string path) => _orthanc.UploadAsync(path);
+    public Task<JsonNode> PostAsync(string path, JsonNode body) => _orthanc.PostAsync(path, body);
+    public Task<JsonNode> GetAsync(string path) => _orthanc.GetAsync(path);
+    public Task<Dictionary<string, string>> InstancesAsync() => _orthanc.InstancesAsync();
+    public Task ClearAsync() => _orthanc.ClearAsync();
+    public Task DownloadAsync(string id, string path) => _orthanc.DownloadAsync(id, path);
 
     /// <summary>
     /// Orthanc's C-FIND against modality "tcia" (<c>POST /modalities/tcia/query</c>): the query's ID and its answers,
@@ -85,28 +50,5 @@ internal sealed class OrthancPeer : IDisposable
         return (id, answers);
     }
 
-    /// <summary>Every instance Orthanc holds: its SOP Instance UID to Orthanc's ID.</summary>
-    public async Task<Dictionary<string, string>> InstancesAsync()
-    {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var i in (await GetAsync("/instances?expand")).AsArray())
-            result[i!["MainDicomTags"]!["SOPInstanceUID"]!.GetValue<string>()] = i["ID"]!.GetValue<string>();
-        return result;
-    }
-
-    /// <summary>Deletes everything Orthanc holds.</summary>
-    public async Task ClearAsync()
-    {
-        foreach (var patient in (await GetAsync("/patients")).AsArray())
-            (await Http.DeleteAsync($"/patients/{patient!.GetValue<string>()}")).EnsureSuccessStatusCode();
-    }
-
-    /// <summary>Orthanc's stored file of an instance, written to <paramref name="path"/>.</summary>
-    public async Task DownloadAsync(string id, string path) => await File.WriteAllBytesAsync(path, await Http.GetByteArrayAsync($"/instances/{id}/file"));
-
-    public void Dispose()
-    {
-        Http.Dispose();
-        _process.Dispose();
-    }
+    public void Dispose() => _orthanc.Dispose();
 }
