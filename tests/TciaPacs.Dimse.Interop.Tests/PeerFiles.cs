@@ -31,17 +31,17 @@ internal static class PeerFiles
             .ToDictionary(f => DicomFile.Open(f, DicomReadOptions.HeaderOnly).Dataset.GetString(DicomTags.SOPInstanceUID)!.Trim('\0', ' '), StringComparer.Ordinal);
 
     /// <summary>
-    /// What a peer received is what we hold: the same instances, each data set equal by value (<see cref="Tree"/>). An
-    /// instance we decoded for the peer (stored compressed, received native) has a native frame of the right size, and
-    /// is compared without its pixel data and what decoding rewrites (RetrieveDecodingTests compares decoded pixels with
-    /// dcmtk's).
+    /// What was received (by a peer, or by us) is what was sent: the same instances, each data set equal by value
+    /// (<see cref="Tree"/>). An instance decoded on the way (compressed at the source, native on arrival) has a native
+    /// frame of the right size, and is compared without its pixel data and what decoding rewrites
+    /// (RetrieveDecodingTests compares decoded pixels with dcmtk's).
     /// </summary>
-    public static void AssertReceivedAsStored(IReadOnlyDictionary<string, string> received, IReadOnlyDictionary<string, string> stored)
+    public static void AssertReceivedAsStored(IReadOnlyDictionary<string, string> received, IReadOnlyDictionary<string, string> source)
     {
-        Assert.That(received.Keys, Is.EquivalentTo(stored.Keys));
+        Assert.That(received.Keys, Is.EquivalentTo(source.Keys));
         foreach (var (uid, path) in received)
         {
-            var (theirs, ours) = (DicomFile.Open(path), DicomFile.Open(stored[uid]));
+            var (theirs, ours) = (DicomFile.Open(path), DicomFile.Open(source[uid]));
             if (ours.TransferSyntax.IsEncapsulated && !theirs.TransferSyntax.IsEncapsulated)
             {
                 var ds = ours.Dataset;
@@ -58,6 +58,10 @@ internal static class PeerFiles
             Assert.That(JsonNode.DeepEquals(a, e), Is.True, $"{uid}: {CorpusRoundTripTests.FirstDifference(a, e)}");
         }
     }
+
+    /// <summary>What a peer sent of <paramref name="corpusFiles"/> is what we stored, each by value.</summary>
+    public static void AssertStoredAsSent(IReadOnlyDictionary<string, string> stored, IEnumerable<string> corpusFiles) =>
+        AssertReceivedAsStored(stored, corpusFiles.ToDictionary(f => Uid(f, DicomTags.SOPInstanceUID), Corpus.PathOf, StringComparer.Ordinal));
 
     /// <summary>
     /// The data set compared by value: without VRs (a peer may re-encode in implicit VR), odd values padded, DS and IS as

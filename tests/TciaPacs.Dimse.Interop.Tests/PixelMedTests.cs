@@ -43,12 +43,7 @@ public sealed class PixelMedTests
         foreach (var f in files)
             Assert.That(PixelMed("com.pixelmed.network.StorageSOPClassSCU", [.. to, Corpus.PathOf(f)]).ExitCode, Is.Zero, f);
         var stored = server.StoredFiles();
-        Assert.That(stored.Keys, Is.EquivalentTo(files.Select(f => Uid(f, DicomTags.SOPInstanceUID))), server.Log);
-        foreach (var f in files)
-        {
-            var (a, e) = (Tree(DicomFile.Open(stored[Uid(f, DicomTags.SOPInstanceUID)])), Tree(DicomFile.Open(Corpus.PathOf(f))));
-            Assert.That(JsonNode.DeepEquals(a, e), Is.True, $"{f}: {CorpusRoundTripTests.FirstDifference(a, e)}");
-        }
+        AssertStoredAsSent(stored, files);
 
         // C-FIND: Study Root at STUDY and IMAGE level, Patient Root at PATIENT level.
         var studies = Answers(Driver(["find", .. to, "study", "QueryRetrieveLevel=STUDY", "StudyInstanceUID", "PatientName", "ModalitiesInStudy"]));

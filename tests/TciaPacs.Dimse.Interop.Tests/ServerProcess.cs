@@ -92,14 +92,7 @@ internal sealed class ServerProcess : IDisposable
         return n;
     }
 
-    public static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    public static int FreePort() => LoopbackPort.Free();
 
     public static string TempFolder(string prefix)
     {

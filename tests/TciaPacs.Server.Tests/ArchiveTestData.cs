@@ -1,17 +1,13 @@
 using System.Globalization;
 using TciaPacs.Dicom;
+using TciaPacs.Testing;
 
 namespace TciaPacs.Server.Tests;
 
 /// <summary>Small generated instances (and temporary folders) for the archive command tests.</summary>
 internal static class ArchiveTestData
 {
-    public static int FreePort()
-    {
-        using var l = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        l.Start();
-        return ((System.Net.IPEndPoint)l.LocalEndpoint).Port;
-    }
+    public static int FreePort() => LoopbackPort.Free();
 
     public static string TempFolder(string prefix)
     {

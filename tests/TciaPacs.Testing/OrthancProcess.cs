@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 
 namespace TciaPacs.Testing;
@@ -97,14 +95,7 @@ public sealed class OrthancProcess : IDisposable
     /// <summary>Orthanc's stored file of an instance, written to <paramref name="path"/>.</summary>
     public async Task DownloadAsync(string id, string path) => await File.WriteAllBytesAsync(path, await Http.GetByteArrayAsync($"/instances/{id}/file"));
 
-    public static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
-    }
+    public static int FreePort() => LoopbackPort.Free();
 
     public void Dispose()
     {

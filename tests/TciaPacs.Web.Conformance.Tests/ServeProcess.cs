@@ -27,12 +27,7 @@ internal sealed class ServeProcess : IDisposable
     public string Base => $"http://127.0.0.1:{Port}/dicom-web";
     public string Root => $"http://127.0.0.1:{Port}";
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => LoopbackPort.Free();
 
     public static ServeProcess Start()
     {
