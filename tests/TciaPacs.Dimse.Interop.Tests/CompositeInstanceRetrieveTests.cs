@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using NUnit.Framework;
 using TciaPacs.Dicom;
 using TciaPacs.Dicom.Codecs;
+using TciaPacs.Dicom.IO;
 using TciaPacs.Testing;
 
 namespace TciaPacs.Dimse.Interop.Tests;
@@ -33,6 +34,8 @@ public sealed class CompositeInstanceRetrieveTests
     private ServerProcess _server = null!;
     private int _destinationPort;
     private string _work = null!;
+    // A fixed UID, since the test cases that name it are made before the fixture's set-up.
+    private const string UnplacedSlide = "2.25.190412387712003400299137110498122516561";
 
     [OneTimeSetUp]
     public void StoreTheSources()
@@ -41,7 +44,14 @@ public sealed class CompositeInstanceRetrieveTests
         _destinationPort = ServerProcess.FreePort();
         // OTHER is the called AE of another collection, which sees none of the instances stored through TCIAPACS.
         _server = new ServerProcess("""{ "Dimse": { "CalledAeCollections": { "OTHER": "other" } } }""", "--peer", $"JSSCP@127.0.0.1:{_destinationPort}");
-        var store = Tciapacs.Run(["store", "127.0.0.1", _server.PortText, .. Stored.Select(Corpus.PathOf), "--aec", _server.Ae]);
+        // A TILED_FULL slide that does not say where its tiles lie: sm_image.dcm without its Total Pixel Matrix Origin.
+        var slide = DicomFile.Open(Corpus.PathOf("modality/SM/sm_image.dcm"));
+        var unplaced = slide.Dataset.Clone();
+        unplaced.Remove(DicomTags.TotalPixelMatrixOriginSequence);
+        unplaced.AddOrUpdate(DicomTags.SOPInstanceUID, UnplacedSlide);
+        var unplacedPath = Path.Combine(_work, "unplaced-slide.dcm");
+        new DicomFile(DicomWriter.BuildMeta(slide.Meta, unplaced, slide.TransferSyntax), unplaced, slide.TransferSyntax).Save(unplacedPath);
+        var store = Tciapacs.Run(["store", "127.0.0.1", _server.PortText, .. Stored.Select(Corpus.PathOf), unplacedPath, "--aec", _server.Ae]);
         Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
     }
 
@@ -88,6 +98,7 @@ public sealed class CompositeInstanceRetrieveTests
         yield return Case("modality/RT/rtdose.dcm", "CalculatedFrameList", new long[] { 3, 0xFFFFFFFF, 4 }, [3, 7, 11, 15], "Every fourth plane of a dose grid to the last");
         yield return Case("encapsulated/CT0012.not_fragmented_bot_jpeg_ls.80.dcm", "SimpleFrameList", new[] { 2 }, [2], "A JPEG-LS frame, decoded for a requestor that takes native syntaxes only");
         yield return Case("modality/SEG/liver.dcm", "SimpleFrameList", new[] { 1, 3 }, [1, 3], "Two frames of a binary segmentation");
+        yield return Case("modality/SM/sm_image.dcm", "CalculatedFrameList", new[] { 6, 10, 1 }, [6, 7, 8, 9, 10], "The second row of tiles of a TILED_FULL slide, placed explicitly");
     }
 
     [TestCaseSource(nameof(FrameRequests))]
@@ -135,6 +146,15 @@ public sealed class CompositeInstanceRetrieveTests
             Assert.That(equipment?.GetSequence(DicomTags.PurposeOfReferenceCodeSequence)?.Items[0].GetString(DicomTags.CodeValue), Is.EqualTo("109105"), "Frame Extracting Equipment");
             if (s.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence) is { } perFrame)
                 Assert.That(m.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence)?.Items, Has.Count.EqualTo(frames.Length), $"one functional group item per frame of {perFrame.Items.Count}");
+            if (s.GetString(DicomTags.DimensionOrganizationType) == "TILED_FULL")
+            {
+                // Tiles of the slide's second row (5 tiles of 10 × 10 pixels across): they start at row 11.
+                Assert.That(m.GetString(DicomTags.DimensionOrganizationType), Is.EqualTo("TILED_SPARSE"), "a subset of tiles is TILED_SPARSE");
+                var positions = m.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence)!.Items
+                    .Select(i => i.GetSequence(DicomTags.PlanePositionSlideSequence)!.Items[0]).ToList();
+                Assert.That(positions.Select(p => p.GetInts(DicomTags.RowPositionInTotalImagePixelMatrix)[0]), Is.All.EqualTo(11), "each tile's row");
+                Assert.That(positions.Select(p => p.GetInts(DicomTags.ColumnPositionInTotalImagePixelMatrix)[0]), Is.EqualTo(new long[] { 1, 11, 21, 31, 41 }), "each tile's column");
+            }
             if (s.Get(DicomTags.FrameIncrementPointer) is { } pointer)
                 foreach (var vector in DicomDataset.GetTags(pointer).Where(t => t != DicomTags.FrameTime && s.GetValueMultiplicity(s.Get(t)!) == PixelDataInfo.ReadNumberOfFrames(s)))
                     Assert.That(m.GetValueMultiplicity(m.Get(vector)!), Is.EqualTo(frames.Length), $"{vector}, named by the Frame Increment Pointer, has a value per frame kept");
@@ -233,7 +253,7 @@ public sealed class CompositeInstanceRetrieveTests
         var mr = UidOf("modality/MR/explicit_little_16frames.dcm");
         yield return Case(RootGet, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = mr, ["SimpleFrameList"] = new[] { 20, 21 } }, 0xAA00, "AA00 for frames the instance lacks");
         yield return Case(RootGet, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = UidOf("modality/CT/ct_image.dcm"), ["SimpleFrameList"] = new[] { 1 } }, 0xAA01, "AA01 for frames of a single-frame image");
-        yield return Case(RootGet, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = UidOf("modality/SM/sm_image.dcm"), ["SimpleFrameList"] = new[] { 1 } }, 0xAA02, "AA02 for tiles of a TILED_FULL slide");
+        yield return Case(RootGet, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = UnplacedSlide, ["SimpleFrameList"] = new[] { 1 } }, 0xAA02, "AA02 for tiles of a TILED_FULL slide that does not say where they lie");
         yield return Case(RootGet, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = UidOf("modality/NM/NM-MONO2-16-13x-heart"), ["TimeRange"] = new[] { 0.0, 1.0 } }, 0xAA03, "AA03 for a time range of frames without times");
         yield return Case(RootGet, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = mr, ["SimpleFrameList"] = new[] { 5, 2 } }, 0xAA04, "AA04 for a frame list that decreases");
         yield return Case(RootMove, new() { ["QueryRetrieveLevel"] = "FRAME", ["SOPInstanceUID"] = mr, ["SimpleFrameList"] = new[] { 1 }, ["CalculatedFrameList"] = new[] { 1, 2, 1 } }, 0xAA04, "AA04 for two frame range keys");

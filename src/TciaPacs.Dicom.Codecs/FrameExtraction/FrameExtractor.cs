@@ -12,14 +12,15 @@ public sealed record ExtractingEquipment(string Manufacturer, string? SoftwareVe
 /// patient, study and series, a new SOP Instance UID, the requested frames in their order and everything that
 /// describes frames cut to them, the Frame Extraction Module and a Contributing Equipment item (109105, DCM, "Frame
 /// Extracting Equipment"). The frames are not decoded: native ones are windows of the stored value, encapsulated ones
-/// their fragments, so the result is written (or sent) straight from the stored file.
+/// their fragments, so the result is written (or sent) straight from the stored file. Tiles of a TILED_FULL image become
+/// a TILED_SPARSE one, each placed explicitly (<see cref="TiledFullLayout"/>).
 /// </summary>
 public static class FrameExtractor
 {
     /// <summary>
     /// The number of frames of an instance frames can be taken from, or why none can: no multi-frame image (no Number
     /// of Frames or no pixel data: AA01), or pixel data that cannot be cut into frames (a video stream, pixel data
-    /// kept elsewhere, a TILED_FULL image whose tiles are placed by their order: AA02).
+    /// kept elsewhere, a TILED_FULL image whose tiles cannot be placed from what it says: AA02).
     /// </summary>
     public static int CountFrames(DicomDataset source, TransferSyntax transferSyntax)
     {
@@ -36,9 +37,9 @@ public static class FrameExtractor
                 "the instance has no Number of Frames (0028,0008): it is no multi-frame image, and frames are extracted from multi-frame images only");
         if (IsVideo(transferSyntax))
             throw CannotExtract($"its frames are one {transferSyntax.Name} stream, which this server does not cut");
-        if (source.GetString(DicomTags.DimensionOrganizationType)?.Trim() == "TILED_FULL")
-            throw CannotExtract("it is a TILED_FULL image, whose tiles are placed by their order: some of them alone would lose their place");
-        return PixelDataInfo.ReadNumberOfFrames(source);
+        var n = PixelDataInfo.ReadNumberOfFrames(source);
+        if (TiledFullLayout.IsTiledFull(source)) TiledFullLayout.Of(source, n);
+        return n;
     }
 
     /// <summary>
@@ -61,6 +62,7 @@ public static class FrameExtractor
         SelectPixelData(ds, frames, n);
         ds.AddOrUpdate(DicomTags.NumberOfFrames, VR.IS, frames.Count.ToString(CultureInfo.InvariantCulture));
         SelectPerFrameGroups(ds, frames, n);
+        if (TiledFullLayout.IsTiledFull(source.Dataset)) TiledFullLayout.Of(source.Dataset, n).Apply(ds, frames);
         SelectFrameTimes(ds, frames, n);
         SelectIncrementVectors(ds, frames, n);
         RenumberFrameReferences(ds, frames);
