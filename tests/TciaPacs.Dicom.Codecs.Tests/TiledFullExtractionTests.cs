@@ -45,15 +45,16 @@ public sealed class TiledFullExtractionTests
     {
         // sm_image.dcm: 5 × 5 tiles of 10 × 10 pixels, origin (23.449873, 25.691574) mm, rows along −Y and columns along
         // −X of the slide (Image Orientation (Slide) 0\-1\0\-1\0\0), pixels 0.000499 mm apart.
-        var made = DicomFile.Open(Extract("modality/SM/sm_image.dcm", 1, 7, 25)).Dataset;
+        var made = DicomFile.Open(Extract("modality/SM/sm_image.dcm", 1, 8, 24)).Dataset;
         Assert.That(made.GetString(DicomTags.DimensionOrganizationType), Is.EqualTo("TILED_SPARSE"));
         Assert.That(made.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence)!.Items, Has.Count.EqualTo(3));
-        // (column, row) of the tile's first pixel, and its X, Y and Z offsets: frame 7 is the second tile of the second row.
+        // (column, row) of the tile's first pixel, and its X and Y offsets: frame 8 is the third tile of the second row,
+        // frame 24 the fourth of the fifth; moving down a row lowers X, moving along it lowers Y.
         (long Column, long Row, double X, double Y)[] expected =
         [
             (1, 1, 23.449873, 25.691574),
-            (11, 11, 23.449873 - 10 * 0.000499, 25.691574 - 10 * 0.000499),
-            (41, 41, 23.449873 - 40 * 0.000499, 25.691574 - 40 * 0.000499),
+            (21, 11, 23.449873 - 10 * 0.000499, 25.691574 - 20 * 0.000499),
+            (31, 41, 23.449873 - 40 * 0.000499, 25.691574 - 30 * 0.000499),
         ];
         Assert.Multiple(() =>
         {
@@ -72,7 +73,7 @@ public sealed class TiledFullExtractionTests
             // Row and column index of the source's dimensions, as ranked over all its 25 tiles.
             var indexes = Enumerable.Range(0, 3).Select(i => made.GetSequence(DicomTags.PerFrameFunctionalGroupsSequence)!.Items[i]
                 .GetSequence(DicomTags.FrameContentSequence)!.Items[0].GetInts(DicomTags.DimensionIndexValues)).ToList();
-            Assert.That(indexes, Is.EqualTo(new[] { new long[] { 1, 1 }, [2, 2], [5, 5] }), "Dimension Index Values (row, column)");
+            Assert.That(indexes, Is.EqualTo(new[] { new long[] { 1, 1 }, [2, 3], [5, 4] }), "Dimension Index Values (row, column)");
         });
     }
 
