@@ -22,9 +22,9 @@ public sealed class CodecRegistry
     /// <summary>
     /// The built-in managed codecs: RLE Lossless (PS3.5 Annex G), JPEG Lossless and Lossless SV1 (A.4.1) and JPEG-LS
     /// Lossless (A.4.3), Deflated Image Frame Compression (A.4.13) and Encapsulated Uncompressed (A.4.11) both ways; JPEG Baseline and Extended, JPEG-LS
-    /// Near-Lossless, JPEG 2000 and HTJ2K for decoding.
+    /// Near-Lossless, JPEG 2000 and HTJ2K for decoding; the JPEG XL syntaxes for decoding where libjxl is installed.
     /// </summary>
-    public static CodecRegistry Default { get; } = new([new RleCodec(), .. Jpeg.JpegCodec.All, .. Jpeg.JpegLsCodec.All, .. Jpeg2000.Jpeg2000Codec.All, new Deflate.DeflatedFrameCodec(), new EncapsulatedUncompressedCodec()]);
+    public static CodecRegistry Default { get; } = new([new RleCodec(), .. Jpeg.JpegCodec.All, .. Jpeg.JpegLsCodec.All, .. Jpeg2000.Jpeg2000Codec.All, new Deflate.DeflatedFrameCodec(), new EncapsulatedUncompressedCodec(), .. JpegXl.JpegXlCodec.All]);
 
     public IReadOnlyCollection<IPixelCodec> Codecs => _codecs.Values;
 

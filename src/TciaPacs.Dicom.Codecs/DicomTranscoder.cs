@@ -105,6 +105,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         var decoder = encapsulated ? Registry.Get(source) : null;
         var encoder = target.IsEncapsulated ? Registry.Get(target) : null;
         var info = PixelDataInfo.FromDataset(copy);
+        if (decoder is JpegXl.JpegXlCodec && !JpegXl.JpegXlCodec.IsAvailable) throw new NotSupportedException(JpegXl.LibJxl.Missing + ".");
         if (decoder != null && !decoder.CanDecode(info))
             throw new NotSupportedException($"The {source.Name} codec cannot decode {Describe(info)}.");
         var nativeInfo = decoder?.GetDecodedInfo(info) ?? info;

@@ -59,9 +59,10 @@ public sealed class TransferSyntax : IEquatable<TransferSyntax>
     {
         uid = uid.TrimEnd('\0', ' ');
         if (Known.TryGetValue(uid, out var ts)) return ts;
-        // JPEG Extended (4.51) and JPEG-LS near-lossless (4.81) may be lossy without saying so in their names.
+        // JPEG Extended (4.51), JPEG-LS near-lossless (4.81), JPEG XL JPEG Recompression (4.111, a lossy JPEG kept
+        // without further loss) and JPEG XL (4.112) may be lossy without saying so in their names.
         var lossy = DicomUids.Find(uid)?.Name.Contains("Lossy", StringComparison.OrdinalIgnoreCase) == true
-                    || uid is "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.81";
+                    || uid is "1.2.840.10008.1.2.4.51" or "1.2.840.10008.1.2.4.81" or "1.2.840.10008.1.2.4.111" or "1.2.840.10008.1.2.4.112";
         return new TransferSyntax(uid, true, true, false, true, lossy);
     }
 

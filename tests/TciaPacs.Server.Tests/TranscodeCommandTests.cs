@@ -60,11 +60,28 @@ public sealed class TranscodeCommandTests
     [Test]
     public void Compressed_syntax_without_codec_is_a_clear_error_and_writes_nothing()
     {
+        // JPEG 2000 Part 2 Multi-component has no codec here: the JPEG XL file's frames labelled so.
+        var jxl = DicomFile.Open(Corpus.PathOf("transfer-syntax/jpeg-xl/will-jxl.dcm"));
+        var part2 = TransferSyntax.Lookup("1.2.840.10008.1.2.4.92");
+        var input = Path.Combine(_temp, "part2.dcm");
+        new DicomFile(Dicom.IO.DicomWriter.BuildMeta(jxl.Meta, jxl.Dataset, part2), jxl.Dataset, part2).Save(input);
         var output = Path.Combine(_temp, "q.dcm");
-        var r = Tciapacs.Run("transcode", Corpus.PathOf("transfer-syntax/jpeg-xl/will-jxl.dcm"), output, "-t", "ExplicitVRLittleEndian");
+        var r = Tciapacs.Run("transcode", input, output, "-t", "ExplicitVRLittleEndian");
         Assert.That(r.ExitCode, Is.Not.Zero);
-        Assert.That(r.StdErr, Does.Contain("No codec").And.Contain("1.2.840.10008.1.2.4.111"));
+        Assert.That(r.StdErr, Does.Contain("No codec").And.Contain("1.2.840.10008.1.2.4.92"));
         Assert.That(File.Exists(output), Is.False);
+    }
+
+    [Test]
+    public void JPEG_XL_is_decoded_with_libjxl()
+    {
+        var output = Path.Combine(_temp, "jxl-decoded.dcm");
+        var r = Tciapacs.Run("transcode", Corpus.PathOf("transfer-syntax/jpeg-xl/will-jxl.dcm"), output, "-t", "ExplicitVRLittleEndian");
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        var decoded = DicomFile.Open(output);
+        Assert.That(decoded.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("RGB"), "a lossy JPEG's YBR becomes RGB, as for JPEG Baseline");
+        Assert.That(decoded.Dataset.Get(DicomTags.PixelData)!.Buffer.Length, Is.EqualTo(27L * 708 * 1016 * 3), "27 frames of 1016 × 708 RGB");
+        Assert.That(decoded.Dataset.GetString(DicomTags.LossyImageCompression), Is.EqualTo("01"));
     }
 
     [Test]

@@ -14,7 +14,7 @@ public static class ExternalTool
             var p = Path.Combine(dir, name);
             if (File.Exists(p)) return p;
         }
-        throw new InvalidOperationException($"'{name}' is not installed. Run 'bash .ci/run' once, or: apt-get install -y dcmtk dicom3tools python3-pydicom libgdcm-tools libopenjp2-tools openjph-tools orthanc orthanc-dicomweb ctn odil libpixelmed-java default-jdk-headless");
+        throw new InvalidOperationException($"'{name}' is not installed. Run 'bash .ci/run' once, or: apt-get install -y dcmtk dicom3tools python3-pydicom libgdcm-tools libopenjp2-tools openjph-tools libjxl-tools orthanc orthanc-dicomweb ctn odil libpixelmed-java default-jdk-headless");
     }
 
     /// <summary>Debian's python3, which has python3-pydicom (a pyenv python on PATH may not).</summary>

@@ -45,7 +45,7 @@ public sealed class RenderedTests : WebServerFixture
         _file = MakeInstance(Study, Series, Sop, frames: 2);
         var rle = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm"));
         var jpeg = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm"));
-        var jxl = Bytes(Undecodable()); // JPEG XL: no decoder
+        var jxl = Bytes(Undecodable()); // no decoder
         var j2k = await File.ReadAllBytesAsync(Path.Combine(Corpus.Root, ColourJ2k));
         Assert.That((await StowAsync([_file, rle, jpeg, jxl, j2k, Bytes(Htj2k())])).Response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }

@@ -21,11 +21,19 @@ public abstract class WebServerFixture
     protected string Base => $"http://127.0.0.1:{Server.Port}/dicom-web";
     protected string TempDirectory => Path.Combine(DataDirectory, "tmp", "web");
 
+    /// <summary>The transfer syntax of <see cref="Undecodable"/>: JPEG 2000 Part 2 Multi-component (Lossless Only), which no codec here decodes.</summary>
+    protected const string UndecodableSyntax = "1.2.840.10008.1.2.4.92";
+
     /// <summary>
-    /// An instance in a syntax no codec here decodes (JPEG XL JPEG Recompression, 1.2.840.10008.1.2.4.111): the corpus
-    /// file, under study and series UIDs of the tests' own.
+    /// An instance in a syntax no codec here decodes: the corpus's JPEG XL file, its frames labelled JPEG 2000 Part 2
+    /// Multi-component (<see cref="UndecodableSyntax"/>), under study and series UIDs of the tests' own.
     /// </summary>
-    protected static DicomFile Undecodable() => Corpus("transfer-syntax/jpeg-xl/will-jxl.dcm", "1.2.826.0.1.3680043.10.548.111");
+    protected static DicomFile Undecodable()
+    {
+        var file = Corpus("transfer-syntax/jpeg-xl/will-jxl.dcm", "1.2.826.0.1.3680043.10.548.111");
+        var syntax = TransferSyntax.Lookup(UndecodableSyntax);
+        return new DicomFile(DicomWriter.BuildMeta(file.Meta, file.Dataset, syntax), file.Dataset, syntax);
+    }
 
     /// <summary>An HTJ2K Lossless RGB instance (1.2.840.10008.1.2.4.201), given the study and series UIDs it lacks.</summary>
     protected static DicomFile Htj2k() => Corpus("transfer-syntax/htj2k/HTJ2KLossless_08_RGB.dcm", "1.2.826.0.1.3680043.10.548.201");
