@@ -327,6 +327,42 @@ public sealed class RetrieveDecodingTests
     /// Sends the corpus files of the syntaxes in <paramref name="flags"/> (storescu's option proposing each) that dcmtk
     /// parses and <paramref name="include"/> admits, in their own syntax; returns the stored files of those syntaxes.
     /// </summary>
+    /// <summary>
+    /// The corpus's JPEG XL JPEG Recompression instance (which dcmtk 3.6.7 cannot send: our store verb does) reaches a
+    /// native-only getscu decoded with libjxl: RGB samples equal to our transcoder's, whose decoding JpegXlCodecTests
+    /// checks against djxl and dcmdjpeg.
+    /// </summary>
+    [Test]
+    public void A_JPEG_XL_instance_reaches_a_native_only_getscu_decoded()
+    {
+        var work = ServerProcess.TempFolder("jxl");
+        try
+        {
+            var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
+            using var server = new ServerProcess();
+            var source = Corpus.PathOf("transfer-syntax/jpeg-xl/will-jxl.dcm");
+            var store = Tciapacs.Run(["store", "127.0.0.1", server.PortText, "--aec", server.Ae, source]);
+            Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+            var stored = StoredFiles(server, ts => ts == "1.2.840.10008.1.2.4.111");
+            Assert.That(stored, Has.Count.EqualTo(1), "stored as sent, in JPEG XL JPEG Recompression");
+
+            var differences = new List<string>();
+            var received = GetWithDefaultProposals(server, got, stored[0].Header.Dataset, "1.2.840.10008.1.2.4.111", differences);
+            Assert.That(differences, Is.Empty);
+            Assert.That(received, Is.Not.Null, "getscu proposes Ultrasound Multi-frame Image Storage");
+            var ours = DicomFile.Open(received!);
+            Assert.That(ours.TransferSyntax.Uid, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid));
+            Assert.That(ours.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("RGB"));
+            Assert.That(ours.Dataset.GetString(DicomTags.LossyImageCompression), Is.EqualTo("01"));
+            var expected = new DicomTranscoder().Transcode(DicomFile.Open(source), TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+            Assert.That(ours.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected), "27 frames decoded");
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
     private static List<(string File, DicomFile Header)> StoreCorpusFiles(ServerProcess server, Dictionary<string, string> flags, Func<Corpus.Entry, bool> include)
     {
         foreach (var e in Corpus.Entries.Where(e => e.DcmtkParses && include(e) && flags.Keys.Any(ts => e.TransferSyntax.StartsWith(ts + " ", StringComparison.Ordinal))))
