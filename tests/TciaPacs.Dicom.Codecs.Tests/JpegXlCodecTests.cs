@@ -33,6 +33,9 @@ public sealed class JpegXlCodecTests : TempFolderTests
             Assert.That(ours.AsSpan(0, 2).ToArray(), Is.EqualTo(new byte[] { 0xFF, 0xD8 }), "a JPEG stream");
             Assert.That(ours, Is.EqualTo(Djxl(frames.GetFrame(f).ToArray(), ".jpg")), $"frame {f + 1} as djxl rebuilds it");
         }
+        // A buffer far too small at first is grown as libjxl asks, and the JPEG is the same.
+        var first = frames.GetFrame(0);
+        Assert.That(LibJxl.Instance!.ReconstructJpeg(first.Span, initialSize: 1000), Is.EqualTo(LibJxl.Instance.ReconstructJpeg(first.Span)));
     }
 
     [Test]

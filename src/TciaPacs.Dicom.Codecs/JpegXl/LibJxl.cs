@@ -155,10 +155,11 @@ internal sealed class LibJxl
     /// The JPEG stream a JPEG XL JPEG Recompression codestream was made from, rebuilt byte for byte from its JPEG
     /// reconstruction data (ISO/IEC 18181-2 "jbrd" box).
     /// </summary>
-    public byte[] ReconstructJpeg(ReadOnlySpan<byte> codestream)
+    /// <param name="initialSize">The first buffer's size (grown by doubling as libjxl asks); tests make it small.</param>
+    public byte[] ReconstructJpeg(ReadOnlySpan<byte> codestream, int? initialSize = null)
     {
         byte[]? jpeg = null;
-        var initialSize = Math.Max(64 * 1024, codestream.Length * 2);
+        var firstSize = initialSize ?? Math.Max(64 * 1024, codestream.Length * 2);
         var written = 0;
         var reconstructing = false;
         Run(codestream, JpegReconstruction | FullImage, (decoder, status, pins) =>
@@ -167,7 +168,7 @@ internal sealed class LibJxl
             {
                 case JpegReconstruction:
                     reconstructing = true;
-                    jpeg = new byte[initialSize];
+                    jpeg = new byte[firstSize];
                     Check(_setJpeg(decoder, pins.Pin(jpeg), (nuint)jpeg.Length), "the JPEG buffer");
                     return true;
                 case JpegNeedMoreOutput:
