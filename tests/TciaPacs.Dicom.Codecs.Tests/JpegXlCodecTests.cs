@@ -149,6 +149,24 @@ public sealed class JpegXlCodecTests : TempFolderTests
             Throws.InstanceOf<DicomCodecException>().With.Message.Contains("no JPEG reconstruction data"));
     }
 
+    /// <summary>libjxl runs in our process: damaged codestreams must give an error, never a crash or a write past the frame.</summary>
+    [Test]
+    public void Damaged_codestreams_decode_or_give_a_codec_error()
+    {
+        DamagedFrames.CheckCorpusFile(RecompressedFile, 200);
+        var info = TestImages.Stored(37, 90, 12);
+        var image = new MemoryStream();
+        image.Write(Encoding.ASCII.GetBytes("P5\n90 37\n65535\n"));
+        var random = new Random(7);
+        for (var i = 0; i < 37 * 90; i++)
+        {
+            var v = (TestImages.Pattern(i % 90, i / 90, 0, 37, 4095, random) * 65535 + 2047) / 4095;
+            image.WriteByte((byte)(v >> 8));
+            image.WriteByte((byte)v);
+        }
+        DamagedFrames.Check(new JpegXlCodec(Lossless), info, Cjxl(image.ToArray(), ".pgm", "--override_bitdepth=12"), 200);
+    }
+
     private static byte[] Even(byte[] bytes) => bytes.Length % 2 == 0 ? bytes : [.. bytes, 0];
 
     private byte[] Djxl(byte[] codestream, string extension) => Tool("djxl", codestream, ".jxl", extension, []);
