@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
 using TciaPacs.Dicom.Codecs.FrameExtraction;
+using TciaPacs.Dicom.IO;
 using TciaPacs.Testing;
 
 namespace TciaPacs.Dicom.Codecs.Tests;
@@ -116,6 +117,44 @@ public sealed class TiledFullExtractionTests
         ds.AddOrUpdate(DicomTags.TotalPixelMatrixColumns, VR.UL, 60u); // 6 × 5 tiles for 25 frames
         Assert.That(() => FrameExtractor.CountFrames(ds, source.TransferSyntax),
             Throws.InstanceOf<FrameExtractionException>().With.Message.Contains("6 × 5 tiles"));
+    }
+
+    [Test]
+    public void A_later_part_of_a_concatenation_counts_its_frames_from_the_concatenation_s_first()
+    {
+        // sm_image.dcm's frames 11 to 25 as the second instance of a Concatenation (PS3.3 C.7.6.16.2.2.4): its frame 1 is
+        // the Concatenation's frame 11, the first tile of the third row; its frame 7 the second tile of the fourth.
+        var source = DicomFile.Open(Corpus.PathOf("modality/SM/sm_image.dcm"));
+        var ds = source.Dataset.Clone();
+        const int frameSize = 10 * 10 * 3;
+        var pixels = ds.Get(DicomTags.PixelData)!.Buffer.GetBytes().ToArray();
+        ds.AddOrUpdate(DicomTags.PixelData, VR.OB, pixels[(10 * frameSize)..(25 * frameSize)]);
+        ds.AddOrUpdate(DicomTags.NumberOfFrames, VR.IS, "15");
+        ds.AddOrUpdate(DicomTags.ConcatenationUID, VR.UI, "1.2.826.0.1.3680043.10.548.8");
+        ds.AddOrUpdate(DicomTags.ConcatenationFrameOffsetNumber, VR.UL, 10u);
+        var part = new DicomFile(DicomWriter.BuildMeta(source.Meta, ds, source.TransferSyntax), ds, source.TransferSyntax);
+        var range = FrameRange.Simple(1, 7);
+        var made = FrameExtractor.Extract(part, range, range.Select(ds, 15), DicomUids.Generate(), Equipment, Now).Dataset;
+        Assert.That(PlanePosition(made, 0).GetInts(DicomTags.RowPositionInTotalImagePixelMatrix), Is.EqualTo(new long[] { 21 }));
+        Assert.That(PlanePosition(made, 0).GetInts(DicomTags.ColumnPositionInTotalImagePixelMatrix), Is.EqualTo(new long[] { 1 }));
+        Assert.That(PlanePosition(made, 1).GetInts(DicomTags.RowPositionInTotalImagePixelMatrix), Is.EqualTo(new long[] { 31 }));
+        Assert.That(PlanePosition(made, 1).GetInts(DicomTags.ColumnPositionInTotalImagePixelMatrix), Is.EqualTo(new long[] { 11 }));
+        Assert.That(made.Contains(DicomTags.ConcatenationUID), Is.False, "the new instance is no part of the Concatenation");
+    }
+
+    [Test]
+    public void A_part_of_a_concatenation_whose_grid_is_absurd_is_refused_not_enumerated()
+    {
+        var source = DicomFile.Open(Corpus.PathOf("modality/SM/sm_image.dcm"));
+        var ds = source.Dataset.Clone();
+        ds.AddOrUpdate(DicomTags.ConcatenationUID, VR.UI, "1.2.826.0.1.3680043.10.548.7");
+        ds.AddOrUpdate(DicomTags.ConcatenationFrameOffsetNumber, VR.UL, 0u);
+        ds.AddOrUpdate(DicomTags.TotalPixelMatrixColumns, VR.UL, 4_000_000_000u);
+        ds.AddOrUpdate(DicomTags.TotalPixelMatrixRows, VR.UL, 4_000_000_000u);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(() => FrameExtractor.CountFrames(ds, source.TransferSyntax),
+            Throws.InstanceOf<FrameExtractionException>().With.Message.Contains("more than the"));
+        Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(1)));
     }
 
     public static IEnumerable<TestCaseData> TiledFullFiles() =>

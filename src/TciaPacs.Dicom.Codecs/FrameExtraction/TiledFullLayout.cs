@@ -18,6 +18,9 @@ internal sealed class TiledFullLayout
     private readonly string[] _opticalPaths;
     private readonly ushort[] _segments;
 
+    /// <summary>A 200,000-pixel-square slide in 256-pixel tiles, 3 optical paths and 20 focal planes is 36 million tiles; this leaves room.</summary>
+    private const long MaxTiles = 1L << 27;
+
     private TiledFullLayout(DicomDataset source, int frames)
     {
         _source = source;
@@ -56,7 +59,11 @@ internal sealed class TiledFullLayout
         // A frame of a Concatenation's instance is counted from the Concatenation's first (PS3.3 C.7.6.16.2.2.4).
         _firstFrame = (int)(StoredNumbers.Int(source, DicomTags.ConcatenationFrameOffsetNumber) ?? 0);
         var total = (long)_tilesAcross * _tilesDown * _planes * _channels;
-        if (total > int.MaxValue || _firstFrame < 0 || _firstFrame + (long)frames > total || (_firstFrame == 0 && !source.Contains(DicomTags.ConcatenationUID) && frames != total))
+        // Dimension indexes rank values over every tile: a grid past any real slide's (a damaged size) is refused,
+        // not enumerated.
+        if (total > MaxTiles)
+            throw Refused($"its Total Pixel Matrix and tile size give {total} tiles, more than the {MaxTiles} this server places");
+        if (_firstFrame < 0 || _firstFrame + (long)frames > total || (_firstFrame == 0 && !source.Contains(DicomTags.ConcatenationUID) && frames != total))
             throw Refused($"its {frames} frames are not the {_tilesAcross} × {_tilesDown} tiles × {_planes} focal planes × {_channels} {(_segmentation ? "segments" : "optical paths")} ({total}) TILED_FULL implies");
 
         var origin = source.GetSequence(DicomTags.TotalPixelMatrixOriginSequence)?.Items.FirstOrDefault();
