@@ -18,8 +18,9 @@ public sealed class WadoTests : WebServerFixture
     private const string Sop = Series + ".1";
     private static readonly string Rle = Path.Combine(Corpus.Root, "transfer-syntax/rle/MR_small_RLE.dcm");
     private static readonly string Jpeg = Path.Combine(Corpus.Root, "edge-cases/meta/SC_rgb_jpeg.dcm");
-    // JPEG XL: no decoder, the case of a syntax we cannot produce native data from.
+    // No decoder: the case of a syntax we cannot produce native data from.
     private static readonly DicomFile Jxl = Undecodable();
+    private static readonly DicomFile RecompressedJpeg = JpegXl();
     private static readonly DicomFile Ht = Htj2k();
     private byte[] _native = [];
 
@@ -32,7 +33,7 @@ public sealed class WadoTests : WebServerFixture
     public async Task Store()
     {
         _native = MakeInstance(Study, Series, Sop, frames: 3);
-        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg), Bytes(Jxl), Bytes(Ht)]);
+        var (response, _) = await StowAsync([_native, await File.ReadAllBytesAsync(Rle), await File.ReadAllBytesAsync(Jpeg), Bytes(Jxl), Bytes(Ht), Bytes(RecompressedJpeg)]);
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
 
@@ -47,6 +48,20 @@ public sealed class WadoTests : WebServerFixture
     {
         using var response = await Http.SendAsync(Get(url, accept));
         return response.StatusCode;
+    }
+
+    [Test]
+    public async Task A_JPEG_XL_instance_and_its_frames_come_decoded()
+    {
+        var url = InstanceUrl(RecompressedJpeg.Dataset);
+        var decoded = DicomFile.Read(new MemoryStream((await Parts(url, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"))[0].Body));
+        Assert.That(decoded.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("RGB"));
+        var expected = new DicomTranscoder().Transcode(RecompressedJpeg, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        Assert.That(decoded.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected), "27 frames decoded with libjxl");
+        var frame = await Parts(url + "/frames/27", "multipart/related; type=\"application/octet-stream\"; transfer-syntax=1.2.840.10008.1.2.1");
+        Assert.That(frame[0].Body, Is.EqualTo(expected[^(708 * 1016 * 3)..]), "the last frame alone");
+        var asStored = await Parts(url, "multipart/related; type=\"application/dicom\"; transfer-syntax=*");
+        Assert.That(asStored[0].Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.111"), "as stored when asked so");
     }
 
     [TestCase("1.2.840.10008.1.2")]

@@ -35,6 +35,14 @@ public abstract class WebServerFixture
         return new DicomFile(DicomWriter.BuildMeta(file.Meta, file.Dataset, syntax), file.Dataset, syntax);
     }
 
+    /// <summary>The corpus's JPEG XL JPEG Recompression instance (decoded with libjxl), under UIDs of the tests' own.</summary>
+    protected static DicomFile JpegXl()
+    {
+        var file = Corpus("transfer-syntax/jpeg-xl/will-jxl.dcm", "1.2.826.0.1.3680043.10.548.112");
+        file.Dataset.AddOrUpdate(DicomTags.SOPInstanceUID, VR.UI, "1.2.826.0.1.3680043.10.548.112.1.1");
+        return new DicomFile(DicomWriter.BuildMeta(file.Meta, file.Dataset, file.TransferSyntax), file.Dataset, file.TransferSyntax);
+    }
+
     /// <summary>An HTJ2K Lossless RGB instance (1.2.840.10008.1.2.4.201), given the study and series UIDs it lacks.</summary>
     protected static DicomFile Htj2k() => Corpus("transfer-syntax/htj2k/HTJ2KLossless_08_RGB.dcm", "1.2.826.0.1.3680043.10.548.201");
 
