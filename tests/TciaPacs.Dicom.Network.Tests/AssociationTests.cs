@@ -14,6 +14,7 @@ namespace TciaPacs.Dicom.Network.Tests;
 public sealed class AssociationTests
 {
     private const string CtImage = "1.2.840.10008.5.1.4.1.1.2";
+    private const string MrImage = "1.2.840.10008.5.1.4.1.1.4";
 
     private static DicomDataset Instance(string uid, int pixelBytes)
     {
@@ -160,6 +161,30 @@ public sealed class AssociationTests
         Assert.That(ac[3].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.70"), "storage accepts compressed syntaxes as received");
         Assert.That(client.Association.GrantedRole(CtImage), Is.EqualTo(new RoleSelection(CtImage, false, true)));
         await client.ReleaseAsync();
+    }
+
+    [Test]
+    public void Contexts_we_send_on_take_a_native_syntax_or_the_callers_compression()
+    {
+        // getscu +xy: one context per class, JPEG Baseline first, then the native syntaxes; SCP role for the requestor.
+        string[] jpegFirst = ["1.2.840.10008.1.2.4.50", TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid];
+        var rq = new AssociateRequest
+        {
+            CalledAe = "A", CallingAe = "VIEWER",
+            PresentationContexts = [new PresentationContext(1, CtImage, jpegFirst), new PresentationContext(3, MrImage, jpegFirst), new PresentationContext(5, CtImage, ["1.2.840.10008.1.2.4.80"])],
+            UserInformation = new UserInformation { RoleSelections = [new RoleSelection(CtImage, false, true)] },
+        };
+        var policy = new NegotiationPolicy { TransferSyntaxesFor = _ => SopClasses.AllTransferSyntaxes };
+        var ac = policy.Answer(rq, new AssociateRequest { CalledAe = "A", CallingAe = "VIEWER" }).PresentationContexts;
+        Assert.That(ac[0].AcceptedTransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid), "we send CT on it: a syntax every instance can go in");
+        Assert.That(ac[1].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.50"), "MR has no role selection: the requestor sends on it, its order decides");
+        Assert.That(ac[2].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.80"), "a context without a native proposal: as proposed");
+        // A known peer with compression configured gets it where it proposes it.
+        var compressing = policy with { SendingPreference = ae => ae == "VIEWER" ? ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.50"] : [] };
+        Assert.That(compressing.Answer(rq, new AssociateRequest { CalledAe = "A", CallingAe = "VIEWER" }).PresentationContexts[0].AcceptedTransferSyntax,
+            Is.EqualTo("1.2.840.10008.1.2.4.50"), "the caller's compression, when proposed");
+        Assert.That(compressing.Answer(rq with { CallingAe = "OTHER" }, new AssociateRequest { CalledAe = "A", CallingAe = "OTHER" }).PresentationContexts[0].AcceptedTransferSyntax,
+            Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid), "another caller's");
     }
 
     [Test]

@@ -328,6 +328,48 @@ public sealed class RetrieveDecodingTests
     /// parses and <paramref name="include"/> admits, in their own syntax; returns the stored files of those syntaxes.
     /// </summary>
     /// <summary>
+    /// getscu asked to prefer a compressed syntax (+xy JPEG Baseline, +xs JPEG Lossless, +xt JPEG-LS, +xr RLE) proposes
+    /// it first in each storage context, then the native ones. Accepting it left native instances (and any stored in
+    /// another syntax) without a context: their sub-operations failed (0xA702). We send on those contexts, so we take a
+    /// native syntax; every instance arrives, its pixels those we hold.
+    /// </summary>
+    [TestCase("+xy")]
+    [TestCase("+xs")]
+    [TestCase("+xt")]
+    [TestCase("+xr")]
+    public void Getscu_preferring_a_compressed_syntax_gets_every_instance(string prefer)
+    {
+        var work = ServerProcess.TempFolder("prefer");
+        try
+        {
+            var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
+            using var server = new ServerProcess();
+            string[] files = ["modality/CT/ct_image.dcm", "encapsulated/CT0012.not_fragmented_bot_jpeg_ls.80.dcm", "transfer-syntax/rle/MR_small_RLE.dcm"];
+            var store = Tciapacs.Run(["store", "127.0.0.1", server.PortText, "--aec", server.Ae, .. files.Select(Corpus.PathOf)]);
+            Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
+            foreach (var relative in files)
+            {
+                var source = DicomFile.Open(Corpus.PathOf(relative));
+                var ds = source.Dataset;
+                var sop = Uid(ds, DicomTags.SOPInstanceUID);
+                var r = Tciapacs.Dcmtk("getscu", prefer, "-aec", server.Ae, "-od", got, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
+                    "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
+                Assert.That(r.ExitCode, Is.Zero, $"{relative}: {r.StdOut}{r.StdErr}");
+                var received = Directory.GetFiles(got).SingleOrDefault(f => f.EndsWith("." + sop, StringComparison.Ordinal));
+                Assert.That(received, Is.Not.Null, $"{relative} ({source.TransferSyntax.Name}) arrived with getscu {prefer}");
+                var transcoder = new DicomTranscoder();
+                Assert.That(transcoder.Transcode(DicomFile.Open(received!), TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray(),
+                    Is.EqualTo(transcoder.Transcode(source, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()), relative);
+            }
+            Assert.That(server.Log, Does.Not.Contain("no accepted presentation context"));
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+    }
+
+    /// <summary>
     /// The corpus's JPEG XL JPEG Recompression instance (which dcmtk 3.6.7 cannot send: our store verb does) reaches a
     /// native-only getscu decoded with libjxl: RGB samples equal to our transcoder's, whose decoding JpegXlCodecTests
     /// checks against djxl and dcmdjpeg.

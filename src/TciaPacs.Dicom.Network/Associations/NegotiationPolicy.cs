@@ -15,6 +15,12 @@ public sealed record NegotiationPolicy
     /// <summary>Preferred transfer syntaxes, first best; among proposed syntaxes not listed, the requestor's order decides.</summary>
     public IReadOnlyList<string> TransferSyntaxPreference { get; init; } = [];
 
+    /// <summary>
+    /// The compressed syntaxes a calling AE is to get native images in (a known peer's compression, by its AE title):
+    /// on the contexts we send on, taken before a native syntax when proposed, since native instances are encoded for it.
+    /// </summary>
+    public Func<string, IReadOnlyList<string>> SendingPreference { get; init; } = _ => [];
+
     /// <summary>Query/retrieve flags we support (PS3.4 C.3.4 extended negotiation): byte 2 of C-FIND's is fuzzy semantic matching of person names.</summary>
     public bool FuzzyMatching { get; init; } = true;
 
@@ -34,6 +40,9 @@ public sealed record NegotiationPolicy
     public AssociateRequest Answer(AssociateRequest request, AssociateRequest template)
     {
         var contexts = new List<PresentationContext>(request.PresentationContexts.Count);
+        // Classes the requestor offers to be SCP of (a C-GET's storage sub-operations): we send on those contexts.
+        var weSend = request.UserInformation.RoleSelections.Where(r => r.ScpRole).Select(r => r.SopClassUid).ToHashSet(StringComparer.Ordinal);
+        var sendingPreference = weSend.Count > 0 ? SendingPreference(request.CallingAe.Trim()) : [];
         foreach (var pc in request.PresentationContexts)
         {
             var supported = TransferSyntaxesFor(pc.AbstractSyntax);
@@ -42,7 +51,7 @@ public sealed record NegotiationPolicy
                 contexts.Add(pc with { TransferSyntaxes = [], Result = PresentationContextResult.AbstractSyntaxNotSupported });
                 continue;
             }
-            var chosen = Choose(pc.TransferSyntaxes, supported);
+            var chosen = weSend.Contains(pc.AbstractSyntax) ? ChooseForSending(pc.TransferSyntaxes, supported, sendingPreference) : Choose(pc.TransferSyntaxes, supported);
             contexts.Add(chosen == null
                 ? pc with { TransferSyntaxes = [], Result = PresentationContextResult.TransferSyntaxesNotSupported }
                 : pc with { TransferSyntaxes = [chosen], Result = PresentationContextResult.Acceptance });
@@ -59,6 +68,22 @@ public sealed record NegotiationPolicy
             AsyncOperationsWindow = proposed.AsyncOperationsWindow != null ? ((ushort)1, (ushort)1) : null,
         };
         return template with { PresentationContexts = contexts, UserInformation = user };
+    }
+
+    /// <summary>
+    /// A context we send on takes one transfer syntax for every instance of its class, whatever each is stored in: the
+    /// caller's configured compression when proposed (native instances are encoded for it), else a native one the
+    /// requestor proposed (its order among them), into which every instance we can decode goes. A compressed first
+    /// choice (getscu's +xy, +xs, ...) would serve only the instances stored in it, and no native one: the
+    /// sub-operations of all the others would fail. Without a native proposal, as for any context.
+    /// </summary>
+    private string? ChooseForSending(IReadOnlyList<string> proposed, IReadOnlySet<string> supported, IReadOnlyList<string> preference)
+    {
+        foreach (var ts in preference)
+            if (supported.Contains(ts) && proposed.Contains(ts)) return ts;
+        foreach (var ts in proposed)
+            if (supported.Contains(ts) && TransferSyntax.Lookup(ts).IsUncompressed) return ts;
+        return Choose(proposed, supported);
     }
 
     private string? Choose(IReadOnlyList<string> proposed, IReadOnlySet<string> supported)

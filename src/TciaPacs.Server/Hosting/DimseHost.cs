@@ -73,6 +73,10 @@ internal static class DimseHost
         return new NegotiationPolicy
         {
             TransferSyntaxPreference = options.Dimse.TransferSyntaxPreference.Select(ResolveTransferSyntax).ToList(),
+            // A known peer's compression (Dimse.Peers[].Compression) for the C-GET contexts it proposes.
+            SendingPreference = callingAe => options.Dimse.Peers.FirstOrDefault(p => p.AeTitle == callingAe) is { } peer
+                ? StoreCompression.ResolveList(peer.Compression, $"Dimse.Peers.{peer.AeTitle}.Compression").Select(t => t.Uid).ToList()
+                : [],
             TransferSyntaxesFor = uid =>
             {
                 if (uid == SopClasses.Verification || uid == SopClasses.StorageCommitmentPushModel || queryRetrieve.Contains(uid)) return native;
