@@ -13,8 +13,8 @@ namespace TciaPacs.Dicom.Codecs.Tests;
 [TestFixture]
 public sealed class FrameExtractorTests
 {
-    private static readonly ExtractingEquipment Equipment = new("TciaPacs", "TEST", "TESTAE");
-    private static readonly DateTimeOffset Now = new(2026, 12, 7, 16, 0, 0, TimeSpan.FromHours(1));
+    internal static readonly ExtractingEquipment Equipment = new("TciaPacs", "TEST", "TESTAE");
+    internal static readonly DateTimeOffset Now = new(2026, 12, 7, 16, 0, 0, TimeSpan.FromHours(1));
 
     private string _temp = null!;
     private readonly Dictionary<string, Extracted> _extracted = [];

@@ -15,8 +15,8 @@ namespace TciaPacs.Dicom.Codecs.Tests;
 [TestFixture]
 public sealed class TiledFullExtractionTests
 {
-    private static readonly ExtractingEquipment Equipment = new("TciaPacs", "TEST", "TESTAE");
-    private static readonly DateTimeOffset Now = new(2026, 12, 7, 21, 0, 0, TimeSpan.Zero);
+    private static ExtractingEquipment Equipment => FrameExtractorTests.Equipment;
+    private static DateTimeOffset Now => FrameExtractorTests.Now;
 
     private string _temp = null!;
 

@@ -164,9 +164,9 @@ public sealed class AssociationTests
     }
 
     [Test]
-    public void Contexts_we_send_on_take_a_native_syntax_or_the_callers_compression()
+    public void Contexts_we_send_on_take_the_callers_compression_else_the_requestors_choice()
     {
-        // getscu +xy: one context per class, JPEG Baseline first, then the native syntaxes; SCP role for the requestor.
+        // getscu +xy: one context per class, JPEG Baseline first, then the native syntaxes; SCP role for the requestor (C-GET).
         string[] jpegFirst = ["1.2.840.10008.1.2.4.50", TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid];
         var rq = new AssociateRequest
         {
@@ -176,15 +176,18 @@ public sealed class AssociationTests
         };
         var policy = new NegotiationPolicy { TransferSyntaxesFor = _ => SopClasses.AllTransferSyntaxes };
         var ac = policy.Answer(rq, new AssociateRequest { CalledAe = "A", CallingAe = "VIEWER" }).PresentationContexts;
-        Assert.That(ac[0].AcceptedTransferSyntax, Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid), "we send CT on it: a syntax every instance can go in");
+        Assert.That(ac[0].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.50"), "we send CT on it: the requestor's first choice (what is stored in it goes as stored)");
         Assert.That(ac[1].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.50"), "MR has no role selection: the requestor sends on it, its order decides");
-        Assert.That(ac[2].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.80"), "a context without a native proposal: as proposed");
+        Assert.That(ac[2].AcceptedTransferSyntax, Is.EqualTo("1.2.840.10008.1.2.4.80"), "a context of one syntax: as proposed");
         // A known peer with compression configured gets it where it proposes it.
         var compressing = policy with { SendingPreference = ae => ae == "VIEWER" ? ["1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.50"] : [] };
         Assert.That(compressing.Answer(rq, new AssociateRequest { CalledAe = "A", CallingAe = "VIEWER" }).PresentationContexts[0].AcceptedTransferSyntax,
             Is.EqualTo("1.2.840.10008.1.2.4.50"), "the caller's compression, when proposed");
-        Assert.That(compressing.Answer(rq with { CallingAe = "OTHER" }, new AssociateRequest { CalledAe = "A", CallingAe = "OTHER" }).PresentationContexts[0].AcceptedTransferSyntax,
-            Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid), "another caller's");
+        var viewer = rq with { PresentationContexts = [new PresentationContext(1, CtImage, [TransferSyntax.ExplicitVRLittleEndian.Uid, "1.2.840.10008.1.2.4.50"])] };
+        Assert.That(compressing.Answer(viewer, new AssociateRequest { CalledAe = "A", CallingAe = "VIEWER" }).PresentationContexts[0].AcceptedTransferSyntax,
+            Is.EqualTo("1.2.840.10008.1.2.4.50"), "the caller's compression, when proposed, before its own order");
+        Assert.That(compressing.Answer(viewer with { CallingAe = "OTHER" }, new AssociateRequest { CalledAe = "A", CallingAe = "OTHER" }).PresentationContexts[0].AcceptedTransferSyntax,
+            Is.EqualTo(TransferSyntax.ExplicitVRLittleEndian.Uid), "another caller's order");
     }
 
     [Test]

@@ -32,37 +32,39 @@ internal sealed class TiledFullLayout
         var totalColumns = StoredNumbers.Int(source, DicomTags.TotalPixelMatrixColumns) ?? 0;
         if (_tileRows <= 0 || _tileColumns <= 0 || totalRows <= 0 || totalColumns <= 0)
             throw Refused("it lacks the Rows, Columns, Total Pixel Matrix Rows (0048,0007) or Total Pixel Matrix Columns (0048,0006) its tiles are placed by");
-        _tilesAcross = (int)((totalColumns + _tileColumns - 1) / _tileColumns);
-        _tilesDown = (int)((totalRows + _tileRows - 1) / _tileRows);
-        _planes = (int)(StoredNumbers.Int(source, DicomTags.TotalPixelMatrixFocalPlanes) ?? 1);
+        var across = (totalColumns + _tileColumns - 1) / _tileColumns;
+        var down = (totalRows + _tileRows - 1) / _tileRows;
+        var planes = StoredNumbers.Int(source, DicomTags.TotalPixelMatrixFocalPlanes) ?? 1;
 
         var shared = source.GetSequence(DicomTags.SharedFunctionalGroupsSequence)?.Items.FirstOrDefault();
+        long channels;
         if (_segmentation)
         {
             _segments = (source.GetSequence(DicomTags.SegmentSequence)?.Items ?? [])
                 .Select(item => (ushort)(StoredNumbers.Int(item, DicomTags.SegmentNumber) ?? 0)).ToArray();
             _opticalPaths = [];
-            _channels = _segments.Length;
-            if (_channels == 0) throw Refused("it is a Segmentation without a Segment Sequence (0062,0002) to say which segment each tile belongs to");
+            channels = _segments.Length;
+            if (channels == 0) throw Refused("it is a Segmentation without a Segment Sequence (0062,0002) to say which segment each tile belongs to");
         }
         else
         {
             _opticalPaths = (source.GetSequence(DicomTags.OpticalPathSequence)?.Items ?? [])
                 .Select(item => item.GetString(DicomTags.OpticalPathIdentifier)?.Trim() ?? "").ToArray();
             _segments = [];
-            _channels = (int)(StoredNumbers.Int(source, DicomTags.NumberOfOpticalPaths) ?? Math.Max(1, _opticalPaths.Length));
-            if (_channels > 1 && _opticalPaths.Length != _channels)
-                throw Refused($"it has {_channels} optical paths but {_opticalPaths.Length} items in its Optical Path Sequence (0048,0105) to name them");
+            channels = StoredNumbers.Int(source, DicomTags.NumberOfOpticalPaths) ?? Math.Max(1, _opticalPaths.Length);
+            if (channels > 1 && _opticalPaths.Length != channels)
+                throw Refused($"it has {channels} optical paths but {_opticalPaths.Length} items in its Optical Path Sequence (0048,0105) to name them");
         }
-        if (_planes <= 0 || _channels <= 0) throw Refused("its Total Pixel Matrix Focal Planes (0048,0303) or Number of Optical Paths (0048,0302) is not positive");
+        if (planes <= 0 || channels <= 0) throw Refused("its Total Pixel Matrix Focal Planes (0048,0303) or Number of Optical Paths (0048,0302) is not positive");
 
         // A frame of a Concatenation's instance is counted from the Concatenation's first (PS3.3 C.7.6.16.2.2.4).
         _firstFrame = (int)(StoredNumbers.Int(source, DicomTags.ConcatenationFrameOffsetNumber) ?? 0);
-        var total = (long)_tilesAcross * _tilesDown * _planes * _channels;
         // Dimension indexes rank values over every tile: a grid past any real slide's (a damaged size) is refused,
-        // not enumerated.
-        if (total > MaxTiles)
-            throw Refused($"its Total Pixel Matrix and tile size give {total} tiles, more than the {MaxTiles} this server places");
+        // not enumerated. Counted in floating point first: four 32-bit counts overflow a long.
+        if ((double)across * down * planes * channels > MaxTiles)
+            throw Refused($"its Total Pixel Matrix, tile size, focal planes and {(_segmentation ? "segments" : "optical paths")} give {(double)across * down * planes * channels:G3} tiles, more than the {MaxTiles} this server places");
+        (_tilesAcross, _tilesDown, _planes, _channels) = ((int)across, (int)down, (int)planes, (int)channels);
+        var total = (long)_tilesAcross * _tilesDown * _planes * _channels;
         if (_firstFrame < 0 || _firstFrame + (long)frames > total || (_firstFrame == 0 && !source.Contains(DicomTags.ConcatenationUID) && frames != total))
             throw Refused($"its {frames} frames are not the {_tilesAcross} × {_tilesDown} tiles × {_planes} focal planes × {_channels} {(_segmentation ? "segments" : "optical paths")} ({total}) TILED_FULL implies");
 

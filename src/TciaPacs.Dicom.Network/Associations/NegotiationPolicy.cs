@@ -71,18 +71,15 @@ public sealed record NegotiationPolicy
     }
 
     /// <summary>
-    /// A context we send on takes one transfer syntax for every instance of its class, whatever each is stored in: the
-    /// caller's configured compression when proposed (native instances are encoded for it), else a native one the
-    /// requestor proposed (its order among them), into which every instance we can decode goes. A compressed first
-    /// choice (getscu's +xy, +xs, ...) would serve only the instances stored in it, and no native one: the
-    /// sub-operations of all the others would fail. Without a native proposal, as for any context.
+    /// A context we send on (C-GET): the caller's configured compression when it proposed it (native instances are
+    /// encoded for it), else as any context. The requestor's first choice is kept even when it is compressed and native
+    /// syntaxes follow it (getscu's +xs, +xy, ...): an instance stored in it then goes as stored, and a native one is
+    /// encoded for it when we encode that syntax losslessly (StoreSender); in a lossy one (JPEG Baseline) it cannot go.
     /// </summary>
     private string? ChooseForSending(IReadOnlyList<string> proposed, IReadOnlySet<string> supported, IReadOnlyList<string> preference)
     {
         foreach (var ts in preference)
             if (supported.Contains(ts) && proposed.Contains(ts)) return ts;
-        foreach (var ts in proposed)
-            if (supported.Contains(ts) && TransferSyntax.Lookup(ts).IsUncompressed) return ts;
         return Choose(proposed, supported);
     }
 

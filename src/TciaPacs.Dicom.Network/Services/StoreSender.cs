@@ -40,9 +40,16 @@ public static class StoreSender
         {
             var (c, m) = ChooseContext(association, item);
             // A native instance for a peer that should get it compressed: the first preferred syntax it accepted.
-            var preferred = compression.Count > 0 && association.PixelDataEncoder != null && !TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated
+            var native = !TransferSyntax.Lookup(item.TransferSyntaxUid).IsEncapsulated;
+            var preferred = compression.Count > 0 && association.PixelDataEncoder != null && native
                 ? compression.Select(ts => association.AcceptedContexts(item.SopClassUid).FirstOrDefault(x => x.AcceptedTransferSyntax == ts)).FirstOrDefault(x => x != null)
                 : null;
+            // An instance with no context it fits, where the requestor took a compressed syntax first (a C-GET by getscu
+            // +xs, +xt, ...): encoded for it (decoded first when compressed), when the encoder holds its image in that
+            // syntax; else no context.
+            if (preferred == null && c == null && association.PixelDataEncoder != null
+                && (native || association.PixelDataDecoder?.CanDecode(item.TransferSyntaxUid) == true))
+                preferred = association.AcceptedContexts(item.SopClassUid).FirstOrDefault(x => TransferSyntax.Lookup(x.AcceptedTransferSyntax!).IsEncapsulated);
             last = new ContextChoice(item.SopClassUid, item.TransferSyntaxUid, c, m, preferred);
         }
         // Encoding and decoding are CPU work: they start here, on the thread pool, so that the instances prepared ahead
