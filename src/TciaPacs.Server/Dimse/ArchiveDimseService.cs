@@ -318,7 +318,8 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
     /// <summary>A C-GET requestor that is a known peer gets its native images in its configured compression.</summary>
     protected override IReadOnlyList<string> GetCompression(DicomAssociation association) => Peer(association.CallingAe) is { } p ? CompressionOf(p) : [];
 
-    private static IReadOnlyList<string> CompressionOf(ServerOptions.DimsePeer peer) =>
+    /// <summary>A peer's configured compression (<c>Dimse.Peers[].Compression</c>) as transfer syntax UIDs, preferred first.</summary>
+    internal static IReadOnlyList<string> CompressionOf(ServerOptions.DimsePeer peer) =>
         StoreCompression.ResolveList(peer.Compression, $"Dimse.Peers.{peer.AeTitle}.Compression").Select(t => t.Uid).ToList();
 
     /// <summary>

@@ -74,9 +74,7 @@ internal static class DimseHost
         {
             TransferSyntaxPreference = options.Dimse.TransferSyntaxPreference.Select(ResolveTransferSyntax).ToList(),
             // A known peer's compression (Dimse.Peers[].Compression) for the C-GET contexts it proposes.
-            SendingPreference = callingAe => options.Dimse.Peers.FirstOrDefault(p => p.AeTitle == callingAe) is { } peer
-                ? StoreCompression.ResolveList(peer.Compression, $"Dimse.Peers.{peer.AeTitle}.Compression").Select(t => t.Uid).ToList()
-                : [],
+            SendingPreference = callingAe => options.Dimse.Peers.FirstOrDefault(p => p.AeTitle == callingAe) is { } peer ? Dimse.ArchiveDimseService.CompressionOf(peer) : [],
             TransferSyntaxesFor = uid =>
             {
                 if (uid == SopClasses.Verification || uid == SopClasses.StorageCommitmentPushModel || queryRetrieve.Contains(uid)) return native;
