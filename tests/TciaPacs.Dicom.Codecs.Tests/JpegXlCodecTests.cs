@@ -20,8 +20,11 @@ public sealed class JpegXlCodecTests : TempFolderTests
     private static readonly TransferSyntax Lossless = TransferSyntax.Lookup(DicomUids.JPEGXLLossless.Value);
 
     [Test]
-    public void Libjxl_is_installed_for_these_tests() =>
+    public void Libjxl_is_installed_for_these_tests()
+    {
         Assert.That(JpegXlCodec.IsAvailable, Is.True, LibJxl.Missing + "; .ci/run installs it");
+        Assert.That(JpegXlCodec.Availability, Does.Match(@"^libjxl \d+\.\d+\.\d+$"), "the version the server logs at start");
+    }
 
     [Test]
     public void Recompressed_JPEG_frames_are_rebuilt_as_djxl_rebuilds_them()

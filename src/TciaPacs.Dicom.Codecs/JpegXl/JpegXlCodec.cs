@@ -28,6 +28,9 @@ public sealed class JpegXlCodec(TransferSyntax transferSyntax) : IPixelCodec
     /// <summary>Whether libjxl is installed, which every JPEG XL decoding needs.</summary>
     public static bool IsAvailable => LibJxl.Instance is not null;
 
+    /// <summary>For the server's start-up log: the libjxl version in use, or what to install.</summary>
+    public static string Availability => LibJxl.Instance is { } jxl ? $"libjxl {jxl.Version}" : LibJxl.Missing;
+
     public bool CanDecode(PixelDataInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);

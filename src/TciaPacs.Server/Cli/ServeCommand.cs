@@ -68,6 +68,8 @@ internal static class ServeCommand
                 inlineFromEnvironment != null ? InlineCompletionsVariable : "InlineSocketCompletions");
             // Set in tciapacs.runtimeconfig.json (System.GC.Gen0MaxBudget) or by DOTNET_GCGen0MaxBudget; as the GC applied it.
             log.Information("GC gen0 budget at most {Gen0MaxBudget} bytes", GC.GetConfigurationVariables().GetValueOrDefault("GCGen0MaxBudget"));
+            // Said at start rather than at the first JPEG XL instance a peer cannot take as stored.
+            log.Information("JPEG XL decoding: {JpegXl}", Dicom.Codecs.JpegXl.JpegXlCodec.Availability);
             using var loggers = new Serilog.Extensions.Logging.SerilogLoggerFactory(log);
             await using var archive = ArchiveFactory.Open(options, warning => log.Warning("{Warning}", warning), loggers: loggers);
             var report = await archive.Recovery.RecoverAsync(options.Storage.RecoveryParallelism, shutdown.Token);
