@@ -28,8 +28,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         ArgumentNullException.ThrowIfNull(target);
         if (file.StoppedEarly) throw new InvalidOperationException("The file was read only in part (StopBeforeTag): it cannot be transcoded.");
         var dataset = Transcode(file.Dataset, file.TransferSyntax, target);
-        var meta = file.Meta.Clone();
-        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
+        var meta = MetaFor(file, dataset, target);
         return new DicomFile(meta, dataset, target, file.Warnings) { HasPreamble = file.HasPreamble };
     }
 
@@ -49,8 +48,7 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         try
         {
             var dataset = file.TransferSyntax.IsEncapsulated || target.IsEncapsulated ? Transcode(file.Dataset, file.TransferSyntax, target, streamDecoded: true, nested: false, spill) : file.Dataset;
-            var meta = file.Meta.Clone();
-            meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
+            var meta = MetaFor(file, dataset, target);
             var stream = new FileStream(destinationPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
             try
             {
@@ -67,6 +65,16 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         {
             File.Delete(spill);
         }
+    }
+
+    /// <summary>The file meta information of the transcoded file: its syntax, and its data set's SOP Instance UID (a lossy encoding gives a new one).</summary>
+    private static DicomDataset MetaFor(DicomFile file, DicomDataset dataset, TransferSyntax target)
+    {
+        var meta = file.Meta.Clone();
+        meta.AddOrUpdate(DicomTags.TransferSyntaxUID, VR.UI, target.Uid);
+        if (dataset.GetString(DicomTags.SOPInstanceUID)?.Trim('\0', ' ') is { Length: > 0 } uid && target.IsLossy && meta.Contains(DicomTags.MediaStorageSOPInstanceUID))
+            meta.AddOrUpdate(DicomTags.MediaStorageSOPInstanceUID, VR.UI, uid);
+        return meta;
     }
 
     /// <summary>A copy of <paramref name="dataset"/>, encoded as <paramref name="source"/>, with its pixel data as <paramref name="target"/> needs.</summary>
@@ -130,7 +138,12 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         RemoveOffsetTables(copy);
         copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(f.Span, nativeInfo)), copy, nested ? null : spillPath));
         SetAttributes(copy, info, encodedInfo);
-        // PS3.3 C.7.6.1.1.5: once lossy, always lossy, whatever the syntax it is re-encoded in.
+        // PS3.3 C.7.6.1.1.5: a lossy encoding makes a new, derived image; once lossy, always lossy.
+        if (target.IsLossy && !nested)
+        {
+            var encodedBytes = copy.Get(DicomTags.PixelData) is DicomFragmentSequence encoded ? encoded.Fragments.Sum(f => f.Length) : 0;
+            LossyDerivation.Apply(copy, target, (encoder as Jpeg.JpegCodec)?.Quality ?? 0, nativeInfo.TotalSize, encodedBytes, source.IsLossy);
+        }
         if (target.IsLossy || (source.IsLossy && !nested)) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01");
         return copy;
     }
@@ -304,9 +317,14 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         dataset.Remove(DicomTags.ExtendedOffsetTableLengths);
     }
 
-    /// <summary>Photometric Interpretation and Planar Configuration as the codec left them; the rest of the Image Pixel module does not change.</summary>
+    /// <summary>Photometric Interpretation, Planar Configuration and (for a lossy coding's precision) Bits Stored and High Bit as the codec left them; the rest of the Image Pixel module does not change.</summary>
     private static void SetAttributes(DicomDataset dataset, PixelDataInfo before, PixelDataInfo after)
     {
+        if (after.BitsStored != before.BitsStored)
+        {
+            dataset.AddOrUpdate(DicomTags.BitsStored, VR.US, (ushort)after.BitsStored);
+            dataset.AddOrUpdate(DicomTags.HighBit, VR.US, (ushort)after.HighBit);
+        }
         if (after.PhotometricInterpretation != before.PhotometricInterpretation)
             dataset.AddOrUpdate(DicomTags.PhotometricInterpretation, VR.CS, after.PhotometricInterpretation);
         if (after.SamplesPerPixel > 1 && (after.PlanarConfiguration != before.PlanarConfiguration || !dataset.Contains(DicomTags.PlanarConfiguration)))

@@ -40,6 +40,45 @@ public sealed class TranscodeCommandTests
         Assert.That(dump.StdOut, Does.Contain("CompressedSamples^CT1"));
     }
 
+    /// <summary>
+    /// Into JPEG Extended with <c>--quality</c>: a derived 12-bit JPEG that dcmdjpeg decodes, larger and closer to the
+    /// original at a higher quality; <c>--quality</c> for a lossless syntax, or out of range, is a usage error.
+    /// </summary>
+    [Test]
+    public void Lossy_JPEG_at_a_quality_gives_a_derived_instance_dcmtk_decodes()
+    {
+        var input = Corpus.PathOf("edge-cases/sequences/GH342.dcm"); // a CT of 12 unsigned bits
+        var original = DicomFile.Open(input).Dataset;
+        var results = new List<(long Size, double Error)>();
+        foreach (var quality in new[] { "50", "95" })
+        {
+            var output = Path.Combine(_temp, $"q{quality}.dcm");
+            var r = Tciapacs.Run("transcode", input, output, "-t", "1.2.840.10008.1.2.4.51", "--quality", quality);
+            Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+            var written = DicomFile.Open(output).Dataset;
+            Assert.That(written.GetString(DicomTags.SOPInstanceUID), Is.Not.EqualTo(original.GetString(DicomTags.SOPInstanceUID)), "a new instance");
+            Assert.That(written.GetString(DicomTags.DerivationDescription), Does.Contain($"quality {quality}"));
+            var decoded = Path.Combine(_temp, $"q{quality}-decoded.dcm");
+            var d = ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [output, decoded]);
+            Assert.That(d.ExitCode, Is.Zero, d.StdErr);
+            var a = DicomFile.Open(decoded).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+            var b = original.GetBytes(DicomTags.PixelData).ToArray();
+            double error = 0;
+            for (var i = 0; i < b.Length; i += 2) error += Math.Abs((BitConverter.ToUInt16(a, i) & 0xFFF) - (BitConverter.ToUInt16(b, i) & 0xFFF));
+            results.Add((new FileInfo(output).Length, error / (b.Length / 2)));
+        }
+        TestContext.Out.WriteLine(string.Join("; ", results));
+        Assert.That(results[1].Size, Is.GreaterThan(results[0].Size));
+        Assert.That(results[1].Error, Is.LessThan(results[0].Error).And.LessThan(2));
+
+        var bad = Tciapacs.Run("transcode", input, Path.Combine(_temp, "x.dcm"), "-t", "1.2.840.10008.1.2.4.70", "--quality", "90");
+        Assert.That(bad.ExitCode, Is.EqualTo(2));
+        Assert.That(bad.StdErr, Does.Contain("--quality applies to JPEG Baseline"));
+        var outOfRange = Tciapacs.Run("transcode", input, Path.Combine(_temp, "x.dcm"), "-t", "1.2.840.10008.1.2.4.51", "--quality", "0");
+        Assert.That(outOfRange.ExitCode, Is.EqualTo(2));
+        Assert.That(outOfRange.StdErr, Does.Contain("outside 1 to 100"));
+    }
+
     [Test]
     public void Rle_both_ways_gives_the_pixels_dcmtk_decodes()
     {

@@ -101,7 +101,7 @@ public sealed class WadoTests : WebServerFixture
             Is.EqualTo(new DicomTranscoder().Transcode(Ht, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray()), "HTJ2K decoded");
         var jpeg = InstanceUrl(Jxl.Dataset);
         Assert.That(await Status(jpeg, "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.1"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG 2000 Part 2 decoder");
-        Assert.That(await Status($"{Base}/studies/{Study}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50"), Is.EqualTo(HttpStatusCode.NotAcceptable), "no JPEG encoder");
+        Assert.That(await Status($"{Base}/studies/{Study}", "multipart/related; type=\"application/dicom\"; transfer-syntax=1.2.840.10008.1.2.4.50"), Is.EqualTo(HttpStatusCode.NotAcceptable), "instances are not sent lossy");
         Assert.That(await Status($"{Base}/studies/{Study}", "image/png"), Is.EqualTo(HttpStatusCode.NotAcceptable));
         var fallback = await Parts(jpeg, "multipart/related; type=\"application/dicom\"");
         Assert.That(fallback[0].Headers["Content-Type"], Does.Contain("transfer-syntax=" + UndecodableSyntax), "without a transfer-syntax parameter, what cannot be decoded comes as stored");
@@ -255,8 +255,64 @@ public sealed class WadoTests : WebServerFixture
         var rleDecoded = new byte[rleInfo.FrameSize];
         codec.DecodeFrame(fromRle[0].Body, rleInfo, rleDecoded);
         Assert.That(rleDecoded, Is.EqualTo(expectedRle));
-        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/1", "multipart/related; type=\"image/jpeg\""), Is.EqualTo(HttpStatusCode.NotAcceptable), "baseline is lossy");
+        Assert.That(await Status($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/1", "multipart/related; type=\"image/jpeg\""), Is.EqualTo(HttpStatusCode.NotAcceptable), "image/jpeg alone means JPEG Baseline, which holds no 12-bit sample");
         Assert.That(await Status(InstanceUrl(Jxl.Dataset) + "/frames/1", accept), Is.EqualTo(HttpStatusCode.NotAcceptable), "nothing decodes JPEG 2000 Part 2");
+    }
+
+    /// <summary>
+    /// Frames in lossy JPEG on request: <c>image/jpeg</c> with JPEG Extended named gets the 12-bit frames as 12-bit
+    /// JPEG (SOF1), close to the native frame; a lossy JPEG RGB frame re-encoded in it decodes with SkiaSharp (IJG
+    /// libjpeg-turbo), an independent decoder, close to ours of the stored frame; <c>image/jpeg</c> alone means JPEG
+    /// Baseline, as stored for the JPEG instance, and 406 for 12-bit samples; signed samples are never coded lossy.
+    /// </summary>
+    [Test]
+    public async Task Frames_are_encoded_in_lossy_JPEG_on_request()
+    {
+        const string Extended = "1.2.840.10008.1.2.4.51";
+        var accept = $"multipart/related; type=\"image/jpeg\"; transfer-syntax={Extended}";
+        var original = DicomFile.Read(new MemoryStream(_native));
+        var info = PixelDataInfo.FromDataset(original.Dataset);
+        var pixels = original.Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        var parts = await Parts($"{Base}/studies/{Study}/series/{Series}/instances/{Sop}/frames/2", accept);
+        Assert.That(parts[0].Headers["Content-Type"], Does.StartWith("image/jpeg").And.Contain($"transfer-syntax={Extended}"));
+        var jpeg = parts[0].Body;
+        Assert.That(jpeg[..2], Is.EqualTo(new byte[] { 0xFF, 0xD8 }));
+        var sof = Array.FindIndex(jpeg, 2, b => b == 0xC1);
+        Assert.That(sof > 0 && jpeg[sof - 1] == 0xFF && jpeg[sof + 3] == 12, Is.True, "a 12-bit extended sequential frame (SOF1)");
+        var decoded = new byte[info.FrameSize];
+        CodecRegistry.Default.Get(TransferSyntax.Lookup(Extended)).DecodeFrame(jpeg, info with { NumberOfFrames = 1 }, decoded);
+        var frame = pixels.AsSpan((int)info.FrameSize, (int)info.FrameSize);
+        double error = 0;
+        for (var i = 0; i < decoded.Length; i += 2) error += Math.Abs(BitConverter.ToUInt16(decoded, i) - BitConverter.ToUInt16(frame[i..]));
+        Assert.That(error / (decoded.Length / 2), Is.LessThan(100), "mean error on a 0-4095 sawtooth, at quality 90");
+
+        // A lossy RGB frame, decoded and coded again in JPEG Extended (8-bit): SkiaSharp's libjpeg-turbo reads it.
+        var stored = Open(Jpeg);
+        var storedInfo = PixelDataInfo.FromDataset(stored.Dataset);
+        var rgb = new DicomTranscoder().Transcode(stored, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        var again = (await Parts(InstanceUrl(stored.Dataset) + "/frames/1", accept))[0];
+        Assert.That(again.Headers["Content-Type"], Does.Contain($"transfer-syntax={Extended}"));
+        using (var bitmap = SkiaSharp.SKBitmap.Decode(again.Body))
+        {
+            Assert.That(bitmap, Is.Not.Null, "SkiaSharp decodes the frame");
+            Assert.That((bitmap.Width, bitmap.Height), Is.EqualTo((storedInfo.Columns, storedInfo.Rows)));
+            double sum = 0;
+            for (var y = 0; y < bitmap.Height; y++)
+                for (var x = 0; x < bitmap.Width; x++)
+                {
+                    var c = bitmap.GetPixel(x, y);
+                    var at = (y * bitmap.Width + x) * 3;
+                    sum += Math.Abs(c.Red - rgb[at]) + Math.Abs(c.Green - rgb[at + 1]) + Math.Abs(c.Blue - rgb[at + 2]);
+                }
+            Assert.That(sum / (bitmap.Width * bitmap.Height * 3), Is.LessThan(3), "mean error per sample against the stored frame decoded");
+        }
+        var asStored = (await Parts(InstanceUrl(stored.Dataset) + "/frames/1", "multipart/related; type=\"image/jpeg\""))[0];
+        Assert.That(asStored.Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.50"), "JPEG Baseline as stored");
+        Assert.That(asStored.Body.AsSpan(0, EncapsulatedFrames.FromDataset(stored.Dataset).GetFrame(0).Length - 2).ToArray(),
+            Is.EqualTo(EncapsulatedFrames.FromDataset(stored.Dataset).GetFrame(0).Span[..^2].ToArray()), "the stored bytes");
+        var rle = Open(Rle);
+        Assert.That(rle.Dataset.GetInt(DicomTags.PixelRepresentation), Is.EqualTo(1), "the RLE MR is signed");
+        Assert.That(await Status(InstanceUrl(rle.Dataset) + "/frames/1", accept), Is.EqualTo(HttpStatusCode.NotAcceptable), "signed samples are not coded lossy");
     }
 
     /// <summary>

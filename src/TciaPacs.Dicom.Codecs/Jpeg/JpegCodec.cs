@@ -6,14 +6,21 @@ namespace TciaPacs.Dicom.Codecs.Jpeg;
 /// Decodes the JPEG transfer syntaxes of PS3.5 A.4.1 (ISO 10918-1 in PS3.5 8.2.1): Baseline (4.50) and Extended 12-bit
 /// (4.51) with the managed JpegLibrary package, Lossless Process 14 (4.57) and its Selection Value 1 (4.70) with
 /// <see cref="LosslessJpegDecoder"/>; the two lossless syntaxes are also encoded, with predictor 1
-/// (<see cref="LosslessJpegEncoder"/>). Each frame is one JPEG stream. Samples keep the JPEG
+/// (<see cref="LosslessJpegEncoder"/>), and the two lossy ones at a quality factor (<see cref="DctJpegEncoder"/>,
+/// which only a caller that asked for a lossy syntax reaches). Each frame is one JPEG stream. Samples keep the JPEG
 /// precision's bit pattern in Bits Allocated (8 or 16, little endian), as dcmtk's dcmdjpeg writes them; the native
 /// data is colour-by-pixel (Planar Configuration 0). A lossy frame with a YBR photometric interpretation is converted
 /// to RGB (JFIF's full-range YCbCr, PS3.3 C.7.6.3.1.2), as dcmtk and Orthanc do by default; a lossless one keeps its
 /// components and its photometric interpretation.
 /// </summary>
-public sealed class JpegCodec(TransferSyntax transferSyntax) : JpegFamilyCodec(transferSyntax)
+public sealed class JpegCodec(TransferSyntax transferSyntax, int quality = JpegCodec.DefaultQuality) : JpegFamilyCodec(transferSyntax)
 {
+    /// <summary>The IJG quality factor lossy frames are encoded at unless a codec is made with another: dcmtk's <c>dcmcjpeg</c> default.</summary>
+    public const int DefaultQuality = 90;
+
+    /// <summary>The IJG quality factor (1 to 100) of the lossy syntaxes' encoding.</summary>
+    public int Quality { get; } = quality is >= 1 and <= 100 ? quality : throw new ArgumentOutOfRangeException(nameof(quality), "The JPEG quality factor is 1 to 100.");
+
     /// <summary>The four JPEG transfer syntaxes this codec decodes.</summary>
     public static IReadOnlyList<JpegCodec> All { get; } =
     [
@@ -29,18 +36,90 @@ public sealed class JpegCodec(TransferSyntax transferSyntax) : JpegFamilyCodec(t
 
     public override bool CanDecode(PixelDataInfo info) => info.SamplesPerPixel is 1 or 3 && base.CanDecode(info);
 
-    /// <summary>Lossless only (PS3.5 8.2.1: <see cref="JpegFamilyCodec.IsLosslessEncodable"/>); the DCT processes are not written.</summary>
-    public override bool CanEncode(PixelDataInfo info) => !Lossy && IsLosslessEncodable(info);
+    /// <summary>
+    /// The lossless syntaxes: <see cref="JpegFamilyCodec.IsLosslessEncodable"/>. The lossy ones (PS3.5 8.2.1): unsigned
+    /// samples, one (MONOCHROME1, MONOCHROME2) or three (RGB, YBR_FULL), stored from bit 0 in 8 bits allocated, or for
+    /// JPEG Extended also up to 12 in 16 (its 12-bit precision). Signed samples are refused: a DCT codes the bit
+    /// pattern, and a lossy one would spread the jump between 0 and -1 across the block (dcmtk instead maps the values
+    /// into unsigned ones and rewrites the rescale); so is PALETTE COLOR, whose indices a lossy coding would change.
+    /// </summary>
+    public override bool CanEncode(PixelDataInfo info) => Lossy ? IsDctEncodable(info) : IsLosslessEncodable(info);
+
+    private bool IsDctEncodable(PixelDataInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var photometric = info.PhotometricInterpretation.Trim();
+        var samplesFit = info.SamplesPerPixel switch
+        {
+            1 => photometric is "MONOCHROME1" or "MONOCHROME2",
+            3 => photometric is "RGB" or "YBR_FULL",
+            _ => false,
+        };
+        var baseline = TransferSyntax.Uid == TransferSyntax.JPEGBaseline8Bit.Uid;
+        var bitsFit = info.BitsAllocated == 8 ? info.BitsStored is >= 1 and <= 8 : !baseline && info.BitsAllocated == 16 && info.BitsStored is >= 1 and <= 12;
+        return samplesFit && bitsFit && info.PixelRepresentation == 0 && info.HighBit == info.BitsStored - 1
+            && info.Rows is > 0 and <= 65535 && info.Columns is > 0 and <= 65535 && info.FrameSize <= Array.MaxLength;
+    }
+
+    /// <summary>The precision a lossy frame is coded in: 8 bits from 8 allocated, 12 from 16.</summary>
+    private static int DctPrecision(PixelDataInfo info) => info.BitsAllocated == 8 ? 8 : 12;
 
     /// <summary>
-    /// One frame, in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="JpegFamilyCodec.Planes"/>),
-    /// with selection value 1 whichever of the two lossless syntaxes.
+    /// Lossy: Bits Stored becomes the coding's precision (a decoded sample may land anywhere in it), and three
+    /// components YBR_FULL_422, colour-by-pixel (PS3.5 8.2.1: chroma subsampled 2:1 horizontally). Lossless: as the base.
+    /// </summary>
+    public override PixelDataInfo GetEncodedInfo(PixelDataInfo native)
+    {
+        if (!Lossy) return base.GetEncodedInfo(native);
+        ArgumentNullException.ThrowIfNull(native);
+        if (!CanEncode(native))
+            throw new NotSupportedException($"{TransferSyntax.Name} cannot encode {native.SamplesPerPixel} sample(s) of {native.BitsStored} of {native.BitsAllocated} bits ({native.PhotometricInterpretation}{(native.PixelRepresentation == 1 ? ", signed" : "")}).");
+        var precision = DctPrecision(native);
+        var encoded = native with { BitsStored = precision, HighBit = precision - 1 };
+        return native.SamplesPerPixel == 3 ? encoded with { PhotometricInterpretation = "YBR_FULL_422", PlanarConfiguration = 0 } : encoded;
+    }
+
+    /// <summary>
+    /// One frame. Lossless: in Bits Stored or, when a sample needs more, Bits Allocated (<see cref="JpegFamilyCodec.Planes"/>),
+    /// with selection value 1 whichever of the two syntaxes. Lossy: each sample within Bits Stored (bits above it are
+    /// not the image), RGB converted to YCbCr, at <see cref="Quality"/>.
     /// </summary>
     public override byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
-        var (planes, precision) = Planes(nativeFrame, info);
-        var encoded = LosslessJpegEncoder.Encode(planes, info.Columns, info.Rows, precision);
+        byte[] encoded;
+        if (Lossy)
+        {
+            GetEncodedInfo(info);
+            if (nativeFrame.Length < info.FrameSize)
+                throw new ArgumentException($"The native frame has {nativeFrame.Length} bytes; it needs {info.FrameSize}.", nameof(nativeFrame));
+            var planes = Samples(nativeFrame, info);
+            var precision = DctPrecision(info);
+            if (info.SamplesPerPixel == 3 && info.PhotometricInterpretation.Trim() == "RGB") DctJpegEncoder.RgbToYbr(planes, precision);
+            encoded = DctJpegEncoder.Encode(planes, info.Columns, info.Rows, precision, Quality, baseline: TransferSyntax.Uid == TransferSyntax.JPEGBaseline8Bit.Uid);
+        }
+        else
+        {
+            var (planes, precision) = Planes(nativeFrame, info);
+            encoded = LosslessJpegEncoder.Encode(planes, info.Columns, info.Rows, precision);
+        }
         return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
+    }
+
+    /// <summary>A native frame's samples as one plane per component, each masked to Bits Stored.</summary>
+    private static int[][] Samples(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
+    {
+        int n = info.SamplesPerPixel, bytes = info.BytesAllocated, pixels = info.Columns * info.Rows;
+        var mask = (1 << info.BitsStored) - 1;
+        var planar = info.PlanarConfiguration == 1 && n > 1;
+        var planes = new int[n][];
+        for (var c = 0; c < n; c++)
+        {
+            var plane = planes[c] = new int[pixels];
+            int start = planar ? c * pixels : c, step = planar ? 1 : n;
+            for (int p = 0, i = start; p < pixels; p++, i += step)
+                plane[p] = (bytes == 1 ? nativeFrame[i] : nativeFrame[2 * i] | nativeFrame[2 * i + 1] << 8) & mask;
+        }
+        return planes;
     }
 
     public override PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)

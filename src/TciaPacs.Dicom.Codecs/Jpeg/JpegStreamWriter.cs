@@ -55,3 +55,30 @@ internal abstract class JpegStreamWriter(int capacity)
 
     public byte[] ToArray() => _out.AsSpan(0, _length).ToArray();
 }
+
+/// <summary>The stream being written; in entropy-coded data a 0xFF byte is followed by a stuffed 0x00 (T.81 F.1.2.3).</summary>
+internal sealed class JpegBitWriter(int capacity) : JpegStreamWriter(capacity)
+{
+    private ulong _pending;
+    private int _count;
+
+    /// <summary>Writes the low <paramref name="n"/> bits (at most 31) of <paramref name="value"/>, the first one highest.</summary>
+    public void Write(int value, int n)
+    {
+        _pending = _pending << n | ((uint)value & ((1u << n) - 1));
+        _count += n;
+        while (_count >= 8)
+        {
+            _count -= 8;
+            var b = (byte)(_pending >> _count);
+            WriteByte(b);
+            if (b == 0xFF) WriteByte(0);
+        }
+    }
+
+    /// <summary>Pads the last byte with 1 bits (F.1.2.3).</summary>
+    public void EndEntropyCodedData()
+    {
+        if (_count > 0) Write(0xFF, 8 - _count);
+    }
+}

@@ -44,7 +44,7 @@ internal static class LosslessJpegEncoder
         var (bits, values) = HuffmanTable(frequencies);
         var codes = Codes(bits, values);
 
-        var writer = new BitWriter(64 + pixels * n * (precision + 7) / 8 / 2);
+        var writer = new JpegBitWriter(64 + pixels * n * (precision + 7) / 8 / 2);
         writer.WriteMarker(0xD8); // SOI
         writer.WriteFrameHeader(0xC3, precision, height, width, n); // SOF3 (T.81 B.2.2)
         // DHT (B.2.4.2): one DC-class table, 0.
@@ -149,40 +149,13 @@ internal static class LosslessJpegEncoder
     }
 
     /// <summary>Each symbol's code and length (T.81 C.2): codes of one length are consecutive, lengths in order.</summary>
-    private static (int Code, int Length)[] Codes(int[] bits, byte[] values)
+    internal static (int Code, int Length)[] Codes(int[] bits, byte[] values, int symbols = Categories)
     {
-        var codes = new (int, int)[Categories];
+        var codes = new (int, int)[symbols];
         int code = 0, k = 0;
         for (var length = 1; length <= 16; length++, code <<= 1)
             for (var i = 0; i < bits[length]; i++, code++, k++)
                 codes[values[k]] = (code, length);
         return codes;
-    }
-
-    /// <summary>The stream being written; in entropy-coded data a 0xFF byte is followed by a stuffed 0x00 (T.81 F.1.2.3).</summary>
-    private sealed class BitWriter(int capacity) : JpegStreamWriter(capacity)
-    {
-        private ulong _pending;
-        private int _count;
-
-        /// <summary>Writes the low <paramref name="n"/> bits (at most 31) of <paramref name="value"/>, the first one highest.</summary>
-        public void Write(int value, int n)
-        {
-            _pending = _pending << n | ((uint)value & ((1u << n) - 1));
-            _count += n;
-            while (_count >= 8)
-            {
-                _count -= 8;
-                var b = (byte)(_pending >> _count);
-                WriteByte(b);
-                if (b == 0xFF) WriteByte(0);
-            }
-        }
-
-        /// <summary>Pads the last byte with 1 bits (F.1.2.3).</summary>
-        public void EndEntropyCodedData()
-        {
-            if (_count > 0) Write(0xFF, 8 - _count);
-        }
     }
 }

@@ -126,7 +126,7 @@ public static class StoreSender
         if (prepared.Context is not { } context) return NoContext;
         prepared.ThrowIfFailed();
         var request = DimseCommand.Request(CommandField.CStoreRequest, association.NextMessageId(), item.SopClassUid, hasDataSet: true);
-        request.AffectedSopInstanceUid = item.SopInstanceUid;
+        request.AffectedSopInstanceUid = prepared.SentSopInstanceUid ?? item.SopInstanceUid;
         if (moveOriginatorAe != null)
         {
             request.MoveOriginatorAeTitle = moveOriginatorAe;
@@ -279,6 +279,9 @@ internal sealed class PreparedInstance : IDisposable
     /// <summary>The decode or encode started when the instance was prepared; it never throws (a failure is recorded).</summary>
     internal Task? Work { get; set; }
 
+    /// <summary>The SOP Instance UID of what is sent when it is not the stored instance's (a lossy encoding makes a new instance).</summary>
+    internal string? SentSopInstanceUid { get; private set; }
+
     /// <summary>The encoder found that the syntax cannot hold the instance's image: it goes on <see cref="Fallback"/>.</summary>
     internal bool EncodeDeclined { get; private set; }
 
@@ -302,6 +305,9 @@ internal sealed class PreparedInstance : IDisposable
                 return false;
             }
             _decodedPath = path;
+            // A lossy encoding is a new instance (PS3.3 C.7.6.1.1.5): the request names the UID the encoder gave it.
+            if (TransferSyntax.Lookup(transferSyntaxUid).IsLossy)
+                SentSopInstanceUid = DicomFile.Open(path, DicomReadOptions.HeaderOnly).Dataset.GetString(DicomTags.SOPInstanceUID)?.Trim('\0', ' ');
             ReadAhead(path);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -6,10 +6,11 @@ using TciaPacs.Server.Hosting;
 namespace TciaPacs.Server.Dimse;
 
 /// <summary>
-/// Encodes pixel data losslessly for a peer configured to receive it compressed (<c>Dimse.Peers[].Compression</c>), or
-/// for a C-GET requestor that took only a compressed syntax for an instance's class: native data with the encoders
-/// ingest compression uses and within the same limits (<see cref="StoreCompression.WhyNot"/>); compressed data decoded
-/// first (once lossy, it stays marked lossy).
+/// Encodes pixel data for a peer configured to receive it compressed (<c>Dimse.Peers[].Compression</c>, lossless
+/// only), or for a C-GET requestor that took only a compressed syntax for an instance's class: native data with the
+/// encoders ingest compression uses and within the same limits (<see cref="StoreCompression.WhyNot"/>); compressed data
+/// decoded first (once lossy, it stays marked lossy). A requestor that put JPEG Baseline or Extended first (getscu
+/// <c>+xy</c>) gets a lossy, derived instance with a new SOP Instance UID (<see cref="LossyDerivation"/>).
 /// </summary>
 internal sealed class CodecPixelDataEncoder : IPixelDataEncoder
 {

@@ -87,14 +87,14 @@ internal sealed class FramesHandler(DicomWebService service)
             }
             if (frames.IsEncapsulated && storedType != null && (type == storedType || type == "image/*") && (ts is null or "*" || ts == stored))
                 return (multipart, storedType, stored);
-            // Encoded on request: the media type's syntax (its default, or the one named), when it is a lossless one we
-            // encode and the frames' image is one it holds.
+            // Encoded on request: the media type's syntax (its default, or the one named), when we encode it and the
+            // frames' image is one it holds (image/jpeg alone means JPEG Baseline: 8-bit unsigned samples).
             if ((ts is null or "*" ? MediaTypes.DefaultSyntaxForFrames(type) : ts) is { } target && MediaTypes.ForFrames(target) == type && frames.CanEncode(target))
                 return (multipart, type, target);
         }
         throw new DicomWebException(StatusCodes.Status406NotAcceptable,
             $"cannot answer any of '{context.Request.Headers.Accept}' for frames stored as {stored}: we send application/octet-stream " +
             (frames.IsEncapsulated ? $"with transfer-syntax=* or {stored}, or {storedType ?? "octet-stream"}" + (frames.CanDecode ? ", or decoded (Explicit VR Little Endian)" : "") : "(Explicit VR Little Endian)") +
-            (frames.CanDecode ? ", or losslessly encoded as image/jls, image/jp2, image/jphc, image/dicom-rle or image/jpeg with transfer-syntax=1.2.840.10008.1.2.4.70 when the image allows" : ""));
+            (frames.CanDecode ? ", or encoded as image/jls, image/jp2, image/jphc, image/dicom-rle, image/jpeg (JPEG Baseline, lossy: 8-bit unsigned images) or image/jpeg with transfer-syntax=1.2.840.10008.1.2.4.51 (lossy, up to 12-bit unsigned) or 1.2.840.10008.1.2.4.70 (lossless) when the image allows" : ""));
     }
 }

@@ -101,11 +101,15 @@ internal sealed class PixelFrames
         return decoded;
     }
 
-    /// <summary>Whether frames can be sent encoded in <paramref name="target"/>: a lossless syntax with an encoder that holds the (decoded) image.</summary>
+    /// <summary>
+    /// Whether frames can be sent encoded in <paramref name="target"/>: a syntax with an encoder that holds the
+    /// (decoded) image. A lossy one (JPEG Baseline or Extended) only when asked for by name or by its media type's
+    /// default (<c>image/jpeg</c>): the caller chose lossy frames, which carry no UID to change.
+    /// </summary>
     public bool CanEncode(string target)
     {
         var syntax = TransferSyntax.Lookup(target);
-        return syntax.IsEncapsulated && !syntax.IsLossy && target != StoredSyntax && CanDecode && Info.NumberOfFrames >= 1
+        return syntax.IsEncapsulated && target != StoredSyntax && CanDecode && Info.NumberOfFrames >= 1
             && CodecRegistry.Default.TryGet(syntax, out var codec) && codec.CanEncode(NativeInfo);
     }
 
