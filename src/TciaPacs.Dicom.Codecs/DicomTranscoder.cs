@@ -110,6 +110,9 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         if (pixelData == null || (!encapsulated && !target.IsEncapsulated)) return copy;
         if (encapsulated && target.IsEncapsulated && source.Equals(target)) return copy;
 
+        // JPEG XL JPEG Recompression into the JPEG syntax its JPEG streams are in: each rebuilt exactly, nothing decoded.
+        if (encapsulated && !nested && JpegXl.JpegXlCodec.IsRecompression(source) && Rewrapped(copy, target, spillPath) is { } rebuilt) return rebuilt;
+
         var decoder = encapsulated ? Registry.Get(source) : null;
         var encoder = target.IsEncapsulated ? Registry.Get(target) : null;
         var info = PixelDataInfo.FromDataset(copy);
@@ -145,6 +148,30 @@ public sealed class DicomTranscoder(CodecRegistry registry)
             LossyDerivation.Apply(copy, target, (encoder as Jpeg.JpegCodec)?.Quality ?? 0, nativeInfo.TotalSize, encodedBytes, source.IsLossy);
         }
         if (target.IsLossy || (source.IsLossy && !nested)) copy.AddOrUpdate(DicomTags.LossyImageCompression, "01");
+        return copy;
+    }
+
+    /// <summary>
+    /// <paramref name="copy"/> (JPEG XL JPEG Recompression) with each frame's JPEG rebuilt, when <paramref name="target"/>
+    /// holds the first one (else null: decoded and encoded as any other). The attributes are the JPEG's already
+    /// (PS3.5 8.2.16: the photometric interpretation of the recompressed JPEG), and it stays marked lossy.
+    /// </summary>
+    private static DicomDataset? Rewrapped(DicomDataset copy, TransferSyntax target, string? spillPath)
+    {
+        if (!JpegXl.JpegXlCodec.IsAvailable) return null;
+        var frames = EncapsulatedFrames.FromDataset(copy);
+        CheckFrameCount(frames, PixelDataInfo.FromDataset(copy));
+        if (frames.Count == 0 || JpegXl.JpegXlCodec.RebuiltJpeg(frames.GetFrame(0).Span, target) is null) return null;
+        IEnumerable<byte[]> Rebuilt()
+        {
+            for (var f = 0; f < frames.Count; f++)
+                yield return JpegXl.JpegXlCodec.RebuiltJpeg(frames.GetFrame(f).Span, target)
+                    ?? throw new DicomCodecException($"Frame {f + 1}'s JPEG stream is not one {target.Name} holds (frame 1's is).");
+        }
+        var rebuilt = Encapsulate(Rebuilt(), copy, spillPath);
+        RemoveOffsetTables(copy);
+        copy.Add(rebuilt);
+        copy.AddOrUpdate(DicomTags.LossyImageCompression, "01");
         return copy;
     }
 

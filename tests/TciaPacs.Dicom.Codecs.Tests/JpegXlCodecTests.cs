@@ -41,6 +41,40 @@ public sealed class JpegXlCodecTests : TempFolderTests
         Assert.That(LibJxl.Instance!.ReconstructJpeg(first.Span, initialSize: 1000), Is.EqualTo(LibJxl.Instance.ReconstructJpeg(first.Span)));
     }
 
+    /// <summary>
+    /// Into JPEG Baseline or Extended, a JPEG Recompression instance is rewrapped: each frame the JPEG djxl rebuilds,
+    /// byte for byte; the same instance (no new UID: the image is the JPEG's, not coded again), still marked lossy;
+    /// dcmdjpeg decodes it to what we decode the JPEG XL frames to (within the two IDCTs' rounding).
+    /// </summary>
+    [TestCase("1.2.840.10008.1.2.4.50")]
+    [TestCase("1.2.840.10008.1.2.4.51")]
+    public void Recompressed_JPEG_is_rewrapped_into_JPEG_exactly(string targetUid)
+    {
+        var source = DicomFile.Open(Corpus.PathOf(RecompressedFile));
+        var target = TransferSyntax.Lookup(targetUid);
+        var output = Path.Combine(Temp, "jpeg.dcm");
+        new DicomTranscoder().TranscodeFile(Corpus.PathOf(RecompressedFile), target, output);
+        var rewrapped = DicomFile.Open(output);
+        Assert.That(rewrapped.TransferSyntax, Is.EqualTo(target));
+        Assert.That(rewrapped.Dataset.GetString(DicomTags.SOPInstanceUID), Is.EqualTo(source.Dataset.GetString(DicomTags.SOPInstanceUID)), "the same instance");
+        Assert.That(rewrapped.Dataset.Contains(DicomTags.SourceImageSequence), Is.EqualTo(source.Dataset.Contains(DicomTags.SourceImageSequence)), "not a derived one");
+        Assert.That(rewrapped.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("YBR_FULL_422"), "the JPEG's own");
+        Assert.That(rewrapped.Dataset.GetString(DicomTags.LossyImageCompression), Is.EqualTo("01"));
+        var frames = EncapsulatedFrames.FromDataset(source.Dataset);
+        var jpegs = EncapsulatedFrames.FromDataset(rewrapped.Dataset);
+        Assert.That(jpegs.Count, Is.EqualTo(frames.Count));
+        foreach (var f in new[] { 0, 13, frames.Count - 1 })
+            Assert.That(jpegs.GetFrame(f).ToArray(), Is.EqualTo(Even(Djxl(frames.GetFrame(f).ToArray(), ".jpg"))), $"frame {f + 1}: djxl's JPEG");
+
+        var theirs = Path.Combine(Temp, "dcmdjpeg.dcm");
+        var dcmtk = ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [output, theirs]);
+        Assert.That(dcmtk.ExitCode, Is.Zero, dcmtk.StdErr);
+        var ours = new DicomTranscoder().Transcode(source, TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        var dcmtkPixels = DicomFile.Open(theirs).Dataset.GetBytes(DicomTags.PixelData).ToArray();
+        Assert.That(dcmtkPixels, Has.Length.EqualTo(ours.Length));
+        Assert.That(ours.Zip(dcmtkPixels).Max(p => Math.Abs(p.First - p.Second)), Is.LessThanOrEqualTo(5));
+    }
+
     [Test]
     public void Recompressed_JPEG_decodes_as_dcmdjpeg_decodes_the_original_JPEG()
     {

@@ -447,7 +447,8 @@ public sealed class RetrieveDecodingTests
     /// <summary>
     /// The corpus's JPEG XL JPEG Recompression instance (which dcmtk 3.6.7 cannot send: our store verb does) reaches a
     /// native-only getscu decoded with libjxl: RGB samples equal to our transcoder's, whose decoding JpegXlCodecTests
-    /// checks against djxl and dcmdjpeg.
+    /// checks against djxl and dcmdjpeg; a peer that takes JPEG Baseline (getscu +xy, storescp +xy as a C-MOVE
+    /// destination) gets the JPEG streams it was made from, rebuilt byte for byte, as the same instance.
     /// </summary>
     [Test]
     public void A_JPEG_XL_instance_reaches_a_native_only_getscu_decoded()
@@ -456,7 +457,11 @@ public sealed class RetrieveDecodingTests
         try
         {
             var got = Directory.CreateDirectory(Path.Combine(work, "got")).FullName;
-            using var server = new ServerProcess();
+            var moved = Directory.CreateDirectory(Path.Combine(work, "moved")).FullName;
+            var destPort = ServerProcess.FreePort();
+            // storescp preferring JPEG Baseline accepts it and the uncompressed syntaxes, not JPEG XL (dcmtk 3.6.7 knows none).
+            using var storescp = new DcmtkScp("storescp", ["+xy", "-aet", "DEST", "-od", moved, destPort.ToString(CultureInfo.InvariantCulture)], destPort);
+            using var server = new ServerProcess(null, "--peer", $"DEST@127.0.0.1:{destPort}");
             var source = Corpus.PathOf("transfer-syntax/jpeg-xl/will-jxl.dcm");
             var store = Tciapacs.Run(["store", "127.0.0.1", server.PortText, "--aec", server.Ae, source]);
             Assert.That(store.ExitCode, Is.Zero, store.StdOut + store.StdErr);
@@ -473,6 +478,32 @@ public sealed class RetrieveDecodingTests
             Assert.That(ours.Dataset.GetString(DicomTags.LossyImageCompression), Is.EqualTo("01"));
             var expected = new DicomTranscoder().Transcode(DicomFile.Open(source), TransferSyntax.ExplicitVRLittleEndian).Dataset.GetBytes(DicomTags.PixelData).ToArray();
             Assert.That(ours.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(expected), "27 frames decoded");
+
+            // A peer that takes JPEG Baseline gets the JPEG streams rebuilt, byte for byte, as the same instance: by
+            // C-GET (getscu +xy) and by C-MOVE (we propose JPEG Baseline and Extended for such an instance).
+            var ds = stored[0].Header.Dataset;
+            var sop = Uid(ds, DicomTags.SOPInstanceUID);
+            var jpegGot = Directory.CreateDirectory(Path.Combine(work, "jpeg")).FullName;
+            Tciapacs.Dcmtk("getscu", "+xy", "-aec", server.Ae, "-od", jpegGot, "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=IMAGE",
+                "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}", "-k", $"SeriesInstanceUID={Uid(ds, DicomTags.SeriesInstanceUID)}", "-k", $"SOPInstanceUID={sop}");
+            Tciapacs.Dcmtk("movescu", "-aec", server.Ae, "-aem", "DEST", "127.0.0.1", server.PortText, "-k", "QueryRetrieveLevel=STUDY", "-k", $"StudyInstanceUID={Uid(ds, DicomTags.StudyInstanceUID)}");
+            var frames = EncapsulatedFrames.FromDataset(DicomFile.Open(source).Dataset);
+            foreach (var (how, folder) in new[] { ("C-GET", jpegGot), ("C-MOVE", moved) })
+            {
+                var file = DicomFile.Open(Directory.GetFiles(folder).Single(f => f.EndsWith("." + sop, StringComparison.Ordinal)));
+                Assert.That(file.TransferSyntax, Is.EqualTo(TransferSyntax.JPEGBaseline8Bit), how);
+                Assert.That(file.Dataset.GetString(DicomTags.PhotometricInterpretation), Is.EqualTo("YBR_FULL_422"), how);
+                var jpegs = EncapsulatedFrames.FromDataset(file.Dataset);
+                Assert.That(jpegs.Count, Is.EqualTo(27), how);
+                foreach (var f in new[] { 0, 26 })
+                {
+                    var jxl = Path.Combine(work, $"{how}-{f}.jxl");
+                    File.WriteAllBytes(jxl, frames.GetFrame(f).ToArray());
+                    Tciapacs.Dcmtk("djxl", jxl, jxl + ".jpg");
+                    var jpeg = File.ReadAllBytes(jxl + ".jpg");
+                    Assert.That(jpegs.GetFrame(f).ToArray()[..jpeg.Length], Is.EqualTo(jpeg), $"{how}: frame {f + 1} is the JPEG djxl rebuilds");
+                }
+            }
         }
         finally
         {

@@ -263,7 +263,8 @@ public sealed class WadoTests : WebServerFixture
     /// Frames in lossy JPEG on request: <c>image/jpeg</c> with JPEG Extended named gets the 12-bit frames as 12-bit
     /// JPEG (SOF1), close to the native frame; a lossy JPEG RGB frame re-encoded in it decodes with SkiaSharp (IJG
     /// libjpeg-turbo), an independent decoder, close to ours of the stored frame; <c>image/jpeg</c> alone means JPEG
-    /// Baseline, as stored for the JPEG instance, and 406 for 12-bit samples; signed samples are never coded lossy.
+    /// Baseline, as stored for the JPEG instance, rebuilt exactly from a JPEG XL JPEG Recompression one, and 406 for
+    /// 12-bit samples; signed samples are never coded lossy.
     /// </summary>
     [Test]
     public async Task Frames_are_encoded_in_lossy_JPEG_on_request()
@@ -310,6 +311,22 @@ public sealed class WadoTests : WebServerFixture
         Assert.That(asStored.Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.50"), "JPEG Baseline as stored");
         Assert.That(asStored.Body.AsSpan(0, EncapsulatedFrames.FromDataset(stored.Dataset).GetFrame(0).Length - 2).ToArray(),
             Is.EqualTo(EncapsulatedFrames.FromDataset(stored.Dataset).GetFrame(0).Span[..^2].ToArray()), "the stored bytes");
+        // A JPEG XL JPEG Recompression frame as image/jpeg: the JPEG it was made from, rebuilt, not coded again.
+        var recompressed = (await Parts(InstanceUrl(RecompressedJpeg.Dataset) + "/frames/5", "multipart/related; type=\"image/jpeg\""))[0];
+        Assert.That(recompressed.Headers["Content-Type"], Does.Contain("transfer-syntax=1.2.840.10008.1.2.4.50"));
+        var folder = Directory.CreateTempSubdirectory("tciapacs-djxl-").FullName;
+        try
+        {
+            var jxl = Path.Combine(folder, "frame5.jxl");
+            await File.WriteAllBytesAsync(jxl, EncapsulatedFrames.FromDataset(RecompressedJpeg.Dataset).GetFrame(4).ToArray());
+            var run = ExternalTool.Run(ExternalTool.Require("djxl"), [jxl, Path.Combine(folder, "frame5.jpg")]);
+            Assert.That(run.ExitCode, Is.Zero, run.StdErr);
+            Assert.That(recompressed.Body, Is.EqualTo(await File.ReadAllBytesAsync(Path.Combine(folder, "frame5.jpg"))), "the JPEG djxl rebuilds");
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
         var rle = Open(Rle);
         Assert.That(rle.Dataset.GetInt(DicomTags.PixelRepresentation), Is.EqualTo(1), "the RLE MR is signed");
         Assert.That(await Status(InstanceUrl(rle.Dataset) + "/frames/1", accept), Is.EqualTo(HttpStatusCode.NotAcceptable), "signed samples are not coded lossy");

@@ -143,7 +143,7 @@ public sealed class JpegCodec(TransferSyntax transferSyntax, int quality = JpegC
         Lossy && info.SamplesPerPixel == 3 && info.PhotometricInterpretation.StartsWith("YBR", StringComparison.Ordinal);
 
     /// <summary>The second byte of the stream's first SOFn marker (C0 baseline, C1 extended, C3 lossless, ...), or 0.</summary>
-    private static int FrameMarker(ReadOnlySpan<byte> jpeg)
+    internal static int FrameMarker(ReadOnlySpan<byte> jpeg)
     {
         var at = 2;
         while (at + 4 <= jpeg.Length)

@@ -42,6 +42,25 @@ public sealed class JpegXlCodec(TransferSyntax transferSyntax) : IPixelCodec
 
     public bool CanEncode(PixelDataInfo info) => false;
 
+    /// <summary>Whether <paramref name="syntax"/> is JPEG XL JPEG Recompression, whose frames each rebuild a JPEG stream exactly.</summary>
+    public static bool IsRecompression(TransferSyntax syntax) => syntax?.Uid == DicomUids.JPEGXLJPEGRecompression.Value;
+
+    /// <summary>
+    /// The JPEG stream a JPEG XL JPEG Recompression frame was made from (PS3.5 8.2.16), rebuilt byte for byte, when
+    /// <paramref name="target"/> holds it: JPEG Baseline a baseline stream (SOF0), JPEG Extended a baseline or extended
+    /// sequential one (SOF0, SOF1); else null. The image is the one the JPEG had: no new loss, no new instance.
+    /// </summary>
+    public static byte[]? RebuiltJpeg(ReadOnlySpan<byte> frame, TransferSyntax target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (target.Uid is not ("1.2.840.10008.1.2.4.50" or "1.2.840.10008.1.2.4.51")) return null;
+        var jxl = LibJxl.Instance ?? throw new DicomCodecException(LibJxl.Missing);
+        var jpeg = jxl.ReconstructJpeg(frame);
+        var marker = JpegCodec.FrameMarker(jpeg);
+        var held = marker == 0xC0 || (marker == 0xC1 && target.Uid == "1.2.840.10008.1.2.4.51");
+        return held ? jpeg : null;
+    }
+
     public PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)
     {
         ArgumentNullException.ThrowIfNull(encoded);

@@ -138,14 +138,16 @@ public abstract class DimseServiceProvider(ILogger log) : IDimseRequestHandler
             await RespondFinalAsync(association, request, new SubOperations(0), cancellationToken).ConfigureAwait(false);
             return;
         }
-        // Each SOP class with its stored syntax, the native fallbacks and, for native instances to a destination that
-        // should get them compressed, its preferred syntaxes.
+        // Each SOP class with its stored syntax, the native fallbacks, the syntaxes its coding rebuilds in exactly (JPEG
+        // XL JPEG Recompression's JPEG) and, for native instances to a destination that should get them compressed, its
+        // preferred syntaxes.
         var compression = destination.Compression;
         var contexts = DicomClient.Propose(items.Select(i => (i.SopClassUid, i.TransferSyntaxUid)).Distinct()
             .SelectMany(k => new[]
             {
                 (k.SopClassUid, (IReadOnlyList<string>)[k.TransferSyntaxUid]),
                 (k.SopClassUid, (IReadOnlyList<string>)[TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid]),
+                (k.SopClassUid, StoreSender.RebuildableIn(k.TransferSyntaxUid)),
                 (k.SopClassUid, compression.Count > 0 && !TransferSyntax.Lookup(k.TransferSyntaxUid).IsEncapsulated ? compression : []),
             })
             .Where(p => p.Item2.Count > 0)

@@ -44,6 +44,10 @@ public static class StoreSender
             var preferred = compression.Count > 0 && association.PixelDataEncoder != null && native
                 ? compression.Select(ts => association.AcceptedContexts(item.SopClassUid).FirstOrDefault(x => x.AcceptedTransferSyntax == ts)).FirstOrDefault(x => x != null)
                 : null;
+            // An instance whose stored coding rebuilds exactly in another syntax (JPEG XL JPEG Recompression: its JPEG
+            // streams) goes so rather than decoded, when the peer did not take the stored syntax but took that one.
+            if (preferred == null && m != SendMode.AsStored && association.PixelDataEncoder != null)
+                preferred = RebuildableIn(item.TransferSyntaxUid).Select(ts => association.AcceptedContexts(item.SopClassUid).FirstOrDefault(x => x.AcceptedTransferSyntax == ts)).FirstOrDefault(x => x != null);
             // An instance with no context it fits, where the requestor took a compressed syntax first (a C-GET by getscu
             // +xs, +xt, ...): encoded for it (decoded first when compressed), when the encoder holds its image in that
             // syntax; else no context.
@@ -198,6 +202,14 @@ public static class StoreSender
     /// <summary>A failure that belongs to one instance's send: its file, its encoding, or the association it went on.</summary>
     public static bool IsSendFailure(Exception ex) =>
         ex is IOException or InvalidDataException or DicomParseException or AssociationAbortedException or OperationCanceledException or UnauthorizedAccessException;
+
+    /// <summary>
+    /// The syntaxes an instance stored in <paramref name="transferSyntaxUid"/> can be sent in without decoding it: JPEG
+    /// XL JPEG Recompression rebuilds the JPEG each frame was made from (PS3.5 8.2.16), a baseline or extended
+    /// sequential one, byte for byte. The encoder (<see cref="IPixelDataEncoder"/>) does the rebuilding.
+    /// </summary>
+    public static IReadOnlyList<string> RebuildableIn(string transferSyntaxUid) =>
+        transferSyntaxUid == "1.2.840.10008.1.2.4.111" ? ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"] : [];
 
     /// <summary>Not a DIMSE status: no accepted presentation context fits the instance (counted as a failed sub-operation).</summary>
     public const ushort NoContext = 0xA702;

@@ -114,8 +114,15 @@ internal sealed class PixelFrames
     }
 
     /// <summary>Frame <paramref name="index"/> (0-based) encoded in <paramref name="target"/> (<see cref="CanEncode"/>), from its native or decoded bytes.</summary>
-    public ReadOnlyMemory<byte> Encoded(int index, TransferSyntax target) =>
-        CodecRegistry.Default.Get(target).EncodeFrame(Native(index).Span, NativeInfo);
+    public ReadOnlyMemory<byte> Encoded(int index, TransferSyntax target)
+    {
+        // A JPEG XL JPEG Recompression frame asked for as JPEG: the JPEG it was made from, rebuilt exactly, when the
+        // syntax holds it; else decoded and encoded like any other.
+        if (_encapsulated != null && Dicom.Codecs.JpegXl.JpegXlCodec.IsRecompression(File.TransferSyntax)
+            && Dicom.Codecs.JpegXl.JpegXlCodec.RebuiltJpeg(_encapsulated.GetFrame(index).Span, target) is { } jpeg)
+            return jpeg;
+        return CodecRegistry.Default.Get(target).EncodeFrame(Native(index).Span, NativeInfo);
+    }
 
     /// <summary>Parses a frame list (PS3.18 8.3.3.1.1: 1-based numbers separated by commas).</summary>
     public static List<int> ParseList(string text)
