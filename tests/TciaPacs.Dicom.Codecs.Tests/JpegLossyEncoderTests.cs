@@ -127,6 +127,7 @@ public sealed class JpegLossyEncoderTests : TempFolderTests
         var encodedBytes = EncapsulatedFrames.FromDataset(ds).GetFrame(0).Length;
         Assert.That(ratio, Is.EqualTo((double)pixels.Length / encodedBytes).Within(0.01), "native bytes over encoded bytes");
         Assert.That(ds.GetString(DicomTags.DerivationDescription), Does.Contain("JPEG Baseline").And.Contain("quality 90"));
+        Assert.That(ds.GetSequence(DicomTags.DerivationCodeSequence)!.Items.Single().GetString(DicomTags.CodeValue), Is.EqualTo("113040"), "Lossy Compression");
         var source = ds.GetSequence(DicomTags.SourceImageSequence)!.Items.Single();
         Assert.That(source.GetString(DicomTags.ReferencedSOPInstanceUID), Is.EqualTo(sourceUid));
         Assert.That(source.GetString(DicomTags.ReferencedSOPClassUID), Is.EqualTo(native.Dataset.GetString(DicomTags.SOPClassUID)));
@@ -144,27 +145,35 @@ public sealed class JpegLossyEncoderTests : TempFolderTests
         Assert.That(transcoder.Transcode(native, TransferSyntax.JPEGLosslessSV1).Dataset.GetString(DicomTags.SOPInstanceUID), Is.EqualTo(sourceUid));
     }
 
-    [Test]
-    public void Dciodvfy_finds_no_new_error_in_a_lossy_CT()
+    /// <summary>
+    /// A 12-bit CT and an enhanced MR (whose frames say their type in the functional groups) coded in JPEG Extended:
+    /// dciodvfy finds no error the original has not (Image Type and every Frame Type say DERIVED alike), and dcmdjpeg
+    /// decodes them close to the original.
+    /// </summary>
+    [TestCase("edge-cases/sequences/GH342.dcm")]
+    [TestCase("large/MOVEKNEE.dcm")]
+    public void Dciodvfy_finds_no_new_error_in_a_lossy_image(string relative)
     {
-        var ct = Corpus.Entries.Select(e => e.FullPath).First(p =>
-        {
-            try
-            {
-                var f = DicomFile.Open(p, DicomReadOptions.HeaderOnly);
-                return !f.TransferSyntax.IsEncapsulated && f.Dataset.GetString(DicomTags.SOPClassUID) == "1.2.840.10008.5.1.4.1.1.2"
-                    && f.Dataset.GetInt(DicomTags.PixelRepresentation) == 0 && f.Dataset.GetInt(DicomTags.BitsStored) <= 12;
-            }
-            catch (DicomParseException) { return false; }
-        });
-        TestContext.Out.WriteLine(ct);
-        var encoded = Path.Combine(Temp, "ct-lossy.dcm");
-        new DicomTranscoder().TranscodeFile(ct, Extended, encoded);
-        var before = Dciodvfy(ct);
-        var after = Dciodvfy(encoded);
-        Assert.That(after.Except(before), Is.Empty, "dciodvfy errors of the lossy CT the original has not");
-        var psnr = Psnr(TestImages.NativePixels(DicomFile.Open(ct)), Dcmdjpeg(encoded), PixelDataInfo.FromDataset(DicomFile.Open(ct).Dataset) with { BitsStored = 12 });
-        Assert.That(psnr, Is.GreaterThan(50), "a 12-bit CT at quality 90");
+        var source = Corpus.PathOf(relative);
+        var original = DicomFile.Open(source);
+        var encoded = Path.Combine(Temp, "lossy.dcm");
+        new DicomTranscoder().TranscodeFile(source, Extended, encoded);
+        var lossy = DicomFile.Open(encoded).Dataset;
+        Assert.That(lossy.GetStrings(DicomTags.ImageType)[0], Is.EqualTo("DERIVED"));
+        var frameTypes = new[] { DicomTags.SharedFunctionalGroupsSequence, DicomTags.PerFrameFunctionalGroupsSequence }
+            .SelectMany(g => lossy.GetSequence(g)?.Items ?? [])
+            .SelectMany(group => group.OfType<DicomSequence>().SelectMany(m => m.Items))
+            .Where(item => item.Contains(DicomTags.FrameType)).Select(item => item.GetStrings(DicomTags.FrameType)[0]).ToList();
+        if (original.Dataset.Contains(DicomTags.SharedFunctionalGroupsSequence)) Assert.That(frameTypes, Is.Not.Empty.And.All.EqualTo("DERIVED"), "every Frame Type");
+        var before = Dciodvfy(source);
+        // PS3.3 C.8.13.4 requires the MR Pulse Sequence attributes of an ORIGINAL image and lets a DERIVED one keep them
+        // ("May be present otherwise"); this dciodvfy reads the condition as forbidding them, for dcmcjpeg's lossy
+        // output of the same MR alike. Those are not errors.
+        var after = Dciodvfy(encoded).Where(e => !(e.Contains("present when condition unsatisfied", StringComparison.Ordinal) && e.Contains("Module=<MRPulseSequence>", StringComparison.Ordinal)));
+        Assert.That(after.Except(before), Is.Empty, "dciodvfy errors of the lossy image the original has not");
+        var info = PixelDataInfo.FromDataset(original.Dataset);
+        var psnr = Psnr(Masked(TestImages.NativePixels(original), info), Dcmdjpeg(encoded), info with { BitsStored = 12 });
+        Assert.That(psnr, Is.GreaterThan(50), "12-bit samples at quality 90");
     }
 
     public static IEnumerable<TestCaseData> NativeCorpusImages() => NativeCorpusRoundTripTests.NativeFiles(new JpegCodec(TransferSyntax.Lookup("1.2.840.10008.1.2.4.51")).CanEncode);
