@@ -35,6 +35,9 @@ public sealed record DicomWebOptions
     /// <summary>Largest side of a /thumbnail (pixels).</summary>
     public int ThumbnailSize { get; init; } = 128;
 
+    /// <summary>Who may do what (users signing in with HTTP Basic, public collections); open by default.</summary>
+    public DicomWebAccess Access { get; init; } = new();
+
     /// <summary>Grace period for requests in flight when the server stops.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -50,55 +50,63 @@ internal sealed class DicomWebService
     {
         MapService(app.MapGroup("/dicom-web"));
         MapService(app.MapGroup("/collections/{collection}/dicom-web"));
-        app.MapGet("/wado", Run(WadoUri.HandleAsync));
+        app.MapGet("/wado", Run(WadoUri.HandleAsync, DicomWebOperation.Retrieve));
         app.MapMethods("/", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
     }
 
     private void MapService(RouteGroupBuilder g)
     {
         g.MapMethods("", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
-        g.MapGet("/wado", Run(WadoUri.HandleAsync));
+        g.MapGet("/wado", Run(WadoUri.HandleAsync, DicomWebOperation.Retrieve));
 
-        g.MapPost("/studies", Run(Stow.HandleAsync));
-        g.MapPost("/studies/{study}", Run(Stow.HandleAsync));
+        g.MapPost("/studies", Run(Stow.HandleAsync, DicomWebOperation.Store));
+        g.MapPost("/studies/{study}", Run(Stow.HandleAsync, DicomWebOperation.Store));
 
-        g.MapGet("/studies", Run(c => Qido.HandleAsync(c, QueryLevel.Study)));
-        g.MapGet("/series", Run(c => Qido.HandleAsync(c, QueryLevel.Series)));
-        g.MapGet("/instances", Run(c => Qido.HandleAsync(c, QueryLevel.Image)));
-        g.MapGet("/studies/{study}/series", Run(c => Qido.HandleAsync(c, QueryLevel.Series)));
-        g.MapGet("/studies/{study}/instances", Run(c => Qido.HandleAsync(c, QueryLevel.Image)));
-        g.MapGet("/studies/{study}/series/{series}/instances", Run(c => Qido.HandleAsync(c, QueryLevel.Image)));
+        g.MapGet("/studies", Run(c => Qido.HandleAsync(c, QueryLevel.Study), DicomWebOperation.Query));
+        g.MapGet("/series", Run(c => Qido.HandleAsync(c, QueryLevel.Series), DicomWebOperation.Query));
+        g.MapGet("/instances", Run(c => Qido.HandleAsync(c, QueryLevel.Image), DicomWebOperation.Query));
+        g.MapGet("/studies/{study}/series", Run(c => Qido.HandleAsync(c, QueryLevel.Series), DicomWebOperation.Query));
+        g.MapGet("/studies/{study}/instances", Run(c => Qido.HandleAsync(c, QueryLevel.Image), DicomWebOperation.Query));
+        g.MapGet("/studies/{study}/series/{series}/instances", Run(c => Qido.HandleAsync(c, QueryLevel.Image), DicomWebOperation.Query));
 
-        g.MapGet("/studies/{study}", Run(Retrieve.HandleAsync));
-        g.MapGet("/studies/{study}/series/{series}", Run(Retrieve.HandleAsync));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}", Run(Retrieve.HandleAsync));
+        g.MapGet("/studies/{study}", Run(Retrieve.HandleAsync, DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}", Run(Retrieve.HandleAsync, DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}", Run(Retrieve.HandleAsync, DicomWebOperation.Retrieve));
 
-        g.MapGet("/studies/{study}/metadata", Run(Metadata.HandleAsync));
-        g.MapGet("/studies/{study}/series/{series}/metadata", Run(Metadata.HandleAsync));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", Run(Metadata.HandleAsync));
+        g.MapGet("/studies/{study}/metadata", Run(Metadata.HandleAsync, DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/metadata", Run(Metadata.HandleAsync, DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/metadata", Run(Metadata.HandleAsync, DicomWebOperation.Retrieve));
 
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", Run(Frames.HandleAsync));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{**path}", Run(BulkData.HandleAsync));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}", Run(Frames.HandleAsync, DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/bulkdata/{**path}", Run(BulkData.HandleAsync, DicomWebOperation.Retrieve));
 
-        g.MapGet("/studies/{study}/rendered", Run(c => Rendered.HandleAsync(c, false)));
-        g.MapGet("/studies/{study}/series/{series}/rendered", Run(c => Rendered.HandleAsync(c, false)));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", Run(c => Rendered.HandleAsync(c, false)));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", Run(c => Rendered.HandleAsync(c, false)));
-        g.MapGet("/studies/{study}/thumbnail", Run(c => Rendered.HandleAsync(c, true)));
-        g.MapGet("/studies/{study}/series/{series}/thumbnail", Run(c => Rendered.HandleAsync(c, true)));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/thumbnail", Run(c => Rendered.HandleAsync(c, true)));
-        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail", Run(c => Rendered.HandleAsync(c, true)));
+        g.MapGet("/studies/{study}/rendered", Run(c => Rendered.HandleAsync(c, false), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/rendered", Run(c => Rendered.HandleAsync(c, false), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/rendered", Run(c => Rendered.HandleAsync(c, false), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/rendered", Run(c => Rendered.HandleAsync(c, false), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/thumbnail", Run(c => Rendered.HandleAsync(c, true), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/thumbnail", Run(c => Rendered.HandleAsync(c, true), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/thumbnail", Run(c => Rendered.HandleAsync(c, true), DicomWebOperation.Retrieve));
+        g.MapGet("/studies/{study}/series/{series}/instances/{instance}/frames/{frames}/thumbnail", Run(c => Rendered.HandleAsync(c, true), DicomWebOperation.Retrieve));
     }
 
-    /// <summary>Turns the exceptions a handler may throw into HTTP answers: 400 for a bad query, the status of a <see cref="DicomWebException"/>.</summary>
-    private RequestDelegate Run(Func<HttpContext, Task> handler) => async context =>
+    /// <summary>
+    /// Runs a handler for its caller (<see cref="DicomWebCaller"/>: signed in or not, and what it may do to the
+    /// collection the request names, checked first), and turns the exceptions it may throw into HTTP answers: 400 for
+    /// a bad query, the status of a <see cref="DicomWebException"/>.
+    /// </summary>
+    private RequestDelegate Run(Func<HttpContext, Task> handler, DicomWebOperation operation = DicomWebOperation.None) => async context =>
     {
         try
         {
+            var caller = DicomWebCaller.Authenticate(context, Options.Access);
+            caller.Require(operation, Route(context, "collection") ?? (operation == DicomWebOperation.Store ? Options.DefaultCollection : null));
             await handler(context).ConfigureAwait(false);
         }
         catch (DicomWebException ex)
         {
+            if (ex.Status is StatusCodes.Status401Unauthorized or StatusCodes.Status403Forbidden)
+                _log.LogWarning("{Method} {Path} refused ({Status}): {Reason}", context.Request.Method, context.Request.Path.Value, ex.Status, ex.Message);
             await HttpErrors.WriteAsync(context, ex.Status, ex.Message).ConfigureAwait(false);
         }
         catch (QueryException ex)
@@ -125,7 +133,8 @@ internal sealed class DicomWebService
 
     /// <summary>
     /// The stored instances of a study, series or instance the caller may see, in SOP Instance UID order: their files
-    /// from the catalog's columns (no attribute documents read), restricted to the collection of the base.
+    /// from the catalog's columns (no attribute documents read), restricted to the collection of the base and those
+    /// the caller sees (another's instance is not found, as if it were not there).
     /// </summary>
     public List<InstanceFile> FindInstances(RequestScope scope, string study, string? series = null, string? sop = null, CancellationToken cancellationToken = default)
     {
@@ -133,7 +142,7 @@ internal sealed class DicomWebService
         foreach (var e in Archive.Catalog.InstanceFiles(study, series, sop))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (scope.Collection == null || e.Collection == scope.Collection) found.Add(e);
+            if (scope.Sees(e.Collection)) found.Add(e);
         }
         return found;
     }

@@ -79,6 +79,35 @@ public sealed class JpegLossyEncoderTests : TempFolderTests
         Assert.That(MaxDifference(ours, theirs, info), Is.LessThanOrEqualTo(precision == 8 ? 3 : 3 << 4), "our decoder against dcmdjpeg: the rounding of two IDCTs");
     }
 
+    /// <summary>
+    /// The fast DCT (Arai-Agui-Nakajima) against T.81 A.3.3's definition summed term by term: each output is the
+    /// coefficient scaled by 8 cos(u pi/16) sqrt 2 cos(v pi/16) sqrt 2 (1 for a DC index), for random and extreme blocks.
+    /// </summary>
+    [Test]
+    public void The_fast_DCT_is_T81s_transform_up_to_its_scale()
+    {
+        static double C(int k) => k == 0 ? Math.Sqrt(0.5) : 1;
+        static double Scale(int k) => k == 0 ? 1 : Math.Cos(k * Math.PI / 16) * Math.Sqrt(2);
+        var random = new Random(7);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var block = new double[64];
+            for (var i = 0; i < 64; i++) block[i] = trial switch { 0 => 2047, 1 => -2048, 2 => (i & 1) == 0 ? 2047 : -2048, _ => random.Next(-2048, 2048) };
+            var fast = (double[])block.Clone();
+            DctJpegEncoder.ForwardDct(fast);
+            for (var v = 0; v < 8; v++)
+                for (var u = 0; u < 8; u++)
+                {
+                    double sum = 0;
+                    for (var y = 0; y < 8; y++)
+                        for (var x = 0; x < 8; x++)
+                            sum += block[y * 8 + x] * Math.Cos((2 * x + 1) * u * Math.PI / 16) * Math.Cos((2 * y + 1) * v * Math.PI / 16);
+                    var coefficient = C(u) * C(v) / 4 * sum;
+                    Assert.That(fast[v * 8 + u] / (8 * Scale(u) * Scale(v)), Is.EqualTo(coefficient).Within(1e-6), $"block {trial}, coefficient ({u}, {v})");
+                }
+        }
+    }
+
     [Test]
     public void Quality_trades_size_for_fidelity()
     {

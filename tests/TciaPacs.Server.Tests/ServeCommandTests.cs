@@ -93,6 +93,27 @@ public sealed class ServeCommandTests
         }
     }
 
+    [TestCase("\"Users\": [ { \"Username\": \"bob\" } ]", "Http.Users: user 'bob' has no Password (make its hash with tciapacs hash-password)")]
+    [TestCase("\"Users\": [ { \"Username\": \"bob\", \"Password\": \"plain\" } ]", "Http.Users: the Password of user 'bob' is not a passcode hash")]
+    [TestCase("\"Users\": [ { \"Username\": \"\" } ]", "Http.Users: a user has no Username")]
+    public void Serve_refuses_DICOMweb_users_that_cannot_sign_in(string setting, string error)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "tciapacs-webusers-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        try
+        {
+            var config = Path.Combine(data, "tciapacs.json");
+            File.WriteAllText(config, "{ \"Dimse\": { \"Port\": 0 }, \"Http\": { \"Port\": 0, " + setting + " } }");
+            var r = Tciapacs.Run("serve", "--config", config, "--data", data);
+            Assert.That(r.ExitCode, Is.Not.Zero);
+            Assert.That(r.StdOut + r.StdErr, Does.Contain(error));
+        }
+        finally
+        {
+            Directory.Delete(data, true);
+        }
+    }
+
     [Test]
     public void Hash_password_reads_standard_input_and_salts_each_hash()
     {

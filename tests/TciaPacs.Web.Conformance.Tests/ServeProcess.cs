@@ -29,7 +29,8 @@ internal sealed class ServeProcess : IDisposable
 
     public static int FreePort() => LoopbackPort.Free();
 
-    public static ServeProcess Start()
+    /// <param name="httpSettings">More settings of the <c>Http</c> section, as JSON members (e.g. <c>"Users": [...]</c>).</param>
+    public static ServeProcess Start(string? httpSettings = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "tciapacs-conformance-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(data);
@@ -37,9 +38,9 @@ internal sealed class ServeProcess : IDisposable
         // Transport is what this suite checks (what STOW stored is what WADO returns), so collections store as sent;
         // de-identification at the doors has its own tests (TciaPacs.Archive.Deidentification.Tests, Server.Tests).
         File.WriteAllText(config, """
-            { "Http": { "Host": "127.0.0.1", "MaxQueryResults": 1000 }, "Logging": { "MinimumLevel": "Warning" },
+            { "Http": { "Host": "127.0.0.1", "MaxQueryResults": 1000 HTTP }, "Logging": { "MinimumLevel": "Warning" },
               "Deidentification": { "Default": { "Profile": "None" } } }
-            """);
+            """.Replace(" HTTP ", httpSettings is null ? " " : ", " + httpSettings + " ", StringComparison.Ordinal));
         var port = FreePort();
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "tciapacs.dll"), "serve", "--config", config, "--data", data,

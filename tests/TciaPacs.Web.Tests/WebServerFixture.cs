@@ -61,6 +61,9 @@ public abstract class WebServerFixture
         return stream.ToArray();
     }
 
+    /// <summary>Who may do what: open, unless a fixture says otherwise.</summary>
+    protected virtual DicomWebAccess Access => new();
+
     [OneTimeSetUp]
     public async Task StartServer()
     {
@@ -74,6 +77,7 @@ public abstract class WebServerFixture
             TempDirectory = TempDirectory,
             CacheDirectory = Path.Combine(DataDirectory, "cache"),
             MaxQueryResults = 50,
+            Access = Access,
         }, Archive);
         Http = new HttpClient { Timeout = TimeSpan.FromMinutes(5) };
     }

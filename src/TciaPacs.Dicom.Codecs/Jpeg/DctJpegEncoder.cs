@@ -34,17 +34,12 @@ internal static class DctJpegEncoder
         35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
     ];
 
-    /// <summary>C(u)/2 cos((2x + 1) u pi / 16), the forward DCT's basis (T.81 A.3.3), [u * 8 + x].</summary>
-    private static readonly double[] Basis = MakeBasis();
-
-    private static double[] MakeBasis()
-    {
-        var basis = new double[64];
-        for (var u = 0; u < 8; u++)
-            for (var x = 0; x < 8; x++)
-                basis[u * 8 + x] = (u == 0 ? Math.Sqrt(0.5) : 1) / 2 * Math.Cos((2 * x + 1) * u * Math.PI / 16);
-        return basis;
-    }
+    /// <summary>
+    /// The scale of each output of the Arai-Agui-Nakajima 1-D DCT (<see cref="ForwardDct"/>) against T.81 A.3.3's:
+    /// 1 for the DC term, cos(k pi / 16) sqrt 2 for the others; a 2-D coefficient is off by the product for its row
+    /// and column, and by 8, which the quantization divisors take up.
+    /// </summary>
+    private static readonly double[] AanScale = [.. Enumerable.Range(0, 8).Select(k => k == 0 ? 1.0 : Math.Cos(k * Math.PI / 16) * Math.Sqrt(2))];
 
     /// <summary>
     /// The stream of an image given as one plane per component (1 or 3; <paramref name="width"/> x
@@ -63,6 +58,7 @@ internal static class DctJpegEncoder
         int[] h = n == 1 ? [1] : [2, 1, 1];
         var tables = n == 1 ? new[] { 0 } : [0, 1, 1];
         var quantization = new[] { Scaled(LuminanceTable, quality, precision), Scaled(ChrominanceTable, quality, precision) };
+        var reciprocals = quantization.Select(Reciprocals).ToArray();
         var components = new int[n][];
         var componentWidths = new int[n];
         for (var c = 0; c < n; c++)
@@ -82,7 +78,6 @@ internal static class DctJpegEncoder
         var acFrequencies = new long[2][];
         for (var t = 0; t < 2; t++) { dcFrequencies[t] = new long[16]; acFrequencies[t] = new long[256]; }
         Span<double> samples = stackalloc double[64];
-        Span<double> rows = stackalloc double[64];
         var previousDc = new int[n];
         var shift = 1 << (precision - 1);
         var at = 0;
@@ -99,7 +94,8 @@ internal static class DctJpegEncoder
                             for (var x = 0; x < 8; x++) samples[y * 8 + x] = components[c][row + Math.Min(x0 + x, cw - 1)] - shift;
                         }
                         var block = blocks.AsSpan(at, 64);
-                        Transform(samples, rows, quantization[tables[c]], block);
+                        ForwardDct(samples);
+                        Quantize(samples, reciprocals[tables[c]], block);
                         Count(block, ref previousDc[c], dcFrequencies[tables[c]], acFrequencies[tables[c]]);
                     }
 
@@ -224,22 +220,58 @@ internal static class DctJpegEncoder
         return halved;
     }
 
-    /// <summary>The forward DCT of a level-shifted block (rows, then columns), divided by the quantization table and rounded, in zig-zag order.</summary>
-    private static void Transform(ReadOnlySpan<double> samples, Span<double> rows, int[] quantization, Span<short> zigzagged)
+    /// <summary>1 / (Q(u, v) AanScale(u) AanScale(v) 8) for each coefficient in natural order: quantizing an AAN output is one multiply.</summary>
+    private static double[] Reciprocals(int[] quantization)
     {
-        for (var y = 0; y < 8; y++)
-            for (var u = 0; u < 8; u++)
-            {
-                double sum = 0;
-                for (var x = 0; x < 8; x++) sum += Basis[u * 8 + x] * samples[y * 8 + x];
-                rows[y * 8 + u] = sum;
-            }
+        var reciprocals = new double[64];
+        for (var i = 0; i < 64; i++) reciprocals[i] = 1 / (quantization[i] * AanScale[i >> 3] * AanScale[i & 7] * 8);
+        return reciprocals;
+    }
+
+    /// <summary>
+    /// The 2-D forward DCT of a level-shifted block in place (rows, then columns), by the Arai-Agui-Nakajima
+    /// factorization (5 multiplies per 8 points, as libjpeg's jfdctflt): each output is T.81 A.3.3's coefficient times
+    /// 8 AanScale(u) AanScale(v), which <see cref="Reciprocals"/> divides out.
+    /// </summary>
+    internal static void ForwardDct(Span<double> block)
+    {
+        for (var i = 0; i < 8; i++) Aan(block, i * 8, 1);
+        for (var i = 0; i < 8; i++) Aan(block, i, 8);
+    }
+
+    /// <summary>One 8-point AAN DCT of the values at <paramref name="at"/>, every <paramref name="step"/>, in place.</summary>
+    private static void Aan(Span<double> d, int at, int step)
+    {
+        double d0 = d[at], d1 = d[at + step], d2 = d[at + 2 * step], d3 = d[at + 3 * step];
+        double d4 = d[at + 4 * step], d5 = d[at + 5 * step], d6 = d[at + 6 * step], d7 = d[at + 7 * step];
+        double s07 = d0 + d7, t07 = d0 - d7, s16 = d1 + d6, t16 = d1 - d6, s25 = d2 + d5, t25 = d2 - d5, s34 = d3 + d4, t34 = d3 - d4;
+        // Even part.
+        double e0 = s07 + s34, e3 = s07 - s34, e1 = s16 + s25, e2 = s16 - s25;
+        d[at] = e0 + e1;
+        d[at + 4 * step] = e0 - e1;
+        var z1 = (e2 + e3) * 0.70710678118654752;
+        d[at + 2 * step] = e3 + z1;
+        d[at + 6 * step] = e3 - z1;
+        // Odd part.
+        double o0 = t34 + t25, o1 = t25 + t16, o2 = t16 + t07;
+        var z5 = (o0 - o2) * 0.38268343236508977;
+        var z2 = 0.54119610014619698 * o0 + z5;
+        var z4 = 1.30656296487637653 * o2 + z5;
+        var z3 = o1 * 0.70710678118654752;
+        double z11 = t07 + z3, z13 = t07 - z3;
+        d[at + 5 * step] = z13 + z2;
+        d[at + 3 * step] = z13 - z2;
+        d[at + step] = z11 + z4;
+        d[at + 7 * step] = z11 - z4;
+    }
+
+    /// <summary>The AAN outputs quantized and rounded (half away from zero), in zig-zag order.</summary>
+    private static void Quantize(ReadOnlySpan<double> coefficients, double[] reciprocals, Span<short> zigzagged)
+    {
         for (var k = 0; k < 64; k++)
         {
-            int natural = ZigZag[k], v = natural >> 3, u = natural & 7;
-            double sum = 0;
-            for (var y = 0; y < 8; y++) sum += Basis[v * 8 + y] * rows[y * 8 + u];
-            zigzagged[k] = (short)Math.Round(sum / quantization[natural], MidpointRounding.AwayFromZero);
+            int natural = ZigZag[k];
+            zigzagged[k] = (short)Math.Round(coefficients[natural] * reciprocals[natural], MidpointRounding.AwayFromZero);
         }
     }
 

@@ -5,14 +5,14 @@ namespace TciaPacs.Server.Cli;
 
 /// <summary>
 /// <c>tciapacs hash-password</c>: reads a passcode from the first line of standard input and prints the hash to put in
-/// a <c>Dimse.Users</c> entry's <c>Password</c>. Standard input, not an argument, so that the passcode stays out of the
+/// a <c>Dimse.Users</c> or <c>Http.Users</c> entry's <c>Password</c>. Standard input, not an argument, so that the passcode stays out of the
 /// shell's history and of <c>ps</c>.
 /// </summary>
 internal static class HashPasswordCommand
 {
     public static Command Create()
     {
-        var command = new Command("hash-password", "Hash a DICOM user's passcode (read from standard input) for Dimse.Users in the configuration");
+        var command = new Command("hash-password", "Hash a user's passcode (read from standard input) for Dimse.Users or Http.Users in the configuration");
         command.SetAction(_ =>
         {
             var password = Console.IsInputRedirected ? Console.In.ReadLine() : ReadHidden();

@@ -58,7 +58,7 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
     /// The user the association request identified, or null. The identity was checked when the association was
     /// accepted (<see cref="Screen"/>), so the username is enough here.
     /// </summary>
-    private ServerOptions.DimseUser? UserOf(DicomAssociation association) =>
+    private ServerOptions.ArchiveUser? UserOf(DicomAssociation association) =>
         _dimse.Users.Count > 0 && association.Request.UserInformation.UserIdentity is { Type: UserIdentity.Username or UserIdentity.UsernameAndPasscode } id
             ? _dimse.Users.FirstOrDefault(u => u.Username == System.Text.Encoding.UTF8.GetString(id.PrimaryField))
             : null;

@@ -65,13 +65,14 @@ internal sealed partial class ServerOptions
         /// with what they may do and which collections they see. When any is listed, an identity that is presented is
         /// checked, and an unknown user or a wrong passcode gets no association.
         /// </summary>
-        public List<DimseUser> Users { get; set; } = [];
+        public List<ArchiveUser> Users { get; set; } = [];
 
         /// <summary>With <see cref="Users"/>: an association request without a user identity is rejected too.</summary>
         public bool RequireUserIdentity { get; set; }
     }
 
-    internal sealed class DimseUser
+    /// <summary>A user of <c>Dimse.Users</c> or <c>Http.Users</c>: a name, a passcode hash, what they may do and which collections they see.</summary>
+    internal sealed class ArchiveUser
     {
         public string Username { get; set; } = "";
 

@@ -31,5 +31,19 @@ internal sealed partial class ServerOptions
         /// instances hold identifiers, so the API answers only callers that send <c>Authorization: Bearer TOKEN</c>.
         /// </summary>
         public string AdminToken { get; set; } = "";
+
+        /// <summary>
+        /// Users who may sign in to DICOMweb with HTTP Basic (behind a TLS reverse proxy), in the form of
+        /// <c>Dimse.Users</c> (a Password hash from <c>tciapacs hash-password</c> is required here): what each may do
+        /// (Store: STOW-RS, Query: QIDO-RS, Retrieve: WADO-RS and WADO-URI) and which collections each sees. When any is
+        /// listed, a caller who does not sign in may not store.
+        /// </summary>
+        public List<ArchiveUser> Users { get; set; } = [];
+
+        /// <summary>
+        /// The collections a caller who does not sign in may query and retrieve (the public ones; the others are
+        /// limited-access); null: every collection, an open archive; empty: none, so that every caller signs in.
+        /// </summary>
+        public List<string>? PublicCollections { get; set; }
     }
 }

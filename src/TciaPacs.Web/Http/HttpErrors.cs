@@ -20,6 +20,8 @@ internal static class HttpErrors
         }
         response.Clear();
         response.StatusCode = status;
+        // RFC 9110 11.6.1: a 401 says how to sign in.
+        if (status == StatusCodes.Status401Unauthorized) response.Headers.WWWAuthenticate = DicomWebCaller.Challenge;
         var oneLine = reason.ReplaceLineEndings(" ").Replace("\"", "'", StringComparison.Ordinal);
         response.Headers.Warning = $"299 tciapacs \"{AsciiOnly(oneLine)}\"";
         response.ContentType = "text/plain; charset=utf-8";

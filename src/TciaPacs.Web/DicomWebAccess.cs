@@ -1,0 +1,109 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace TciaPacs.Web;
+
+/// <summary>Someone who signed in (HTTP Basic): what they may do, and the collections they see (null: all).</summary>
+public sealed record DicomWebUser(string Username, bool Store, bool Query, bool Retrieve, IReadOnlySet<string>? Collections);
+
+/// <summary>
+/// Who may do what over DICOMweb. Open by default (every caller queries, retrieves and stores everything, as before).
+/// With users, a caller signs in with HTTP Basic (RFC 7617; over TLS from a reverse proxy) and sees the collections the
+/// user may; a caller who does not sign in sees <see cref="PublicCollections"/>: a public archive's public and
+/// limited-access collections.
+/// </summary>
+public sealed record DicomWebAccess
+{
+    /// <summary>Checks a username and password; null when either is wrong. Null: nobody signs in (the service is open).</summary>
+    public Func<string, string, DicomWebUser?>? Authenticate { get; init; }
+
+    /// <summary>The collections a caller who does not sign in may query and retrieve; null: every one.</summary>
+    public IReadOnlySet<string>? PublicCollections { get; init; }
+
+    /// <summary>Whether a caller who does not sign in may store (STOW-RS), into the collections it sees.</summary>
+    public bool AnonymousStore { get; init; } = true;
+
+    /// <summary>Whether anything is restricted: otherwise every request is answered as for anyone.</summary>
+    public bool IsRestricted => Authenticate != null || PublicCollections != null || !AnonymousStore;
+}
+
+/// <summary>What a request may do (<see cref="DicomWebService"/> checks each route's before its handler runs).</summary>
+internal enum DicomWebOperation { None, Query, Retrieve, Store }
+
+/// <summary>The caller of one request: a signed-in user, or anyone; and the collections it sees (null: all).</summary>
+internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? Visible, bool MayStore, bool MayQuery, bool MayRetrieve)
+{
+    private const string Key = "tciapacs.caller";
+    public const string Challenge = "Basic realm=\"TciaPacs DICOMweb\", charset=\"UTF-8\"";
+
+    public static DicomWebCaller Anyone { get; } = new(null, null, true, true, true);
+
+    public string Name => User?.Username ?? "anonymous";
+
+    /// <summary>The caller a handler answers (set by <see cref="Authenticate"/>; anyone when the service is open).</summary>
+    public static DicomWebCaller Of(HttpContext context) => context.Items.TryGetValue(Key, out var c) && c is DicomWebCaller caller ? caller : Anyone;
+
+    /// <summary>
+    /// Who sent the request, kept for its handler: the user of its Basic credentials (wrong ones: 401, whatever the
+    /// resource), or anyone, with what <paramref name="access"/> grants those who do not sign in.
+    /// </summary>
+    public static DicomWebCaller Authenticate(HttpContext context, DicomWebAccess access)
+    {
+        var caller = Identify(context, access);
+        context.Items[Key] = caller;
+        return caller;
+    }
+
+    private static DicomWebCaller Identify(HttpContext context, DicomWebAccess access)
+    {
+        if (!access.IsRestricted) return Anyone;
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length == 0) return new(null, access.PublicCollections, access.AnonymousStore, true, true);
+        if (access.Authenticate == null)
+            throw new DicomWebException(StatusCodes.Status401Unauthorized, "this server has no DICOMweb users: send the request without credentials");
+        if (!AuthenticationHeaderValue.TryParse(header, out var value) || !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || value.Parameter is null)
+            throw new DicomWebException(StatusCodes.Status401Unauthorized, "only HTTP Basic credentials are accepted (Authorization: Basic base64(user:password))");
+        string decoded;
+        try
+        {
+            decoded = new UTF8Encoding(false, true).GetString(Convert.FromBase64String(value.Parameter));
+        }
+        catch (Exception e) when (e is FormatException or DecoderFallbackException)
+        {
+            throw new DicomWebException(StatusCodes.Status401Unauthorized, "the Basic credentials are not base 64 of UTF-8 user:password");
+        }
+        var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+        if (colon <= 0) throw new DicomWebException(StatusCodes.Status401Unauthorized, "the Basic credentials hold no user:password");
+        var name = decoded[..colon];
+        var user = access.Authenticate(name, decoded[(colon + 1)..])
+            ?? throw new DicomWebException(StatusCodes.Status401Unauthorized, $"unknown user or wrong password for '{name}'");
+        return new(user, user.Collections is { Count: > 0 } c ? c : null, user.Store, user.Query, user.Retrieve);
+    }
+
+    public bool Sees(string collection) => Visible == null || Visible.Contains(collection);
+
+    /// <summary>
+    /// Refuses what the caller may not do: 401 (with a challenge) to a caller who did not sign in, 403 to a user.
+    /// <paramref name="collection"/>: the one the request names (its route, or where STOW-RS stores).
+    /// </summary>
+    public void Require(DicomWebOperation operation, string? collection)
+    {
+        var allowed = operation switch
+        {
+            DicomWebOperation.Store => MayStore,
+            DicomWebOperation.Query => MayQuery,
+            DicomWebOperation.Retrieve => MayRetrieve,
+            _ => true,
+        };
+        string? why = null;
+        if (!allowed) why = $"{Name} may not {operation.ToString().ToLowerInvariant()}";
+        // Nothing is public: a caller who does not sign in is asked to, rather than shown an empty archive.
+        else if (User == null && operation != DicomWebOperation.None && Visible is { Count: 0 }) why = "no collection is public";
+        else if (operation != DicomWebOperation.None && collection != null && !Sees(collection)) why = $"{Name} may not see collection {collection}";
+        if (why == null) return;
+        throw User == null
+            ? new DicomWebException(StatusCodes.Status401Unauthorized, why + ": sign in (HTTP Basic) as a user who may")
+            : new DicomWebException(StatusCodes.Status403Forbidden, why);
+    }
+}
