@@ -31,6 +31,7 @@ internal sealed class DicomWebService
         BulkData = new BulkDataHandler(this);
         Rendered = new RenderedHandler(this);
         WadoUri = new WadoUriHandler(this);
+        Nbia = new Nbia.NbiaHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -45,6 +46,7 @@ internal sealed class DicomWebService
     private BulkDataHandler BulkData { get; }
     private RenderedHandler Rendered { get; }
     private WadoUriHandler WadoUri { get; }
+    private Nbia.NbiaHandler Nbia { get; }
 
     public void Map(WebApplication app)
     {
@@ -52,6 +54,12 @@ internal sealed class DicomWebService
         MapService(app.MapGroup("/collections/{collection}/dicom-web"));
         app.MapGet("/wado", Run(WadoUri.HandleAsync, DicomWebOperation.Retrieve));
         app.MapMethods("/", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
+        // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
+        foreach (var version in new[] { "v1", "v2" })
+        {
+            var nbia = app.MapGroup($"/nbia-api/services/{version}");
+            foreach (var (name, handle, operation) in Nbia.Endpoints) nbia.MapGet("/" + name, Run(handle, operation));
+        }
     }
 
     private void MapService(RouteGroupBuilder g)

@@ -241,6 +241,23 @@ with open(body, "wb") as f:
         Assert.That(JsonNode.Parse(capabilities.Text)!["resources"]!.AsArray(), Is.Not.Empty);
     }
 
+    /// <summary>
+    /// The NBIA Search REST API as TCIA's tcia_utils calls it (conformance/dicomweb/nbia_client.py: Python's urllib and
+    /// zipfile, pydicom reading each file): over the corpus the first test stored, the value lists, patients, studies and
+    /// MR series, and for each of five series its size, its SOP Instance UIDs and its zip agree.
+    /// </summary>
+    [Test, Order(5)]
+    public void Python_reads_the_NBIA_API_as_tcia_utils_does()
+    {
+        var r = ExternalTool.Run(ExternalTool.Python, [Path.Combine(ServeProcess.ScriptFolder(), "nbia_client.py"), $"{_serve.Root}/nbia-api/services/v1", "default"], TimeSpan.FromMinutes(5));
+        TestContext.Out.WriteLine(r.StdOut);
+        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+        var report = JsonNode.Parse(r.StdOut)!;
+        Assert.That(report["collections"]!.AsArray().Select(c => c!.ToString()), Does.Contain("default"));
+        Assert.That((int)report["mrSeries"]!, Is.GreaterThan(3));
+        Assert.That((int)report["seriesChecked"]!, Is.EqualTo(5));
+    }
+
     [Test, Order(4)]
     public void Curl_truncated_body_stores_nothing_of_the_cut_part()
     {

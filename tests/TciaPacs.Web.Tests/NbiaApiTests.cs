@@ -1,0 +1,171 @@
+using System.IO.Compression;
+using System.Net;
+using System.Text.Json.Nodes;
+using NUnit.Framework;
+using TciaPacs.Dicom;
+using TciaPacs.Dicom.IO;
+
+namespace TciaPacs.Web.Tests;
+
+/// <summary>
+/// TCIA's NBIA Search REST API (<c>/nbia-api/services/v1</c>) over the archive, with TCIA's parameter and field
+/// names: collections and the distinct modalities, body parts and manufacturers, patients, studies and series with
+/// their filters, a series' size and SOP Instance UIDs, the series as a zip of its files and one file, JSON and CSV,
+/// and what a collection the caller does not see hides.
+/// </summary>
+[TestFixture]
+public sealed class NbiaApiTests : WebServerFixture
+{
+    private const string Study = "1.2.826.0.1.3680043.10.550.1";
+    private const string CtSeries = Study + ".1";
+    private const string MrSeries = Study + ".2";
+    private const string OtherStudy = "1.2.826.0.1.3680043.10.550.2";
+
+    protected override DicomWebAccess Access => new()
+    {
+        Authenticate = (name, password) => name == "curator" && password == "pw" ? new DicomWebUser("curator", true, true, true, null) : null,
+        PublicCollections = new HashSet<string>(StringComparer.Ordinal) { "LUNG-CT" },
+        AnonymousStore = false,
+    };
+
+    private string Nbia => Base[..^"/dicom-web".Length] + "/nbia-api/services/v1";
+
+    private static byte[] Instance(string study, string series, string sop, string modality, string bodyPart, string manufacturer, string patient = "LUNG-001") =>
+        MakeInstance(study, series, sop, ds =>
+        {
+            ds.AddOrUpdate(DicomTags.Modality, VR.CS, modality);
+            ds.AddOrUpdate(DicomTags.BodyPartExamined, VR.CS, bodyPart);
+            ds.AddOrUpdate(DicomTags.Manufacturer, VR.LO, manufacturer);
+            ds.AddOrUpdate(DicomTags.PatientID, VR.LO, patient);
+            ds.AddOrUpdate(DicomTags.PatientSex, VR.CS, "F");
+            ds.AddOrUpdate(DicomTags.StudyDate, VR.DA, "20240131");
+            ds.AddOrUpdate(DicomTags.StudyDescription, VR.LO, "Chest, with contrast");
+            ds.AddOrUpdate(DicomTags.SeriesNumber, VR.IS, series == CtSeries ? "1" : "2");
+        });
+
+    private readonly List<byte[]> _ct = [];
+
+    [OneTimeSetUp]
+    public async Task Store()
+    {
+        for (var i = 1; i <= 3; i++) _ct.Add(Instance(Study, CtSeries, $"{CtSeries}.{i}", "CT", "CHEST", "ACME"));
+        var curator = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic", Convert.ToBase64String("curator:pw"u8.ToArray()));
+        async Task StowInto(string collection, IEnumerable<byte[]> files)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, $"{Base[..^"/dicom-web".Length]}/collections/{collection}/dicom-web/studies") { Content = StowContent(files) };
+            request.Headers.Authorization = curator;
+            using var response = await Http.SendAsync(request);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        }
+        await StowInto("LUNG-CT", [.. _ct, Instance(Study, MrSeries, MrSeries + ".1", "MR", "CHEST", "Zeta")]);
+        await StowInto("PRIVATE-TRIAL", [Instance(OtherStudy, OtherStudy + ".1", OtherStudy + ".1.1", "PT", "WHOLEBODY", "Hidden", "TRIAL-007")]);
+    }
+
+    private async Task<JsonArray> Json(string endpoint, bool signedIn = false)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, $"{Nbia}/{endpoint}");
+        if (signedIn) request.Headers.Authorization = new("Basic", Convert.ToBase64String("curator:pw"u8.ToArray()));
+        using var response = await Http.SendAsync(request);
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+        Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/json"));
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+    }
+
+    private static List<string> Field(JsonArray rows, string name) => rows.Select(r => r![name]!.ToString()).ToList();
+
+    [Test]
+    public async Task Value_lists_and_their_filters_are_TCIAs()
+    {
+        Assert.That(Field(await Json("getCollectionValues"), "Collection"), Is.EqualTo(new[] { "LUNG-CT" }), "the public collection only");
+        Assert.That(Field(await Json("getCollectionValues", signedIn: true), "Collection"), Is.EqualTo(new[] { "LUNG-CT", "PRIVATE-TRIAL" }), "signed in: every one");
+        Assert.That(Field(await Json("getModalityValues?Collection=LUNG-CT"), "Modality"), Is.EqualTo(new[] { "CT", "MR" }));
+        Assert.That(Field(await Json("getModalityValues?Collection=PRIVATE-TRIAL"), "Modality"), Is.Empty, "a collection the caller does not see has nothing");
+        Assert.That(Field(await Json("getBodyPartValues?Modality=MR"), "BodyPartExamined"), Is.EqualTo(new[] { "CHEST" }));
+        Assert.That(Field(await Json("getManufacturerValues?Collection=LUNG-CT&Modality=CT"), "Manufacturer"), Is.EqualTo(new[] { "ACME" }));
+        Assert.That(Field(await Json("getManufacturerValues", signedIn: true), "Manufacturer"), Is.EqualTo(new[] { "ACME", "Hidden", "Zeta" }));
+    }
+
+    [Test]
+    public async Task Patients_studies_and_series_carry_TCIAs_fields()
+    {
+        var patients = await Json("getPatient?Collection=LUNG-CT");
+        Assert.That(patients, Has.Count.EqualTo(1));
+        Assert.That(patients[0]!["PatientId"]!.ToString(), Is.EqualTo("LUNG-001"));
+        Assert.That(patients[0]!["PatientSex"]!.ToString(), Is.EqualTo("F"));
+        Assert.That(patients[0]!["Collection"]!.ToString(), Is.EqualTo("LUNG-CT"));
+
+        var studies = await Json("getPatientStudy?Collection=LUNG-CT&PatientID=LUNG-001");
+        Assert.That(Field(studies, "StudyInstanceUID"), Is.EqualTo(new[] { Study }));
+        Assert.That(studies[0]!["StudyDate"]!.ToString(), Is.EqualTo("2024-01-31"));
+        Assert.That((int)studies[0]!["SeriesCount"]!, Is.EqualTo(2));
+
+        var series = await Json($"getSeries?StudyInstanceUID={Study}");
+        Assert.That(Field(series, "SeriesInstanceUID"), Is.EqualTo(new[] { CtSeries, MrSeries }));
+        var ct = series[0]!;
+        Assert.That((int)ct["ImageCount"]!, Is.EqualTo(3));
+        Assert.That((long)ct["FileSize"]!, Is.EqualTo(_ct.Sum(f => (long)f.Length)).Within(3 * 64), "the stored files' sizes");
+        Assert.That(ct["Modality"]!.ToString(), Is.EqualTo("CT"));
+        Assert.That(ct["BodyPartExamined"]!.ToString(), Is.EqualTo("CHEST"));
+        Assert.That(ct["Manufacturer"]!.ToString(), Is.EqualTo("ACME"));
+        Assert.That(ct["PatientID"]!.ToString(), Is.EqualTo("LUNG-001"));
+        Assert.That(ct["Collection"]!.ToString(), Is.EqualTo("LUNG-CT"));
+        Assert.That(ct["SeriesNumber"]!.ToString(), Is.EqualTo("1"));
+        Assert.That(ct.AsObject().ContainsKey("ProtocolName"), Is.False, "a field without a value is left out, as NBIA does");
+        Assert.That(Field(await Json("getSeries?Modality=MR&Manufacturer=Zeta"), "SeriesInstanceUID"), Is.EqualTo(new[] { MrSeries }));
+        Assert.That(await Json("getSeries?PatientID=TRIAL-007"), Is.Empty, "another collection's patient, not signed in");
+        Assert.That(Field(await Json("getSeries?PatientID=TRIAL-007", signedIn: true), "Modality"), Is.EqualTo(new[] { "PT" }));
+    }
+
+    [Test]
+    public async Task A_series_size_its_UIDs_its_zip_and_one_file()
+    {
+        var size = (await Json($"getSeriesSize?SeriesInstanceUID={CtSeries}"))[0]!;
+        Assert.That((int)size["ObjectCount"]!, Is.EqualTo(3));
+        var bytes = double.Parse(size["TotalSizeInBytes"]!.ToString(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(Field(await Json($"getSOPInstanceUIDs?SeriesInstanceUID={CtSeries}"), "SOPInstanceUID"), Is.EqualTo(new[] { CtSeries + ".1", CtSeries + ".2", CtSeries + ".3" }));
+
+        using var zipResponse = await Http.GetAsync($"{Nbia}/getImage?SeriesInstanceUID={CtSeries}");
+        Assert.That(zipResponse.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(zipResponse.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/zip"));
+        using var zip = new ZipArchive(new MemoryStream(await zipResponse.Content.ReadAsByteArrayAsync()));
+        Assert.That(zip.Entries.Select(e => e.Name).Order(), Is.EqualTo(new[] { CtSeries + ".1.dcm", CtSeries + ".2.dcm", CtSeries + ".3.dcm" }));
+        Assert.That(zip.Entries.Sum(e => e.Length), Is.EqualTo(bytes), "getSeriesSize counts what getImage gives");
+        foreach (var entry in zip.Entries)
+        {
+            using var stream = entry.Open();
+            var file = DicomFile.Read(stream);
+            Assert.That(file.Dataset.GetString(DicomTags.SOPInstanceUID) + ".dcm", Is.EqualTo(entry.Name));
+            Assert.That(file.Dataset.GetBytes(DicomTags.PixelData).ToArray(), Is.EqualTo(DicomFile.Read(new MemoryStream(_ct[int.Parse(entry.Name[^5..^4]) - 1])).Dataset.GetBytes(DicomTags.PixelData).ToArray()));
+        }
+        using var numbered = new ZipArchive(new MemoryStream(await Http.GetByteArrayAsync($"{Nbia}/getImage?NewFileNames=Yes&SeriesInstanceUID={CtSeries}")));
+        Assert.That(numbered.Entries.Select(e => e.Name), Is.EqualTo(new[] { "1-001.dcm", "1-002.dcm", "1-003.dcm" }));
+
+        var single = await Http.GetAsync($"{Nbia}/getSingleImage?SeriesInstanceUID={CtSeries}&SOPInstanceUID={CtSeries}.2");
+        Assert.That(single.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(DicomFile.Read(new MemoryStream(await single.Content.ReadAsByteArrayAsync())).Dataset.GetString(DicomTags.SOPInstanceUID), Is.EqualTo(CtSeries + ".2"));
+
+        using var hidden = await Http.GetAsync($"{Nbia}/getImage?SeriesInstanceUID={OtherStudy}.1");
+        Assert.That(hidden.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "another collection's series, not signed in");
+        using var missing = await Http.GetAsync($"{Nbia}/getImage");
+        Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await missing.Content.ReadAsStringAsync(), Does.Contain("SeriesInstanceUID is required"));
+    }
+
+    [Test]
+    public async Task CSV_on_request_and_clear_errors_for_what_is_not_served()
+    {
+        using var csv = await Http.GetAsync($"{Nbia}/getSeries?Collection=LUNG-CT&Modality=CT&format=csv");
+        Assert.That(csv.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/csv"));
+        var lines = (await csv.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(2));
+        var header = lines[0].Split(',').ToList();
+        var values = lines[1];
+        Assert.That(header, Does.Contain("SeriesInstanceUID").And.Contain("ImageCount"));
+        Assert.That(values, Does.Contain("\"Chest, with contrast\""), "a field with a comma is quoted (RFC 4180)");
+        using var unknown = await Http.GetAsync($"{Nbia}/getSeries?Modalty=CT");
+        Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(await unknown.Content.ReadAsStringAsync(), Does.Contain("unknown parameter 'Modalty'"));
+        using var xml = await Http.GetAsync($"{Nbia}/getCollectionValues?format=xml");
+        Assert.That(xml.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+}
