@@ -58,12 +58,16 @@ public sealed class DicomArchive : IAsyncDisposable
         _pipeline = new StorePipeline(Files, catalog, options, filters, index);
         Query = new QueryEngine(catalog, index);
         Recovery = new ArchiveRecovery(Files, catalog, index);
+        Lists = new Lists.SeriesListStore(Files.DataDirectory);
     }
 
     public FileStore Files { get; }
     public ICatalog Catalog => _catalog;
     public QueryEngine Query { get; }
     public ArchiveRecovery Recovery { get; }
+
+    /// <summary>The shared lists of series researchers keep (TCIA's shared carts).</summary>
+    public Lists.SeriesListStore Lists { get; }
 
     public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
     {

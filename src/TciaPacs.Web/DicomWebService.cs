@@ -32,6 +32,7 @@ internal sealed class DicomWebService
         Rendered = new RenderedHandler(this);
         WadoUri = new WadoUriHandler(this);
         Nbia = new Nbia.NbiaHandler(this);
+        Lists = new Lists.ListsHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -47,6 +48,7 @@ internal sealed class DicomWebService
     private RenderedHandler Rendered { get; }
     private WadoUriHandler WadoUri { get; }
     private Nbia.NbiaHandler Nbia { get; }
+    private Lists.ListsHandler Lists { get; }
 
     public void Map(WebApplication app)
     {
@@ -54,6 +56,11 @@ internal sealed class DicomWebService
         MapService(app.MapGroup("/collections/{collection}/dicom-web"));
         app.MapGet("/wado", Run(WadoUri.HandleAsync, DicomWebOperation.Retrieve));
         app.MapMethods("/", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
+        // Shared lists of series.
+        app.MapGet("/api/lists", Run(Lists.AllAsync, DicomWebOperation.Query));
+        app.MapGet("/api/lists/{name}", Run(Lists.GetAsync, DicomWebOperation.Query));
+        app.MapPut("/api/lists/{name}", Run(Lists.PutAsync, DicomWebOperation.Query));
+        app.MapDelete("/api/lists/{name}", Run(Lists.DeleteAsync, DicomWebOperation.Query));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {

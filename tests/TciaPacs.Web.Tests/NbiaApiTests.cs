@@ -23,7 +23,12 @@ public sealed class NbiaApiTests : WebServerFixture
 
     protected override DicomWebAccess Access => new()
     {
-        Authenticate = (name, password) => name == "curator" && password == "pw" ? new DicomWebUser("curator", true, true, true, null) : null,
+        Authenticate = (name, password) => (name, password) switch
+        {
+            ("curator", "pw") => new DicomWebUser("curator", true, true, true, null),
+            ("investigator", "pw") => new DicomWebUser("investigator", false, true, true, new HashSet<string>(StringComparer.Ordinal) { "PRIVATE-TRIAL" }),
+            _ => null,
+        },
         PublicCollections = new HashSet<string>(StringComparer.Ordinal) { "LUNG-CT" },
         AnonymousStore = false,
     };
@@ -149,6 +154,71 @@ public sealed class NbiaApiTests : WebServerFixture
         using var missing = await Http.GetAsync($"{Nbia}/getImage");
         Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(await missing.Content.ReadAsStringAsync(), Does.Contain("SeriesInstanceUID is required"));
+    }
+
+    private async Task<HttpResponseMessage> Lists(HttpMethod method, string path, string? user = null, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, $"{Base[..^"/dicom-web".Length]}/api/lists{path}");
+        if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
+        if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>
+    /// Shared lists of series: a curator keeps one across a public and a limited-access collection; each reader gets
+    /// the series they see of it, by /api/lists and by NBIA's getContentsByName; only its owner replaces or deletes it;
+    /// a series the keeper does not see cannot go in; it is a file that outlives the process.
+    /// </summary>
+    [Test]
+    public async Task Shared_lists_of_series_show_each_reader_what_they_see()
+    {
+        var cohort = $$"""{ "description": "lung cohort, CT and PET", "series": [ "{{CtSeries}}", "{{OtherStudy}}.1", "{{CtSeries}}" ] }""";
+        using (var anonymous = await Lists(HttpMethod.Put, "/lung-cohort", body: cohort))
+            Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "on a server with users, keeping a list needs signing in");
+        using (var hidden = await Lists(HttpMethod.Put, "/lung-cohort", "investigator", cohort))
+        {
+            Assert.That(hidden.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the investigator does not see the CT series");
+            Assert.That(await hidden.Content.ReadAsStringAsync(), Does.Contain($"series {CtSeries} not found"));
+        }
+        using (var created = await Lists(HttpMethod.Put, "/lung-cohort", "curator", cohort))
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), await created.Content.ReadAsStringAsync());
+
+        async Task<List<string>> Series(string? user)
+        {
+            using var response = await Lists(HttpMethod.Get, "/lung-cohort", user);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            var list = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+            Assert.That(list["owner"]!.ToString(), Is.EqualTo("curator"));
+            return list["series"]!.AsArray().Select(s => s!.ToString()).ToList();
+        }
+        Assert.That(await Series("curator"), Is.EqualTo(new[] { CtSeries, OtherStudy + ".1" }), "in the list's order, each once");
+        Assert.That(await Series(null), Is.EqualTo(new[] { CtSeries }), "without signing in: the public series");
+        Assert.That(await Series("investigator"), Is.EqualTo(new[] { OtherStudy + ".1" }));
+        Assert.That(Field(await Json("getContentsByName?name=lung-cohort"), "SeriesInstanceUID"), Is.EqualTo(new[] { CtSeries }), "NBIA's shared cart");
+        Assert.That(Field(await Json("getContentsByName?name=lung-cohort", signedIn: true), "ImageCount"), Is.EqualTo(new[] { "3", "1" }));
+        using (var all = await Lists(HttpMethod.Get, ""))
+            Assert.That(JsonNode.Parse(await all.Content.ReadAsStringAsync())!.AsArray().Select(l => (string)l!["name"]!), Does.Contain("lung-cohort"));
+
+        using (var taken = await Lists(HttpMethod.Put, "/lung-cohort", "investigator", $$"""{ "series": [ "{{OtherStudy}}.1" ] }"""))
+            Assert.That(taken.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "only its owner replaces a list");
+        using (var notYours = await Lists(HttpMethod.Delete, "/lung-cohort", "investigator"))
+            Assert.That(notYours.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        var stored = new Archive.Lists.SeriesListStore(DataDirectory).Get("lung-cohort");
+        Assert.That(stored!.SeriesInstanceUids, Is.EqualTo(new[] { CtSeries, OtherStudy + ".1" }), "a file of its own, read by a new store");
+        Assert.That(stored.Description, Is.EqualTo("lung cohort, CT and PET"));
+
+        foreach (var (body, why) in new[] { ("not json", "not JSON"), ("""{ "series": "x" }""", "the body is"), ("""{ "series": [ "1.2.x" ] }""", "not a Series Instance UID") })
+        {
+            using var bad = await Lists(HttpMethod.Put, "/other", "curator", body);
+            Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), body);
+            Assert.That(await bad.Content.ReadAsStringAsync(), Does.Contain(why));
+        }
+        using (var badName = await Lists(HttpMethod.Put, "/bad%20name", "curator", cohort))
+            Assert.That(badName.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        using (var deleted = await Lists(HttpMethod.Delete, "/lung-cohort", "curator"))
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        using (var gone = await Lists(HttpMethod.Get, "/lung-cohort", "curator"))
+            Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
     [Test]

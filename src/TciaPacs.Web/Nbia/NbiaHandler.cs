@@ -37,6 +37,7 @@ internal sealed class NbiaHandler(DicomWebService service)
         ("getSOPInstanceUIDs", SopInstanceUids, DicomWebOperation.Query),
         ("getImage", Image, DicomWebOperation.Retrieve),
         ("getSingleImage", SingleImage, DicomWebOperation.Retrieve),
+        ("getContentsByName", ListContents, DicomWebOperation.Query),
     ];
 
     /// <summary>The series-level filters of TCIA's parameters (exact values; DICOM wildcards work too).</summary>
@@ -119,9 +120,24 @@ internal sealed class NbiaHandler(DicomWebService service)
         return Write(context, rows);
     }
 
-    private Task Series(HttpContext context)
+    private Task Series(HttpContext context) =>
+        Write(context, SeriesRows(Find(context, QueryLevel.Series, SeriesFilters.Select(f => f.Parameter), NumberOfSeriesRelatedInstances)));
+
+    /// <summary>
+    /// getContentsByName: the series of a shared list (<c>name</c>, as <c>/api/lists</c> keeps them; TCIA's shared
+    /// carts), as getSeries gives them, those the caller sees.
+    /// </summary>
+    private Task ListContents(HttpContext context)
     {
-        var rows = Find(context, QueryLevel.Series, SeriesFilters.Select(f => f.Parameter), NumberOfSeriesRelatedInstances)
+        if (context.Request.Query["name"].ToString() is not { Length: > 0 } name)
+            throw new DicomWebException(StatusCodes.Status400BadRequest, "name is required");
+        if (Archive.Lists.SeriesListStore.Problem(name) is { } problem) throw new DicomWebException(StatusCodes.Status400BadRequest, problem);
+        var list = service.Archive.Lists.Get(name) ?? throw new DicomWebException(StatusCodes.Status404NotFound, $"list {name} not found");
+        return Write(context, SeriesRows(Lists.ListsHandler.VisibleSeries(service, RequestScope.From(context), list.SeriesInstanceUids, context.RequestAborted)));
+    }
+
+    private IEnumerable<Row> SeriesRows(IEnumerable<QueryMatch> matches) =>
+        matches
             .OrderBy(m => m.Entity.Collection, StringComparer.Ordinal).ThenBy(m => Text(m.Entity.Patient, DicomTags.PatientID), StringComparer.Ordinal)
             .ThenBy(m => Text(m.Entity.Study, DicomTags.StudyInstanceUID), StringComparer.Ordinal).ThenBy(m => m.Entity.Key, StringComparer.Ordinal)
             .Select(m =>
@@ -140,8 +156,6 @@ internal sealed class NbiaHandler(DicomWebService service)
                     ["StudyDate"] = Date(m.Entity.Study, DicomTags.StudyDate), ["StudyDesc"] = Text(m.Entity.Study, DicomTags.StudyDescription),
                 };
             });
-        return Write(context, rows);
-    }
 
     /// <summary>The files of the series named by the request's SeriesInstanceUID (required) that the caller sees, in SOP Instance UID order.</summary>
     private List<InstanceFile> SeriesFiles(HttpContext context)
