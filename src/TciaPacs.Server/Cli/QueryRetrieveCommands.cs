@@ -92,8 +92,13 @@ internal static class QueryRetrieveCommands
         {
             Description = "Retrieve the instances named by SOPInstanceUID=... without their pixel data and other bulk data (Composite Instance Retrieve Without Bulk Data, PS3.4 Annex Z)",
         };
+        var prefer = new Option<string?>("--prefer")
+        {
+            Description = "Propose this transfer syntax (UID or keyword) first for each storage class, before the native ones, as getscu's +xs, +xy... do: "
+                + "e.g. JPEGLSLossless over a slow link; a lossy one (JPEGBaseline8Bit) brings images the peer encodes as new, derived instances",
+        };
         var command = new Command("get", "Retrieve instances from a peer on the same association (C-GET)")
-            { host, port, aet, aec, timeout, level, root, keys, output, relational, identity.User, identity.Password, frames.Simple, frames.Calculated, frames.Time, withoutBulkData };
+            { host, port, aet, aec, timeout, level, root, keys, output, relational, identity.User, identity.Password, frames.Simple, frames.Calculated, frames.Time, withoutBulkData, prefer };
         command.SetAction(parse => ScuOptions.Run(async ct =>
         {
             var (sop, identifier) = Retrieval(parse, "get", root, level, keys, frames, parse.GetValue(withoutBulkData));
@@ -117,9 +122,17 @@ internal static class QueryRetrieveCommands
             if (classes.Count == 0) classes = [.. CommonStorageClasses];
             string[] compressed = ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.81", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.91", "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.1.99"];
             var proposals = new List<(string, IReadOnlyList<string>)> { (sop, SopClasses.Native) };
-            // Per class: the native syntaxes, then one context per compressed syntax while there is room (128 contexts at most).
-            foreach (var c in classes) proposals.Add((c, [TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRBigEndian.Uid]));
-            foreach (var ts in compressed)
+            // Per class: the native syntaxes (after the preferred one, in the same context), then one context per
+            // compressed syntax while there is room (128 contexts at most).
+            var preferred = parse.GetValue(prefer) is { Length: > 0 } text
+                ? DicomUids.All.FirstOrDefault(u => u.Type == DicomUidType.TransferSyntax && (u.Keyword == text || u.Value == text))?.Value
+                    ?? throw new FormatException($"--prefer {text}: not a transfer syntax UID or keyword (e.g. JPEGLSLossless or 1.2.840.10008.1.2.4.80)")
+                : null;
+            IReadOnlyList<string> natives = [TransferSyntax.ExplicitVRLittleEndian.Uid, TransferSyntax.ImplicitVRLittleEndian.Uid, TransferSyntax.ExplicitVRBigEndian.Uid];
+            foreach (var c in classes) proposals.Add((c, preferred is null ? natives : [preferred, .. natives.Where(n => n != preferred)]));
+            // With a preference, Deflated Explicit VR Little Endian is left out: a native syntax, the peer would send in
+            // it rather than encode for the preference.
+            foreach (var ts in compressed.Where(ts => ts != preferred && (preferred is null || ts != TransferSyntax.DeflatedExplicitVRLittleEndian.Uid)))
                 foreach (var c in classes)
                     if (proposals.Count < 127) proposals.Add((c, [ts]));
             var receiver = new Receiver(folder);
