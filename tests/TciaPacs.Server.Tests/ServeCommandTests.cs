@@ -75,14 +75,18 @@ public sealed class ServeCommandTests
     [TestCase("\"RequireUserIdentity\": true", "Dimse.RequireUserIdentity needs Dimse.Users")]
     [TestCase("\"Users\": [ { \"Username\": \"alice\", \"Password\": \"plain-text\" } ]", "the Password of user 'alice' is not a passcode hash")]
     [TestCase("\"Users\": [ { \"Username\": \"alice\" }, { \"Username\": \"alice\" } ]", "user 'alice' is listed twice")]
-    public void Serve_refuses_access_settings_that_cannot_work(string setting, string error)
+    public void Serve_refuses_access_settings_that_cannot_work(string setting, string error) =>
+        ServeRefuses("{ \"Dimse\": { \"Port\": 0, " + setting + " }, \"Http\": { \"Port\": 0 } }", error);
+
+    /// <summary>serve, given <paramref name="json"/> as its configuration, stops at start with <paramref name="error"/>.</summary>
+    private static void ServeRefuses(string json, string error)
     {
-        var data = Path.Combine(Path.GetTempPath(), "tciapacs-mtls-" + Guid.NewGuid().ToString("N"));
+        var data = Path.Combine(Path.GetTempPath(), "tciapacs-refused-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         try
         {
             var config = Path.Combine(data, "tciapacs.json");
-            File.WriteAllText(config, "{ \"Dimse\": { \"Port\": 0, " + setting + " }, \"Http\": { \"Port\": 0 } }");
+            File.WriteAllText(config, json);
             var r = Tciapacs.Run("serve", "--config", config, "--data", data);
             Assert.That(r.ExitCode, Is.Not.Zero);
             Assert.That(r.StdOut + r.StdErr, Does.Contain(error));
@@ -96,23 +100,8 @@ public sealed class ServeCommandTests
     [TestCase("\"Users\": [ { \"Username\": \"bob\" } ]", "Http.Users: user 'bob' has no Password (make its hash with tciapacs hash-password)")]
     [TestCase("\"Users\": [ { \"Username\": \"bob\", \"Password\": \"plain\" } ]", "Http.Users: the Password of user 'bob' is not a passcode hash")]
     [TestCase("\"Users\": [ { \"Username\": \"\" } ]", "Http.Users: a user has no Username")]
-    public void Serve_refuses_DICOMweb_users_that_cannot_sign_in(string setting, string error)
-    {
-        var data = Path.Combine(Path.GetTempPath(), "tciapacs-webusers-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(data);
-        try
-        {
-            var config = Path.Combine(data, "tciapacs.json");
-            File.WriteAllText(config, "{ \"Dimse\": { \"Port\": 0 }, \"Http\": { \"Port\": 0, " + setting + " } }");
-            var r = Tciapacs.Run("serve", "--config", config, "--data", data);
-            Assert.That(r.ExitCode, Is.Not.Zero);
-            Assert.That(r.StdOut + r.StdErr, Does.Contain(error));
-        }
-        finally
-        {
-            Directory.Delete(data, true);
-        }
-    }
+    public void Serve_refuses_DICOMweb_users_that_cannot_sign_in(string setting, string error) =>
+        ServeRefuses("{ \"Dimse\": { \"Port\": 0 }, \"Http\": { \"Port\": 0, " + setting + " } }", error);
 
     [Test]
     public void Hash_password_reads_standard_input_and_salts_each_hash()

@@ -89,10 +89,7 @@ public sealed class JpegCodec(TransferSyntax transferSyntax, int quality = JpegC
         byte[] encoded;
         if (Lossy)
         {
-            GetEncodedInfo(info);
-            if (nativeFrame.Length < info.FrameSize)
-                throw new ArgumentException($"The native frame has {nativeFrame.Length} bytes; it needs {info.FrameSize}.", nameof(nativeFrame));
-            var planes = Samples(nativeFrame, info);
+            var (planes, _) = ReadPlanes(nativeFrame, info, (1 << info.BitsStored) - 1);
             var precision = DctPrecision(info);
             if (info.SamplesPerPixel == 3 && info.PhotometricInterpretation.Trim() == "RGB") DctJpegEncoder.RgbToYbr(planes, precision);
             encoded = DctJpegEncoder.Encode(planes, info.Columns, info.Rows, precision, Quality, baseline: TransferSyntax.Uid == TransferSyntax.JPEGBaseline8Bit.Uid);
@@ -103,23 +100,6 @@ public sealed class JpegCodec(TransferSyntax transferSyntax, int quality = JpegC
             encoded = LosslessJpegEncoder.Encode(planes, info.Columns, info.Rows, precision);
         }
         return (encoded.Length & 1) == 0 ? encoded : [.. encoded, 0];
-    }
-
-    /// <summary>A native frame's samples as one plane per component, each masked to Bits Stored.</summary>
-    private static int[][] Samples(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
-    {
-        int n = info.SamplesPerPixel, bytes = info.BytesAllocated, pixels = info.Columns * info.Rows;
-        var mask = (1 << info.BitsStored) - 1;
-        var planar = info.PlanarConfiguration == 1 && n > 1;
-        var planes = new int[n][];
-        for (var c = 0; c < n; c++)
-        {
-            var plane = planes[c] = new int[pixels];
-            int start = planar ? c * pixels : c, step = planar ? 1 : n;
-            for (int p = 0, i = start; p < pixels; p++, i += step)
-                plane[p] = (bytes == 1 ? nativeFrame[i] : nativeFrame[2 * i] | nativeFrame[2 * i + 1] << 8) & mask;
-        }
-        return planes;
     }
 
     public override PixelDataInfo GetDecodedInfo(PixelDataInfo encoded)

@@ -59,13 +59,21 @@ public abstract class JpegFamilyCodec(TransferSyntax transferSyntax) : IPixelCod
     /// </summary>
     private protected (int[][] Planes, int Precision) Planes(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info)
     {
+        var (planes, ored) = ReadPlanes(nativeFrame, info, -1);
+        var outside = ~((1 << info.BitsStored) - 1);
+        return (planes, (ored & outside) == 0 ? info.BitsStored : info.BitsAllocated);
+    }
+
+    /// <summary>
+    /// A native frame (checked against what this codec encodes) as one plane per component, each sample ANDed with
+    /// <paramref name="mask"/>; and every sample read ORed together, which tells whether any lies outside Bits Stored.
+    /// </summary>
+    private protected (int[][] Planes, int Ored) ReadPlanes(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info, int mask)
+    {
         GetEncodedInfo(info);
         if (nativeFrame.Length < info.FrameSize)
             throw new ArgumentException($"The native frame has {nativeFrame.Length} bytes; it needs {info.FrameSize}.", nameof(nativeFrame));
-        int width = info.Columns, n = info.SamplesPerPixel, bytes = info.BytesAllocated;
-        var pixels = width * info.Rows;
-        var outside = ~((1 << info.BitsStored) - 1);
-        var within = true;
+        int n = info.SamplesPerPixel, bytes = info.BytesAllocated, pixels = info.Columns * info.Rows, ored = 0;
         var planar = info.PlanarConfiguration == 1 && n > 1;
         var planes = new int[n][];
         for (var c = 0; c < n; c++)
@@ -76,11 +84,11 @@ public abstract class JpegFamilyCodec(TransferSyntax transferSyntax) : IPixelCod
             for (int p = 0, i = start; p < pixels; p++, i += step)
             {
                 var v = bytes == 1 ? nativeFrame[i] : nativeFrame[2 * i] | nativeFrame[2 * i + 1] << 8;
-                within &= (v & outside) == 0;
-                plane[p] = v;
+                ored |= v;
+                plane[p] = v & mask;
             }
         }
-        return (planes, within ? info.BitsStored : info.BitsAllocated);
+        return (planes, ored);
     }
 
     public virtual byte[] EncodeFrame(ReadOnlySpan<byte> nativeFrame, PixelDataInfo info) => throw new NotSupportedException($"{TransferSyntax.Name} encoding is not supported.");
