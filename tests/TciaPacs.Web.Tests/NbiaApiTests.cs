@@ -213,6 +213,12 @@ public sealed class NbiaApiTests : WebServerFixture
             Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), body);
             Assert.That(await bad.Content.ReadAsStringAsync(), Does.Contain(why));
         }
+        // A body past the limit is refused as it arrives, chunked (no length announced) or not.
+        var huge = new HttpRequestMessage(HttpMethod.Put, $"{Base[..^"/dicom-web".Length]}/api/lists/huge") { Content = new StreamContent(new MemoryStream(new byte[9 << 20])) };
+        huge.Headers.Authorization = new("Basic", Convert.ToBase64String("curator:pw"u8.ToArray()));
+        huge.Headers.TransferEncodingChunked = true;
+        using (var tooLarge = await Http.SendAsync(huge))
+            Assert.That(tooLarge.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
         using (var badName = await Lists(HttpMethod.Put, "/bad%20name", "curator", cohort))
             Assert.That(badName.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         using (var deleted = await Lists(HttpMethod.Delete, "/lung-cohort", "curator"))

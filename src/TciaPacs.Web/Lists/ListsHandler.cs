@@ -53,10 +53,16 @@ internal sealed class ListsHandler(DicomWebService service)
         JsonNode? body;
         try
         {
+            // Read up to the limit and no further, whatever the body says of its length (a chunked one says nothing).
             using var limited = new MemoryStream();
-            await context.Request.Body.CopyToAsync(limited, context.RequestAborted).ConfigureAwait(false);
-            if (limited.Length > MaxBody) throw new DicomWebException(StatusCodes.Status413PayloadTooLarge, $"a list's body is at most {MaxBody >> 20} MiB");
-            body = JsonNode.Parse(limited.ToArray());
+            var buffer = new byte[81920];
+            int read;
+            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                if (limited.Length + read > MaxBody) throw new DicomWebException(StatusCodes.Status413PayloadTooLarge, $"a list's body is at most {MaxBody >> 20} MiB");
+                limited.Write(buffer, 0, read);
+            }
+            body = JsonNode.Parse(limited.GetBuffer().AsMemory(0, (int)limited.Length).Span);
         }
         catch (JsonException e)
         {
