@@ -58,7 +58,8 @@ public sealed class DicomArchive : IAsyncDisposable
         _pipeline = new StorePipeline(Files, catalog, options, filters, index);
         Query = new QueryEngine(catalog, index);
         Recovery = new ArchiveRecovery(Files, catalog, index);
-        Lists = new Lists.SeriesListStore(Files.DataDirectory);
+        Lists = new Lists.NamedDocumentStore<Lists.SeriesList>(Files.DataDirectory, "lists");
+        Queries = new Lists.NamedDocumentStore<Lists.SavedQuery>(Files.DataDirectory, "queries");
     }
 
     public FileStore Files { get; }
@@ -67,7 +68,10 @@ public sealed class DicomArchive : IAsyncDisposable
     public ArchiveRecovery Recovery { get; }
 
     /// <summary>The shared lists of series researchers keep (TCIA's shared carts).</summary>
-    public Lists.SeriesListStore Lists { get; }
+    public Lists.NamedDocumentStore<Lists.SeriesList> Lists { get; }
+
+    /// <summary>The queries researchers save to run again.</summary>
+    public Lists.NamedDocumentStore<Lists.SavedQuery> Queries { get; }
 
     public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
     {

@@ -33,6 +33,7 @@ internal sealed class DicomWebService
         WadoUri = new WadoUriHandler(this);
         Nbia = new Nbia.NbiaHandler(this);
         Lists = new Lists.ListsHandler(this);
+        Queries = new Lists.SavedQueriesHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -49,6 +50,7 @@ internal sealed class DicomWebService
     private WadoUriHandler WadoUri { get; }
     private Nbia.NbiaHandler Nbia { get; }
     private Lists.ListsHandler Lists { get; }
+    private Lists.SavedQueriesHandler Queries { get; }
 
     public void Map(WebApplication app)
     {
@@ -61,6 +63,12 @@ internal sealed class DicomWebService
         app.MapGet("/api/lists/{name}", Run(Lists.GetAsync, DicomWebOperation.Query));
         app.MapPut("/api/lists/{name}", Run(Lists.PutAsync, DicomWebOperation.Query));
         app.MapDelete("/api/lists/{name}", Run(Lists.DeleteAsync, DicomWebOperation.Query));
+        // Saved queries, run as QIDO-RS.
+        app.MapGet("/api/queries", Run(Queries.AllAsync, DicomWebOperation.Query));
+        app.MapGet("/api/queries/{name}", Run(Queries.GetAsync, DicomWebOperation.Query));
+        app.MapPut("/api/queries/{name}", Run(Queries.PutAsync, DicomWebOperation.Query));
+        app.MapDelete("/api/queries/{name}", Run(Queries.DeleteAsync, DicomWebOperation.Query));
+        app.MapGet("/api/queries/{name}/results", Run(c => Queries.ResultsAsync(c, Qido.HandleAsync), DicomWebOperation.Query));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {

@@ -203,7 +203,7 @@ public sealed class NbiaApiTests : WebServerFixture
             Assert.That(taken.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "only its owner replaces a list");
         using (var notYours = await Lists(HttpMethod.Delete, "/lung-cohort", "investigator"))
             Assert.That(notYours.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-        var stored = new Archive.Lists.SeriesListStore(DataDirectory).Get("lung-cohort");
+        var stored = new Archive.Lists.NamedDocumentStore<Archive.Lists.SeriesList>(DataDirectory, "lists").Get("lung-cohort");
         Assert.That(stored!.SeriesInstanceUids, Is.EqualTo(new[] { CtSeries, OtherStudy + ".1" }), "a file of its own, read by a new store");
         Assert.That(stored.Description, Is.EqualTo("lung cohort, CT and PET"));
 
@@ -225,6 +225,69 @@ public sealed class NbiaApiTests : WebServerFixture
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
         using (var gone = await Lists(HttpMethod.Get, "/lung-cohort", "curator"))
             Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
+    private async Task<HttpResponseMessage> Queries(HttpMethod method, string path, string? user = null, string? body = null)
+    {
+        var request = new HttpRequestMessage(method, $"{Base[..^"/dicom-web".Length]}/api/queries{path}");
+        if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
+        if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>
+    /// Saved queries: a curator keeps a QIDO-RS query under a name; each reader runs it and gets what they see, paged
+    /// by their own limit and offset; only its owner replaces or deletes it; a malformed one is refused when saved, a
+    /// misspelt key when run.
+    /// </summary>
+    [Test]
+    public async Task Saved_queries_run_as_QIDO_for_each_reader()
+    {
+        using (var saved = await Queries(HttpMethod.Put, "/chest", "curator", """{ "description": "chest series", "level": "series", "query": "BodyPartExamined=CHEST&includefield=Manufacturer" }"""))
+            Assert.That(saved.StatusCode, Is.EqualTo(HttpStatusCode.Created), await saved.Content.ReadAsStringAsync());
+        using (var pet = await Queries(HttpMethod.Put, "/pet", "curator", """{ "level": "series", "query": "?Modality=PT" }"""))
+            Assert.That(pet.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+
+        async Task<List<string>> Results(string name, string? user, string paging = "")
+        {
+            using var response = await Queries(HttpMethod.Get, $"/{name}/results{paging}", user);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+            Assert.That(response.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/dicom+json"));
+            var text = await response.Content.ReadAsStringAsync();
+            return text.Length == 0 ? [] : JsonNode.Parse(text)!.AsArray().Select(r => r!["0020000E"]!["Value"]![0]!.ToString()).ToList();
+        }
+        Assert.That(await Results("chest", null), Is.EqualTo(new[] { CtSeries, MrSeries }), "the public chest series");
+        Assert.That(await Results("chest", "curator", "?limit=1"), Is.EqualTo(new[] { CtSeries }), "the reader's own limit");
+        Assert.That(await Results("chest", "curator", "?limit=1&offset=1"), Is.EqualTo(new[] { MrSeries }));
+        Assert.That(await Results("pet", null), Is.Empty, "the PET series is in a collection the anonymous reader does not see");
+        Assert.That(await Results("pet", "investigator"), Is.EqualTo(new[] { OtherStudy + ".1" }));
+        using (var one = await Queries(HttpMethod.Get, "/chest"))
+        {
+            var json = JsonNode.Parse(await one.Content.ReadAsStringAsync())!;
+            Assert.That((json["owner"]!.ToString(), json["level"]!.ToString(), json["query"]!.ToString()), Is.EqualTo(("curator", "series", "BodyPartExamined=CHEST&includefield=Manufacturer")));
+        }
+
+        using (var taken = await Queries(HttpMethod.Put, "/chest", "investigator", """{ "level": "studies", "query": "" }"""))
+            Assert.That(taken.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "only its owner replaces a query");
+        using (var anonymous = await Queries(HttpMethod.Put, "/mine", null, """{ "level": "studies", "query": "" }"""))
+            Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        foreach (var body in new[] { """{ "level": "patients", "query": "" }""", """{ "query": "Modality=CT" }""", "[]" })
+        {
+            using var bad = await Queries(HttpMethod.Put, "/bad", "curator", body);
+            Assert.That(bad.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), body);
+        }
+        using (var typo = await Queries(HttpMethod.Put, "/typo", "curator", """{ "level": "series", "query": "Modalty=CT" }"""))
+            Assert.That(typo.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        using (var runTypo = await Queries(HttpMethod.Get, "/typo/results", "curator"))
+        {
+            Assert.That(runTypo.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "QIDO-RS names the unknown key");
+            Assert.That(await runTypo.Content.ReadAsStringAsync(), Does.Contain("Modalty"));
+        }
+        using (var deleted = await Queries(HttpMethod.Delete, "/chest", "curator"))
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        using (var gone = await Queries(HttpMethod.Get, "/chest/results"))
+            Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(new Archive.Lists.NamedDocumentStore<Archive.Lists.SavedQuery>(DataDirectory, "queries").Get("pet")!.Query, Is.EqualTo("Modality=PT"), "a file of its own");
     }
 
     [Test]

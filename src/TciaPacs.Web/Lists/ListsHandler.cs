@@ -28,14 +28,14 @@ internal sealed class ListsHandler(DicomWebService service)
             ["name"] = l.Name, ["owner"] = l.Owner, ["description"] = l.Description, ["seriesCount"] = l.SeriesInstanceUids.Count,
             ["updated"] = l.Updated.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
         });
-        return WriteJson(context, new JsonArray([.. lists]));
+        return Kept.WriteJson(context, new JsonArray([.. lists]));
     }
 
     public Task GetAsync(HttpContext context)
     {
         var list = Existing(context);
         var seen = VisibleSeries(service, RequestScope.From(context), list.SeriesInstanceUids, context.RequestAborted).Select(m => m.Entity.Key).ToHashSet(StringComparer.Ordinal);
-        return WriteJson(context, new JsonObject
+        return Kept.WriteJson(context, new JsonObject
         {
             ["name"] = list.Name, ["owner"] = list.Owner, ["description"] = list.Description,
             ["created"] = list.Created.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
@@ -47,27 +47,9 @@ internal sealed class ListsHandler(DicomWebService service)
 
     public async Task PutAsync(HttpContext context)
     {
-        var name = Name(context);
-        var caller = Keeper(context);
-        if (context.Request.ContentLength > MaxBody) throw new DicomWebException(StatusCodes.Status413PayloadTooLarge, $"a list's body is at most {MaxBody >> 20} MiB");
-        JsonNode? body;
-        try
-        {
-            // Read up to the limit and no further, whatever the body says of its length (a chunked one says nothing).
-            using var limited = new MemoryStream();
-            var buffer = new byte[81920];
-            int read;
-            while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
-            {
-                if (limited.Length + read > MaxBody) throw new DicomWebException(StatusCodes.Status413PayloadTooLarge, $"a list's body is at most {MaxBody >> 20} MiB");
-                limited.Write(buffer, 0, read);
-            }
-            body = JsonNode.Parse(limited.GetBuffer().AsMemory(0, (int)limited.Length).Span);
-        }
-        catch (JsonException e)
-        {
-            throw new DicomWebException(StatusCodes.Status400BadRequest, $"the body is not JSON: {e.Message}");
-        }
+        var name = Kept.Name<SeriesList>(context);
+        var caller = Kept.Keeper(service, context);
+        var body = await Kept.ReadJsonAsync(context, MaxBody).ConfigureAwait(false);
         if (body is not JsonObject o || o["series"] is not JsonArray array)
             throw new DicomWebException(StatusCodes.Status400BadRequest, "the body is {\"description\": \"...\", \"series\": [\"Series Instance UID\", ...]}");
         var uids = new List<string>();
@@ -77,7 +59,7 @@ internal sealed class ListsHandler(DicomWebService service)
                 throw new DicomWebException(StatusCodes.Status400BadRequest, $"'{item?.ToJsonString()}' is not a Series Instance UID");
             if (!uids.Contains(uid, StringComparer.Ordinal)) uids.Add(uid);
         }
-        if (uids.Count > SeriesListStore.MaxSeries) throw new DicomWebException(StatusCodes.Status400BadRequest, $"a list holds at most {SeriesListStore.MaxSeries} series");
+        if (uids.Count > SeriesList.MaxSeries) throw new DicomWebException(StatusCodes.Status400BadRequest, $"a list holds at most {SeriesList.MaxSeries} series");
         var description = o["description"] is JsonValue d && d.TryGetValue<string>(out var text) ? text : "";
         var found = VisibleSeries(service, RequestScope.From(context), uids, context.RequestAborted).Select(m => m.Entity.Key).ToHashSet(StringComparer.Ordinal);
         if (uids.FirstOrDefault(u => !found.Contains(u)) is { } missing)
@@ -85,16 +67,16 @@ internal sealed class ListsHandler(DicomWebService service)
         var existing = service.Archive.Lists.Get(name);
         if (existing != null && existing.Owner != caller) throw new DicomWebException(StatusCodes.Status403Forbidden, $"list {name} belongs to {existing.Owner}");
         var now = DateTimeOffset.UtcNow;
-        service.Archive.Lists.Save(new SeriesList(name, caller, description, uids, existing?.Created ?? now, now));
+        service.Archive.Lists.Save(name, new SeriesList(name, caller, description, uids, existing?.Created ?? now, now));
         service.Log.LogInformation("List {List} {Action} by {Caller}: {Count} series", name, existing == null ? "created" : "replaced", caller, uids.Count);
         context.Response.StatusCode = existing == null ? StatusCodes.Status201Created : StatusCodes.Status200OK;
         context.Response.Headers.Location = $"/api/lists/{name}";
-        await WriteJson(context, new JsonObject { ["name"] = name, ["seriesCount"] = uids.Count }).ConfigureAwait(false);
+        await Kept.WriteJson(context, new JsonObject { ["name"] = name, ["seriesCount"] = uids.Count }).ConfigureAwait(false);
     }
 
     public Task DeleteAsync(HttpContext context)
     {
-        var caller = Keeper(context);
+        var caller = Kept.Keeper(service, context);
         var list = Existing(context);
         if (list.Owner != caller) throw new DicomWebException(StatusCodes.Status403Forbidden, $"list {list.Name} belongs to {list.Owner}");
         service.Archive.Lists.Delete(list.Name);
@@ -118,28 +100,55 @@ internal sealed class ListsHandler(DicomWebService service)
         return found;
     }
 
-    private static string Name(HttpContext context)
-    {
-        var name = DicomWebService.Route(context, "name") ?? "";
-        return SeriesListStore.Problem(name) is { } why ? throw new DicomWebException(StatusCodes.Status400BadRequest, why) : name;
-    }
-
     private SeriesList Existing(HttpContext context)
     {
-        var name = Name(context);
+        var name = Kept.Name<SeriesList>(context);
         return service.Archive.Lists.Get(name) ?? throw new DicomWebException(StatusCodes.Status404NotFound, $"list {name} not found");
     }
+}
 
-    /// <summary>Who keeps a list: on a server with users, someone signed in (else 401); on an open one, anyone.</summary>
-    private string Keeper(HttpContext context)
+/// <summary>What the handlers of kept documents (shared lists, saved queries) share: names, keepers, JSON in and out.</summary>
+internal static class Kept
+{
+    /// <summary>The route's <c>{name}</c>, or 400 when it cannot name a document.</summary>
+    public static string Name<T>(HttpContext context) where T : class
+    {
+        var name = DicomWebService.Route(context, "name") ?? "";
+        return NamedDocumentStore<T>.Problem(name) is { } why ? throw new DicomWebException(StatusCodes.Status400BadRequest, why) : name;
+    }
+
+    /// <summary>Who keeps a document: on a server with users, someone signed in (else 401); on an open one, anyone.</summary>
+    public static string Keeper(DicomWebService service, HttpContext context)
     {
         var caller = DicomWebCaller.Of(context);
         if (caller.User == null && service.Options.Access.Authenticate != null)
-            throw new DicomWebException(StatusCodes.Status401Unauthorized, "sign in (HTTP Basic) to keep a list");
+            throw new DicomWebException(StatusCodes.Status401Unauthorized, "sign in (HTTP Basic) to keep a list or a query");
         return caller.Name;
     }
 
-    private static async Task WriteJson(HttpContext context, JsonNode node)
+    /// <summary>The request's JSON body, read up to <paramref name="max"/> bytes and no further (413 past it; a chunked body announces no length).</summary>
+    public static async Task<JsonNode?> ReadJsonAsync(HttpContext context, long max)
+    {
+        if (context.Request.ContentLength > max) throw new DicomWebException(StatusCodes.Status413PayloadTooLarge, $"the body is at most {max >> 10} KiB");
+        using var limited = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await context.Request.Body.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+        {
+            if (limited.Length + read > max) throw new DicomWebException(StatusCodes.Status413PayloadTooLarge, $"the body is at most {max >> 10} KiB");
+            limited.Write(buffer, 0, read);
+        }
+        try
+        {
+            return JsonNode.Parse(limited.GetBuffer().AsMemory(0, (int)limited.Length).Span);
+        }
+        catch (JsonException e)
+        {
+            throw new DicomWebException(StatusCodes.Status400BadRequest, $"the body is not JSON: {e.Message}");
+        }
+    }
+
+    public static async Task WriteJson(HttpContext context, JsonNode node)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
         await context.Response.WriteAsync(node.ToJsonString(), context.RequestAborted).ConfigureAwait(false);

@@ -131,7 +131,7 @@ internal sealed class NbiaHandler(DicomWebService service)
     {
         if (context.Request.Query["name"].ToString() is not { Length: > 0 } name)
             throw new DicomWebException(StatusCodes.Status400BadRequest, "name is required");
-        if (Archive.Lists.SeriesListStore.Problem(name) is { } problem) throw new DicomWebException(StatusCodes.Status400BadRequest, problem);
+        if (Archive.Lists.NamedDocumentStore<Archive.Lists.SeriesList>.Problem(name) is { } problem) throw new DicomWebException(StatusCodes.Status400BadRequest, problem);
         var list = service.Archive.Lists.Get(name) ?? throw new DicomWebException(StatusCodes.Status404NotFound, $"list {name} not found");
         return Write(context, SeriesRows(Lists.ListsHandler.VisibleSeries(service, RequestScope.From(context), list.SeriesInstanceUids, context.RequestAborted)));
     }
