@@ -60,6 +60,7 @@ public sealed class DicomArchive : IAsyncDisposable
         Recovery = new ArchiveRecovery(Files, catalog, index);
         Lists = new Lists.NamedDocumentStore<Lists.SeriesList>(Files.DataDirectory, "lists");
         Queries = new Lists.NamedDocumentStore<Lists.SavedQuery>(Files.DataDirectory, "queries");
+        Clinical = new Lists.ClinicalDataStore(Files.DataDirectory);
     }
 
     public FileStore Files { get; }
@@ -72,6 +73,9 @@ public sealed class DicomArchive : IAsyncDisposable
 
     /// <summary>The queries researchers save to run again.</summary>
     public Lists.NamedDocumentStore<Lists.SavedQuery> Queries { get; }
+
+    /// <summary>The collections' clinical (non-image) data files.</summary>
+    public Lists.ClinicalDataStore Clinical { get; }
 
     public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
     {

@@ -34,6 +34,7 @@ internal sealed class DicomWebService
         Nbia = new Nbia.NbiaHandler(this);
         Lists = new Lists.ListsHandler(this);
         Queries = new Lists.SavedQueriesHandler(this);
+        Clinical = new Lists.ClinicalDataHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -51,6 +52,7 @@ internal sealed class DicomWebService
     private Nbia.NbiaHandler Nbia { get; }
     private Lists.ListsHandler Lists { get; }
     private Lists.SavedQueriesHandler Queries { get; }
+    private Lists.ClinicalDataHandler Clinical { get; }
 
     public void Map(WebApplication app)
     {
@@ -69,6 +71,11 @@ internal sealed class DicomWebService
         app.MapPut("/api/queries/{name}", Run(Queries.PutAsync, DicomWebOperation.Query));
         app.MapDelete("/api/queries/{name}", Run(Queries.DeleteAsync, DicomWebOperation.Query));
         app.MapGet("/api/queries/{name}/results", Run(c => Queries.ResultsAsync(c, Qido.HandleAsync), DicomWebOperation.Query));
+        // A collection's clinical (non-image) data: read as its images are, written as they are stored.
+        app.MapGet("/api/collections/{collection}/clinical", Run(Clinical.ListAsync, DicomWebOperation.Retrieve));
+        app.MapGet("/api/collections/{collection}/clinical/{name}", Run(Clinical.GetAsync, DicomWebOperation.Retrieve));
+        app.MapPut("/api/collections/{collection}/clinical/{name}", Run(Clinical.PutAsync, DicomWebOperation.Store));
+        app.MapDelete("/api/collections/{collection}/clinical/{name}", Run(Clinical.DeleteAsync, DicomWebOperation.Store));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {

@@ -290,6 +290,55 @@ public sealed class NbiaApiTests : WebServerFixture
         Assert.That(new Archive.Lists.NamedDocumentStore<Archive.Lists.SavedQuery>(DataDirectory, "queries").Get("pet")!.Query, Is.EqualTo("Modality=PT"), "a file of its own");
     }
 
+    /// <summary>
+    /// A collection's clinical data: the curator puts a CSV into the limited-access trial and replaces it; the trial's
+    /// investigator lists and reads it but may not write; a caller who does not sign in is asked to; in the public
+    /// collection anyone reads; a name that could leave the folder is refused; what is deleted is gone.
+    /// </summary>
+    [Test]
+    public async Task Clinical_data_is_read_as_the_collections_images_are()
+    {
+        var root = Base[..^"/dicom-web".Length] + "/api/collections";
+        async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? user, string? body = null)
+        {
+            var request = new HttpRequestMessage(method, root + path);
+            if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
+            if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "text/csv");
+            return await Http.SendAsync(request);
+        }
+        const string Csv = "PatientID,Arm,Outcome\r\nTRIAL-007,B,responder\r\n";
+        using (var put = await Send(HttpMethod.Put, "/PRIVATE-TRIAL/clinical/outcomes.csv", "curator", "old"))
+            Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        using (var replaced = await Send(HttpMethod.Put, "/PRIVATE-TRIAL/clinical/outcomes.csv", "curator", Csv))
+            Assert.That(replaced.StatusCode, Is.EqualTo(HttpStatusCode.OK), "replaced");
+        using (var list = await Send(HttpMethod.Get, "/PRIVATE-TRIAL/clinical", "investigator"))
+        {
+            var files = JsonNode.Parse(await list.Content.ReadAsStringAsync())!.AsArray();
+            Assert.That(files.Select(f => f!["name"]!.ToString()), Is.EqualTo(new[] { "outcomes.csv" }));
+            Assert.That((long)files[0]!["size"]!, Is.EqualTo(Csv.Length));
+        }
+        using (var read = await Send(HttpMethod.Get, "/PRIVATE-TRIAL/clinical/outcomes.csv", "investigator"))
+        {
+            Assert.That(read.Content.Headers.ContentType!.MediaType, Is.EqualTo("text/csv"));
+            Assert.That(await read.Content.ReadAsStringAsync(), Is.EqualTo(Csv), "as it was put");
+        }
+        using (var anonymous = await Send(HttpMethod.Get, "/PRIVATE-TRIAL/clinical/outcomes.csv", null))
+            Assert.That(anonymous.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a limited-access collection asks to sign in");
+        using (var investigatorPut = await Send(HttpMethod.Put, "/PRIVATE-TRIAL/clinical/mine.csv", "investigator", Csv))
+            Assert.That(investigatorPut.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "the investigator may not store");
+        using (var publicPut = await Send(HttpMethod.Put, "/LUNG-CT/clinical/demographics.json", "curator", "[]"))
+            Assert.That(publicPut.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        using (var publicRead = await Send(HttpMethod.Get, "/LUNG-CT/clinical/demographics.json", null))
+            Assert.That(await publicRead.Content.ReadAsStringAsync(), Is.EqualTo("[]"), "the public collection's data without signing in");
+        using (var escape = await Send(HttpMethod.Get, "/LUNG-CT/clinical/..%2F..%2Flists", "curator"))
+            Assert.That(escape.StatusCode, Is.AnyOf(HttpStatusCode.BadRequest, HttpStatusCode.NotFound), "no way out of the folder");
+        using (var deleted = await Send(HttpMethod.Delete, "/PRIVATE-TRIAL/clinical/outcomes.csv", "curator"))
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        using (var gone = await Send(HttpMethod.Get, "/PRIVATE-TRIAL/clinical/outcomes.csv", "curator"))
+            Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(Directory.GetFiles(Path.Combine(DataDirectory, "clinical"), "*.tmp", SearchOption.AllDirectories), Is.Empty, "no temporary file left");
+    }
+
     [Test]
     public async Task CSV_on_request_and_clear_errors_for_what_is_not_served()
     {
