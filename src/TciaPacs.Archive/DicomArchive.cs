@@ -60,7 +60,8 @@ public sealed class DicomArchive : IAsyncDisposable
         Recovery = new ArchiveRecovery(Files, catalog, index);
         Lists = new Lists.NamedDocumentStore<Lists.SeriesList>(Files.DataDirectory, "lists");
         Queries = new Lists.NamedDocumentStore<Lists.SavedQuery>(Files.DataDirectory, "queries");
-        Clinical = new Lists.ClinicalDataStore(Files.DataDirectory);
+        Clinical = new Lists.AttachedFileStore(Files.DataDirectory, "clinical");
+        Annotations = new Lists.AttachedFileStore(Files.DataDirectory, "annotations");
     }
 
     public FileStore Files { get; }
@@ -75,7 +76,10 @@ public sealed class DicomArchive : IAsyncDisposable
     public Lists.NamedDocumentStore<Lists.SavedQuery> Queries { get; }
 
     /// <summary>The collections' clinical (non-image) data files.</summary>
-    public Lists.ClinicalDataStore Clinical { get; }
+    public Lists.AttachedFileStore Clinical { get; }
+
+    /// <summary>The series' annotation files (non-DICOM: XML, JSON… of a reader study).</summary>
+    public Lists.AttachedFileStore Annotations { get; }
 
     public async Task<StoreResult> StoreAsync(StoreRequest request, CancellationToken cancellationToken = default)
     {

@@ -34,7 +34,8 @@ internal sealed class DicomWebService
         Nbia = new Nbia.NbiaHandler(this);
         Lists = new Lists.ListsHandler(this);
         Queries = new Lists.SavedQueriesHandler(this);
-        Clinical = new Lists.ClinicalDataHandler(this);
+        Clinical = TciaPacs.Web.Lists.AttachedFilesHandler.Clinical(this);
+        Annotations = TciaPacs.Web.Lists.AttachedFilesHandler.Annotations(this);
     }
 
     public DicomArchive Archive { get; }
@@ -52,7 +53,8 @@ internal sealed class DicomWebService
     private Nbia.NbiaHandler Nbia { get; }
     private Lists.ListsHandler Lists { get; }
     private Lists.SavedQueriesHandler Queries { get; }
-    private Lists.ClinicalDataHandler Clinical { get; }
+    private Lists.AttachedFilesHandler Clinical { get; }
+    private Lists.AttachedFilesHandler Annotations { get; }
 
     public void Map(WebApplication app)
     {
@@ -76,6 +78,11 @@ internal sealed class DicomWebService
         app.MapGet("/api/collections/{collection}/clinical/{name}", Run(Clinical.GetAsync, DicomWebOperation.Retrieve));
         app.MapPut("/api/collections/{collection}/clinical/{name}", Run(Clinical.PutAsync, DicomWebOperation.Store));
         app.MapDelete("/api/collections/{collection}/clinical/{name}", Run(Clinical.DeleteAsync, DicomWebOperation.Store));
+        // A series' annotations: read as its images are, written as they are stored (in the series' collection).
+        app.MapGet("/api/series/{series}/annotations", Run(Annotations.ListAsync, DicomWebOperation.Retrieve));
+        app.MapGet("/api/series/{series}/annotations/{name}", Run(Annotations.GetAsync, DicomWebOperation.Retrieve));
+        app.MapPut("/api/series/{series}/annotations/{name}", Run(Annotations.PutAsync, DicomWebOperation.Store));
+        app.MapDelete("/api/series/{series}/annotations/{name}", Run(Annotations.DeleteAsync, DicomWebOperation.Store));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {

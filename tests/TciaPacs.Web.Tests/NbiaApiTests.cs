@@ -339,6 +339,48 @@ public sealed class NbiaApiTests : WebServerFixture
         Assert.That(Directory.GetFiles(Path.Combine(DataDirectory, "clinical"), "*.tmp", SearchOption.AllDirectories), Is.Empty, "no temporary file left");
     }
 
+    /// <summary>
+    /// A series' annotations: the curator puts a reader study's JSON on the public CT series; anyone reads it there; the
+    /// investigator, who does not see that collection, finds neither the series nor its annotations; storing needs
+    /// signing in and Store; an unknown or malformed series is 404 or 400.
+    /// </summary>
+    [Test]
+    public async Task Annotations_of_a_series_go_with_its_images()
+    {
+        var root = Base[..^"/dicom-web".Length] + "/api/series";
+        async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? user, string? body = null)
+        {
+            var request = new HttpRequestMessage(method, root + path);
+            if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
+            if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+            return await Http.SendAsync(request);
+        }
+        const string Reads = """{ "reader": "R1", "nodules": [ { "slice": 2, "x": 31, "y": 40, "diameterMm": 6.5 } ] }""";
+        using (var put = await Send(HttpMethod.Put, $"/{CtSeries}/annotations/reads.json", "curator", Reads))
+            Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.Created), await put.Content.ReadAsStringAsync());
+        using (var read = await Send(HttpMethod.Get, $"/{CtSeries}/annotations/reads.json", null))
+        {
+            Assert.That(read.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a public series' annotations without signing in");
+            Assert.That(await read.Content.ReadAsStringAsync(), Is.EqualTo(Reads));
+        }
+        using (var list = await Send(HttpMethod.Get, $"/{CtSeries}/annotations", null))
+            Assert.That(JsonNode.Parse(await list.Content.ReadAsStringAsync())!.AsArray().Select(f => f!["name"]!.ToString()), Is.EqualTo(new[] { "reads.json" }));
+        using (var hidden = await Send(HttpMethod.Get, $"/{CtSeries}/annotations", "investigator"))
+            Assert.That(hidden.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a series the investigator does not see");
+        using (var anonymousPut = await Send(HttpMethod.Put, $"/{CtSeries}/annotations/mine.json", null, "{}"))
+            Assert.That(anonymousPut.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        using (var readerPut = await Send(HttpMethod.Put, $"/{OtherStudy}.1/annotations/mine.json", "investigator", "{}"))
+            Assert.That(readerPut.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "the investigator may not store");
+        using (var unknown = await Send(HttpMethod.Get, "/1.2.3.4.5/annotations", "curator"))
+            Assert.That(unknown.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        using (var malformed = await Send(HttpMethod.Get, "/not-a-uid/annotations", "curator"))
+            Assert.That(malformed.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        using (var deleted = await Send(HttpMethod.Delete, $"/{CtSeries}/annotations/reads.json", "curator"))
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+        using (var gone = await Send(HttpMethod.Get, $"/{CtSeries}/annotations/reads.json", "curator"))
+            Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+    }
+
     [Test]
     public async Task CSV_on_request_and_clear_errors_for_what_is_not_served()
     {
