@@ -63,32 +63,29 @@ internal sealed class DicomWebService
         app.MapGet("/wado", Run(WadoUri.HandleAsync, DicomWebOperation.Retrieve));
         app.MapMethods("/", ["GET", "OPTIONS"], Run(Capabilities.HandleAsync));
         // Shared lists of series.
-        app.MapGet("/api/lists", Run(Lists.AllAsync, DicomWebOperation.Query));
-        app.MapGet("/api/lists/{name}", Run(Lists.GetAsync, DicomWebOperation.Query));
-        app.MapPut("/api/lists/{name}", Run(Lists.PutAsync, DicomWebOperation.Query));
-        app.MapDelete("/api/lists/{name}", Run(Lists.DeleteAsync, DicomWebOperation.Query));
-        // Saved queries, run as QIDO-RS.
-        app.MapGet("/api/queries", Run(Queries.AllAsync, DicomWebOperation.Query));
-        app.MapGet("/api/queries/{name}", Run(Queries.GetAsync, DicomWebOperation.Query));
-        app.MapPut("/api/queries/{name}", Run(Queries.PutAsync, DicomWebOperation.Query));
-        app.MapDelete("/api/queries/{name}", Run(Queries.DeleteAsync, DicomWebOperation.Query));
+        // What researchers keep: shared lists of series and saved queries (kept by their owners, read with Query);
+        // a collection's clinical data and a series' annotations (read as its images are, written as they are stored).
+        MapKept(app, "/api/lists", Lists.AllAsync, Lists.GetAsync, Lists.PutAsync, Lists.DeleteAsync, DicomWebOperation.Query, DicomWebOperation.Query);
+        MapKept(app, "/api/queries", Queries.AllAsync, Queries.GetAsync, Queries.PutAsync, Queries.DeleteAsync, DicomWebOperation.Query, DicomWebOperation.Query);
         app.MapGet("/api/queries/{name}/results", Run(c => Queries.ResultsAsync(c, Qido.HandleAsync), DicomWebOperation.Query));
-        // A collection's clinical (non-image) data: read as its images are, written as they are stored.
-        app.MapGet("/api/collections/{collection}/clinical", Run(Clinical.ListAsync, DicomWebOperation.Retrieve));
-        app.MapGet("/api/collections/{collection}/clinical/{name}", Run(Clinical.GetAsync, DicomWebOperation.Retrieve));
-        app.MapPut("/api/collections/{collection}/clinical/{name}", Run(Clinical.PutAsync, DicomWebOperation.Store));
-        app.MapDelete("/api/collections/{collection}/clinical/{name}", Run(Clinical.DeleteAsync, DicomWebOperation.Store));
-        // A series' annotations: read as its images are, written as they are stored (in the series' collection).
-        app.MapGet("/api/series/{series}/annotations", Run(Annotations.ListAsync, DicomWebOperation.Retrieve));
-        app.MapGet("/api/series/{series}/annotations/{name}", Run(Annotations.GetAsync, DicomWebOperation.Retrieve));
-        app.MapPut("/api/series/{series}/annotations/{name}", Run(Annotations.PutAsync, DicomWebOperation.Store));
-        app.MapDelete("/api/series/{series}/annotations/{name}", Run(Annotations.DeleteAsync, DicomWebOperation.Store));
+        MapKept(app, "/api/collections/{collection}/clinical", Clinical.ListAsync, Clinical.GetAsync, Clinical.PutAsync, Clinical.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
+        MapKept(app, "/api/series/{series}/annotations", Annotations.ListAsync, Annotations.GetAsync, Annotations.PutAsync, Annotations.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {
             var nbia = app.MapGroup($"/nbia-api/services/{version}");
             foreach (var (name, handle, operation) in Nbia.Endpoints) nbia.MapGet("/" + name, Run(handle, operation));
         }
+    }
+
+    /// <summary>A collection of named things: <c>GET route</c> lists them, <c>GET/PUT/DELETE route/{name}</c> reads, writes and removes one.</summary>
+    private void MapKept(WebApplication app, string route, Func<HttpContext, Task> all, Func<HttpContext, Task> get, Func<HttpContext, Task> put,
+        Func<HttpContext, Task> delete, DicomWebOperation read, DicomWebOperation write)
+    {
+        app.MapGet(route, Run(all, read));
+        app.MapGet(route + "/{name}", Run(get, read));
+        app.MapPut(route + "/{name}", Run(put, write));
+        app.MapDelete(route + "/{name}", Run(delete, write));
     }
 
     private void MapService(RouteGroupBuilder g)

@@ -156,13 +156,16 @@ public sealed class NbiaApiTests : WebServerFixture
         Assert.That(await missing.Content.ReadAsStringAsync(), Does.Contain("SeriesInstanceUID is required"));
     }
 
-    private async Task<HttpResponseMessage> Lists(HttpMethod method, string path, string? user = null, string? body = null)
+    /// <summary>A request to <c>/api{path}</c>, signed in as <paramref name="user"/> (password pw) when given, with a body of <paramref name="type"/>.</summary>
+    private async Task<HttpResponseMessage> Api(HttpMethod method, string path, string? user = null, string? body = null, string type = "application/json")
     {
-        var request = new HttpRequestMessage(method, $"{Base[..^"/dicom-web".Length]}/api/lists{path}");
+        var request = new HttpRequestMessage(method, $"{Base[..^"/dicom-web".Length]}/api{path}");
         if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
-        if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, type);
         return await Http.SendAsync(request);
     }
+
+    private Task<HttpResponseMessage> Lists(HttpMethod method, string path, string? user = null, string? body = null) => Api(method, "/lists" + path, user, body);
 
     /// <summary>
     /// Shared lists of series: a curator keeps one across a public and a limited-access collection; each reader gets
@@ -227,13 +230,7 @@ public sealed class NbiaApiTests : WebServerFixture
             Assert.That(gone.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
-    private async Task<HttpResponseMessage> Queries(HttpMethod method, string path, string? user = null, string? body = null)
-    {
-        var request = new HttpRequestMessage(method, $"{Base[..^"/dicom-web".Length]}/api/queries{path}");
-        if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
-        if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-        return await Http.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> Queries(HttpMethod method, string path, string? user = null, string? body = null) => Api(method, "/queries" + path, user, body);
 
     /// <summary>
     /// Saved queries: a curator keeps a QIDO-RS query under a name; each reader runs it and gets what they see, paged
@@ -298,14 +295,7 @@ public sealed class NbiaApiTests : WebServerFixture
     [Test]
     public async Task Clinical_data_is_read_as_the_collections_images_are()
     {
-        var root = Base[..^"/dicom-web".Length] + "/api/collections";
-        async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? user, string? body = null)
-        {
-            var request = new HttpRequestMessage(method, root + path);
-            if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
-            if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "text/csv");
-            return await Http.SendAsync(request);
-        }
+        Task<HttpResponseMessage> Send(HttpMethod method, string path, string? user, string? body = null) => Api(method, "/collections" + path, user, body, "text/csv");
         const string Csv = "PatientID,Arm,Outcome\r\nTRIAL-007,B,responder\r\n";
         using (var put = await Send(HttpMethod.Put, "/PRIVATE-TRIAL/clinical/outcomes.csv", "curator", "old"))
             Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.Created));
@@ -347,14 +337,7 @@ public sealed class NbiaApiTests : WebServerFixture
     [Test]
     public async Task Annotations_of_a_series_go_with_its_images()
     {
-        var root = Base[..^"/dicom-web".Length] + "/api/series";
-        async Task<HttpResponseMessage> Send(HttpMethod method, string path, string? user, string? body = null)
-        {
-            var request = new HttpRequestMessage(method, root + path);
-            if (user != null) request.Headers.Authorization = new("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user + ":pw")));
-            if (body != null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
-            return await Http.SendAsync(request);
-        }
+        Task<HttpResponseMessage> Send(HttpMethod method, string path, string? user, string? body = null) => Api(method, "/series" + path, user, body, "application/json");
         const string Reads = """{ "reader": "R1", "nodules": [ { "slice": 2, "x": 31, "y": 40, "diameterMm": 6.5 } ] }""";
         using (var put = await Send(HttpMethod.Put, $"/{CtSeries}/annotations/reads.json", "curator", Reads))
             Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.Created), await put.Content.ReadAsStringAsync());
