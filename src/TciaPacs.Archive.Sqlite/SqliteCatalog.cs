@@ -86,6 +86,22 @@ public sealed class SqliteCatalog : ICatalog
         return CatalogReads.InstanceFilesPage(c, afterSopInstanceUid, count);
     }
 
+    public string? CollectionOfStudy(string studyUid)
+    {
+        using var c = OpenRead();
+        return Sql.Scalar(c, null, "SELECT collection FROM study WHERE study_uid = $study", ("$study", studyUid)) as string;
+    }
+
+    public IReadOnlyList<string> CollectionNames()
+    {
+        using var c = OpenRead();
+        return Sql.Strings(c, null, "SELECT DISTINCT collection FROM study ORDER BY collection").ToList();
+    }
+
+    public Task<bool> MoveStudyAsync(string studyUid, string collection, CancellationToken cancellationToken = default) =>
+        _writer.Enqueue((c, tx) => Sql.Execute(c, tx, "UPDATE study SET collection = $c, updated = $now WHERE study_uid = $study",
+            ("$c", collection), ("$now", Documents.Timestamp(DateTimeOffset.UtcNow)), ("$study", studyUid)) > 0);
+
     public long CountInstances()
     {
         using var c = OpenRead();

@@ -33,7 +33,7 @@ public sealed class DicomArchive : IAsyncDisposable
     /// </param>
     /// <param name="logger">Where each store's outcome goes (UIDs, door, calling AE, collection, timing; never other element values).</param>
     public DicomArchive(string dataDirectory, ICatalog catalog, StoreOptions? options = null, IReadOnlyList<IStoreFilter>? filters = null, IQueryIndex? index = null, bool exclusive = true,
-        ILogger<DicomArchive>? logger = null)
+        ILogger<DicomArchive>? logger = null, Curation.CurationOptions? curation = null)
     {
         _logger = logger ?? NullLogger<DicomArchive>.Instance;
         options ??= new StoreOptions();
@@ -62,6 +62,38 @@ public sealed class DicomArchive : IAsyncDisposable
         Queries = new Lists.NamedDocumentStore<Lists.SavedQuery>(Files.DataDirectory, "queries");
         Clinical = new Lists.AttachedFileStore(Files.DataDirectory, "clinical");
         Annotations = new Lists.AttachedFileStore(Files.DataDirectory, "annotations");
+        Curation = new Curation.CollectionCuration(Files, catalog, index, curation, _logger);
+    }
+
+    /// <summary>Curators' moves of studies between collections (intake to published), and the intake collections.</summary>
+    public Curation.CollectionCuration Curation { get; }
+
+    // The collections that hold a study: read from the catalog when first asked, then kept as stores and moves add ones.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _collections = new(StringComparer.Ordinal);
+    private volatile bool _collectionsLoaded;
+
+    /// <summary>
+    /// Every collection that holds (or held, since start) a study: what "every collection" means to a door that must
+    /// leave some out (the intake collections).
+    /// </summary>
+    public IReadOnlyCollection<string> CollectionNames
+    {
+        get
+        {
+            if (!_collectionsLoaded)
+            {
+                foreach (var name in _catalog.CollectionNames()) _collections.TryAdd(name, 0);
+                _collectionsLoaded = true;
+            }
+            return (IReadOnlyCollection<string>)_collections.Keys;
+        }
+    }
+
+    /// <summary>Moves a study to another collection for a curator (see <see cref="Curation"/>).</summary>
+    public async Task<Curation.StudyMove> MoveStudyAsync(string studyUid, string to, string who, CancellationToken cancellationToken = default)
+    {
+        _collections.TryAdd(to, 0);
+        return await Curation.MoveStudyAsync(studyUid, to, who, cancellationToken).ConfigureAwait(false);
     }
 
     public FileStore Files { get; }
@@ -92,6 +124,7 @@ public sealed class DicomArchive : IAsyncDisposable
         try
         {
             var result = await _pipeline.StoreAsync(request, cancellationToken).ConfigureAwait(false);
+            if (result.Status is StoreStatus.Success or StoreStatus.Warning) _collections.TryAdd(request.Collection, 0);
             Log(request, result, Stopwatch.GetElapsedTime(started));
             return result;
         }

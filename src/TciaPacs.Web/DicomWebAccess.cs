@@ -5,7 +5,11 @@ using Microsoft.AspNetCore.Http;
 namespace TciaPacs.Web;
 
 /// <summary>Someone who signed in (HTTP Basic): what they may do, and the collections they see (null: all).</summary>
-public sealed record DicomWebUser(string Username, bool Store, bool Query, bool Retrieve, IReadOnlySet<string>? Collections);
+public sealed record DicomWebUser(string Username, bool Store, bool Query, bool Retrieve, IReadOnlySet<string>? Collections)
+{
+    /// <summary>A curator: sees the intake collections (of its own), and moves studies between collections.</summary>
+    public bool Curate { get; init; }
+}
 
 /// <summary>
 /// Who may do what over DICOMweb. Open by default (every caller queries, retrieves and stores everything, as before).
@@ -24,16 +28,39 @@ public sealed record DicomWebAccess
     /// <summary>Whether a caller who does not sign in may store (STOW-RS), into the collections it sees.</summary>
     public bool AnonymousStore { get; init; } = true;
 
+    /// <summary>
+    /// Collections only curators see (where contributed data waits for review): left out of what anyone else sees,
+    /// whatever <see cref="PublicCollections"/> and a user's collections say. Storing into them is not restricted by this.
+    /// </summary>
+    public IReadOnlySet<string> IntakeCollections { get; init; } = new HashSet<string>();
+
+    /// <summary>Every collection the archive holds, for "every collection but the intake ones".</summary>
+    public Func<IReadOnlyCollection<string>> KnownCollections { get; init; } = () => [];
+
     /// <summary>Whether anything is restricted: otherwise every request is answered as for anyone.</summary>
-    public bool IsRestricted => Authenticate != null || PublicCollections != null || !AnonymousStore;
+    public bool IsRestricted => Authenticate != null || PublicCollections != null || !AnonymousStore || IntakeCollections.Count > 0;
+
+    /// <summary>What someone who is not a curator sees of <paramref name="collections"/> (null: all): the intake collections left out.</summary>
+    internal IReadOnlySet<string>? WithoutIntake(IReadOnlySet<string>? collections)
+    {
+        if (IntakeCollections.Count == 0) return collections;
+        var seen = new HashSet<string>(collections ?? KnownCollections(), StringComparer.Ordinal);
+        seen.ExceptWith(IntakeCollections);
+        return seen;
+    }
 }
 
 /// <summary>What a request may do (<see cref="DicomWebService"/> checks each route's before its handler runs).</summary>
-internal enum DicomWebOperation { None, Query, Retrieve, Store }
+internal enum DicomWebOperation { None, Query, Retrieve, Store, Curate }
 
-/// <summary>The caller of one request: a signed-in user, or anyone; and the collections it sees (null: all).</summary>
+/// <summary>
+/// The caller of one request: a signed-in user, or anyone; the collections it sees (null: all) and those it may store
+/// into (null: all; the same but for the intake collections, which only curators see).
+/// </summary>
 internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? Visible, bool MayStore, bool MayQuery, bool MayRetrieve)
 {
+    public IReadOnlySet<string>? Storable { get; init; } = Visible;
+
     private const string Key = "tciapacs.caller";
     public const string Challenge = "Basic realm=\"TciaPacs DICOMweb\", charset=\"UTF-8\"";
 
@@ -59,7 +86,8 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
     {
         if (!access.IsRestricted) return Anyone;
         var header = context.Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return new(null, access.PublicCollections, access.AnonymousStore, true, true);
+        if (header.Length == 0)
+            return new(null, access.WithoutIntake(access.PublicCollections), access.AnonymousStore, true, true) { Storable = access.PublicCollections };
         if (access.Authenticate == null)
             throw new DicomWebException(StatusCodes.Status401Unauthorized, "this server has no DICOMweb users: send the request without credentials");
         if (!AuthenticationHeaderValue.TryParse(header, out var value) || !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || value.Parameter is null)
@@ -78,7 +106,8 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
         var name = decoded[..colon];
         var user = access.Authenticate(name, decoded[(colon + 1)..])
             ?? throw new DicomWebException(StatusCodes.Status401Unauthorized, $"unknown user or wrong password for '{name}'");
-        return new(user, user.Collections is { Count: > 0 } c ? c : null, user.Store, user.Query, user.Retrieve);
+        var theirs = user.Collections is { Count: > 0 } c ? c : null;
+        return new(user, user.Curate ? theirs : access.WithoutIntake(theirs), user.Store, user.Query, user.Retrieve) { Storable = theirs };
     }
 
     public bool Sees(string collection) => Visible == null || Visible.Contains(collection);
@@ -94,13 +123,19 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
             DicomWebOperation.Store => MayStore,
             DicomWebOperation.Query => MayQuery,
             DicomWebOperation.Retrieve => MayRetrieve,
+            DicomWebOperation.Curate => User?.Curate == true,
             _ => true,
         };
+        // Storing reaches the intake collections, which a site may send to and not see.
+        var scope = operation == DicomWebOperation.Store ? Storable : Visible;
         string? why = null;
-        if (!allowed) why = $"{Name} may not {operation.ToString().ToLowerInvariant()}";
-        // Nothing is public: a caller who does not sign in is asked to, rather than shown an empty archive.
-        else if (User == null && operation != DicomWebOperation.None && Visible is { Count: 0 }) why = "no collection is public";
-        else if (operation != DicomWebOperation.None && collection != null && !Sees(collection)) why = $"{Name} may not see collection {collection}";
+        if (!allowed && operation == DicomWebOperation.Curate && User == null) why = "curating is for a signed-in user with Curate (Http.Users)";
+        else if (!allowed) why = $"{Name} may not {operation.ToString().ToLowerInvariant()}";
+        // Nothing is public: a caller who does not sign in is asked to, rather than shown an empty archive. (Storable is
+        // the public collections as configured: an archive whose only data waits in intake is empty to them, not closed.)
+        else if (User == null && operation != DicomWebOperation.None && Storable is { Count: 0 }) why = "no collection is public";
+        else if (operation != DicomWebOperation.None && collection != null && scope != null && !scope.Contains(collection))
+            why = operation == DicomWebOperation.Store ? $"{Name} may not store into collection {collection}" : $"{Name} may not see collection {collection}";
         if (why == null) return;
         throw User == null
             ? new DicomWebException(StatusCodes.Status401Unauthorized, why + ": sign in (HTTP Basic) as a user who may")

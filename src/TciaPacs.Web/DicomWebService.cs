@@ -36,6 +36,7 @@ internal sealed class DicomWebService
         Queries = new Lists.SavedQueriesHandler(this);
         Clinical = TciaPacs.Web.Lists.AttachedFilesHandler.Clinical(this);
         Annotations = TciaPacs.Web.Lists.AttachedFilesHandler.Annotations(this);
+        Curation = new Curation.CurationHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -55,6 +56,7 @@ internal sealed class DicomWebService
     private Lists.SavedQueriesHandler Queries { get; }
     private Lists.AttachedFilesHandler Clinical { get; }
     private Lists.AttachedFilesHandler Annotations { get; }
+    private Curation.CurationHandler Curation { get; }
 
     public void Map(WebApplication app)
     {
@@ -70,6 +72,10 @@ internal sealed class DicomWebService
         app.MapGet("/api/queries/{name}/results", Run(c => Queries.ResultsAsync(c, Qido.HandleAsync), DicomWebOperation.Query));
         MapKept(app, "/api/collections/{collection}/clinical", Clinical.ListAsync, Clinical.GetAsync, Clinical.PutAsync, Clinical.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
         MapKept(app, "/api/series/{series}/annotations", Annotations.ListAsync, Annotations.GetAsync, Annotations.PutAsync, Annotations.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
+        // Curators: what waits in intake, moving studies between collections (publishing), who moved what.
+        app.MapGet("/api/curation/intake", Run(Curation.IntakeAsync, DicomWebOperation.Curate));
+        app.MapPost("/api/curation/move", Run(Curation.MoveAsync, DicomWebOperation.Curate));
+        app.MapGet("/api/curation/log", Run(Curation.LogAsync, DicomWebOperation.Curate));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {

@@ -77,4 +77,17 @@ public interface ICatalog : IDisposable
     /// large archive holds one page in memory and never keeps a read open across the writes made meanwhile.
     /// </summary>
     IReadOnlyList<InstanceFile> InstanceFilesPage(string? afterSopInstanceUid, int count);
+
+    /// <summary>The collection a study is in, or null when the catalog has no such study.</summary>
+    string? CollectionOfStudy(string studyUid);
+
+    /// <summary>Every collection that holds a study.</summary>
+    IReadOnlyList<string> CollectionNames();
+
+    /// <summary>
+    /// Puts a study (with its series and instances) into another collection: one write, serialized with the stores
+    /// (a store into the study's old collection committed after it is refused as any store into another collection
+    /// is). False when the catalog has no such study.
+    /// </summary>
+    Task<bool> MoveStudyAsync(string studyUid, string collection, CancellationToken cancellationToken = default);
 }

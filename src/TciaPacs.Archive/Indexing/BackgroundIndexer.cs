@@ -51,7 +51,15 @@ public sealed class BackgroundIndexer : IQueryIndex
 
     public IReadOnlyList<IndexedAttribute> Attributes => _inner.Attributes;
 
-    public void Index(IndexedInstance instance) => Enqueue(() => _inner.Index(instance));
+    public void Index(IndexedInstance instance) => Enqueue(() => _inner.Index(
+        _moved.IsEmpty || !_moved.TryGetValue(instance.StudyInstanceUid, out var moved) || moved == instance.Collection ? instance : instance with { Collection = moved }));
+
+    // Studies a curator moved since start, by Study Instance UID: a store that reached the catalog just before the
+    // move may queue its update after the move has indexed the study again, naming the old collection.
+    private readonly ConcurrentDictionary<string, string> _moved = new(StringComparer.Ordinal);
+
+    /// <summary>From now on, updates of the study's instances (queued or to come) index them in <paramref name="collection"/>.</summary>
+    public void MoveStudy(string studyUid, string collection) => _moved[studyUid] = collection;
 
     public void Delete(string sopInstanceUid) => Enqueue(() => _inner.Delete(sopInstanceUid));
 

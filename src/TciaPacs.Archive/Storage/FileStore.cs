@@ -90,6 +90,25 @@ public sealed class FileStore : IDisposable
     }
 
     /// <summary>
+    /// Records another collection for a study (a curator's move): the marker replaced by rename, synced with its folder,
+    /// so that a rebuild from the files alone finds the study where the catalog has it. False when the study has no folder.
+    /// </summary>
+    public bool ReplaceCollectionMarker(string studyUid, string collection)
+    {
+        var folder = FullPath(StudyFolderOf(SeriesFolder(studyUid, "x")));
+        if (!Directory.Exists(folder)) return false;
+        var temp = Path.Combine(folder, $".{Guid.NewGuid():N}{TempSuffix}");
+        using (var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+        {
+            fs.Write(Encoding.UTF8.GetBytes(collection));
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(temp, Path.Combine(folder, CollectionMarker), overwrite: true);
+        DurableIO.SyncDirectory(folder);
+        return true;
+    }
+
+    /// <summary>
     /// Creates a series folder. With a barrier, the syncfs every store waits for also makes new folders (and the marker's
     /// name) durable, so a new series costs no fsync of its own.
     /// </summary>

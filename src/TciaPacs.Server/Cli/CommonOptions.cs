@@ -58,6 +58,7 @@ internal static class CommonOptions
         var recovery = await archive.Recovery.RecoverAsync(cancellationToken: CancellationToken.None);
         if (recovery.TemporaryFilesRemoved + recovery.FilesAdopted + recovery.OrphanFilesRemoved + recovery.RowsWithoutFileRemoved > 0)
             Console.Error.WriteLine($"recovery: {recovery}");
+        if (await archive.Curation.ResumeAsync() is > 0 and var moves) Console.Error.WriteLine($"recovery: completed {moves} interrupted curator moves");
         return archive;
     }
 }

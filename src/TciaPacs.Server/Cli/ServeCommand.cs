@@ -75,6 +75,10 @@ internal static class ServeCommand
             var report = await archive.Recovery.RecoverAsync(options.Storage.RecoveryParallelism, shutdown.Token);
             log.Information("Recovery: {Report}", report.ToString());
             foreach (var problem in report.Problems) log.Warning("Recovery removed {Problem}", problem);
+            if (await archive.Curation.ResumeAsync() is > 0 and var resumed) log.Warning("Recovery completed {Moves} interrupted curator moves", resumed);
+            if (options.Curation.IntakeCollections.Count > 0)
+                log.Information("Intake collections (curators only, never public): {Intake}", string.Join(", ",
+                    options.Curation.IntakeCollections.Select(i => string.IsNullOrEmpty(i.Value) ? i.Key : $"{i.Key} -> {i.Value}")));
             log.Information("Catalog: {Instances} instances; duplicate policy {Policy}", archive.Catalog.CountInstances(), options.Storage.DuplicatePolicy);
             await using var dimse = await DimseHost.StartAsync(options, archive, log, shutdown.Token);
             await using var web = await DicomWebHost.StartAsync(options, archive, log, shutdown.Token);

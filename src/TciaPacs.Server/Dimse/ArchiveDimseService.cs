@@ -37,9 +37,20 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
 
     /// <summary>
     /// Queries and retrievals through a called AE mapped to a collection see that collection only; an identified user
-    /// with collections of their own sees only those (of the called AE's).
+    /// with collections of their own sees only those (of the called AE's); the intake collections are seen by curators
+    /// only (a site stores into one through its called AE, and finds nothing there).
     /// </summary>
     private IReadOnlySet<string>? ScopeOf(DicomAssociation association)
+    {
+        var scope = CollectionsOf(association);
+        var curation = archive.Curation.Options;
+        if (curation.IntakeCollections.Count == 0 || UserOf(association) is { Curate: true }) return scope;
+        var seen = new HashSet<string>(scope ?? archive.CollectionNames, StringComparer.Ordinal);
+        seen.RemoveWhere(curation.IsIntake);
+        return seen;
+    }
+
+    private HashSet<string>? CollectionsOf(DicomAssociation association)
     {
         var calledAe = association.CalledAe;
         var byAe = calledAe == _dimse.AeTitle ? null : CollectionOf(calledAe) is { } c ? new HashSet<string>(StringComparer.Ordinal) { c } : null;

@@ -30,7 +30,9 @@ internal static class ArchiveFactory
         Directory.CreateDirectory(dataDirectory);
         var storeOptions = new StoreOptions { DuplicatePolicy = options.Storage.DuplicatePolicy, OnWarning = onWarning, Compression = StoreCompression.Create(options.Storage) };
         var index = exclusive ? CreateIndex(dataDirectory, options.Index.ExtraAttributes) : null;
-        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, StoreFilters.Create(options), index, exclusive, loggers?.CreateLogger<DicomArchive>());
+        var curation = options.Curation.ToOptions();
+        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, StoreFilters.Create(options), index, exclusive, loggers?.CreateLogger<DicomArchive>(),
+            curation);
     }
 
     /// <summary>
@@ -41,7 +43,8 @@ internal static class ArchiveFactory
     {
         var dataDirectory = options.DataDirectory;
         Directory.CreateDirectory(dataDirectory);
-        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, [], CreateIndex(dataDirectory, options.Index.ExtraAttributes), true, loggers?.CreateLogger<DicomArchive>());
+        return new DicomArchive(dataDirectory, SqliteCatalog.OpenDataDirectory(dataDirectory), storeOptions, [], CreateIndex(dataDirectory, options.Index.ExtraAttributes), true, loggers?.CreateLogger<DicomArchive>(),
+            options.Curation.ToOptions());
     }
 
     /// <summary>The archive in <paramref name="dataDirectory"/> with the built-in defaults.</summary>

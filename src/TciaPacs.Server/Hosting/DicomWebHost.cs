@@ -23,7 +23,11 @@ internal static class DicomWebHost
             BulkDataThreshold = http.BulkDataThreshold,
             RenderedQuality = http.RenderedQuality,
             ThumbnailSize = http.ThumbnailSize,
-            Access = Access(http, log),
+            Access = Access(http, log) with
+            {
+                IntakeCollections = options.Curation.IntakeCollections.Keys.ToHashSet(StringComparer.Ordinal),
+                KnownCollections = () => archive.CollectionNames,
+            },
         };
         // Parts of an upload cut off by a crash are never stored; their spool files are removed at the next start.
         if (Directory.Exists(web.TempDirectory))
@@ -65,7 +69,7 @@ internal static class DicomWebHost
             if (verified.TryGetValue(id, out var hit) && hit.Until > DateTime.UtcNow) return hit.User;
             if (!Dimse.PasswordHash.Verify(System.Text.Encoding.UTF8.GetBytes(password), user.Password!)) return null;
             var signedIn = new DicomWebUser(user.Username, user.Store, user.Query, user.Retrieve,
-                user.Collections is { Count: > 0 } c ? c.ToHashSet(StringComparer.Ordinal) : null);
+                user.Collections is { Count: > 0 } c ? c.ToHashSet(StringComparer.Ordinal) : null) { Curate = user.Curate };
             if (verified.Count > 10_000) verified.Clear(); // bounded: a flood of distinct right passwords cannot grow it
             verified[id] = (signedIn, DateTime.UtcNow.AddMinutes(5));
             return signedIn;

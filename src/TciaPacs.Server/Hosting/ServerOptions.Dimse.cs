@@ -84,6 +84,12 @@ internal sealed partial class ServerOptions
         public bool Query { get; set; } = true;
         public bool Retrieve { get; set; } = true;
 
+        /// <summary>
+        /// A curator: sees the intake collections (Curation.IntakeCollections; within <see cref="Collections"/>), and over
+        /// DICOMweb moves studies between collections (/api/curation). Off unless said.
+        /// </summary>
+        public bool Curate { get; set; }
+
         /// <summary>The collections the user may store into, query and retrieve from; null or empty: all.</summary>
         public List<string>? Collections { get; set; }
 

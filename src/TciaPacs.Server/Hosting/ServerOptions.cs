@@ -14,6 +14,7 @@ internal sealed partial class ServerOptions
     public StorageSection Storage { get; set; } = new();
     public LoggingSection Logging { get; set; } = new();
     public IndexSection Index { get; set; } = new();
+    public CurationSection Curation { get; set; } = new();
 
     /// <summary>
     /// Socket completions run on the runtime's socket I/O threads instead of being handed to a thread-pool thread
@@ -56,6 +57,29 @@ internal sealed partial class ServerOptions
     {
         public string MinimumLevel { get; set; } = "Information";
         public int RetainedFileCount { get; set; } = 31;
+    }
+
+    internal sealed class CurationSection
+    {
+        /// <summary>
+        /// Collections where contributed data waits for a curator (seen by curators only, never public), each with the
+        /// collection its studies are published to unless the curator names another (null or empty: the curator names one).
+        /// </summary>
+        public Dictionary<string, string?> IntakeCollections { get; set; } = new(StringComparer.Ordinal);
+
+        /// <summary>The archive's view of this section; a configuration that cannot work is refused with the reason.</summary>
+        public TciaPacs.Archive.Curation.CurationOptions ToOptions()
+        {
+            foreach (var (intake, target) in IntakeCollections)
+            {
+                if (string.IsNullOrWhiteSpace(intake)) throw new InvalidOperationException("Curation.IntakeCollections: a collection name is empty.");
+                if (string.IsNullOrEmpty(target)) continue;
+                if (target == intake) throw new InvalidOperationException($"Curation.IntakeCollections: intake collection '{intake}' publishes to itself; name the published collection.");
+                if (IntakeCollections.ContainsKey(target))
+                    throw new InvalidOperationException($"Curation.IntakeCollections: intake collection '{intake}' publishes to '{target}', which is an intake collection too.");
+            }
+            return new TciaPacs.Archive.Curation.CurationOptions { IntakeCollections = new Dictionary<string, string?>(IntakeCollections, StringComparer.Ordinal) };
+        }
     }
 
     internal sealed class IndexSection
