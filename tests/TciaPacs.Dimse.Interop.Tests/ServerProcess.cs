@@ -18,7 +18,8 @@ internal sealed class ServerProcess : IDisposable
         Folder = TempFolder("srv");
         Data = Path.Combine(Folder, "data");
         Port = FreePort();
-        var args = new List<string> { Tciapacs.Dll, "serve", "--data", Data, "--dicom-port", Port.ToString(CultureInfo.InvariantCulture), "--http-port", FreePort().ToString(CultureInfo.InvariantCulture) };
+        HttpPort = FreePort();
+        var args = new List<string> { Tciapacs.Dll, "serve", "--data", Data, "--dicom-port", Port.ToString(CultureInfo.InvariantCulture), "--http-port", HttpPort.ToString(CultureInfo.InvariantCulture) };
         // These tests check transport (what storescu sent comes back equal), so collections store as sent unless a
         // test's configuration says otherwise; de-identification at the doors has its own tests.
         var layered = JsonNode.Parse(configJson ?? "{}", documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip })!.AsObject();
@@ -46,6 +47,7 @@ internal sealed class ServerProcess : IDisposable
     public string Folder { get; }
     public string Data { get; }
     public int Port { get; }
+    public int HttpPort { get; }
     public string Ae => "TCIAPACS";
     public string PortText => Port.ToString(CultureInfo.InvariantCulture);
 
