@@ -148,8 +148,8 @@ public sealed class CurationTests
         Assert.That(Getscu(study), Is.EqualTo(4), "getscu retrieves all of it");
         Assert.That(Getscu(GeneratedStudies.StudyUid(1)), Is.Zero, "the others still wait");
         Assert.That(await Qido("/dicom-web/studies"), Is.EqualTo(1));
-        Assert.That(await Qido("/collections/lung-trial/dicom-web/studies?PatientID=P1"), Is.EqualTo(1), "found in its collection through the index");
-        Assert.That(await Qido("/collections/lung-intake/dicom-web/studies?PatientID=P1", "curator"), Is.EqualTo(1), "study 1 of P1 is still in intake");
+        Assert.That(await Qido("/collections/lung-trial/dicom-web/studies?PatientName=Doe^John"), Is.EqualTo(1), "found in its collection through the index");
+        Assert.That(await Qido("/collections/lung-intake/dicom-web/studies?PatientName=Doe^John", "curator"), Is.EqualTo(1), "study 1 of P1 is still in intake");
         Assert.That((await Http(HttpMethod.Get, $"/dicom-web/studies/{study}/metadata")).Status, Is.EqualTo(HttpStatusCode.OK));
         Assert.That((await Http(HttpMethod.Get, "/nbia-api/services/v1/getCollectionValues")).Body, Does.Contain("lung-trial").And.Not.Contain("lung-intake"));
 

@@ -27,9 +27,9 @@ public sealed class CurationTests
 
     private static string StudyUid(int run, int study) => $"1.2.826.0.1.3680043.10.544.{run}.{study}.1";
 
-    /// <summary>The studies of <paramref name="collection"/> with Patient ID <paramref name="patientId"/> (a key the index answers).</summary>
-    private static List<string> Studies(DicomArchive archive, string collection, string patientId) =>
-        archive.Query.Find(new DicomQuery(QueryLevel.Study, [QueryKey.Create(DicomTags.PatientID, VR.LO, patientId)])
+    /// <summary>The studies of <paramref name="collection"/> with Patient's Name <paramref name="patientName"/> (a key the index answers, not the catalog's columns).</summary>
+    private static List<string> Studies(DicomArchive archive, string collection, string patientName) =>
+        archive.Query.Find(new DicomQuery(QueryLevel.Study, [QueryKey.Create(DicomTags.PatientName, VR.PN, patientName)])
             { Collections = new HashSet<string>(StringComparer.Ordinal) { collection } }).Select(m => m.Entity.Key).Order(StringComparer.Ordinal).ToList();
 
     private static List<string> Cli(string data, string collection)
@@ -51,13 +51,13 @@ public sealed class CurationTests
             {
                 foreach (var f in files)
                     Assert.That((await archive.StoreAsync(StoreRequest.FromFile(f, "intake"))).Status, Is.EqualTo(StoreStatus.Success));
-                // Patient P31-0 has studies 0 and 2.
-                Assert.That(Studies(archive, "intake", "P31-0"), Is.EqualTo(new[] { StudyUid(31, 0), StudyUid(31, 2) }));
+                // Patient P31-0 (Çelik^Zoë) has studies 0 and 2.
+                Assert.That(Studies(archive, "intake", "Çelik^Zoë"), Is.EqualTo(new[] { StudyUid(31, 0), StudyUid(31, 2) }));
 
                 var move = await archive.MoveStudyAsync(StudyUid(31, 0), "trial", "tester");
                 Assert.That(move, Is.EqualTo(new StudyMove(StudyUid(31, 0), "intake", "trial", 6, MoveOutcome.Moved)));
-                Assert.That(Studies(archive, "trial", "P31-0"), Is.EqualTo(new[] { StudyUid(31, 0) }), "found in the new collection through the index");
-                Assert.That(Studies(archive, "intake", "P31-0"), Is.EqualTo(new[] { StudyUid(31, 2) }), "and no longer in the old one");
+                Assert.That(Studies(archive, "trial", "Çelik^Zoë"), Is.EqualTo(new[] { StudyUid(31, 0) }), "found in the new collection through the index");
+                Assert.That(Studies(archive, "intake", "Çelik^Zoë"), Is.EqualTo(new[] { StudyUid(31, 2) }), "and no longer in the old one");
                 var instances = archive.Query.Find(new DicomQuery(QueryLevel.Image, [QueryKey.Create(DicomTags.StudyInstanceUID, VR.UI, StudyUid(31, 0))])
                     { Collections = new HashSet<string>(StringComparer.Ordinal) { "trial" } }).Count();
                 Assert.That(instances, Is.EqualTo(6), "every instance went along");
@@ -77,7 +77,7 @@ public sealed class CurationTests
             }
 
             await using (var archive = Open(data))
-                Assert.That(Studies(archive, "trial", "P31-0"), Is.EqualTo(new[] { StudyUid(31, 0) }), "after a restart");
+                Assert.That(Studies(archive, "trial", "Çelik^Zoë"), Is.EqualTo(new[] { StudyUid(31, 0) }), "after a restart");
             var rebuild = Tciapacs.Run("reindex", "--config", ArchiveTestData.AsSentConfig, "--data", data);
             Assert.That(rebuild.ExitCode, Is.Zero, rebuild.StdOut + rebuild.StdErr);
             Assert.That(Cli(data, "trial"), Is.EqualTo(new[] { StudyUid(31, 0) }), "a rebuild from the files alone keeps the move");
@@ -136,7 +136,7 @@ public sealed class CurationTests
             Assert.That(Cli(data, "intake"), Is.EqualTo(new[] { StudyUid(32, 0) }));
             await using (var archive = Open(data))
             {
-                Assert.That(Studies(archive, "trial", "P32-1"), Is.EqualTo(new[] { StudyUid(32, 1) }), "the index has it in its new collection");
+                Assert.That(Studies(archive, "trial", "Doe^John"), Is.EqualTo(new[] { StudyUid(32, 1) }), "the index has it in its new collection");
                 Assert.That(archive.Curation.Log(5).Select(e => (e.Who, e.StudyInstanceUid, e.To)), Is.EqualTo(new[] { ("curator", StudyUid(32, 1), "trial") }));
             }
         }
