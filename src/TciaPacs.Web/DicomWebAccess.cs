@@ -25,6 +25,12 @@ public sealed record DicomWebAccess
     /// <summary>The collections a caller who does not sign in may query and retrieve; null: every one.</summary>
     public IReadOnlySet<string>? PublicCollections { get; init; }
 
+    /// <summary>
+    /// Checks an admin bearer token (Http.AdminToken): its caller is <c>admin</c>, who sees everything and curates, on an
+    /// open server too. Null: no admin token.
+    /// </summary>
+    public Func<string, bool>? IsAdminToken { get; init; }
+
     /// <summary>Whether a caller who does not sign in may store (STOW-RS), into the collections it sees.</summary>
     public bool AnonymousStore { get; init; } = true;
 
@@ -82,10 +88,14 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
         return caller;
     }
 
+    private static DicomWebCaller Admin { get; } = new(new DicomWebUser("admin", true, true, true, null) { Curate = true }, null, true, true, true);
+
     private static DicomWebCaller Identify(HttpContext context, DicomWebAccess access)
     {
-        if (!access.IsRestricted) return Anyone;
         var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length > 0 && access.IsAdminToken is { } isAdmin && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && isAdmin(header[7..].Trim()))
+            return Admin;
+        if (!access.IsRestricted) return Anyone;
         if (header.Length == 0)
             return new(null, access.WithoutIntake(access.PublicCollections), access.AnonymousStore, true, true) { Storable = access.PublicCollections };
         if (access.Authenticate == null)

@@ -72,10 +72,12 @@ internal sealed class DicomWebService
         app.MapGet("/api/queries/{name}/results", Run(c => Queries.ResultsAsync(c, Qido.HandleAsync), DicomWebOperation.Query));
         MapKept(app, "/api/collections/{collection}/clinical", Clinical.ListAsync, Clinical.GetAsync, Clinical.PutAsync, Clinical.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
         MapKept(app, "/api/series/{series}/annotations", Annotations.ListAsync, Annotations.GetAsync, Annotations.PutAsync, Annotations.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
-        // Curators: what waits in intake, moving studies between collections (publishing), who moved what.
+        // Curators: what waits in intake, moving studies between collections (publishing), rejecting, who did what.
         app.MapGet("/api/curation/intake", Run(Curation.IntakeAsync, DicomWebOperation.Curate));
         app.MapPost("/api/curation/move", Run(Curation.MoveAsync, DicomWebOperation.Curate));
         app.MapGet("/api/curation/log", Run(Curation.LogAsync, DicomWebOperation.Curate));
+        app.MapDelete("/api/curation/studies/{study}", Run(Curation.DeleteAsync, DicomWebOperation.Curate));
+        app.MapDelete("/api/curation/studies/{study}/series/{series}", Run(Curation.DeleteAsync, DicomWebOperation.Curate));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
         foreach (var version in new[] { "v1", "v2" })
         {

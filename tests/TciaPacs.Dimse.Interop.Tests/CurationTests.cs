@@ -19,6 +19,7 @@ public sealed class CurationTests
     private ServerProcess _server = null!;
     private string _files = null!;
     private HttpClient _http = null!;
+    private const string AdminToken = "admin-token-0123456789abcdef";
 
     private static string Hash(string passcode)
     {
@@ -42,6 +43,7 @@ public sealed class CurationTests
             ["Http"] = new JsonObject
             {
                 ["Host"] = "127.0.0.1",
+                ["AdminToken"] = AdminToken,
                 ["Users"] = new JsonArray(
                     new JsonObject { ["Username"] = "curator", ["Password"] = curator, ["Curate"] = true },
                     new JsonObject { ["Username"] = "reader", ["Password"] = reader, ["Store"] = false }),
@@ -65,7 +67,8 @@ public sealed class CurationTests
     private async Task<(HttpStatusCode Status, string Body)> Http(HttpMethod method, string path, string? user = null, string? json = null)
     {
         using var request = new HttpRequestMessage(method, path);
-        if (user != null)
+        if (user == "admin") request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", AdminToken);
+        else if (user != null)
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(user == "curator" ? "curator:cur-secret" : "reader:read-secret")));
         if (json != null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         using var response = await _http.SendAsync(request);
@@ -161,13 +164,36 @@ public sealed class CurationTests
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
         Assert.That(await Qido("/dicom-web/studies"), Is.EqualTo(1), "withdrawn");
 
+        // Rejected: published data is withdrawn before it is deleted; in intake, a series, then the rest of the study.
+        var rejected = GeneratedStudies.StudyUid(1);
+        Assert.That((await Http(HttpMethod.Delete, $"/api/curation/studies/{study}", "curator")).Status, Is.EqualTo(HttpStatusCode.Conflict), "published");
+        Assert.That((await Http(HttpMethod.Delete, $"/api/curation/studies/{rejected}", "reader")).Status, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That((await Http(HttpMethod.Delete, "/api/curation/studies/1.2.3.4", "curator")).Status, Is.EqualTo(HttpStatusCode.NotFound));
+        (status, body) = await Http(HttpMethod.Delete, $"/api/curation/studies/{rejected}/series/{GeneratedStudies.SeriesUid(1, 0)}", "curator");
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
+        Assert.That((int?)JsonNode.Parse(body)!["instances"], Is.EqualTo(2));
+        Assert.That(await Qido($"/collections/lung-intake/dicom-web/studies/{rejected}/instances", "curator"), Is.EqualTo(2), "the other series is left");
+        (status, body) = await Http(HttpMethod.Delete, $"/api/curation/studies/{rejected}", "admin");
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), "the admin token curates too: " + body);
+        Assert.That(await Qido($"/collections/lung-intake/dicom-web/studies?StudyInstanceUID={rejected}", "curator"), Is.Zero);
+        Assert.That(JsonNode.Parse((await Http(HttpMethod.Get, "/api/curation/intake", "admin")).Body)!.AsArray()[0]!["studies"]!.AsArray()
+            .Select(s => (string?)s!["study"]), Is.EquivalentTo(new[] { GeneratedStudies.StudyUid(2) }));
+        // Gone for good: sent again through our own AE title, the study starts afresh in the default collection.
+        var again = Tciapacs.Dcmtk("storescu", "-aet", "SITE", "-aec", _server.Ae, "127.0.0.1", _server.PortText,
+            Path.Combine(_files, "st1-se0-i0.dcm"), Path.Combine(_files, "st1-se1-i0.dcm"));
+        Assert.That(again.ExitCode, Is.Zero, again.StdOut + again.StdErr);
+        Assert.That(await Qido($"/collections/default/dicom-web/studies?StudyInstanceUID={rejected}"), Is.EqualTo(1));
+
         (status, body) = await Http(HttpMethod.Get, "/api/curation/log", "curator");
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
         var log = JsonNode.Parse(body)!.AsArray();
-        Assert.That(log.Select(e => ((string?)e!["who"], (string?)e["study"], (string?)e["to"])), Is.EqualTo(new[]
+        Assert.That(log.Select(e => ((string?)e!["who"], (string?)e["action"], (string?)e["study"], (string?)e["to"], (int?)e["instances"])), Is.EqualTo(new[]
         {
-            ("curator", study, "lung-trial"), ("curator", GeneratedStudies.StudyUid(2), "lung-trial"), ("curator", GeneratedStudies.StudyUid(2), "lung-intake"),
+            ("curator", "move", study, "lung-trial", 4), ("curator", "move", GeneratedStudies.StudyUid(2), "lung-trial", 4),
+            ("curator", "move", GeneratedStudies.StudyUid(2), "lung-intake", 4),
+            ("curator", "delete", rejected, "", 2), ("admin", "delete", rejected, "", 2),
         }));
+        Assert.That((string?)log[3]!["series"], Is.EqualTo(GeneratedStudies.SeriesUid(1, 0)));
         Assert.That((await Http(HttpMethod.Get, "/api/curation/log", "reader")).Status, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(_server.WaitForLog("Moved study " + study), Is.True, _server.Log);
     }

@@ -147,6 +147,54 @@ public sealed class CurationTests
         }
     }
 
+    [Test]
+    public async Task A_deletion_a_crash_cut_short_is_completed_at_the_next_start()
+    {
+        var input = ArchiveTestData.TempFolder("cur-in");
+        var data = ArchiveTestData.TempFolder("cur-data");
+        try
+        {
+            var files = ArchiveTestData.Write(input, 33, studies: 2, series: 2, instances: 2);
+            await using (var archive = Open(data))
+            {
+                foreach (var f in files) await archive.StoreAsync(StoreRequest.FromFile(f, "intake"));
+                var published = await archive.MoveStudyAsync(StudyUid(33, 0), "trial", "curator");
+                Assert.That(published.Outcome, Is.EqualTo(MoveOutcome.Moved));
+                Assert.That((await archive.Curation.DeleteAsync(StudyUid(33, 0), null, "curator")).Outcome, Is.EqualTo(DeletionOutcome.NotInIntake), "published data is withdrawn first");
+                var series = await archive.Curation.DeleteAsync(StudyUid(33, 1), "1.2.826.0.1.3680043.10.544.33.1.0.2", "curator");
+                Assert.That((series.Outcome, series.Instances), Is.EqualTo((DeletionOutcome.Deleted, 2)));
+                Assert.That((await archive.Curation.DeleteAsync(StudyUid(33, 1), "1.2.826.0.1.3680043.10.544.33.1.0.2", "curator")).Outcome, Is.EqualTo(DeletionOutcome.NotFound));
+            }
+            // The crash: the rest of study 1 journalled for deletion, and some of its files already gone.
+            new NamedDocumentStore<PendingMove>(Path.Combine(data, "curation"), "pending").Save(FileStore.HashUid(StudyUid(33, 1)),
+                new PendingMove(StudyUid(33, 1), "intake", "", "curator", DateTimeOffset.UtcNow) { Action = "delete" });
+            using (var catalog = SqliteCatalog.OpenDataDirectory(data))
+                File.Delete(Path.Combine(data, "files", catalog.InstanceFiles(StudyUid(33, 1)).First().RelativePath));
+            await using (var archive = Open(data))
+            {
+                await archive.Recovery.RecoverAsync();
+                Assert.That(await archive.Curation.ResumeAsync(), Is.EqualTo(1));
+                Assert.That(archive.Catalog.CollectionOfStudy(StudyUid(33, 1)), Is.Null, "nothing of the study is left");
+                Assert.That(Directory.Exists(archive.Files.FullPath(FileStore.StudyFolderOf(FileStore.SeriesFolder(StudyUid(33, 1), "x")))), Is.False,
+                    "its folder and collection marker are gone");
+                Assert.That(Studies(archive, "intake", "Doe^John"), Is.Empty, "nor in the index");
+                Assert.That(Studies(archive, "trial", "Çelik^Zoë"), Is.EqualTo(new[] { StudyUid(33, 0) }));
+                Assert.That(archive.Curation.Log(10).Select(e => (e.Action, e.StudyInstanceUid, e.SeriesInstanceUid)), Is.EqualTo(new[]
+                {
+                    ("move", StudyUid(33, 0), (string?)null), ("delete", StudyUid(33, 1), "1.2.826.0.1.3680043.10.544.33.1.0.2"), ("delete", StudyUid(33, 1), null),
+                }));
+            }
+            var rebuild = Tciapacs.Run("reindex", "--config", ArchiveTestData.AsSentConfig, "--data", data);
+            Assert.That(rebuild.ExitCode, Is.Zero, rebuild.StdOut + rebuild.StdErr);
+            Assert.That(Cli(data, "intake").Concat(Cli(data, "trial")), Is.EqualTo(new[] { StudyUid(33, 0) }), "a rebuild finds nothing deleted");
+        }
+        finally
+        {
+            Directory.Delete(input, true);
+            Directory.Delete(data, true);
+        }
+    }
+
     private static string Text(System.Text.StringBuilder output)
     {
         lock (output) return output.ToString();

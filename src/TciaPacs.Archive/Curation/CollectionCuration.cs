@@ -32,18 +32,37 @@ public sealed record CurationOptions
 
 public enum MoveOutcome { Moved, Unchanged, NotFound }
 
+public enum DeletionOutcome { Deleted, NotFound, NotInIntake }
+
+/// <summary>What became of a study (or one of its series) a curator rejected.</summary>
+public sealed record Deletion(string StudyInstanceUid, string? SeriesInstanceUid, string? Collection, int Instances, DeletionOutcome Outcome);
+
 /// <summary>What became of one study a curator moved.</summary>
 public sealed record StudyMove(string StudyInstanceUid, string? From, string To, int Instances, MoveOutcome Outcome);
 
-/// <summary>One entry of the curation log: who did what to which study, when.</summary>
-public sealed record CurationEvent(DateTimeOffset At, string Who, string Action, string StudyInstanceUid, string From, string To, int Instances);
+/// <summary>
+/// One entry of the curation log: who did what (<c>move</c>, or <c>delete</c> with <see cref="To"/> empty) to which
+/// study (or series), when.
+/// </summary>
+public sealed record CurationEvent(DateTimeOffset At, string Who, string Action, string StudyInstanceUid, string From, string To, int Instances)
+{
+    public string? SeriesInstanceUid { get; init; }
+}
 
-/// <summary>A move begun and not yet known to be complete: replayed at the next start after a crash.</summary>
-public sealed record PendingMove(string StudyInstanceUid, string From, string To, string Who, DateTimeOffset At);
+/// <summary>
+/// A move (or deletion: <see cref="Action"/> <c>delete</c>, of <see cref="SeriesInstanceUid"/> or the whole study)
+/// begun and not yet known to be complete: replayed at the next start after a crash.
+/// </summary>
+public sealed record PendingMove(string StudyInstanceUid, string From, string To, string Who, DateTimeOffset At)
+{
+    public string Action { get; init; } = "move";
+    public string? SeriesInstanceUid { get; init; }
+}
 
 /// <summary>
 /// Curators move studies between collections: out of an intake collection into the published one (publishing), back
-/// (withdrawing), or between published collections. A move changes no file's content: it replaces the study folder's
+/// (withdrawing), or between published collections; and delete what they reject, in intake only (published data is
+/// withdrawn first, a move the log keeps). A move changes no file's content: it replaces the study folder's
 /// collection marker (what a rebuild from the files reads), the catalog's row and the query index's documents. It is
 /// journalled first (<c>DATA/curation/pending</c>), so a crash in between is completed at the next start, and logged
 /// when done (<c>DATA/curation/log.jsonl</c>, one JSON line a move, synced).
@@ -109,10 +128,66 @@ public sealed class CollectionCuration
         {
             _logger.LogWarning("Completing the move of study {StudyInstanceUid} from {From} to {To} by {Who}, interrupted at {At:O}",
                 move.StudyInstanceUid, move.From, move.To, move.Who, move.At);
-            await ApplyAsync(move).ConfigureAwait(false);
+            if (move.Action == "delete") await DeleteNowAsync(move).ConfigureAwait(false);
+            else await ApplyAsync(move).ConfigureAwait(false);
             _pending.Delete(FileStore.HashUid(move.StudyInstanceUid));
         }
         return pending.Count;
+    }
+
+    /// <summary>
+    /// Deletes a study, or one series of it (<paramref name="seriesUid"/>), that a curator rejects: files first, then
+    /// the catalog's rows and the index's documents, then (when nothing of the study is left) its folder and collection
+    /// marker. Only in an intake collection: published data is withdrawn to intake first (a logged move).
+    /// </summary>
+    public async Task<Deletion> DeleteAsync(string studyUid, string? seriesUid, string who, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(studyUid);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var collection = _catalog.CollectionOfStudy(studyUid);
+            if (collection == null) return new Deletion(studyUid, seriesUid, null, 0, DeletionOutcome.NotFound);
+            if (!Options.IsIntake(collection)) return new Deletion(studyUid, seriesUid, collection, 0, DeletionOutcome.NotInIntake);
+            if (seriesUid != null && !_catalog.InstanceFiles(studyUid, seriesUid).Any()) return new Deletion(studyUid, seriesUid, collection, 0, DeletionOutcome.NotFound);
+            var pending = new PendingMove(studyUid, collection, "", who, DateTimeOffset.UtcNow) { Action = "delete", SeriesInstanceUid = seriesUid };
+            var name = FileStore.HashUid(studyUid);
+            _pending.Save(name, pending);
+            var instances = await DeleteNowAsync(pending).ConfigureAwait(false);
+            _pending.Delete(name);
+            return new Deletion(studyUid, seriesUid, collection, instances, DeletionOutcome.Deleted);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // Files before rows: a crash in between leaves rows without files, which recovery removes (with their index
+    // documents); never files without rows, which recovery would adopt again.
+    private async Task<int> DeleteNowAsync(PendingMove deletion)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var instances = _catalog.InstanceFiles(deletion.StudyInstanceUid, deletion.SeriesInstanceUid).ToList();
+        _files.Delete(instances.Select(i => i.RelativePath));
+        foreach (var instance in instances)
+        {
+            await _catalog.RemoveInstanceAsync(instance.SopInstanceUid).ConfigureAwait(false);
+            _index?.Delete(instance.SopInstanceUid);
+        }
+        _index?.Commit();
+        if (_catalog.CollectionOfStudy(deletion.StudyInstanceUid) == null)
+        {
+            _files.RemoveStudyFolder(deletion.StudyInstanceUid);
+            (_index as BackgroundIndexer)?.ForgetStudy(deletion.StudyInstanceUid);
+        }
+        Append(new CurationEvent(DateTimeOffset.UtcNow, deletion.Who, "delete", deletion.StudyInstanceUid, deletion.From, "", instances.Count)
+            { SeriesInstanceUid = deletion.SeriesInstanceUid });
+        _logger.LogWarning("Deleted {What} {StudyInstanceUid}{Series} ({Instances} instances) from {Collection} for {Who} in {ElapsedMs:F0} ms",
+            deletion.SeriesInstanceUid == null ? "study" : "series of study", deletion.StudyInstanceUid,
+            deletion.SeriesInstanceUid == null ? "" : " series " + deletion.SeriesInstanceUid, instances.Count, deletion.From, deletion.Who,
+            Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return instances.Count;
     }
 
     // Marker, catalog, index, log: each step may be done again, so a replay after a crash anywhere in between ends the same.

@@ -61,6 +61,9 @@ public sealed class BackgroundIndexer : IQueryIndex
     /// <summary>From now on, updates of the study's instances (queued or to come) index them in <paramref name="collection"/>.</summary>
     public void MoveStudy(string studyUid, string collection) => _moved[studyUid] = collection;
 
+    /// <summary>A study no longer stored (a curator deleted it): sent again later, it is indexed where it is sent.</summary>
+    public void ForgetStudy(string studyUid) => _moved.TryRemove(studyUid, out _);
+
     public void Delete(string sopInstanceUid) => Enqueue(() => _inner.Delete(sopInstanceUid));
 
     public void Commit()

@@ -241,6 +241,34 @@ public sealed class FileStore : IDisposable
         if (dir != null && Directory.Exists(dir)) DurableIO.SyncDirectory(dir);
     }
 
+    /// <summary>Deletes files, each folder synced once after (a curator's rejection of a series can be thousands of files).</summary>
+    public void Delete(IEnumerable<string> relativePaths)
+    {
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var relativePath in relativePaths)
+        {
+            var full = FullPath(relativePath);
+            TryDelete(full);
+            if (Path.GetDirectoryName(full) is { } dir) folders.Add(dir);
+        }
+        foreach (var dir in folders)
+            if (Directory.Exists(dir)) DurableIO.SyncDirectory(dir);
+    }
+
+    /// <summary>
+    /// Removes the folder of a study that holds no instance any more, its collection marker with it, so that the same
+    /// Study Instance UID sent again later starts afresh in the collection it is sent to. False when files remain.
+    /// </summary>
+    public bool RemoveStudyFolder(string studyUid)
+    {
+        var folder = FullPath(StudyFolderOf(SeriesFolder(studyUid, "x")));
+        if (!Directory.Exists(folder)) return true;
+        if (Directory.EnumerateFiles(folder, "*" + FileSuffix, SearchOption.AllDirectories).Any()) return false;
+        Directory.Delete(folder, recursive: true);
+        if (Path.GetDirectoryName(folder) is { } parent) DurableIO.SyncDirectory(parent);
+        return true;
+    }
+
     /// <summary>
     /// Copies a file into the quarantine folder (temp, fsync, rename) with a note of the reason; it is not in the catalog.
     /// With <paramref name="collection"/>, a JSON note (<c>NAME.dcm.json</c>: collection, reason, time) lets a reviewer

@@ -27,6 +27,7 @@ internal static class DicomWebHost
             {
                 IntakeCollections = options.Curation.IntakeCollections.Keys.ToHashSet(StringComparer.Ordinal),
                 KnownCollections = () => archive.CollectionNames,
+                IsAdminToken = AdminToken(http.AdminToken),
             },
         };
         // Parts of an upload cut off by a crash are never stored; their spool files are removed at the next start.
@@ -42,6 +43,14 @@ internal static class DicomWebHost
         else log.Warning("DICOMweb is open: anyone who reaches port {Port} queries, retrieves and stores every collection (list Http.Users and Http.PublicCollections to restrict it)", http.Port);
         if (admin != null) log.Information("Admin API on the same port: /admin/quarantine (bearer token from Http.AdminToken)");
         return server;
+    }
+
+    /// <summary>The check of the admin bearer token (compared in constant time), or null when none is configured.</summary>
+    private static Func<string, bool>? AdminToken(string configured)
+    {
+        if (string.IsNullOrEmpty(configured)) return null;
+        var expected = System.Text.Encoding.UTF8.GetBytes(configured);
+        return token => System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(token), expected);
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ namespace TciaPacs.Web.Curation;
 /// <summary>
 /// What curators do over HTTP (<c>/api/curation</c>, signed-in users with Curate only): see what waits in the intake
 /// collections (<c>GET intake</c>), move studies between collections (<c>POST move</c>: publishing out of intake,
-/// withdrawing back into it, or between published collections) and read who moved what (<c>GET log</c>). A curator
+/// withdrawing back into it, or between published collections), delete what they reject from intake
+/// (<c>DELETE studies/{study}[/series/{series}]</c>) and read who did what (<c>GET log</c>). A curator
 /// moves only studies of collections they see, into collections they see.
 /// </summary>
 internal sealed class CurationHandler(DicomWebService service)
@@ -138,6 +139,33 @@ internal sealed class CurationHandler(DicomWebService service)
         }).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>DELETE /api/curation/studies/{study}[/series/{series}]</c>: a curator rejects a study or series waiting in
+    /// intake; 409 for published data (withdraw it into intake first, a move the log keeps), 404 for one not seen.
+    /// </summary>
+    public async Task DeleteAsync(HttpContext context)
+    {
+        var caller = DicomWebCaller.Of(context);
+        var study = DicomWebService.Route(context, "study") ?? "";
+        var series = DicomWebService.Route(context, "series");
+        if (!DicomUids.IsValid(study) || (series != null && !DicomUids.IsValid(series))) throw Bad("the study and series are named by their UIDs");
+        var collection = service.Archive.Catalog.CollectionOfStudy(study);
+        if (collection == null || !caller.Sees(collection)) throw new DicomWebException(StatusCodes.Status404NotFound, $"study {study} not found");
+        var deletion = await service.Archive.Curation.DeleteAsync(study, series, caller.Name, CancellationToken.None).ConfigureAwait(false);
+        switch (deletion.Outcome)
+        {
+            case DeletionOutcome.NotFound:
+                throw new DicomWebException(StatusCodes.Status404NotFound, series == null ? $"study {study} not found" : $"series {series} of study {study} not found");
+            case DeletionOutcome.NotInIntake:
+                throw new DicomWebException(StatusCodes.Status409Conflict,
+                    $"study {study} is in {deletion.Collection}, not in an intake collection: move it into intake first (POST /api/curation/move with \"to\"), then delete it");
+        }
+        await Kept.WriteJson(context, new JsonObject
+        {
+            ["study"] = study, ["series"] = series, ["collection"] = deletion.Collection, ["instances"] = deletion.Instances, ["outcome"] = "deleted",
+        }).ConfigureAwait(false);
+    }
+
     /// <summary><c>GET /api/curation/log[?last=N]</c>: the last N moves (default 100), oldest first.</summary>
     public Task LogAsync(HttpContext context)
     {
@@ -149,7 +177,7 @@ internal sealed class CurationHandler(DicomWebService service)
         var entries = service.Archive.Curation.Log(last).Where(e => caller.Sees(e.From) || caller.Sees(e.To)).Select(e => (JsonNode)new JsonObject
         {
             ["at"] = e.At.ToString("O", CultureInfo.InvariantCulture), ["who"] = e.Who, ["action"] = e.Action, ["study"] = e.StudyInstanceUid,
-            ["from"] = e.From, ["to"] = e.To, ["instances"] = e.Instances,
+            ["series"] = e.SeriesInstanceUid, ["from"] = e.From, ["to"] = e.To, ["instances"] = e.Instances,
         });
         return Kept.WriteJson(context, new JsonArray([.. entries]));
     }
