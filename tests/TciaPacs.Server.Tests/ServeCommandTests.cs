@@ -103,6 +103,12 @@ public sealed class ServeCommandTests
     public void Serve_refuses_DICOMweb_users_that_cannot_sign_in(string setting, string error) =>
         ServeRefuses("{ \"Dimse\": { \"Port\": 0 }, \"Http\": { \"Port\": 0, " + setting + " } }", error);
 
+    [TestCase("{ \"lung-intake\": \"lung-intake\" }", "Curation.IntakeCollections: intake collection 'lung-intake' publishes to itself; name the published collection.")]
+    [TestCase("{ \"a\": \"b\", \"b\": \"c\" }", "Curation.IntakeCollections: intake collection 'a' publishes to 'b', which is an intake collection too.")]
+    [TestCase("{ \" \": \"b\" }", "Curation.IntakeCollections: a collection name is empty.")]
+    public void Serve_refuses_intake_collections_that_cannot_publish(string intake, string error) =>
+        ServeRefuses("{ \"Dimse\": { \"Port\": 0 }, \"Http\": { \"Port\": 0 }, \"Curation\": { \"IntakeCollections\": " + intake + " } }", error);
+
     [Test]
     public void Hash_password_reads_standard_input_and_salts_each_hash()
     {
