@@ -124,7 +124,8 @@ public sealed class DicomArchive : IAsyncDisposable
         try
         {
             var result = await _pipeline.StoreAsync(request, cancellationToken).ConfigureAwait(false);
-            if (result.Status is StoreStatus.Success or StoreStatus.Warning) _collections.TryAdd(request.Collection, 0);
+            // ContainsKey first: it takes no lock, and all but a collection's first store find it there.
+            if (result.Status is StoreStatus.Success or StoreStatus.Warning && !_collections.ContainsKey(request.Collection)) _collections.TryAdd(request.Collection, 0);
             Log(request, result, Stopwatch.GetElapsedTime(started));
             return result;
         }

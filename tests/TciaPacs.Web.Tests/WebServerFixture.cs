@@ -64,12 +64,15 @@ public abstract class WebServerFixture
     /// <summary>Who may do what: open, unless a fixture says otherwise.</summary>
     protected virtual DicomWebAccess Access => new();
 
+    /// <summary>The archive's intake collections: none, unless a fixture says otherwise.</summary>
+    protected virtual TciaPacs.Archive.Curation.CurationOptions? Curation => null;
+
     [OneTimeSetUp]
     public async Task StartServer()
     {
         DataDirectory = Path.Combine(Path.GetTempPath(), "tciapacs-web-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(DataDirectory);
-        Archive = new DicomArchive(DataDirectory, SqliteCatalog.OpenDataDirectory(DataDirectory));
+        Archive = new DicomArchive(DataDirectory, SqliteCatalog.OpenDataDirectory(DataDirectory), curation: Curation);
         Server = await DicomWebServer.StartAsync(new DicomWebOptions
         {
             Host = "127.0.0.1",

@@ -202,7 +202,18 @@ public sealed class CollectionCuration
         {
             instances++;
             if (_index == null) continue;
-            var file = await DicomFile.OpenAsync(_files.FullPath(instance.RelativePath), DicomReadOptions.HeaderOnly).ConfigureAwait(false);
+            DicomFile file;
+            try
+            {
+                file = await DicomFile.OpenAsync(_files.FullPath(instance.RelativePath), DicomReadOptions.HeaderOnly).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is IOException or DicomParseException)
+            {
+                // A file removed or damaged behind the archive's back: recovery removes its row at the next start.
+                _logger.LogWarning("Moving study {StudyInstanceUid}: instance {SopInstanceUid} not indexed again, its file cannot be read: {Reason}",
+                    move.StudyInstanceUid, instance.SopInstanceUid, ex.Message);
+                continue;
+            }
             _index.Index(ArchiveRecovery.Indexed(move.To, file) with { IsNew = false });
         }
         // Committed before the journal entry goes: after a crash the index must not name the old collection.

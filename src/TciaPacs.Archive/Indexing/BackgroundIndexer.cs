@@ -52,14 +52,20 @@ public sealed class BackgroundIndexer : IQueryIndex
     public IReadOnlyList<IndexedAttribute> Attributes => _inner.Attributes;
 
     public void Index(IndexedInstance instance) => Enqueue(() => _inner.Index(
-        _moved.IsEmpty || !_moved.TryGetValue(instance.StudyInstanceUid, out var moved) || moved == instance.Collection ? instance : instance with { Collection = moved }));
+        !_anyMoved || !_moved.TryGetValue(instance.StudyInstanceUid, out var moved) || moved == instance.Collection ? instance : instance with { Collection = moved }));
 
     // Studies a curator moved since start, by Study Instance UID: a store that reached the catalog just before the
-    // move may queue its update after the move has indexed the study again, naming the old collection.
+    // move may queue its update after the move has indexed the study again, naming the old collection. The flag spares
+    // every other update the lookup (ConcurrentDictionary.IsEmpty takes every lock when it is empty).
     private readonly ConcurrentDictionary<string, string> _moved = new(StringComparer.Ordinal);
+    private volatile bool _anyMoved;
 
     /// <summary>From now on, updates of the study's instances (queued or to come) index them in <paramref name="collection"/>.</summary>
-    public void MoveStudy(string studyUid, string collection) => _moved[studyUid] = collection;
+    public void MoveStudy(string studyUid, string collection)
+    {
+        _moved[studyUid] = collection;
+        _anyMoved = true;
+    }
 
     /// <summary>A study no longer stored (a curator deleted it): sent again later, it is indexed where it is sent.</summary>
     public void ForgetStudy(string studyUid) => _moved.TryRemove(studyUid, out _);
