@@ -31,6 +31,9 @@ public sealed record DicomWebAccess
     /// </summary>
     public Func<string, bool>? IsAdminToken { get; init; }
 
+    /// <summary>The bearer tokens of the NBIA API's OAuth endpoint (<c>/nbia-api/oauth/token</c>), standing for users or guests.</summary>
+    public Nbia.BearerTokens Tokens { get; init; } = new();
+
     /// <summary>Whether a caller who does not sign in may store (STOW-RS), into the collections it sees.</summary>
     public bool AnonymousStore { get; init; } = true;
 
@@ -93,11 +96,17 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
     private static DicomWebCaller Identify(HttpContext context, DicomWebAccess access)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        if (header.Length > 0 && access.IsAdminToken is { } isAdmin && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && isAdmin(header[7..].Trim()))
-            return Admin;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = header[7..].Trim();
+            if (access.IsAdminToken is { } isAdmin && isAdmin(token)) return Admin;
+            if (access.Tokens.Find(token) is { } grant) return grant.User is { } signedIn ? SignedIn(signedIn, access) : Anonymous(access);
+            // An open server answers a stale token as it answers anyone.
+            if (!access.IsRestricted) return Anyone;
+            throw new DicomWebException(StatusCodes.Status401Unauthorized, "the bearer token is unknown or has expired: get a new one at /nbia-api/oauth/token");
+        }
         if (!access.IsRestricted) return Anyone;
-        if (header.Length == 0)
-            return new(null, access.WithoutIntake(access.PublicCollections), access.AnonymousStore, true, true) { Storable = access.PublicCollections };
+        if (header.Length == 0) return Anonymous(access);
         if (access.Authenticate == null)
             throw new DicomWebException(StatusCodes.Status401Unauthorized, "this server has no DICOMweb users: send the request without credentials");
         if (!AuthenticationHeaderValue.TryParse(header, out var value) || !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || value.Parameter is null)
@@ -116,6 +125,16 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
         var name = decoded[..colon];
         var user = access.Authenticate(name, decoded[(colon + 1)..])
             ?? throw new DicomWebException(StatusCodes.Status401Unauthorized, $"unknown user or wrong password for '{name}'");
+        return SignedIn(user, access);
+    }
+
+    /// <summary>A caller who does not sign in: the public collections (but intake), storing when anonymous stores are allowed.</summary>
+    private static DicomWebCaller Anonymous(DicomWebAccess access) =>
+        access.IsRestricted ? new(null, access.WithoutIntake(access.PublicCollections), access.AnonymousStore, true, true) { Storable = access.PublicCollections } : Anyone;
+
+    /// <summary>A user: their collections (none listed: all; intake for curators only), and what they may do.</summary>
+    private static DicomWebCaller SignedIn(DicomWebUser user, DicomWebAccess access)
+    {
         var theirs = user.Collections is { Count: > 0 } c ? c : null;
         return new(user, user.Curate ? theirs : access.WithoutIntake(theirs), user.Store, user.Query, user.Retrieve) { Storable = theirs };
     }

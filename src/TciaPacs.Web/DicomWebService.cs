@@ -37,6 +37,7 @@ internal sealed class DicomWebService
         Clinical = TciaPacs.Web.Lists.AttachedFilesHandler.Clinical(this);
         Annotations = TciaPacs.Web.Lists.AttachedFilesHandler.Annotations(this);
         Curation = new Curation.CurationHandler(this);
+        NbiaTokens = new Nbia.NbiaTokenHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -57,6 +58,7 @@ internal sealed class DicomWebService
     private Lists.AttachedFilesHandler Clinical { get; }
     private Lists.AttachedFilesHandler Annotations { get; }
     private Curation.CurationHandler Curation { get; }
+    private Nbia.NbiaTokenHandler NbiaTokens { get; }
 
     public void Map(WebApplication app)
     {
@@ -78,7 +80,11 @@ internal sealed class DicomWebService
         app.MapGet("/api/curation/log", Run(Curation.LogAsync, DicomWebOperation.Curate));
         app.MapDelete("/api/curation/studies/{study}", Run(Curation.DeleteAsync, DicomWebOperation.Curate));
         app.MapDelete("/api/curation/studies/{study}/series/{series}", Run(Curation.DeleteAsync, DicomWebOperation.Curate));
-        // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in.
+        // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in, with the
+        // bearer tokens of its OAuth endpoint (or HTTP Basic). The token endpoint reads no credentials of the request's
+        // own: an OAuth client may send its client id there as Basic credentials.
+        app.MapPost("/nbia-api/oauth/token", Run(NbiaTokens.TokenAsync, authenticate: false));
+        app.MapGet("/nbia-api/logout", Run(NbiaTokens.LogoutAsync, authenticate: false));
         foreach (var version in new[] { "v1", "v2" })
         {
             var nbia = app.MapGroup($"/nbia-api/services/{version}");
@@ -137,12 +143,15 @@ internal sealed class DicomWebService
     /// collection the request names, checked first), and turns the exceptions it may throw into HTTP answers: 400 for
     /// a bad query, the status of a <see cref="DicomWebException"/>.
     /// </summary>
-    private RequestDelegate Run(Func<HttpContext, Task> handler, DicomWebOperation operation = DicomWebOperation.None) => async context =>
+    private RequestDelegate Run(Func<HttpContext, Task> handler, DicomWebOperation operation = DicomWebOperation.None, bool authenticate = true) => async context =>
     {
         try
         {
-            var caller = DicomWebCaller.Authenticate(context, Options.Access);
-            caller.Require(operation, Route(context, "collection") ?? (operation == DicomWebOperation.Store ? Options.DefaultCollection : null));
+            if (authenticate)
+            {
+                var caller = DicomWebCaller.Authenticate(context, Options.Access);
+                caller.Require(operation, Route(context, "collection") ?? (operation == DicomWebOperation.Store ? Options.DefaultCollection : null));
+            }
             await handler(context).ConfigureAwait(false);
         }
         catch (DicomWebException ex)

@@ -73,4 +73,34 @@ public sealed class DicomWebAccessConformanceTests
         Assert.That(signedIn.ExitCode, Is.Zero, signedIn.StdErr);
         Assert.That(JsonNode.Parse(signedIn.StdOut)!.AsArray(), Has.Count.EqualTo(1), "curl -u finds the trial's study");
     }
+
+    /// <summary>
+    /// The NBIA API's OAuth tokens as tcia_utils' getToken asks for them and uses them on /nbia-api/services/v2
+    /// (conformance/dicomweb/nbia_token_client.py, Python's urllib; pydicom reads what getImage zipped).
+    /// </summary>
+    [Test]
+    public void A_script_signs_in_to_the_NBIA_API_for_a_bearer_token_as_tcia_utils_does()
+    {
+        var user = Drive(Corpus.PathOf("modality/CT/ct_image.dcm"), "investigator:correct horse");
+        Assert.That((int)user["stow"]!, Is.EqualTo(200), "the trial holds a study");
+        var r = ExternalTool.Run(ExternalTool.Python, [Path.Combine(ServeProcess.ScriptFolder(), "nbia_token_client.py"), _serve.Root, "investigator", "correct horse", "trial"],
+            TimeSpan.FromMinutes(3));
+        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
+        TestContext.Out.WriteLine(r.StdOut);
+        var report = JsonNode.Parse(r.StdOut)!;
+        Assert.That((int)report["token"]!, Is.EqualTo(200));
+        Assert.That((int)report["expiresIn"]!, Is.EqualTo(7200));
+        Assert.That(report["collections"]!.AsArray().Select(c => (string?)c), Is.EqualTo(new[] { "trial" }), "the investigator's collections");
+        Assert.That((int)report["series"]!, Is.EqualTo(1));
+        Assert.That((int)report["filesRead"]!, Is.EqualTo(1));
+        Assert.That((int)report["refresh"]!, Is.EqualTo(200));
+        Assert.That((int)report["refreshAgain"]!, Is.EqualTo(400), "a refresh token is used once");
+        Assert.That((int)report["refreshedCall"]!, Is.EqualTo(200));
+        Assert.That((int)report["logout"]!, Is.EqualTo(200));
+        Assert.That((int)report["afterLogout"]!, Is.EqualTo(401), "a token logged out no longer works");
+        Assert.That(report["wrongPassword"]!.AsArray().Select(v => v!.ToString()), Is.EqualTo(new[] { "400", "invalid_grant" }));
+        Assert.That((int)report["guest"]!, Is.EqualTo(200), "nbia_guest gets a token");
+        Assert.That((int)report["guestCall"]!, Is.EqualTo(401), "which sees what anyone sees: here nothing is public");
+        Assert.That((string?)report["unsupported"], Is.EqualTo("unsupported_grant_type"));
+    }
 }
