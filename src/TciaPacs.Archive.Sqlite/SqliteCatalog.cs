@@ -98,6 +98,21 @@ public sealed class SqliteCatalog : ICatalog
         return Sql.Strings(c, null, "SELECT DISTINCT collection FROM study ORDER BY collection").ToList();
     }
 
+    public IReadOnlyList<CollectionSummary> CollectionSummaries()
+    {
+        using var c = OpenRead();
+        var summaries = new List<CollectionSummary>();
+        using var command = c.CreateCommand();
+        command.CommandText = """
+            SELECT collection, COUNT(DISTINCT patient_pk), COUNT(*), SUM(num_series), SUM(num_instances), SUM(size)
+            FROM study GROUP BY collection ORDER BY collection
+            """;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+            summaries.Add(new CollectionSummary(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4), reader.GetInt64(5)));
+        return summaries;
+    }
+
     public Task<bool> MoveStudyAsync(string studyUid, string collection, CancellationToken cancellationToken = default) =>
         _writer.Enqueue((c, tx) => Sql.Execute(c, tx, "UPDATE study SET collection = $c, updated = $now WHERE study_uid = $study",
             ("$c", collection), ("$now", Documents.Timestamp(DateTimeOffset.UtcNow)), ("$study", studyUid)) > 0);

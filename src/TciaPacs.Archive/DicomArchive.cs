@@ -62,8 +62,12 @@ public sealed class DicomArchive : IAsyncDisposable
         Queries = new Lists.NamedDocumentStore<Lists.SavedQuery>(Files.DataDirectory, "queries");
         Clinical = new Lists.AttachedFileStore(Files.DataDirectory, "clinical");
         Annotations = new Lists.AttachedFileStore(Files.DataDirectory, "annotations");
+        Descriptions = new Lists.CollectionDescriptions(Files.DataDirectory);
         Curation = new Curation.CollectionCuration(Files, catalog, index, curation, _logger);
     }
+
+    /// <summary>What curators say of each collection (description, DOI, licence, citation).</summary>
+    public Lists.CollectionDescriptions Descriptions { get; }
 
     /// <summary>Curators' moves of studies between collections (intake to published), and the intake collections.</summary>
     public Curation.CollectionCuration Curation { get; }

@@ -38,6 +38,7 @@ internal sealed class DicomWebService
         Annotations = TciaPacs.Web.Lists.AttachedFilesHandler.Annotations(this);
         Curation = new Curation.CurationHandler(this);
         NbiaTokens = new Nbia.NbiaTokenHandler(this);
+        Collections = new Lists.CollectionsHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -59,6 +60,7 @@ internal sealed class DicomWebService
     private Lists.AttachedFilesHandler Annotations { get; }
     private Curation.CurationHandler Curation { get; }
     private Nbia.NbiaTokenHandler NbiaTokens { get; }
+    private Lists.CollectionsHandler Collections { get; }
 
     public void Map(WebApplication app)
     {
@@ -74,6 +76,10 @@ internal sealed class DicomWebService
         app.MapGet("/api/queries/{name}/results", Run(c => Queries.ResultsAsync(c, Qido.HandleAsync), DicomWebOperation.Query));
         MapKept(app, "/api/collections/{collection}/clinical", Clinical.ListAsync, Clinical.GetAsync, Clinical.PutAsync, Clinical.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
         MapKept(app, "/api/series/{series}/annotations", Annotations.ListAsync, Annotations.GetAsync, Annotations.PutAsync, Annotations.DeleteAsync, DicomWebOperation.Retrieve, DicomWebOperation.Store);
+        // The collections a caller sees, and what curators say of each.
+        app.MapGet("/api/collections", Run(Collections.AllAsync, DicomWebOperation.Query));
+        app.MapGet("/api/collections/{collection}", Run(Collections.GetAsync, DicomWebOperation.Query));
+        app.MapPut("/api/collections/{collection}", Run(Collections.PutAsync, DicomWebOperation.Curate));
         // Curators: what waits in intake, moving studies between collections (publishing), rejecting, who did what.
         app.MapGet("/api/curation/intake", Run(Curation.IntakeAsync, DicomWebOperation.Curate));
         app.MapPost("/api/curation/move", Run(Curation.MoveAsync, DicomWebOperation.Curate));

@@ -25,7 +25,7 @@ public sealed class NbiaApiTests : WebServerFixture
     {
         Authenticate = (name, password) => (name, password) switch
         {
-            ("curator", "pw") => new DicomWebUser("curator", true, true, true, null),
+            ("curator", "pw") => new DicomWebUser("curator", true, true, true, null) { Curate = true },
             ("investigator", "pw") => new DicomWebUser("investigator", false, true, true, new HashSet<string>(StringComparer.Ordinal) { "PRIVATE-TRIAL" }),
             _ => null,
         },
@@ -166,6 +166,70 @@ public sealed class NbiaApiTests : WebServerFixture
     }
 
     private Task<HttpResponseMessage> Lists(HttpMethod method, string path, string? user = null, string? body = null) => Api(method, "/lists" + path, user, body);
+
+    [Test]
+    public async Task Collections_are_described_by_curators_and_NBIA_gives_each_series_its_licence()
+    {
+        const string Description = """
+            { "description": "PET/CT of a trial, limited access.", "descriptionUri": "https://doi.org/10.7937/example",
+              "license": { "name": "TCIA Restricted", "url": "https://wiki.cancerimagingarchive.net/x/c4hF" }, "citation": "Example et al." }
+            """;
+        using (var refused = await Api(HttpMethod.Put, "/collections/PRIVATE-TRIAL", "investigator", Description))
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden), "only curators describe collections");
+        foreach (var bad in new[] { "{}", """{"description": "x", "doi": "y"}""", """{"description": "x", "descriptionUri": "doi:10.1/2"}""",
+                     """{"description": "x", "license": "CC"}""", """{"description": "x", "license": {"url": "https://a.b/"}}""" })
+            using (var refused = await Api(HttpMethod.Put, "/collections/PRIVATE-TRIAL", "curator", bad))
+                Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), bad);
+        using (var put = await Api(HttpMethod.Put, "/collections/PRIVATE-TRIAL", "curator", Description))
+            Assert.That(put.StatusCode, Is.EqualTo(HttpStatusCode.Created).Or.EqualTo(HttpStatusCode.OK), await put.Content.ReadAsStringAsync());
+        using (var put = await Api(HttpMethod.Put, "/collections/LUNG-CT", "curator", """{"description": "Chest CT, public.", "license": {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}}"""))
+            Assert.That(put.IsSuccessStatusCode, Is.True, await put.Content.ReadAsStringAsync());
+
+        async Task<JsonArray> Collections(string? user)
+        {
+            using var response = await Api(HttpMethod.Get, "/collections", user);
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+            return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
+        }
+        var anyone = await Collections(null);
+        Assert.That(Field(anyone, "collection"), Is.EqualTo(new[] { "LUNG-CT" }));
+        Assert.That(anyone[0]!["access"]!.ToString(), Is.EqualTo("public"));
+        Assert.That(((int)anyone[0]!["studies"]!, (int)anyone[0]!["series"]!, (int)anyone[0]!["instances"]!), Is.EqualTo((1, 2, 4)));
+        Assert.That(anyone[0]!["license"]!["name"]!.ToString(), Is.EqualTo("CC BY 4.0"));
+        var investigator = await Collections("investigator");
+        Assert.That(Field(investigator, "collection"), Is.EqualTo(new[] { "PRIVATE-TRIAL" }));
+        Assert.That(investigator[0]!["access"]!.ToString(), Is.EqualTo("limited"));
+        Assert.That(investigator[0]!["descriptionUri"]!.ToString(), Is.EqualTo("https://doi.org/10.7937/example"));
+        using (var hidden = await Api(HttpMethod.Get, "/collections/PRIVATE-TRIAL"))
+            Assert.That(hidden.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "a limited collection, not signed in");
+        using (var missing = await Api(HttpMethod.Get, "/collections/NO-SUCH", "curator"))
+            Assert.That(missing.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+
+        Assert.That(Field(await Json("getCollectionDescriptions"), "collectionName"), Is.EqualTo(new[] { "LUNG-CT" }), "a limited collection's description is not public");
+        var described = await Json("getCollectionDescriptions?collectionName=PRIVATE-TRIAL", signedIn: true);
+        Assert.That(described.Single()!["descriptionURI"]!.ToString(), Is.EqualTo("https://doi.org/10.7937/example"));
+        Assert.That(described.Single()!["userName"]!.ToString(), Is.EqualTo("curator"));
+        Assert.That((long)described.Single()!["collectionDescTimestamp"]!, Is.GreaterThan(1_700_000_000_000L));
+
+        const string Reads = """{"reader": "R2"}""";
+        using (var put = await Api(HttpMethod.Put, $"/series/{OtherStudy}.1/annotations/reads.json", "curator", Reads))
+            Assert.That(put.IsSuccessStatusCode, Is.True);
+        var metadata = (await Json($"getSeriesMetaData?SeriesInstanceUID={OtherStudy}.1", signedIn: true)).Single()!;
+        Assert.That(metadata["Collection"]!.ToString(), Is.EqualTo("PRIVATE-TRIAL"));
+        Assert.That(metadata["Subject ID"]!.ToString(), Is.EqualTo("TRIAL-007"));
+        Assert.That(metadata["Study UID"]!.ToString(), Is.EqualTo(OtherStudy));
+        Assert.That(metadata["Study Date"]!.ToString(), Is.EqualTo("2024-01-31"));
+        Assert.That(metadata["Modality"]!.ToString(), Is.EqualTo("PT"));
+        Assert.That(metadata["Manufacturer"]!.ToString(), Is.EqualTo("Hidden"));
+        Assert.That((int)metadata["Number of Images"]!, Is.EqualTo(1));
+        Assert.That(metadata["License Name"]!.ToString(), Is.EqualTo("TCIA Restricted"));
+        Assert.That(metadata["Data Description URI"]!.ToString(), Is.EqualTo("https://doi.org/10.7937/example"));
+        Assert.That((long)metadata["Annotation Size"]!, Is.EqualTo(Reads.Length));
+        using (var hidden = await Http.GetAsync($"{Nbia}/getSeriesMetaData?SeriesInstanceUID={OtherStudy}.1"))
+            Assert.That(hidden.StatusCode, Is.EqualTo(HttpStatusCode.NotFound), "a limited collection's series, not signed in");
+        using (var misspelt = await Http.GetAsync($"{Nbia}/getSeriesMetaData?SeriesInstanceUid={OtherStudy}.1"))
+            Assert.That(misspelt.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
 
     /// <summary>
     /// Shared lists of series: a curator keeps one across a public and a limited-access collection; each reader gets

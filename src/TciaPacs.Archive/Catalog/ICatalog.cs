@@ -84,6 +84,9 @@ public interface ICatalog : IDisposable
     /// <summary>Every collection that holds a study.</summary>
     IReadOnlyList<string> CollectionNames();
 
+    /// <summary>What each collection holds (patients, studies, series, instances, bytes), in name order.</summary>
+    IReadOnlyList<CollectionSummary> CollectionSummaries();
+
     /// <summary>
     /// Puts a study (with its series and instances) into another collection: one write, serialized with the stores
     /// (a store into the study's old collection committed after it is refused as any store into another collection
@@ -91,3 +94,6 @@ public interface ICatalog : IDisposable
     /// </summary>
     Task<bool> MoveStudyAsync(string studyUid, string collection, CancellationToken cancellationToken = default);
 }
+
+/// <summary>The counts of one collection.</summary>
+public sealed record CollectionSummary(string Collection, long Patients, long Studies, long Series, long Instances, long Size);

@@ -38,6 +38,8 @@ internal sealed class NbiaHandler(DicomWebService service)
         ("getImage", Image, DicomWebOperation.Retrieve),
         ("getSingleImage", SingleImage, DicomWebOperation.Retrieve),
         ("getContentsByName", ListContents, DicomWebOperation.Query),
+        ("getCollectionDescriptions", CollectionDescriptions, DicomWebOperation.Query),
+        ("getSeriesMetaData", SeriesMetadata, DicomWebOperation.Query),
     ];
 
     /// <summary>The series-level filters of TCIA's parameters (exact values; DICOM wildcards work too).</summary>
@@ -156,6 +158,60 @@ internal sealed class NbiaHandler(DicomWebService service)
                     ["StudyDate"] = Date(m.Entity.Study, DicomTags.StudyDate), ["StudyDesc"] = Text(m.Entity.Study, DicomTags.StudyDescription),
                 };
             });
+
+    /// <summary>
+    /// getCollectionDescriptions: what curators said of the collections the caller sees (<c>collectionName</c> for one),
+    /// with NBIA's field names.
+    /// </summary>
+    private Task CollectionDescriptions(HttpContext context)
+    {
+        OnlyParameters(context, "collectionName");
+        var name = context.Request.Query["collectionName"].ToString();
+        var scope = RequestScope.From(context);
+        var rows = service.Archive.Descriptions.All()
+            .Where(d => (name.Length == 0 || d.Collection == name) && scope.Sees(d.Collection))
+            .Select(d => new Row
+            {
+                ["collectionName"] = d.Collection, ["description"] = d.Description, ["descriptionURI"] = d.DescriptionUri,
+                ["collectionDescTimestamp"] = d.Updated.ToUnixTimeMilliseconds(), ["userName"] = d.UpdatedBy,
+            });
+        return Write(context, rows);
+    }
+
+    /// <summary>
+    /// getSeriesMetaData: one series with NBIA's fields, its collection's DOI and licence (from its description), the
+    /// bytes of its annotations.
+    /// </summary>
+    private Task SeriesMetadata(HttpContext context)
+    {
+        OnlyParameters(context, "SeriesInstanceUID");
+        var files = SeriesFiles(context);
+        var uid = context.Request.Query["SeriesInstanceUID"].ToString();
+        var series = Find(context, QueryLevel.Series, ["SeriesInstanceUID"], DicomTags.SeriesDescription, DicomTags.Manufacturer, DicomTags.SeriesNumber).First().Entity;
+        var description = service.Archive.Descriptions.Get(series.Collection);
+        var study = Text(series.Study, DicomTags.StudyInstanceUID);
+        var patient = Text(series.Patient, DicomTags.PatientID);
+        return Write(context, [new Row
+        {
+            ["Series UID"] = uid, ["Collection"] = series.Collection, ["3rd Party Analysis"] = "NO",
+            ["Data Description URI"] = description?.DescriptionUri, ["Subject ID"] = patient, ["Study UID"] = study,
+            ["Study Description"] = Text(series.Study, DicomTags.StudyDescription), ["Study Date"] = Date(series.Study, DicomTags.StudyDate),
+            ["Series Description"] = Text(series.Series, DicomTags.SeriesDescription), ["Manufacturer"] = Text(series.Series, DicomTags.Manufacturer),
+            ["Modality"] = Text(series.Series, DicomTags.Modality), ["SOP Class UID"] = files.FirstOrDefault()?.SopClassUid,
+            ["Number of Images"] = files.Count, ["File Size"] = files.Sum(f => f.Size >= 0 ? f.Size : new FileInfo(service.FullPath(f)).Length),
+            ["File Location"] = $"./{series.Collection}/{patient}/{study}/{uid}", ["Series Number"] = Text(series.Series, DicomTags.SeriesNumber),
+            ["License Name"] = description?.LicenseName, ["License URL"] = description?.LicenseUrl,
+            ["Annotation Size"] = service.Archive.Annotations.List(uid).Sum(a => a.Size),
+        }]);
+    }
+
+    /// <summary>400 for a parameter the endpoint does not take (a misspelt one would otherwise be ignored).</summary>
+    private static void OnlyParameters(HttpContext context, params string[] allowed)
+    {
+        foreach (var name in context.Request.Query.Keys)
+            if (name != "format" && !allowed.Contains(name, StringComparer.Ordinal))
+                throw new DicomWebException(StatusCodes.Status400BadRequest, $"unknown parameter '{name}': this endpoint takes {string.Join(", ", allowed)} and format");
+    }
 
     /// <summary>The files of the series named by the request's SeriesInstanceUID (required) that the caller sees, in SOP Instance UID order.</summary>
     private List<InstanceFile> SeriesFiles(HttpContext context)
