@@ -22,7 +22,7 @@ internal static class CatalogReads
                 FROM study s JOIN patient p ON p.pk = s.patient_pk WHERE {where.Where} ORDER BY s.study_uid
                 """,
             QueryLevel.Series => $"""
-                SELECT p.pk, p.attrs, s.pk, s.attrs, s.collection, se.series_uid, se.attrs, se.num_instances
+                SELECT p.pk, p.attrs, s.pk, s.attrs, s.collection, se.series_uid, se.attrs, se.num_instances, se.size
                 FROM series se JOIN study s ON s.pk = se.study_pk JOIN patient p ON p.pk = s.patient_pk WHERE {where.Where} ORDER BY se.series_uid
                 """,
             _ => $"""
@@ -54,7 +54,7 @@ internal static class CatalogReads
                         }) { Patient = docs.Get('p', r.GetInt64(0), r, 1), Study = Documents.Read(r.GetString(5)) };
                         break;
                     case QueryLevel.Series:
-                        yield return new CatalogEntity(QueryLevel.Series, r.GetString(5), r.GetString(4), new EntityCounts { RelatedInstances = r.GetInt32(7) })
+                        yield return new CatalogEntity(QueryLevel.Series, r.GetString(5), r.GetString(4), new EntityCounts { RelatedInstances = r.GetInt32(7), Size = r.GetInt64(8) })
                         {
                             Patient = docs.Get('p', r.GetInt64(0), r, 1),
                             Study = docs.Get('s', r.GetInt64(2), r, 3),

@@ -6,6 +6,9 @@ public sealed record EntityCounts
     public int? RelatedStudies { get; init; }
     public int? RelatedSeries { get; init; }
     public int? RelatedInstances { get; init; }
+
+    /// <summary>The bytes of a series' stored files (series level; null where the catalog does not say).</summary>
+    public long? Size { get; init; }
     public IReadOnlyList<string>? ModalitiesInStudy { get; init; }
     public IReadOnlyList<string>? SopClassesInStudy { get; init; }
 }

@@ -144,7 +144,9 @@ internal sealed class NbiaHandler(DicomWebService service)
             .ThenBy(m => Text(m.Entity.Study, DicomTags.StudyInstanceUID), StringComparer.Ordinal).ThenBy(m => m.Entity.Key, StringComparer.Ordinal)
             .Select(m =>
             {
-                var files = service.Archive.Catalog.InstanceFiles(Text(m.Entity.Study, DicomTags.StudyInstanceUID) ?? "", m.Entity.Key).ToList();
+                // The catalog's series row counts its instances and bytes; a row without them (another catalog) reads the files' list.
+                var files = m.Entity.Counts is { RelatedInstances: not null, Size: not null } ? null
+                    : service.Archive.Catalog.InstanceFiles(Text(m.Entity.Study, DicomTags.StudyInstanceUID) ?? "", m.Entity.Key).ToList();
                 return new Row
                 {
                     ["SeriesInstanceUID"] = m.Entity.Key, ["StudyInstanceUID"] = Text(m.Entity.Study, DicomTags.StudyInstanceUID),
@@ -154,7 +156,8 @@ internal sealed class NbiaHandler(DicomWebService service)
                     ["Collection"] = m.Entity.Collection, ["PatientID"] = Text(m.Entity.Patient, DicomTags.PatientID),
                     ["Manufacturer"] = Text(m.Entity.Series, DicomTags.Manufacturer), ["ManufacturerModelName"] = Text(m.Entity.Series, DicomTags.ManufacturerModelName),
                     ["SoftwareVersions"] = Text(m.Entity.Series, DicomTags.SoftwareVersions),
-                    ["ImageCount"] = files.Count, ["FileSize"] = files.Sum(f => f.Size >= 0 ? f.Size : new FileInfo(service.FullPath(f)).Length),
+                    ["ImageCount"] = files?.Count ?? m.Entity.Counts.RelatedInstances,
+                    ["FileSize"] = files?.Sum(f => f.Size >= 0 ? f.Size : new FileInfo(service.FullPath(f)).Length) ?? m.Entity.Counts.Size,
                     ["StudyDate"] = Date(m.Entity.Study, DicomTags.StudyDate), ["StudyDesc"] = Text(m.Entity.Study, DicomTags.StudyDescription),
                 };
             });
