@@ -63,8 +63,12 @@ public sealed class DicomArchive : IAsyncDisposable
         Clinical = new Lists.AttachedFileStore(Files.DataDirectory, "clinical");
         Annotations = new Lists.AttachedFileStore(Files.DataDirectory, "annotations");
         Descriptions = new Lists.CollectionDescriptions(Files.DataDirectory);
+        Audit = new Audit.AccessAudit(Files.DataDirectory);
         Curation = new Curation.CollectionCuration(Files, catalog, index, curation, _logger);
     }
+
+    /// <summary>Who retrieved what (the access audit trail).</summary>
+    public Audit.AccessAudit Audit { get; }
 
     /// <summary>What curators say of each collection (description, DOI, licence, citation).</summary>
     public Lists.CollectionDescriptions Descriptions { get; }
@@ -172,6 +176,7 @@ public sealed class DicomArchive : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await DrainAsync().ConfigureAwait(false);
+        await Audit.DisposeAsync().ConfigureAwait(false);
         _index?.Commit();
         _index?.Dispose();
         _catalog.Dispose();

@@ -39,6 +39,7 @@ internal sealed class DicomWebService
         Curation = new Curation.CurationHandler(this);
         NbiaTokens = new Nbia.NbiaTokenHandler(this);
         Collections = new Lists.CollectionsHandler(this);
+        Audit = new Curation.AuditHandler(this);
     }
 
     public DicomArchive Archive { get; }
@@ -61,6 +62,7 @@ internal sealed class DicomWebService
     private Curation.CurationHandler Curation { get; }
     private Nbia.NbiaTokenHandler NbiaTokens { get; }
     private Lists.CollectionsHandler Collections { get; }
+    private Curation.AuditHandler Audit { get; }
 
     public void Map(WebApplication app)
     {
@@ -84,6 +86,7 @@ internal sealed class DicomWebService
         app.MapGet("/api/curation/intake", Run(Curation.IntakeAsync, DicomWebOperation.Curate));
         app.MapPost("/api/curation/move", Run(Curation.MoveAsync, DicomWebOperation.Curate));
         app.MapGet("/api/curation/log", Run(Curation.LogAsync, DicomWebOperation.Curate));
+        app.MapGet("/api/audit", Run(Audit.GetAsync, DicomWebOperation.Curate));
         app.MapDelete("/api/curation/studies/{study}", Run(Curation.DeleteAsync, DicomWebOperation.Curate));
         app.MapDelete("/api/curation/studies/{study}/series/{series}", Run(Curation.DeleteAsync, DicomWebOperation.Curate));
         // TCIA's NBIA Search REST API: v1 for anyone, v2 (TCIA's "with authentication") for callers who sign in, with the
@@ -153,6 +156,7 @@ internal sealed class DicomWebService
     {
         try
         {
+            context.Items[OperationKey] = operation;
             if (authenticate)
             {
                 var caller = DicomWebCaller.Authenticate(context, Options.Access);
@@ -185,6 +189,9 @@ internal sealed class DicomWebService
         }
     };
 
+    /// <summary>Where <see cref="Run"/> keeps the operation of the request (a retrieval is audited).</summary>
+    public const string OperationKey = "tciapacs.operation";
+
     public static string? Route(HttpContext context, string name) =>
         context.Request.RouteValues.TryGetValue(name, out var v) ? v as string : null;
 
@@ -201,6 +208,10 @@ internal sealed class DicomWebService
             cancellationToken.ThrowIfCancellationRequested();
             if (scope.Sees(e.Collection)) found.Add(e);
         }
+        // What a retrieval finds leaves the archive: one audit event (a viewer's frame requests of one series are one).
+        if (scope.Retriever is { } who && found.Count > 0)
+            Archive.Audit.Record(who.Who, who.Door, "retrieve", found[0].Collection, study,
+                series ?? (found.TrueForAll(f => f.SeriesInstanceUid == found[0].SeriesInstanceUid) ? found[0].SeriesInstanceUid : null), found.Count, who.Remote);
         return found;
     }
 

@@ -12,6 +12,9 @@ internal sealed record RequestScope(string? Collection, string BaseUrl)
     /// <summary>The collections the caller may see (<see cref="DicomWebCaller.Visible"/>): null for all.</summary>
     public IReadOnlySet<string>? Visible { get; init; }
 
+    /// <summary>Who asks, by which door and from where, when what the request finds leaves the archive (a retrieval): the audit's subject; else null.</summary>
+    public (string Who, string Door, string? Remote)? Retriever { get; init; }
+
     /// <summary>The collections a query may see: those of the base and of the caller; null for all.</summary>
     public IReadOnlySet<string>? Collections =>
         Collection != null ? new HashSet<string>(StringComparer.Ordinal) { Collection }.Where(Sees).ToHashSet(StringComparer.Ordinal) : Visible;
@@ -24,7 +27,14 @@ internal sealed record RequestScope(string? Collection, string BaseUrl)
         var collection = context.Request.RouteValues.TryGetValue("collection", out var c) ? c as string : null;
         var prefix = collection == null ? "/dicom-web" : $"/collections/{Uri.EscapeDataString(collection)}/dicom-web";
         var request = context.Request;
-        return new RequestScope(collection, $"{request.Scheme}://{request.Host}{request.PathBase}{prefix}") { Visible = DicomWebCaller.Of(context).Visible };
+        var caller = DicomWebCaller.Of(context);
+        return new RequestScope(collection, $"{request.Scheme}://{request.Host}{request.PathBase}{prefix}")
+        {
+            Visible = caller.Visible,
+            Retriever = context.Items.TryGetValue(DicomWebService.OperationKey, out var op) && op is DicomWebOperation.Retrieve
+                ? (caller.Name, request.Path.StartsWithSegments("/nbia-api") ? "nbia" : "dicomweb", context.Connection.RemoteIpAddress?.ToString())
+                : null,
+        };
     }
 
     public string StudyUrl(string study) => $"{BaseUrl}/studies/{study}";

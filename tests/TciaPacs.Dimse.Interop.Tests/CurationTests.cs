@@ -195,6 +195,17 @@ public sealed class CurationTests
         }));
         Assert.That((string?)log[3]!["series"], Is.EqualTo(GeneratedStudies.SeriesUid(1, 0)));
         Assert.That((await Http(HttpMethod.Get, "/api/curation/log", "reader")).Status, Is.EqualTo(HttpStatusCode.Forbidden));
+
+        // The access audit trail: the published study left by getscu (as VIEWER) and WADO-RS (anonymous), once each.
+        (status, body) = await Http(HttpMethod.Get, $"/api/audit?study={study}", "curator");
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
+        var audit = JsonNode.Parse(body)!.AsArray();
+        Assert.That(audit.Select(e => ((string?)e!["who"], (string?)e["door"], (string?)e["action"], (string?)e["collection"], (int?)e["instances"])), Is.EquivalentTo(new[]
+        {
+            ("VIEWER", "dimse", "get", "lung-trial", 4), ("anonymous", "dicomweb", "retrieve", "lung-trial", 4),
+        }), body);
+        Assert.That((await Http(HttpMethod.Get, "/api/audit", "reader")).Status, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That((await Http(HttpMethod.Get, "/api/audit?from=yesterday", "curator")).Status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(_server.WaitForLog("Moved study " + study), Is.True, _server.Log);
     }
 }

@@ -34,7 +34,8 @@ internal sealed partial class ArchiveDimseService
     /// instance holding the requested frames of the one listed, made when it is sent. Refusals are thrown as
     /// <see cref="DimseException"/>: A900 for an identifier of the wrong form, AA00–AA04 for frames that cannot be given.
     /// </summary>
-    private IReadOnlyList<RetrieveItem> ResolveCompositeInstances(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken)
+    private IReadOnlyList<RetrieveItem> ResolveCompositeInstances(DicomAssociation association, string sopClassUid, DicomDataset identifier, RetrievalAudit audit,
+        CancellationToken cancellationToken)
     {
         var withoutBulkData = sopClassUid == SopClasses.WithoutBulkDataGet;
         var level = identifier.GetString(DicomTags.QueryRetrieveLevel)?.Trim() ?? "";
@@ -61,6 +62,7 @@ internal sealed partial class ArchiveDimseService
             var file = archive.Catalog.InstanceFiles(found.StudyInstanceUid, found.SeriesInstanceUid, uid).FirstOrDefault();
             if (file == null || (scope != null && !scope.Contains(file.Collection))) continue;
             var item = new RetrieveItem(archive.Files.FullPath(file.RelativePath), file.SopClassUid, uid, file.TransferSyntaxUid);
+            audit.Add(file.Collection, file.StudyInstanceUid, file.SeriesInstanceUid);
             items.Add(level == "FRAME" ? FrameLevel(association, identifier, item)
                 : withoutBulkData ? item with { Derivation = WithoutBulkData.Instance }
                 : item);

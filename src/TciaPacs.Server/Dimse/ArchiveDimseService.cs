@@ -264,8 +264,34 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
     protected override Task<IReadOnlyList<RetrieveItem>> RetrieveAsync(DicomAssociation association, string sopClassUid, DicomDataset identifier, CancellationToken cancellationToken)
     {
         if (!Allowed(association, Permission.Retrieve)) throw new DimseException($"{Who(association)} may not retrieve", 0x0124);
+        var audit = new RetrievalAudit();
+        var resolved = Resolve(association, sopClassUid, identifier, audit, cancellationToken);
+        // One event per study (and series, when one) that leaves the archive: MOVE classes end in .2, GET classes in .3.
+        foreach (var ((collection, study, series), count) in audit.Studies)
+            archive.Audit.Record(Who(association), "dimse", sopClassUid.EndsWith(".2", StringComparison.Ordinal) ? "move" : "get", collection, study, series, count,
+                association.Remote);
+        return Task.FromResult(resolved);
+    }
+
+    /// <summary>What a retrieval found, by collection, study and series (null when several).</summary>
+    internal sealed class RetrievalAudit
+    {
+        private readonly Dictionary<(string Collection, string Study), (string? Series, int Count)> _found = [];
+
+        public void Add(string collection, string study, string? series)
+        {
+            var key = (collection, study);
+            _found[key] = _found.TryGetValue(key, out var seen) ? (seen.Series == series ? series : null, seen.Count + 1) : (series, 1);
+        }
+
+        public IEnumerable<((string Collection, string Study, string? Series) Study, int Count)> Studies =>
+            _found.Select(f => ((f.Key.Collection, f.Key.Study, f.Value.Series), f.Value.Count));
+    }
+
+    private IReadOnlyList<RetrieveItem> Resolve(DicomAssociation association, string sopClassUid, DicomDataset identifier, RetrievalAudit audit, CancellationToken cancellationToken)
+    {
         if (IsCompositeInstanceRetrieve(sopClassUid))
-            return Task.FromResult(ResolveCompositeInstances(association, sopClassUid, identifier, cancellationToken));
+            return ResolveCompositeInstances(association, sopClassUid, identifier, audit, cancellationToken);
         var query = Parse(association, sopClassUid, identifier, retrieve: true);
         var items = new List<RetrieveItem>();
         if (ByUids(query) is { } uids && PatientMatches(uids) is { } patientMatches)
@@ -273,14 +299,15 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
             // The usual retrieve (one study, series or instance by its UIDs, with or without its patient's ID, as Patient
             // Root sends it): the catalog's columns answer it without decoding an attribute document per instance, which
             // took 6 ms before the first sub-operation of a 500-instance study.
-            if (!patientMatches) return Task.FromResult<IReadOnlyList<RetrieveItem>>(items);
+            if (!patientMatches) return items;
             foreach (var f in archive.Catalog.InstanceFiles(uids.Study, uids.Series, uids.Sop))
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (query.Collections == null || query.Collections.Contains(f.Collection))
-                    items.Add(new RetrieveItem(archive.Files.FullPath(f.RelativePath), f.SopClassUid, f.SopInstanceUid, f.TransferSyntaxUid));
+                if (query.Collections != null && !query.Collections.Contains(f.Collection)) continue;
+                items.Add(new RetrieveItem(archive.Files.FullPath(f.RelativePath), f.SopClassUid, f.SopInstanceUid, f.TransferSyntaxUid));
+                audit.Add(f.Collection, f.StudyInstanceUid, f.SeriesInstanceUid);
             }
-            return Task.FromResult<IReadOnlyList<RetrieveItem>>(items);
+            return items;
         }
         foreach (var match in archive.Query.Find(query, cancellationToken))
         {
@@ -288,8 +315,9 @@ internal sealed partial class ArchiveDimseService(DicomArchive archive, ServerOp
             if (entity.RelativePath == null) continue;
             var sopClass = match.Attributes.GetString(DicomTags.SOPClassUID)?.Trim('\0', ' ') ?? "";
             items.Add(new RetrieveItem(archive.Files.FullPath(entity.RelativePath), sopClass, entity.Key, entity.TransferSyntaxUid ?? TransferSyntax.ExplicitVRLittleEndian.Uid));
+            audit.Add(entity.Collection, entity.Study?.GetString(DicomTags.StudyInstanceUID) ?? "", entity.Series?.GetString(DicomTags.SeriesInstanceUID));
         }
-        return Task.FromResult<IReadOnlyList<RetrieveItem>>(items);
+        return items;
     }
 
     /// <summary>
