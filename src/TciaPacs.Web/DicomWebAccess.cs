@@ -81,8 +81,9 @@ internal sealed record DicomWebCaller(DicomWebUser? User, IReadOnlySet<string>? 
     public static DicomWebCaller Of(HttpContext context) => context.Items.TryGetValue(Key, out var c) && c is DicomWebCaller caller ? caller : Anyone;
 
     /// <summary>
-    /// Who sent the request, kept for its handler: the user of its Basic credentials (wrong ones: 401, whatever the
-    /// resource), or anyone, with what <paramref name="access"/> grants those who do not sign in.
+    /// Who sent the request, kept for its handler: the user of its Basic credentials or of its bearer token (the NBIA
+    /// API's, or the admin token: <c>admin</c>; wrong ones: 401, whatever the resource), or anyone, with what
+    /// <paramref name="access"/> grants those who do not sign in.
     /// </summary>
     public static DicomWebCaller Authenticate(HttpContext context, DicomWebAccess access)
     {
