@@ -120,7 +120,11 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         if (decoder != null && !decoder.CanDecode(info))
             throw new NotSupportedException($"The {source.Name} codec cannot decode {Describe(info)}.");
         var nativeInfo = decoder?.GetDecodedInfo(info) ?? info;
-        if (encoder != null && !encoder.CanEncode(nativeInfo))
+        // A CT's signed or 16-bit samples a lossy JPEG cannot hold as they are, but can once mapped onto 12 bits.
+        var rangeMap = encoder != null && target.IsLossy && !nested && !encoder.CanEncode(nativeInfo)
+            ? ModalityRangeMap.For(copy, nativeInfo, decoder == null ? ReadNative(pixelData.Buffer, info) : DecodeOneByOne(EncapsulatedFrames.FromDataset(copy), decoder, info), encoder)
+            : null;
+        if (encoder != null && rangeMap == null && !encoder.CanEncode(nativeInfo))
             throw new NotSupportedException($"The {target.Name} codec cannot encode {Describe(nativeInfo)}.");
 
         if (decoder != null && encoder == null)
@@ -137,10 +141,12 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         IEnumerable<ReadOnlyMemory<byte>> frames = decoder == null
             ? ReadNative(pixelData.Buffer, info)
             : DecodeOneByOne(EncapsulatedFrames.FromDataset(copy), decoder, info);
-        var encodedInfo = encoder!.GetEncodedInfo(nativeInfo);
+        var codingInfo = rangeMap?.Mapped ?? nativeInfo;
+        var encodedInfo = encoder!.GetEncodedInfo(codingInfo);
         RemoveOffsetTables(copy);
-        copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(f.Span, nativeInfo)), copy, nested ? null : spillPath));
+        copy.Add(Encapsulate(frames.Select(f => encoder.EncodeFrame(rangeMap != null ? rangeMap.Map(f.Span) : f.Span, codingInfo)), copy, nested ? null : spillPath));
         SetAttributes(copy, info, encodedInfo);
+        rangeMap?.Apply(copy);
         // PS3.3 C.7.6.1.1.5: a lossy encoding makes a new, derived image; once lossy, always lossy.
         if (target.IsLossy && !nested)
         {
@@ -337,6 +343,14 @@ public sealed class DicomTranscoder(CodecRegistry registry)
         }
         return new DicomFragmentSequence(DicomTags.PixelData, VR.OB, bot, fragments);
     }
+
+    /// <summary>
+    /// Whether an image a lossy JPEG cannot hold as it is may still be coded by <see cref="Transcode"/>, its samples
+    /// moved onto 12 bits and its Modality LUT the other way (<see cref="ModalityRangeMap"/>): a monochrome image of 16
+    /// bits allocated with a Rescale Intercept. Whether its samples span few enough values is known only once read.
+    /// </summary>
+    public static bool MayMapModalityRange(DicomDataset dataset, PixelDataInfo info) =>
+        ModalityRangeMap.Applies(dataset ?? throw new ArgumentNullException(nameof(dataset)), info ?? throw new ArgumentNullException(nameof(info)));
 
     private static void RemoveOffsetTables(DicomDataset dataset)
     {

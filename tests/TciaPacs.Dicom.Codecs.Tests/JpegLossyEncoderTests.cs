@@ -219,8 +219,11 @@ public sealed class JpegLossyEncoderTests : TempFolderTests
         new DicomTranscoder().TranscodeFile(source, syntax, encoded);
         var theirs = Dcmdjpeg(encoded);
         var original = TestImages.NativePixels(file);
-        // Within Bits Stored: bits above it are not the image, and are not coded.
-        var psnr = Psnr(Interleaved(Masked(original, info), info), theirs, info);
+        // Within Bits Stored: bits above it are not the image, and are not coded. Signed samples come back shifted by half
+        // their range (the sign bit flipped), which the new Rescale Intercept undoes.
+        var reference = info.PixelRepresentation == 1 ? SignFlipped(Masked(original, info), info) : Masked(original, info);
+        Assert.That(DicomFile.Open(encoded).Dataset.GetInt(DicomTags.PixelRepresentation) ?? 0, Is.Zero);
+        var psnr = Psnr(Interleaved(reference, info), theirs, info);
         TestContext.Out.WriteLine($"{syntax.Name}: {info.Columns}x{info.Rows}x{info.NumberOfFrames}, {info.SamplesPerPixel} x {info.BitsStored} bits: PSNR {psnr:F1} dB, {new FileInfo(encoded).Length} bytes");
         Assert.That(psnr, Is.GreaterThan(30), "dcmdjpeg's pixels against the original");
         if (syntax != Baseline) return; // dcmcjpeg maps deeper samples onto the JPEG's range first: no like for like
@@ -234,11 +237,125 @@ public sealed class JpegLossyEncoderTests : TempFolderTests
             return; // a file dcmtk's parser refuses (FreezePattern.dcm): dcmdjpeg read ours above
         }
         Assert.That(run.ExitCode, Is.Zero, "dcmcjpeg: " + run.StdErr);
-        var dcmtkPsnr = Psnr(Interleaved(Masked(original, info), info), Dcmdjpeg(dcmtkEncoded), info);
+        var dcmtkPsnr = Psnr(Interleaved(reference, info), Dcmdjpeg(dcmtkEncoded), info);
         TestContext.Out.WriteLine($"dcmcjpeg +eb +q 90: PSNR {dcmtkPsnr:F1} dB, {new FileInfo(dcmtkEncoded).Length} bytes");
         Assert.That(psnr, Is.GreaterThan(dcmtkPsnr - 1), "as close to the original as dcmcjpeg at the same quality");
         Assert.That(EncapsulatedFrames.FromDataset(DicomFile.Open(encoded).Dataset).GetFrame(0).Length,
             Is.LessThanOrEqualTo(EncapsulatedFrames.FromDataset(DicomFile.Open(dcmtkEncoded).Dataset).GetFrame(0).Length * 1.15), "a first frame no larger than dcmcjpeg's");
+    }
+
+    /// <summary>
+    /// A signed CT (-1000 to +1500 HU stored as they are in 16 bits, Rescale Intercept 0): coded as its samples less the
+    /// smallest, 0..2500 in 12 bits, the intercept moved the other way, so that dcmdjpeg's decoding gives the same
+    /// Hounsfield units; the padding value moves with the samples, the smallest and largest values go.
+    /// </summary>
+    [Test]
+    public void Signed_CT_keeps_its_Hounsfield_units()
+    {
+        var info = TestImages.Stored(64, 96, 16, signed: true);
+        var pixels = new byte[info.FrameSize];
+        var hu = new int[info.PixelsPerFrame];
+        var random = new Random(7);
+        for (var y = 0; y < info.Rows; y++)
+            for (var x = 0; x < info.Columns; x++)
+            {
+                double dx = x - info.Columns / 2.0, dy = y - info.Rows / 2.0;
+                // Air outside the body, a bone ring, soft tissue: negative and positive samples.
+                var value = dx * dx + dy * dy > 900 ? -1000 : dx * dx + dy * dy > 700 ? 1500 : 40 + (int)(x * 3.0) + random.Next(-10, 11);
+                var stored = value;
+                var i = y * info.Columns + x;
+                hu[i] = value;
+                pixels[2 * i] = (byte)stored;
+                pixels[2 * i + 1] = (byte)(stored >> 8);
+            }
+        var file = TestImages.NativeFile(info, pixels);
+        file.Dataset.AddOrUpdate(DicomTags.RescaleIntercept, VR.DS, "0");
+        file.Dataset.AddOrUpdate(DicomTags.RescaleSlope, VR.DS, "1");
+        file.Dataset.AddOrUpdate(DicomTags.PixelPaddingValue, VR.SS, (short)-1000);
+        file.Dataset.AddOrUpdate(DicomTags.SmallestImagePixelValue, VR.SS, (short)-2024);
+        var source = Path.Combine(Temp, "signed-ct.dcm");
+        file.Save(source);
+        var withoutRescale = TestImages.NativeFile(info, pixels);
+        Assert.That(() => new DicomTranscoder().Transcode(withoutRescale, Extended), Throws.TypeOf<NotSupportedException>(), "without a Modality LUT to move");
+
+        var encoded = Path.Combine(Temp, "signed-ct-lossy.dcm");
+        new DicomTranscoder().TranscodeFile(source, Extended, encoded);
+        var ds = DicomFile.Open(encoded).Dataset;
+        Assert.That(ds.GetInt(DicomTags.PixelRepresentation), Is.Zero);
+        Assert.That(double.Parse(ds.GetString(DicomTags.RescaleIntercept)!, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(-1000), "the smallest sample's value");
+        Assert.That((ds.GetInt(DicomTags.BitsStored), ds.GetInt(DicomTags.HighBit)), Is.EqualTo((12L, 11L)));
+        Assert.That(ds.GetInt(DicomTags.PixelPaddingValue), Is.EqualTo(0), "air, -1000, moved with the samples");
+        Assert.That(ds.Contains(DicomTags.SmallestImagePixelValue), Is.False);
+
+        var decoded = Path.Combine(Temp, "signed-ct-dcmdjpeg.dcm");
+        var r = ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [encoded, decoded]);
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        var theirs = DicomFile.Open(decoded);
+        var intercept = double.Parse(theirs.Dataset.GetString(DicomTags.RescaleIntercept)!, System.Globalization.CultureInfo.InvariantCulture);
+        var samples = TestImages.NativePixels(theirs);
+        double sum = 0;
+        for (var i = 0; i < hu.Length; i++)
+        {
+            double d = (samples[2 * i] | samples[2 * i + 1] << 8) + intercept - hu[i];
+            sum += d * d;
+        }
+        var psnr = 10 * Math.Log10(4095.0 * 4095.0 / (sum / hu.Length));
+        TestContext.Out.WriteLine($"Hounsfield units after dcmdjpeg: PSNR {psnr:F1} dB over 12 bits");
+        Assert.That(psnr, Is.GreaterThan(45), "the same Hounsfield units, within a lossy coding's error");
+        var ours = TestImages.NativePixels(new DicomTranscoder().Transcode(DicomFile.Open(encoded), TransferSyntax.ExplicitVRLittleEndian));
+        var worst = Enumerable.Range(0, hu.Length).Max(i => Math.Abs((ours[2 * i] | ours[2 * i + 1] << 8) - (samples[2 * i] | samples[2 * i + 1] << 8)));
+        Assert.That(worst, Is.LessThanOrEqualTo(2), "our decoder agrees with dcmdjpeg but for the rounding of two IDCTs");
+    }
+
+    /// <summary>The corpus's signed 16-bit CT and PET images: those whose samples span fewer than 4096 values are coded in JPEG Extended with their modality values kept, the others refused.</summary>
+    public static IEnumerable<TestCaseData> NativeCorpusModalityImages() => NativeCorpusRoundTripTests.NativeFiles(info =>
+        info.SamplesPerPixel == 1 && info.BitsAllocated == 16 && (info.BitsStored > 12 || info.PixelRepresentation == 1) && !new JpegCodec(Extended).CanEncode(info));
+
+    [TestCaseSource(nameof(NativeCorpusModalityImages))]
+    public void Corpus_modality_images_keep_their_values_in_lossy_JPEG(string path)
+    {
+        var source = Corpus.PathOf(path);
+        var file = DicomFile.Open(source);
+        var info = PixelDataInfo.FromDataset(file.Dataset);
+        var original = TestImages.NativePixels(file);
+        double Value(byte[] pixels, int i, PixelDataInfo at, double slope, double intercept)
+        {
+            var raw = (pixels[2 * i] | pixels[2 * i + 1] << 8) & ((1 << at.BitsStored) - 1);
+            var stored = at.PixelRepresentation == 1 && (raw & (1 << (at.BitsStored - 1))) != 0 ? raw - (1 << at.BitsStored) : raw;
+            return stored * slope + intercept;
+        }
+        double Number(DicomDataset ds, DicomTag tag, double otherwise) =>
+            double.TryParse(ds.GetString(tag)?.Split('\\')[0].Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : otherwise;
+        var count = (int)(info.PixelsPerFrame * info.NumberOfFrames);
+        var values = Enumerable.Range(0, count).Select(i => Value(original, i, info, 1, 0)).ToList();
+        var span = values.Max() - values.Min();
+        var encoded = Path.Combine(Temp, "modality-lossy.dcm");
+        if (span >= 4096 || !file.Dataset.Contains(DicomTags.RescaleIntercept))
+        {
+            Assert.That(() => new DicomTranscoder().TranscodeFile(source, Extended, encoded), Throws.TypeOf<NotSupportedException>(),
+                $"samples spanning {span + 1} values, or no Modality LUT: refused");
+            return;
+        }
+        new DicomTranscoder().TranscodeFile(source, Extended, encoded);
+        var decoded = Path.Combine(Temp, "modality-dcmdjpeg.dcm");
+        var r = ExternalTool.Run(ExternalTool.Require("dcmdjpeg"), [encoded, decoded]);
+        Assert.That(r.ExitCode, Is.Zero, r.StdErr);
+        var theirs = DicomFile.Open(decoded);
+        var theirInfo = PixelDataInfo.FromDataset(theirs.Dataset);
+        Assert.That((theirInfo.PixelRepresentation, theirInfo.BitsStored), Is.EqualTo((0, 12)));
+        double slope = Number(file.Dataset, DicomTags.RescaleSlope, 1), intercept = Number(file.Dataset, DicomTags.RescaleIntercept, 0);
+        double theirSlope = Number(theirs.Dataset, DicomTags.RescaleSlope, 1), theirIntercept = Number(theirs.Dataset, DicomTags.RescaleIntercept, 0);
+        var pixels = TestImages.NativePixels(theirs);
+        double sum = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var d = (Value(pixels, i, theirInfo, theirSlope, theirIntercept) - Value(original, i, info, slope, intercept)) / slope;
+            sum += d * d;
+        }
+        // The samples are moved, not stretched: the coding's error is in stored units whatever their span, a few at quality 90.
+        var rms = Math.Sqrt(sum / count);
+        TestContext.Out.WriteLine($"{info.Columns}x{info.Rows}x{info.NumberOfFrames}, samples spanning {span + 1} values: modality values after dcmdjpeg within {rms:F2} stored units (RMS)");
+        Assert.That(rms, Is.LessThan(5), "the same modality values, within a lossy coding's error");
     }
 
     [Test]
@@ -294,6 +411,25 @@ public sealed class JpegLossyEncoderTests : TempFolderTests
                     for (var b = 0; b < bytes; b++)
                         interleaved[f * frame + (p * n + c) * bytes + b] = pixels[f * frame + (c * count + p) * bytes + b];
         return interleaved;
+    }
+
+    /// <summary>Samples within Bits Stored with their sign bit flipped: two's complement plus half the range.</summary>
+    private static byte[] SignFlipped(byte[] masked, PixelDataInfo info)
+    {
+        var sign = 1 << (info.BitsStored - 1);
+        var flipped = (byte[])masked.Clone();
+        if (info.BytesAllocated == 1)
+        {
+            for (var i = 0; i < flipped.Length; i++) flipped[i] = (byte)((flipped[i] & ((1 << info.BitsStored) - 1)) ^ sign);
+            return flipped;
+        }
+        for (var i = 0; i + 1 < flipped.Length; i += 2)
+        {
+            var v = (flipped[i] | flipped[i + 1] << 8) ^ sign;
+            flipped[i] = (byte)v;
+            flipped[i + 1] = (byte)(v >> 8);
+        }
+        return flipped;
     }
 
     private static byte[] Masked(byte[] pixels, PixelDataInfo info)

@@ -77,7 +77,8 @@ internal sealed class StoreCompression : IStoreCompression
         {
             return e.Message;
         }
-        if (!DicomTranscoder.Default.Registry.Get(target).CanEncode(info))
+        // A lossy JPEG (a C-GET requestor's first choice) takes a CT's samples once moved onto 12 bits, if they span few enough values.
+        if (!DicomTranscoder.Default.Registry.Get(target).CanEncode(info) && !(target.IsLossy && DicomTranscoder.MayMapModalityRange(dataset, info)))
             return $"{target.Name} does not hold {info.SamplesPerPixel} sample(s) of {info.BitsStored} of {info.BitsAllocated} bits ({info.PhotometricInterpretation})";
         if (info.FrameSize > MaxFrameBytes)
             return $"its frames of {info.FrameSize / (1 << 20)} MiB are larger than the {MaxFrameBytes >> 20} MiB compressed at once";
