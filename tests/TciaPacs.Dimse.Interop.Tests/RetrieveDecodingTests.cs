@@ -394,6 +394,7 @@ public sealed class RetrieveDecodingTests
     [TestCase("+xy", "modality/SC/SC_rgb.dcm", "1.2.840.10008.1.2.4.50", TestName = "getscu +xy: an 8-bit RGB secondary capture in JPEG Baseline")]
     [TestCase("+xx", "modality/MR/emri_small.dcm", "1.2.840.10008.1.2.4.51", TestName = "getscu +xx: a 12-bit enhanced MR in JPEG Extended")]
     [TestCase("+xx", "modality/CT/ct_image.dcm", "1.2.840.10008.1.2.4.51", TestName = "getscu +xx: a signed 16-bit CT in JPEG Extended, its Hounsfield units kept")]
+    [TestCase("+xx", "transfer-syntax/jpeg2000-lossless/J2K_pixelrep_mismatch.dcm", "1.2.840.10008.1.2.4.51", TestName = "getscu +xx: a JPEG 2000 CT of 13 bits decoded and coded in JPEG Extended")]
     public void Getscu_preferring_lossy_JPEG_gets_a_native_image_as_a_derived_lossy_instance(string prefer, string relative, string syntaxUid)
     {
         var work = ServerProcess.TempFolder("lossy");
@@ -427,7 +428,9 @@ public sealed class RetrieveDecodingTests
             var decoded = Path.Combine(work, "decoded.dcm");
             Tciapacs.Dcmtk("dcmdjpeg", received, decoded);
             var pixels = DicomFile.Open(decoded).Dataset.GetBytes(DicomTags.PixelData).ToArray();
-            var original = ds.GetBytes(DicomTags.PixelData).ToArray();
+            // A compressed original is compared as our decoder gives it (as OpenJPEG does: the decoding tests' business).
+            var native = source.TransferSyntax.IsEncapsulated ? new DicomTranscoder().Transcode(source, TransferSyntax.ExplicitVRLittleEndian).Dataset : ds;
+            var original = native.GetBytes(DicomTags.PixelData).ToArray();
             Assert.That(pixels.Length, Is.EqualTo(original.Length));
             if (syntax != TransferSyntax.JPEGBaseline8Bit)
             {
@@ -444,7 +447,7 @@ public sealed class RetrieveDecodingTests
                     return stored * Number(DicomTags.RescaleSlope, 1) + Number(DicomTags.RescaleIntercept, 0);
                 }
                 if (ds.Contains(DicomTags.RescaleIntercept)) Assert.That(decodedSet.GetInt(DicomTags.PixelRepresentation), Is.Zero);
-                var error = Enumerable.Range(0, pixels.Length / 2).Average(i => Math.Abs(Modality(decodedSet, pixels, i) - Modality(ds, original, i)));
+                var error = Enumerable.Range(0, pixels.Length / 2).Average(i => Math.Abs(Modality(decodedSet, pixels, i) - Modality(native, original, i)));
                 TestContext.Out.WriteLine($"mean error per sample: {error:F2}");
                 Assert.That(error, Is.LessThan(6));
             }
@@ -462,6 +465,9 @@ public sealed class RetrieveDecodingTests
 
             Assert.That(Path.GetFileName(Get("again")), Is.EqualTo(Path.GetFileName(received)), "the same derived instance when asked again");
 
+            // A compressed instance goes as stored to a requestor that takes its syntax too (ours proposes every syntax
+            // after its first choice; getscu +xx only JPEG Extended and the native ones): nothing to derive.
+            if (source.TransferSyntax.IsEncapsulated) return;
             // Our own C-GET SCU names each file by the C-STORE request's Affected SOP Instance UID (getscu by the data
             // set's): the request names the derived instance too (PS3.7 9.1.1.1: the SOP Instance of the data set).
             var ours = Directory.CreateDirectory(Path.Combine(work, "tciapacs-get")).FullName;

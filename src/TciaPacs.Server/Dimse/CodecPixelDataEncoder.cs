@@ -26,7 +26,8 @@ internal sealed class CodecPixelDataEncoder : IPixelDataEncoder
             var info = PixelDataInfo.FromDataset(file.Dataset);
             if (!decoder.CanDecode(info)) return false;
             var decoded = decoder.GetDecodedInfo(info);
-            return encoder.CanEncode(decoded) && decoded.FrameSize <= StoreCompression.MaxFrameBytes;
+            return (encoder.CanEncode(decoded) || (target.IsLossy && DicomTranscoder.MayMapModalityRange(file.Dataset, decoded)))
+                && decoded.FrameSize <= StoreCompression.MaxFrameBytes;
         }
         catch (DicomCodecException)
         {
