@@ -21,18 +21,11 @@ public sealed class CurationTests
     private HttpClient _http = null!;
     private const string AdminToken = "admin-token-0123456789abcdef";
 
-    private static string Hash(string passcode)
-    {
-        var r = ExternalTool.Run("dotnet", [Tciapacs.Dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: passcode + "\n");
-        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
-        return r.StdOut.Trim();
-    }
-
     [OneTimeSetUp]
     public void Start()
     {
-        var curator = Hash("cur-secret");
-        var reader = Hash("read-secret");
+        var curator = Tciapacs.HashPassword("cur-secret");
+        var reader = Tciapacs.HashPassword("read-secret");
         var config = new JsonObject
         {
             ["Dimse"] = new JsonObject

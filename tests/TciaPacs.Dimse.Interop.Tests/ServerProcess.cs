@@ -132,6 +132,14 @@ internal static class Tciapacs
 
     public static ExternalTool.Result Run(params string[] args) => ExternalTool.Run("dotnet", [Dll, .. args], TimeSpan.FromMinutes(3));
 
+    /// <summary>A passcode's hash for a Users entry, as <c>tciapacs hash-password</c> prints it.</summary>
+    public static string HashPassword(string passcode)
+    {
+        var r = ExternalTool.Run("dotnet", [Dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: passcode + "\n");
+        NUnit.Framework.Assert.That(r.ExitCode, NUnit.Framework.Is.Zero, r.StdOut + r.StdErr);
+        return r.StdOut.Trim();
+    }
+
     public static ExternalTool.Result Dcmtk(string tool, params string[] args) => ExternalTool.Run(ExternalTool.Require(tool), args, TimeSpan.FromMinutes(3));
 }
 

@@ -16,13 +16,6 @@ public sealed class UserIdentityTests
     private string _files = null!, _trialB = null!;
     private const string TrialBStudy = "1.2.826.0.1.3680043.10.544.90.1";
 
-    private static string Hash(string passcode)
-    {
-        var r = ExternalTool.Run("dotnet", [Tciapacs.Dll, "hash-password"], TimeSpan.FromMinutes(1), stdin: passcode + "\n");
-        Assert.That(r.ExitCode, Is.Zero, r.StdOut + r.StdErr);
-        return r.StdOut.Trim();
-    }
-
     [OneTimeSetUp]
     public void Start()
     {
@@ -33,8 +26,8 @@ public sealed class UserIdentityTests
                 ["CalledAeCollections"] = new JsonObject { ["TRIAL_A"] = "trial-a", ["TRIAL_B"] = "trial-b" },
                 ["RequireUserIdentity"] = true,
                 ["Users"] = new JsonArray(
-                    new JsonObject { ["Username"] = "uploader", ["Password"] = Hash("up-secret"), ["Query"] = false, ["Retrieve"] = false },
-                    new JsonObject { ["Username"] = "reader", ["Password"] = Hash("read-secret"), ["Store"] = false, ["Collections"] = new JsonArray("trial-a") }),
+                    new JsonObject { ["Username"] = "uploader", ["Password"] = Tciapacs.HashPassword("up-secret"), ["Query"] = false, ["Retrieve"] = false },
+                    new JsonObject { ["Username"] = "reader", ["Password"] = Tciapacs.HashPassword("read-secret"), ["Store"] = false, ["Collections"] = new JsonArray("trial-a") }),
             },
         };
         _server = new ServerProcess(config.ToJsonString());

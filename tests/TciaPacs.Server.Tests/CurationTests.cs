@@ -42,9 +42,7 @@ public sealed class CurationTests
     [Test]
     public async Task A_moved_study_is_in_its_new_collection_for_the_index_the_catalog_a_restart_and_a_rebuild()
     {
-        var input = ArchiveTestData.TempFolder("cur-in");
-        var data = ArchiveTestData.TempFolder("cur-data");
-        try
+        await InFolders(async (input, data) =>
         {
             var files = ArchiveTestData.Write(input, 31, studies: 3, series: 2, instances: 3);
             await using (var archive = Open(data))
@@ -82,20 +80,13 @@ public sealed class CurationTests
             Assert.That(rebuild.ExitCode, Is.Zero, rebuild.StdOut + rebuild.StdErr);
             Assert.That(Cli(data, "trial"), Is.EqualTo(new[] { StudyUid(31, 0) }), "a rebuild from the files alone keeps the move");
             Assert.That(Cli(data, "intake"), Is.EqualTo(new[] { StudyUid(31, 1), StudyUid(31, 2) }));
-        }
-        finally
-        {
-            Directory.Delete(input, true);
-            Directory.Delete(data, true);
-        }
+        });
     }
 
     [Test]
     public async Task A_move_a_crash_cut_short_is_completed_by_the_next_serve()
     {
-        var input = ArchiveTestData.TempFolder("cur-in");
-        var data = ArchiveTestData.TempFolder("cur-data");
-        try
+        await InFolders(async (input, data) =>
         {
             var files = ArchiveTestData.Write(input, 32, studies: 2, series: 1, instances: 4);
             await using (var archive = Open(data))
@@ -139,20 +130,13 @@ public sealed class CurationTests
                 Assert.That(Studies(archive, "trial", "Doe^John"), Is.EqualTo(new[] { StudyUid(32, 1) }), "the index has it in its new collection");
                 Assert.That(archive.Curation.Log(5).Select(e => (e.Who, e.StudyInstanceUid, e.To)), Is.EqualTo(new[] { ("curator", StudyUid(32, 1), "trial") }));
             }
-        }
-        finally
-        {
-            Directory.Delete(input, true);
-            Directory.Delete(data, true);
-        }
+        });
     }
 
     [Test]
     public async Task A_deletion_a_crash_cut_short_is_completed_at_the_next_start()
     {
-        var input = ArchiveTestData.TempFolder("cur-in");
-        var data = ArchiveTestData.TempFolder("cur-data");
-        try
+        await InFolders(async (input, data) =>
         {
             var files = ArchiveTestData.Write(input, 33, studies: 2, series: 2, instances: 2);
             await using (var archive = Open(data))
@@ -187,6 +171,17 @@ public sealed class CurationTests
             var rebuild = Tciapacs.Run("reindex", "--config", ArchiveTestData.AsSentConfig, "--data", data);
             Assert.That(rebuild.ExitCode, Is.Zero, rebuild.StdOut + rebuild.StdErr);
             Assert.That(Cli(data, "intake").Concat(Cli(data, "trial")), Is.EqualTo(new[] { StudyUid(33, 0) }), "a rebuild finds nothing deleted");
+        });
+    }
+
+    /// <summary>Runs <paramref name="test"/> with an input and a data folder of its own, removed after.</summary>
+    private static async Task InFolders(Func<string, string, Task> test)
+    {
+        var input = ArchiveTestData.TempFolder("cur-in");
+        var data = ArchiveTestData.TempFolder("cur-data");
+        try
+        {
+            await test(input, data);
         }
         finally
         {
