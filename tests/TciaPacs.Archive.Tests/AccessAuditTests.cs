@@ -21,6 +21,7 @@ public sealed class AccessAuditTests
                 audit.Record("reader", "dicomweb", "retrieve", "trial", "1.2.3", null, 20, "10.0.0.1");     // the whole study: another
                 audit.Record("reader", "nbia", "retrieve", "trial", "1.2.3", "1.2.3.1", 10, "10.0.0.1");    // another door
                 audit.Record("SITE", "dimse", "move", "trial", "1.2.3", null, 20, "10.0.0.2");
+                audit.Record("reader", "dicomweb", "retrieve", "trial", "1.2.3", "1.2.3.1", 1, "10.0.0.9");   // from elsewhere: another
                 now += AccessAudit.Window;                                                                  // ten minutes on, past midnight
                 audit.Record("reader", "dicomweb", "retrieve", "trial", "1.2.3", "1.2.3.1", 10, "10.0.0.1");
                 await audit.FlushAsync();
@@ -28,9 +29,9 @@ public sealed class AccessAuditTests
                 Assert.That(all.Select(e => (e.Who, e.Door, e.Action, e.SeriesInstanceUid, e.Instances)), Is.EqualTo(new[]
                 {
                     ("reader", "dicomweb", "retrieve", (string?)"1.2.3.1", 10), ("reader", "dicomweb", "retrieve", null, 20), ("reader", "nbia", "retrieve", "1.2.3.1", 10),
-                    ("SITE", "dimse", "move", null, 20), ("reader", "dicomweb", "retrieve", "1.2.3.1", 10),
+                    ("SITE", "dimse", "move", null, 20), ("reader", "dicomweb", "retrieve", "1.2.3.1", 1), ("reader", "dicomweb", "retrieve", "1.2.3.1", 10),
                 }));
-                Assert.That(audit.Read(new DateOnly(2026, 12, 8), new DateOnly(2026, 12, 8), _ => true, 100), Has.Count.EqualTo(4), "the last event is the next day's");
+                Assert.That(audit.Read(new DateOnly(2026, 12, 8), new DateOnly(2026, 12, 8), _ => true, 100), Has.Count.EqualTo(5), "the last event is the next day's");
                 Assert.That(audit.Read(new DateOnly(2026, 12, 8), new DateOnly(2026, 12, 9), e => e.Door == "dimse", 100).Single().Remote, Is.EqualTo("10.0.0.2"));
                 Assert.That(audit.Read(new DateOnly(2026, 12, 8), new DateOnly(2026, 12, 9), _ => true, 2), Has.Count.EqualTo(2), "the limit");
             }

@@ -19,8 +19,8 @@ public sealed record AccessEvent(DateTimeOffset At, string Who, string Door, str
 /// <summary>
 /// The access audit trail a limited-access collection's data use agreement asks for: <c>DATA/audit/access-YYYY-MM-DD.jsonl</c>
 /// (UTC days), one JSON line per event, written by a thread of its own (a retrieval never waits for the disk) and
-/// flushed within a second. A viewer fetches a series frame by frame: the same caller's retrievals of the same study or
-/// series by the same door within ten minutes are one event (the first). Events queued when the process is killed are
+/// flushed within a second. A viewer fetches a series frame by frame: the same caller's retrievals, from one address, of
+/// the same study or series by the same door within ten minutes are one event (the first). Events queued when the process is killed are
 /// lost (at most about a second's), as syslog audit messages over UDP can be.
 /// </summary>
 public sealed class AccessAudit : IAsyncDisposable
@@ -30,7 +30,7 @@ public sealed class AccessAudit : IAsyncDisposable
     private readonly string _directory;
     private readonly Func<DateTimeOffset> _now;
     private readonly Channel<AccessEvent> _queue = Channel.CreateBounded<AccessEvent>(new BoundedChannelOptions(65536) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
-    private readonly ConcurrentDictionary<(string, string, string, string, string?), DateTimeOffset> _recent = new();
+    private readonly ConcurrentDictionary<(string, string, string, string, string?, string?), DateTimeOffset> _recent = new();
     private readonly Task _writer;
     private long _dropped;
 
@@ -44,11 +44,12 @@ public sealed class AccessAudit : IAsyncDisposable
     /// <summary>Events the queue had no room for (a disk that stopped): said in the log by whoever reports.</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
 
-    /// <summary>Records a retrieval, unless the same caller retrieved the same study or series by the same door within <see cref="Window"/>.</summary>
+    /// <summary>Records a retrieval, unless the same caller, from the same address, retrieved the same study or series by the same door within <see cref="Window"/>.</summary>
     public void Record(string who, string door, string action, string collection, string study, string? series, int instances, string? remote = null)
     {
         var now = _now();
-        var key = (who, door, action, study, series);
+        // The address too: two anonymous callers are two people.
+        var key = (who, door, action, study, series, remote);
         if (_recent.TryGetValue(key, out var last) && now - last < Window) return;
         _recent[key] = now;
         if (_recent.Count > 100_000) Forget(now);
