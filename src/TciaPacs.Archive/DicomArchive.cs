@@ -97,6 +97,20 @@ public sealed class DicomArchive : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes a study or series a curator rejects (see <see cref="Curation"/>), and the annotations of its series that
+    /// are no longer stored: a rejected series' reader study may hold what the rejection was for.
+    /// </summary>
+    public async Task<Curation.Deletion> RejectAsync(string studyUid, string? seriesUid, string who, CancellationToken cancellationToken = default)
+    {
+        var series = _catalog.InstanceFiles(studyUid, seriesUid).Select(f => f.SeriesInstanceUid).Distinct(StringComparer.Ordinal).ToList();
+        var deletion = await Curation.DeleteAsync(studyUid, seriesUid, who, cancellationToken).ConfigureAwait(false);
+        if (deletion.Outcome == TciaPacs.Archive.Curation.DeletionOutcome.Deleted)
+            foreach (var uid in series)
+                if (!_catalog.InstanceFiles(studyUid, uid).Any() && TciaPacs.Archive.Lists.NamedDocumentStore<TciaPacs.Archive.Lists.SeriesList>.Problem(uid) == null) Annotations.DeleteAll(uid);
+        return deletion;
+    }
+
     /// <summary>Moves a study to another collection for a curator (see <see cref="Curation"/>).</summary>
     public async Task<Curation.StudyMove> MoveStudyAsync(string studyUid, string to, string who, CancellationToken cancellationToken = default)
     {

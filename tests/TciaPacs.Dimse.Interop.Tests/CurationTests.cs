@@ -162,12 +162,19 @@ public sealed class CurationTests
         Assert.That((await Http(HttpMethod.Delete, $"/api/curation/studies/{study}", "curator")).Status, Is.EqualTo(HttpStatusCode.Conflict), "published");
         Assert.That((await Http(HttpMethod.Delete, $"/api/curation/studies/{rejected}", "reader")).Status, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That((await Http(HttpMethod.Delete, "/api/curation/studies/1.2.3.4", "curator")).Status, Is.EqualTo(HttpStatusCode.NotFound));
+        // A reader study's annotations of each series, which go with the series they annotate.
+        string AnnotationsOf(int series) => Path.Combine(_server.Data, "annotations", GeneratedStudies.SeriesUid(1, series));
+        foreach (var series in new[] { 0, 1 })
+            Assert.That((await Http(HttpMethod.Put, $"/api/series/{GeneratedStudies.SeriesUid(1, series)}/annotations/reads.json", "curator", """{"reader": "R1"}""")).Status,
+                Is.EqualTo(HttpStatusCode.Created));
         (status, body) = await Http(HttpMethod.Delete, $"/api/curation/studies/{rejected}/series/{GeneratedStudies.SeriesUid(1, 0)}", "curator");
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body);
         Assert.That((int?)JsonNode.Parse(body)!["instances"], Is.EqualTo(2));
+        Assert.That((Directory.Exists(AnnotationsOf(0)), Directory.Exists(AnnotationsOf(1))), Is.EqualTo((false, true)), "the rejected series' annotations go with it");
         Assert.That(await Qido($"/collections/lung-intake/dicom-web/studies/{rejected}/instances", "curator"), Is.EqualTo(2), "the other series is left");
         (status, body) = await Http(HttpMethod.Delete, $"/api/curation/studies/{rejected}", "admin");
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), "the admin token curates too: " + body);
+        Assert.That(Directory.Exists(AnnotationsOf(1)), Is.False, "and the rest of the study's");
         Assert.That(await Qido($"/collections/lung-intake/dicom-web/studies?StudyInstanceUID={rejected}", "curator"), Is.Zero);
         Assert.That(JsonNode.Parse((await Http(HttpMethod.Get, "/api/curation/intake", "admin")).Body)!.AsArray()[0]!["studies"]!.AsArray()
             .Select(s => (string?)s!["study"]), Is.EquivalentTo(new[] { GeneratedStudies.StudyUid(2) }));

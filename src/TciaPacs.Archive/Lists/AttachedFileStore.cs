@@ -83,6 +83,17 @@ public sealed class AttachedFileStore
         }
     }
 
+    /// <summary>Removes every file of <paramref name="owner"/> (a series deleted from the archive); how many there were.</summary>
+    public int DeleteAll(string owner)
+    {
+        var folder = Folder(owner);
+        if (!Directory.Exists(folder)) return 0;
+        var count = Directory.EnumerateFiles(folder).Count();
+        Directory.Delete(folder, recursive: true);
+        DurableIO.SyncDirectory(_root);
+        return count;
+    }
+
     public bool Delete(string owner, string name)
     {
         var path = PathOf(owner, name);

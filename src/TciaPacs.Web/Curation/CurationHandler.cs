@@ -151,7 +151,7 @@ internal sealed class CurationHandler(DicomWebService service)
         if (!DicomUids.IsValid(study) || (series != null && !DicomUids.IsValid(series))) throw Bad("the study and series are named by their UIDs");
         var collection = service.Archive.Catalog.CollectionOfStudy(study);
         if (collection == null || !caller.Sees(collection)) throw new DicomWebException(StatusCodes.Status404NotFound, $"study {study} not found");
-        var deletion = await service.Archive.Curation.DeleteAsync(study, series, caller.Name, CancellationToken.None).ConfigureAwait(false);
+        var deletion = await service.Archive.RejectAsync(study, series, caller.Name, CancellationToken.None).ConfigureAwait(false);
         switch (deletion.Outcome)
         {
             case DeletionOutcome.NotFound:
